@@ -1,0 +1,60 @@
+"""Months as integers: the one place where dates become month indices.
+
+A month index is ``year * 12 + month - 1``. A person counts as in receipt in a month when a benefit
+spell covers the month's reporting day, its last day (Stichtag at the end of the month).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+# End month of an open (ongoing) spell: far beyond any month the data can ask about.
+OPEN_END_MONTH = 9999 * 12
+
+
+def month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_start(index: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(index: int) -> dt.date:
+    year, month = index // 12, index % 12 + 1
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_month(text: str) -> int:
+    """Parse ``YYYY-MM`` into a month index; raises ValueError with a readable message."""
+    try:
+        year_text, month_text = text.strip().split("-")
+        year, month = int(year_text), int(month_text)
+    except ValueError:
+        raise ValueError(f"Monat {text!r} ist nicht im Format JJJJ-MM.") from None
+    if not (1 <= month <= 12 and 1900 <= year <= 9998):
+        raise ValueError(f"Monat {text!r} liegt außerhalb des gültigen Bereichs.")
+    return year * 12 + month - 1
+
+
+def format_month(index: int) -> str:
+    """``YYYY-MM`` for a month index (the machine-readable form used in CLI and URLs)."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def spell_months(start: dt.date, end: dt.date | None) -> tuple[int, int]:
+    """First and last month whose reporting day (last day of the month) the spell covers.
+
+    A spell that covers no reporting day at all (it starts and ends within one month, before
+    its last day) yields ``end_month < start_month`` and so contributes no month of receipt.
+    """
+    if end is not None and end < start:
+        raise ValueError(f"Ende {end} liegt vor dem Beginn {start}.")
+    first = month_index(start)
+    if end is None:
+        return first, OPEN_END_MONTH
+    last = month_index(end)
+    if end != month_end(last):
+        last -= 1
+    return first, last

@@ -1,0 +1,114 @@
+"""The one settings object: read from the environment (or .streamlit/secrets.toml), validated once.
+
+``SETTINGS_HELP`` documents every setting with its default; a test checks that the README's
+configuration table names each of them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+SETTINGS_HELP: dict[str, str] = {
+    "TEILHABE_DATABASE_URL": "SQLAlchemy URL of the database (SQLite or PostgreSQL). Without it, "
+    "a local SQLite file with the demo data is used.",
+    "TEILHABE_DATA_DIR": "Folder for the local SQLite file and caches (default ./data).",
+    "TEILHABE_SUPPRESSION_THRESHOLD": "Smallest count that may be shown; smaller counts become "
+    '"*" (default 3, at least 3).',
+}
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+MINIMUM_THRESHOLD = 3
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: URL
+    data_dir: Path
+    suppression_threshold: int
+    # True when no URL was configured: the app creates and fills the local demo database itself.
+    uses_default_database: bool
+
+    @classmethod
+    def load(
+        cls,
+        environ: dict[str, str] | None = None,
+        secrets_file: Path | None = None,
+        database_url: str | None = None,
+    ) -> Settings:
+        """Settings from an explicit URL, the environment or secrets.toml, in that order."""
+        env = dict(os.environ if environ is None else environ)
+        secrets = _read_secrets(secrets_file or Path(".streamlit") / "secrets.toml")
+        data_dir = Path(env.get("TEILHABE_DATA_DIR") or "data").expanduser()
+
+        raw_url = database_url or env.get("TEILHABE_DATABASE_URL") or secrets.get("database_url")
+        uses_default = not raw_url
+        url = (
+            _parse_url(str(raw_url))
+            if raw_url
+            else URL.create("sqlite", database=str((data_dir / "teilhabe.sqlite").resolve()))
+        )
+        threshold = _parse_threshold(
+            env.get("TEILHABE_SUPPRESSION_THRESHOLD")
+            or secrets.get("suppression_threshold")
+            or MINIMUM_THRESHOLD
+        )
+        return cls(url, data_dir, threshold, uses_default)
+
+    @property
+    def database_label(self) -> str:
+        """The database URL with any password hidden, for messages and the UI."""
+        return self.database_url.render_as_string(hide_password=True)
+
+
+def _read_secrets(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"{path} ist keine gültige TOML-Datei: {error}") from None
+
+
+def _parse_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"TEILHABE_DATABASE_URL {raw!r} ist keine gültige Datenbank-URL. Beispiele: "
+            "sqlite:///data/teilhabe.sqlite oder "
+            "postgresql+psycopg://benutzer@host:5432/datenbank"
+        ) from None
+    if url.get_backend_name() not in SUPPORTED_DIALECTS:
+        raise ConfigurationError(
+            f"Datenbanktyp {url.get_backend_name()!r} wird nicht unterstützt; "
+            f"möglich sind: {', '.join(SUPPORTED_DIALECTS)}."
+        )
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # the driver we ship
+    return url
+
+
+def _parse_threshold(raw: object) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigurationError(
+            f"TEILHABE_SUPPRESSION_THRESHOLD {raw!r} ist keine ganze Zahl."
+        ) from None
+    if value < MINIMUM_THRESHOLD:
+        raise ConfigurationError(
+            f"TEILHABE_SUPPRESSION_THRESHOLD muss mindestens {MINIMUM_THRESHOLD} sein "
+            f"(Geheimhaltungsregel der Statistik der BA), nicht {value}."
+        )
+    return value

@@ -1,0 +1,164 @@
+"""The ``teilhabe`` command: demo data, figures and schema upgrades from the shell.
+
+Every subcommand opens the database through the same settings and data layer as the app, so the
+CLI and the dashboard show the same numbers. Errors are one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from data_access import figures
+from data_access.confidentiality import SUPPRESSED
+from data_access.db import (
+    DatabaseUnavailable,
+    SchemaOutdated,
+    check_connection,
+    create_db_engine,
+    ensure_schema,
+    upgrade_schema,
+)
+from data_access.periods import format_month, parse_month
+from data_access.settings import ConfigurationError, Settings
+from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
+from teilhabe.formatting import format_count, format_decimal
+from teilhabe.startup import open_database
+
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated, RealDataPresent) as error:
+        print(f"Fehler: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="teilhabe", description="Teilhabe-Monitor: Demodaten, Kennzahlen und Datenbank."
+    )
+    commands = parser.add_subparsers(required=True, metavar="BEFEHL")
+
+    demo = commands.add_parser("demo", help="Demodaten (neu) erzeugen")
+    _database_option(demo)
+    demo.add_argument(
+        "--clients",
+        type=_positive_int,
+        default=DemoSpec().clients,
+        help="Zahl der Personen insgesamt (Standard: %(default)s, gibt die Zahlen des Artikels)",
+    )
+    demo.add_argument(
+        "--districts", type=_positive_int, default=1, help="Zahl der Kreise (Standard: 1)"
+    )
+    demo.add_argument(
+        "--force", action="store_true", help="auch eine Datenbank mit echten Daten überschreiben"
+    )
+    demo.set_defaults(handler=_demo)
+
+    figures_ = commands.add_parser("figures", help="Kennzahlen zu einem Stichtag ausgeben")
+    _database_option(figures_)
+    figures_.add_argument("--json", action="store_true", help="als JSON-Objekt ausgeben")
+    figures_.add_argument(
+        "--as-of", type=_month, help="Monat JJJJ-MM (Standard: Datenstand der Datenbank)"
+    )
+    figures_.set_defaults(handler=_figures)
+
+    db = commands.add_parser("db", help="Datenbankschema verwalten")
+    db_commands = db.add_subparsers(required=True, metavar="AKTION")
+    upgrade = db_commands.add_parser("upgrade", help="Schema auf den neuesten Stand bringen")
+    _database_option(upgrade)
+    upgrade.set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} ist keine ganze Zahl") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} muss mindestens 1 sein")
+    return value
+
+
+def _month(text: str) -> int:
+    try:
+        return parse_month(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _demo(args: argparse.Namespace) -> int:
+    settings = Settings.load(database_url=args.database_url)
+    engine = create_db_engine(settings.database_url)
+    check_connection(engine)
+    ensure_schema(engine, allow_upgrade=True)
+    started = time.perf_counter()
+    written = load_demo(
+        engine, DemoSpec(clients=args.clients, districts=args.districts), force=args.force
+    )
+    seconds = format_decimal(time.perf_counter() - started, 1)
+    print(
+        f"Demodaten in {settings.database_label} geschrieben: "
+        f"{format_count(written['client'])} Personen, "
+        f"{format_count(written['benefit_spell'])} Leistungszeiträume ({seconds} s)."
+    )
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    settings = Settings.load(database_url=args.database_url)
+    engine = open_database(settings)
+    as_of = args.as_of if args.as_of is not None else figures.data_as_of(engine=engine)
+    if as_of is None:
+        print("Fehler: Die Datenbank enthält keine Leistungsdaten.", file=sys.stderr)
+        return EXIT_ERROR
+    result = _json_figures(engine, as_of, settings.suppression_threshold)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _json_figures(engine, as_of: int, threshold: int) -> dict[str, object]:
+    """The headline figures as plain JSON values; suppressed counts are the string "*"."""
+    headline = figures.headline_figures(engine=engine, as_of=as_of, threshold=threshold)
+    events = headline.pop("network_events")
+    return {
+        "as_of": format_month(as_of),
+        "as_of_date": figures.as_of_date(as_of).isoformat(),
+        "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
+        **{key: SUPPRESSED if value is None else value for key, value in headline.items()},
+        "network_events": [{**e, "date": e["date"].isoformat()} for e in events.to_dicts()],
+        "suppression_threshold": threshold,
+    }
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = Settings.load(database_url=args.database_url)
+    engine = create_db_engine(settings.database_url)
+    check_connection(engine)
+    upgrade_schema(engine)
+    print(f"Schema von {settings.database_label} ist auf dem neuesten Stand.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,709 @@
+"""Deterministic synthetic demo data: Landkreis Heidenheim as of September 2013, and more.
+
+The default data set reproduces the figures of the seed article by construction of the case data,
+not by storing them: as of 09/2013 the spells give exactly 2,380 LZB (21 of 24 months), 1,388 of
+them in current receipt for four years or longer. The rest is plausible and consistent: barriers
+accumulate with the duration of receipt, and the chance of an integration falls with the number of
+barriers and the duration. Provider names are invented; every figure is synthetic.
+
+The same generator scales (``clients``, ``districts``) for benchmarks; then the district's figures
+scale along and are no longer the seed's.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
+from data_access.periods import OPEN_END_MONTH, month_end, month_index
+from data_access.store import holds_real_data, replace_dataset
+
+SEED = 20130924
+AS_OF = month_index(dt.date(2013, 9, 30))  # the seed article's month
+FIRST_MONTH = month_index(dt.date(2005, 1, 1))  # SGB II in force, Jobcenter founded
+DATA_END = month_end(AS_OF)
+
+# The seed's figures and the stock around them (Heidenheim, 09/2013).
+LZB_4Y_PLUS = 1388
+LZB_TOTAL = 2380
+ELB_NOT_LZB = 1850
+# Leavers: clients whose receipt ended before 09/2013; they carry the history (trend, K2).
+DEFAULT_CLIENTS = 24_000
+
+HOME_DISTRICT = ("08135", "Landkreis Heidenheim", "Jobcenter Landkreis Heidenheim")
+DEMO_DIR = Path(__file__).parent / "demo_data"
+
+# Prevalence of each barrier for a client of average burden (probabilities, same order as
+# BARRIER_CODES: qualification, language, health, mental_health, addiction, debts,
+# family_care, housing, mobility, motivation).
+BARRIER_BASE = np.array([0.42, 0.18, 0.26, 0.15, 0.06, 0.22, 0.17, 0.05, 0.18, 0.13])
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    clients: int = DEFAULT_CLIENTS
+    districts: int = 1
+    seed: int = SEED
+
+    @property
+    def is_default(self) -> bool:
+        return self == DemoSpec()
+
+
+def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
+    """All tables of the demo data set, as polars frames keyed by table name."""
+    rng = np.random.default_rng(spec.seed)
+    geography = _geography(spec.districts)
+    network = _network(rng, geography["municipality"])
+    per_district = spec.clients / spec.districts
+    scale = per_district / DEFAULT_CLIENTS
+    cases = [
+        _cases(rng, district_key, munis, scale)
+        for district_key, munis in geography["municipality"].group_by(
+            "district_key", maintain_order=True
+        )
+    ]
+    case_tables = {name: pl.concat([c[name] for c in cases]) for name in cases[0]}
+    referrals = _referrals(rng, case_tables, network, geography["municipality"])
+    return {
+        **_catalogues(),
+        **geography,
+        **network,
+        **case_tables,
+        "referral": referrals,
+        "dataset_info": pl.DataFrame(
+            {
+                "key": ["as_of", "synthetic", "source", "data_version"],
+                "value": [
+                    f"{AS_OF // 12:04d}-{AS_OF % 12 + 1:02d}",
+                    "true",
+                    "Synthetischer Demodatensatz des Teilhabe-Monitors "
+                    f"(Seed {spec.seed}, {spec.clients:,} Personen, {spec.districts} Kreis(e))",
+                    f"demo-{spec.seed}-{spec.clients}-{spec.districts}",
+                ],
+            }
+        ),
+    }
+
+
+def _catalogues() -> dict[str, pl.DataFrame]:
+    return {
+        "barrier": pl.DataFrame([vars(b) for b in BARRIERS]),
+        "service_category": pl.DataFrame(
+            [{"code": c.code, "label": c.label} for c in SERVICE_CATEGORIES]
+        ),
+        "service_category_barrier": pl.DataFrame(
+            [
+                {"category_code": c.code, "barrier_code": b}
+                for c in SERVICE_CATEGORIES
+                for b in c.barriers
+            ]
+        ),
+    }
+
+
+# --- Geography -------------------------------------------------------------------------------
+
+
+def _geography(districts: int) -> dict[str, pl.DataFrame]:
+    with (DEMO_DIR / "heidenheim.csv").open(encoding="utf-8") as handle:
+        home = list(csv.DictReader(handle))
+    district_rows = [dict(zip(("key", "name", "jobcenter_name"), HOME_DISTRICT, strict=True))]
+    municipality_rows = [
+        {
+            "ags": row["ags"],
+            "district_key": HOME_DISTRICT[0],
+            "name": row["name"],
+            "kind": row["kind"],
+            "population": int(row["population"]),
+            "population_date": dt.date.fromisoformat(row["population_date"]),
+            "lat": float(row["lat"]),
+            "lon": float(row["lon"]),
+            "postcode": row["postcode"],
+        }
+        for row in home
+    ]
+    # Further districts for benchmarks: copies of Heidenheim's structure under synthetic keys
+    # (state code 99 does not exist), shifted on the map so that they do not overlap.
+    for number in range(2, districts + 1):
+        key = f"99{number:03d}"
+        district_rows.append(
+            {"key": key, "name": f"Beispielkreis {number}", "jobcenter_name": f"Jobcenter {number}"}
+        )
+        for index, row in enumerate(municipality_rows[: len(home)]):
+            municipality_rows.append(
+                {
+                    **row,
+                    "ags": f"{key}{index + 1:03d}",
+                    "district_key": key,
+                    "name": f"Beispielort {number}-{index + 1}",
+                    "lat": row["lat"] + 0.5 * ((number - 1) // 10),
+                    "lon": row["lon"] + 0.6 * ((number - 1) % 10),
+                }
+            )
+    return {
+        "district": pl.DataFrame(district_rows),
+        "municipality": pl.DataFrame(municipality_rows),
+    }
+
+
+# --- Providers and services ------------------------------------------------------------------
+
+# Invented organisations: (id, name, kind, town index in heidenheim.csv, street, categories).
+PROVIDERS: tuple[tuple[str, str, str, int, str, tuple[str, ...]], ...] = (
+    (
+        "P01",
+        "Bildungswerk Brenztal",
+        "education",
+        3,
+        "Uferweg 4",
+        ("vocational_training", "activation"),
+    ),
+    ("P02", "Lernwerkstatt Ostalb-Nord", "education", 2, "Am Kanal 11", ("vocational_training",)),
+    ("P03", "Sprachschule Albuch", "education", 3, "Lindenplatz 2", ("language_course",)),
+    (
+        "P04",
+        "Schuldner- und Insolvenzberatung Brenzaue",
+        "counselling",
+        3,
+        "Marktgasse 7",
+        ("debt_counselling",),
+    ),
+    ("P05", "Suchthilfe Härtsfeld", "counselling", 3, "Talstraße 19", ("addiction_counselling",)),
+    (
+        "P06",
+        "Psychosozialer Dienst Albrand",
+        "counselling",
+        3,
+        "Rosenweg 3",
+        ("psychosocial_support",),
+    ),
+    ("P07", "Familienzentrum Brenzblick", "welfare", 2, "Schillerstraße 21", ("childcare",)),
+    (
+        "P08",
+        "Diakonieverein Eselsburger Tal",
+        "welfare",
+        4,
+        "Kirchplatz 1",
+        ("psychosocial_support", "housing_support"),
+    ),
+    (
+        "P09",
+        "Caritasgemeinschaft Hürbe",
+        "welfare",
+        2,
+        "Hürbestraße 8",
+        ("debt_counselling", "childcare"),
+    ),
+    (
+        "P10",
+        "Arbeiterhilfe Ostalbrand",
+        "welfare",
+        3,
+        "Bahnhofstraße 30",
+        ("housing_support", "activation"),
+    ),
+    (
+        "P11",
+        "Kreisfachstelle Wohnungsnotfälle",
+        "authority",
+        3,
+        "Felsenstraße 36",
+        ("housing_support",),
+    ),
+    (
+        "P12",
+        "Kommunaler Pflegestützpunkt Brenztal",
+        "authority",
+        4,
+        "Rathausplatz 2",
+        ("childcare",),
+    ),
+    (
+        "P13",
+        "Gesundheitsamt-Außenstelle Albuch",
+        "authority",
+        3,
+        "Felsenstraße 40",
+        ("health_support",),
+    ),
+    (
+        "P14",
+        "Kammerbüro Ausbildung Ostwürttemberg-Nord",
+        "chamber",
+        3,
+        "Ludwig-Lang-Weg 5",
+        ("vocational_training",),
+    ),
+    ("P15", "Handwerksforum Brenz", "chamber", 2, "Memminger Torplatz 6", ("vocational_training",)),
+    ("P16", "Mobilitätsbüro Ostalb-Nord", "counselling", 3, "Am Bahnhof 1", ("mobility_support",)),
+    (
+        "P17",
+        "Gesundheitstreff Gerstetten",
+        "welfare",
+        1,
+        "Brunnengasse 9",
+        ("health_support", "activation"),
+    ),
+    (
+        "P18",
+        "Jugendwerkstatt Königsbronn",
+        "education",
+        6,
+        "Hammerschmiede 2",
+        ("vocational_training", "activation"),
+    ),
+    (
+        "P19",
+        "Beratungsladen Niederstotzingen",
+        "counselling",
+        8,
+        "Stettener Straße 14",
+        ("debt_counselling", "psychosocial_support"),
+    ),
+    (
+        "P20",
+        "Frauen- und Familienhilfe Sontheim",
+        "welfare",
+        9,
+        "Brenzstraße 5",
+        ("childcare", "psychosocial_support"),
+    ),
+)
+MEASURE_CATEGORIES = {"vocational_training", "language_course", "activation"}
+
+
+def _network(rng: np.random.Generator, municipalities: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    providers, services, areas, participants = [], [], [], []
+    for district_key, munis in municipalities.group_by("district_key", maintain_order=True):
+        rows = munis.to_dicts()
+        prefix = "" if district_key[0] == HOME_DISTRICT[0] else f"{district_key[0]}-"
+        for pid, name, kind, town, street, categories in PROVIDERS:
+            muni = rows[town]
+            provider_id = f"{prefix}{pid}"
+            providers.append(
+                {
+                    "id": provider_id,
+                    "name": name if not prefix else f"{name} ({muni['name']})",
+                    "kind": kind,
+                    "street": street,
+                    "postcode": muni["postcode"],
+                    "city": muni["name"],
+                    "municipality_ags": muni["ags"],
+                    "lat": round(muni["lat"] + rng.normal(0, 0.004), 5),
+                    "lon": round(muni["lon"] + rng.normal(0, 0.006), 5),
+                    "email": f"kontakt@{pid.lower()}.example.org",
+                    "phone": f"07321 {100000 + int(pid[1:]) * 1111}",
+                    "website": f"https://{pid.lower()}.example.org",
+                }
+            )
+            participants.append(provider_id)
+            for number, category in enumerate(categories, start=1):
+                service_id = f"{provider_id}-S{number}"
+                label = next(c.label for c in SERVICE_CATEGORIES if c.code == category)
+                services.append(
+                    {
+                        "id": service_id,
+                        "provider_id": provider_id,
+                        "name": f"{label} ({name.split()[0]})",
+                        "category_code": category,
+                        "capacity": int(rng.integers(2, 9)) * 5,
+                        "labour_market_measure": category in MEASURE_CATEGORIES,
+                        "active_from": dt.date(2005, 1, 1)
+                        + dt.timedelta(days=int(rng.integers(0, 1500))),
+                        "active_to": None,
+                    }
+                )
+                # Providers in the district town serve everybody; the others their own town
+                # and the nearest neighbours, which leaves real coverage gaps on the map.
+                served = rows if town == 3 else _nearest(rows, town, 3)
+                areas.extend(
+                    {"service_id": service_id, "municipality_ags": m["ags"]} for m in served
+                )
+
+    events = pl.DataFrame(
+        {
+            "id": [1, 2],
+            "district_key": [HOME_DISTRICT[0]] * 2,
+            "date": [dt.date(2012, 10, 16), dt.date(2013, 9, 24)],
+            "title": ["1. Netzwerkkonferenz", "2. Netzwerkkonferenz mit Markt der Möglichkeiten"],
+            "attendees": [110, 150],
+            "location": ["Heidenheim an der Brenz"] * 2,
+        }
+    )
+    home_providers = [p for p in participants if "-" not in p]
+    event_providers = [{"event_id": 2, "provider_id": p} for p in home_providers] + [
+        {"event_id": 1, "provider_id": p} for p in home_providers[:14]
+    ]
+    return {
+        "provider": pl.DataFrame(providers),
+        "service": pl.DataFrame(services),
+        "service_area": pl.DataFrame(areas),
+        "network_event": events,
+        "network_event_provider": pl.DataFrame(event_providers),
+    }
+
+
+def _nearest(rows: list[dict], index: int, count: int) -> list[dict]:
+    here = rows[index]
+    return sorted(
+        rows, key=lambda r: (r["lat"] - here["lat"]) ** 2 + (r["lon"] - here["lon"]) ** 2
+    )[:count]
+
+
+# --- Case data -------------------------------------------------------------------------------
+
+
+def _cases(
+    rng: np.random.Generator, district_key: tuple[str], munis: pl.DataFrame, scale: float
+) -> dict[str, pl.DataFrame]:
+    """Clients, spells, barriers and integrations of one district."""
+    key = district_key[0]
+    n_4y = round(LZB_4Y_PLUS * scale)
+    n_lzb = round(LZB_TOTAL * scale) - n_4y
+    n_short = round(ELB_NOT_LZB * scale)
+    n_current = n_4y + n_lzb + n_short
+    n_leavers = max(round(DEFAULT_CLIENTS * scale) - n_current, 0)
+
+    spells_client, spells_start, spells_end = [], [], []  # month indices; end = last month
+
+    # 1. In receipt for four years or longer: current spell started 2005-01 .. 09/2009; a third
+    #    came over from unemployment assistance on 01.01.2005.
+    start = np.where(
+        rng.random(n_4y) < 0.33,
+        FIRST_MONTH,
+        rng.integers(FIRST_MONTH, AS_OF - 48, n_4y, endpoint=True),
+    )
+    ids = np.arange(n_4y)
+    spells_client.append(ids)
+    spells_start.append(start)
+    spells_end.append(np.full(n_4y, OPEN_END_MONTH))
+
+    # 2. Other LZB: most in receipt for 2 to < 4 years; some with a short interruption of
+    #    1 to 3 months within the last two years (21 to 23 of 24 months).
+    ids = np.arange(n_4y, n_4y + n_lzb)
+    interrupted = rng.random(n_lzb) < 0.15
+    gap = rng.integers(1, 4, n_lzb)
+    k = np.array([rng.integers(2, 23 - g) for g in gap])  # current spell covers k + 1 months
+    start = np.where(
+        interrupted, AS_OF - k, rng.integers(AS_OF - 47, AS_OF - 23, n_lzb, endpoint=True)
+    )
+    spells_client.append(ids)
+    spells_start.append(start)
+    spells_end.append(np.full(n_lzb, OPEN_END_MONTH))
+    prev_ids = ids[interrupted]
+    prev_end = (AS_OF - k - 1 - gap)[interrupted]
+    prev_start = rng.integers(FIRST_MONTH, AS_OF - 30, prev_ids.size)
+    spells_client.append(prev_ids)
+    spells_start.append(np.minimum(prev_start, prev_end - 6))
+    spells_end.append(prev_end)
+
+    # 3. ELB who are not LZB: current receipt of at most 20 months; a quarter had an earlier
+    #    spell that ended four or more months before the current one began.
+    ids = np.arange(n_4y + n_lzb, n_current)
+    start = AS_OF - np.minimum(rng.geometric(1 / 7, n_short) - 1, 19)
+    spells_client.append(ids)
+    spells_start.append(start)
+    spells_end.append(np.full(n_short, OPEN_END_MONTH))
+    earlier = rng.random(n_short) < 0.25
+    prev_end = start[earlier] - rng.integers(5, 24, earlier.sum())
+    prev_start = prev_end - rng.integers(3, 30, earlier.sum())
+    keep = prev_start >= FIRST_MONTH
+    spells_client.append(ids[earlier][keep])
+    spells_start.append(prev_start[keep])
+    spells_end.append(prev_end[keep])
+
+    # 4. Leavers: spells that ended before 09/2013, so that the stock over the years runs from
+    #    about 5,000 in 2006 down to today's, with an entry and exit rate of a real Jobcenter.
+    leaver_start, leaver_end = _leaver_spells(rng, n_leavers, scale, spells_start, spells_end)
+    spells_client.append(np.arange(n_current, n_current + n_leavers))
+    spells_start.append(leaver_start)
+    spells_end.append(leaver_end)
+
+    client_idx = np.concatenate(spells_client)
+    start_m = np.concatenate(spells_start).astype(np.int64)
+    end_m = np.concatenate(spells_end).astype(np.int64)
+    n_clients = n_current + n_leavers
+
+    clients = _clients(rng, key, munis, n_clients, client_idx, start_m)
+    spells = _spell_frame(rng, clients["id"].to_numpy(), client_idx, start_m, end_m)
+    barriers, barrier_count = _barriers(rng, clients["id"].to_numpy(), client_idx, start_m, end_m)
+    integrations = _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_m)
+    return {
+        "client": clients,
+        "benefit_spell": spells,
+        "barrier_assessment": barriers,
+        "integration": integrations,
+    }
+
+
+def _leaver_spells(rng, n_leavers, scale, starts, ends) -> tuple[np.ndarray, np.ndarray]:
+    """Spells of leavers, added month by month to follow a target stock curve."""
+    months = np.arange(FIRST_MONTH, AS_OF + 1)
+    current = np.zeros(months.size + 1)
+    for s, e in zip(starts, ends, strict=True):
+        first = np.clip(s - FIRST_MONTH, 0, months.size)
+        last = np.clip(np.minimum(e, AS_OF) - FIRST_MONTH + 1, 0, months.size)
+        np.add.at(current, first, 1)
+        np.add.at(current, last, -1)
+    current = np.cumsum(current)[:-1]
+    # Target ELB stock: 5,150 in 2005, gently falling to the 2013 level.
+    target = scale * (
+        5150 - (5150 - (LZB_TOTAL + ELB_NOT_LZB)) * (months - FIRST_MONTH) / (AS_OF - FIRST_MONTH)
+    )
+    out_start, out_end = [], []
+    active_end = np.empty(0, dtype=np.int64)
+    remaining = n_leavers
+    for position, month in enumerate(months[:-1]):
+        active_end = active_end[active_end >= month]
+        need = int(round(target[position] - current[position])) - active_end.size
+        if position > 0:
+            need = min(need, max(int(remaining / max(AS_OF - month, 1)) * 3, 0))
+        need = max(min(need, remaining), 0)
+        if need == 0:
+            continue
+        end = month + _leaver_durations(rng, need, AS_OF - 1 - month)
+        out_start.append(np.full(need, month))
+        out_end.append(end)
+        active_end = np.concatenate([active_end, end])
+        remaining -= need
+    if remaining:  # whatever the curve did not need: short spells spread over the years
+        start = rng.integers(FIRST_MONTH, AS_OF - 2, remaining)
+        out_start.append(start)
+        out_end.append(np.minimum(start + rng.integers(1, 12, remaining), AS_OF - 1))
+    return np.concatenate(out_start), np.concatenate(out_end)
+
+
+def _leaver_durations(rng: np.random.Generator, size: int, longest: int) -> np.ndarray:
+    """Spell lengths (months after the first): many short, some long, all at most ``longest``.
+
+    Drawn from the distribution conditioned on ending before 09/2013, so that no pile of exits
+    gathers in the last months.
+    """
+    durations = np.full(size, -1)
+    todo = np.arange(size)
+    for _ in range(50):
+        draw = np.where(
+            rng.random(todo.size) < 0.55,
+            rng.integers(1, 12, todo.size),
+            rng.integers(12, 60, todo.size),
+        )
+        fits = draw <= longest
+        durations[todo[fits]] = draw[fits]
+        todo = todo[~fits]
+        if todo.size == 0:
+            break
+    durations[todo] = rng.integers(0, longest + 1, todo.size)
+    return durations
+
+
+def _clients(rng, district_key, munis, n_clients, client_idx, start_m) -> pl.DataFrame:
+    # Receipt is more common in the towns: weight by population, the district town twice.
+    weight = munis["population"].to_numpy() * np.where(
+        munis["kind"].to_numpy() == "Stadt", 1.6, 1.0
+    )
+    muni = rng.choice(munis["ags"].to_numpy(), n_clients, p=weight / weight.sum())
+    sex = np.where(rng.random(n_clients) < 0.49, "f", "m")
+    first_start = np.full(n_clients, OPEN_END_MONTH)
+    np.minimum.at(first_start, client_idx, start_m)
+    age_at_start = np.clip(rng.normal(38, 12, n_clients), 15, 62).astype(int)
+    birth_year = first_start // 12 - age_at_start
+    single_parent = (sex == "f") & (rng.random(n_clients) < 0.16) | (rng.random(n_clients) < 0.015)
+    prefix = "HDH" if district_key == HOME_DISTRICT[0] else f"D{district_key}"
+    ids = np.char.add(f"{prefix}-", np.char.zfill(np.arange(1, n_clients + 1).astype(str), 7))
+    household = np.where(rng.random(n_clients) < 0.12, np.roll(ids, 1), ids)  # some share one
+    return pl.DataFrame(
+        {
+            "id": ids,
+            "municipality_ags": muni,
+            "sex": sex,
+            "birth_year": birth_year,
+            "single_parent": single_parent,
+            "household_id": np.char.replace(household, "-", "-HH"),
+        }
+    )
+
+
+def _spell_frame(rng, ids, client_idx, start_m, end_m) -> pl.DataFrame:
+    """Dates for each spell such that its month indices are exactly start_m .. end_m."""
+    start_day = rng.integers(0, 28, start_m.size)
+    start_day = np.where(start_m == FIRST_MONTH, 0, start_day)  # transfers began on 01.01.2005
+    # A spell that ends in month e covers e's last day and ends before the next month's last day.
+    end_extra = rng.integers(0, 27, end_m.size)
+    open_end = end_m == OPEN_END_MONTH
+    end_date = _dates(np.where(open_end, AS_OF, end_m) + 1, end_extra - 1)
+    return pl.DataFrame(
+        {
+            "client_id": ids[client_idx],
+            "start_date": _dates(start_m, start_day),
+            "end_date": _blank(end_date, open_end),
+            "start_month": start_m,
+            "end_month": end_m,
+        }
+    ).sort("client_id", "start_date")
+
+
+def _blank(values: pl.Series, where: np.ndarray) -> pl.Series:
+    """``values`` with nulls where ``where`` is true."""
+    return values.scatter(np.flatnonzero(where), None)
+
+
+def _dates(months: np.ndarray, days: np.ndarray) -> pl.Series:
+    """The first day of each month index plus a number of days (vectorised)."""
+    first = (np.asarray(months) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+    return pl.Series(first + np.asarray(days).astype("timedelta64[D]"), dtype=pl.Date)
+
+
+def _barriers(rng, ids, client_idx, start_m, end_m) -> tuple[pl.DataFrame, np.ndarray]:
+    """Barrier assessments; the burden grows with the total duration of receipt."""
+    total_months = np.zeros(ids.size)
+    np.add.at(total_months, client_idx, np.minimum(end_m, AS_OF) - start_m + 1)
+    first_start = np.full(ids.size, OPEN_END_MONTH)
+    np.minimum.at(first_start, client_idx, start_m)
+    burden = 0.45 + 1.35 * np.clip(total_months / 72, 0, 1) + rng.normal(0, 0.15, ids.size)
+    probability = np.clip(BARRIER_BASE[None, :] * burden[:, None], 0, 0.9)
+    has = rng.random(probability.shape) < probability
+    client, barrier = np.nonzero(has)
+    recorded = first_start[client] + rng.integers(0, 3, client.size)
+    recorded_on = _dates(recorded, rng.integers(0, 28, client.size))
+    resolved = rng.random(client.size) < 0.12
+    resolved_month = np.minimum(recorded + rng.integers(6, 40, client.size), AS_OF)
+    resolved_on = _dates(resolved_month, np.full(client.size, 9))
+    frame = pl.DataFrame(
+        {
+            "client_id": ids[client],
+            "barrier_code": np.array(BARRIER_CODES)[barrier],
+            "recorded_on": recorded_on,
+            "resolved_on": _blank(resolved_on, ~resolved),
+        }
+    ).filter(pl.col("recorded_on") <= DATA_END)
+    return frame, has.sum(axis=1)
+
+
+def _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_m) -> pl.DataFrame:
+    """Integrations at the end of spells (and some while receipt goes on).
+
+    The chance falls with the number of barriers and with the duration of the spell.
+    """
+    ended = end_m < AS_OF
+    duration = np.minimum(end_m, AS_OF) - start_m + 1
+    barriers = barrier_count[client_idx]
+    chance = 0.66 * np.exp(-0.28 * barriers) * np.exp(-duration / 70)
+    chance = np.where(ended, chance, chance * 0.05)  # integration while still in receipt
+    happens = rng.random(chance.size) < chance
+    month = np.where(ended, end_m, np.minimum(start_m + rng.integers(3, 40, chance.size), AS_OF))
+    month = np.maximum(month, start_m)
+    take = happens & (month >= start_m)
+    kinds = rng.choice(
+        ["employment", "training", "self_employment"], take.sum(), p=[0.8, 0.13, 0.07]
+    )
+    dates = _dates(month[take], rng.integers(0, 28, take.sum()))
+    continuity_chance = 0.72 - 0.06 * np.minimum(barriers[take], 5)
+    continued = rng.random(take.sum()) < continuity_chance
+    known = month[take] + 12 <= AS_OF  # the 12 months after it have passed
+    frame = pl.DataFrame(
+        {
+            "client_id": clients["id"].to_numpy()[client_idx[take]],
+            "date": dates,
+            "month": month[take],
+            "kind": kinds,
+            "continued_12m": _blank(pl.Series(continued), ~known),
+        }
+    )
+    return frame.unique(["client_id", "month"], keep="first", maintain_order=True)
+
+
+# --- Referrals -------------------------------------------------------------------------------
+
+
+def _referrals(rng, cases, network, municipalities) -> pl.DataFrame:
+    """Referrals of clients with a barrier to a service of a matching category in their area."""
+    category_of_barrier = {
+        barrier: [c.code for c in SERVICE_CATEGORIES if barrier in c.barriers]
+        for barrier in BARRIER_CODES
+    }
+    services = network["service"].join(network["service_area"], left_on="id", right_on="service_id")
+    offers = {
+        (row["municipality_ags"], row["category_code"]): row["ids"]
+        for row in services.group_by("municipality_ags", "category_code")
+        .agg(pl.col("id").sort().alias("ids"))
+        .to_dicts()
+    }
+    spells = (
+        cases["benefit_spell"]
+        .group_by("client_id")
+        .agg(pl.col("start_date").max().alias("spell_start"), pl.col("end_date").sort().last())
+    )
+    candidates = (
+        cases["barrier_assessment"]
+        .join(cases["client"].select("id", "municipality_ags"), left_on="client_id", right_on="id")
+        .join(spells, on="client_id")
+        .sort("client_id", "barrier_code")
+    )
+    rows = []
+    for row, draw, day, length, outcome in zip(
+        candidates.iter_rows(named=True),
+        rng.random(candidates.height),
+        rng.integers(10, 200, candidates.height),
+        rng.integers(60, 300, candidates.height),
+        rng.random(candidates.height),
+        strict=True,
+    ):
+        if draw > 0.45:
+            continue
+        options = [
+            s
+            for category in category_of_barrier[row["barrier_code"]]
+            for s in offers.get((row["municipality_ags"], category), [])
+        ]
+        if not options:
+            continue
+        start = max(row["spell_start"], row["recorded_on"]) + dt.timedelta(days=int(day))
+        if start > DATA_END:
+            continue
+        end = start + dt.timedelta(days=int(length))
+        if end > DATA_END:
+            status, end = "active", None
+        else:
+            status = "cancelled" if outcome < 0.2 else "completed"
+        rows.append(
+            {
+                "client_id": row["client_id"],
+                "service_id": options[int(day) % len(options)],
+                "barrier_code": row["barrier_code"],
+                "start_date": start,
+                "end_date": end,
+                "status": status,
+            }
+        )
+    schema = {
+        "client_id": pl.String,
+        "service_id": pl.String,
+        "barrier_code": pl.String,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+        "status": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema).unique(
+        ["client_id", "service_id", "start_date"], keep="first", maintain_order=True
+    )
+
+
+class RealDataPresent(Exception):
+    """The target database holds data that are not synthetic; the demo would overwrite them."""
+
+
+def load_demo(engine, spec: DemoSpec = DemoSpec(), *, force: bool = False) -> dict[str, int]:
+    """Replace the database's contents with the demo data set (one transaction)."""
+    if holds_real_data(engine) and not force:
+        raise RealDataPresent(
+            f"Die Datenbank {engine.url.render_as_string(hide_password=True)} enthält echte "
+            "(nicht synthetische) Daten. Die Demodaten würden sie ersetzen; dafür --force angeben."
+        )
+    return replace_dataset(engine=engine, tables=generate(spec))

@@ -1,0 +1,24 @@
+"""Opening the configured database, shared by the CLI and the app.
+
+Without a configured URL the local SQLite file is created, migrated and filled with the demo data
+on first use; a configured database is used as it is and only needs its schema to be current.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from data_access.db import check_connection, create_db_engine, ensure_schema
+from data_access.settings import Settings
+from data_access.store import has_data
+from teilhabe.demo import DemoSpec, load_demo
+
+
+def open_database(settings: Settings) -> Engine:
+    """A ready engine, or ConfigurationError / DatabaseUnavailable / SchemaOutdated."""
+    engine = create_db_engine(settings.database_url)
+    check_connection(engine)
+    ensure_schema(engine, allow_upgrade=settings.uses_default_database)
+    if settings.uses_default_database and not has_data(engine):
+        load_demo(engine, DemoSpec())
+    return engine

@@ -1,0 +1,304 @@
+"""Fixtures for the browser tests: a real Streamlit server and headless Chromium via Playwright.
+
+Fixtures
+--------
+``start_streamlit(script, env=None) -> str`` (session)
+    Factory: starts ``streamlit run <script>`` on a free port with a fresh ``TEILHABE_DATA_DIR``
+    and without ``TEILHABE_DATABASE_URL``; returns the base URL. Stopped at session end.
+``app_server -> str`` (session)
+    The dashboard (``app.py``) started with ``start_streamlit``; it builds its own demo SQLite.
+``browser`` (session), ``page`` (function)
+    Playwright Chromium (the system browser, never a Playwright download), viewport 1400x1000,
+    locale de-DE. Requests to any host other than 127.0.0.1/localhost are aborted and recorded
+    in ``page.external_requests`` (also available as the ``external_requests`` fixture).
+``open_app`` / ``save_screenshot``
+    The helpers ``open_app(page, url)`` and ``save_screenshot(page, name) -> Path``, handed
+    out as fixtures so tests need not import this conftest.
+
+Server logs and screenshots go to ``tests/artifacts/`` (git-ignored). When a test that uses
+``page`` fails, a screenshot ``failed-<test name>.png`` is saved there automatically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BROWSER_TESTS = Path(__file__).resolve().parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+SERVER_START_TIMEOUT = 120  # seconds until /_stcore/health must answer "ok"
+APP_READY_TIMEOUT = 60_000  # milliseconds until the script run has finished
+APP_READY_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Markers
+# ---------------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Every test in tests/browser is a browser test (``-m "not browser"`` deselects them).
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    # Keep each phase's report on the item, so the page fixture can tell whether the test failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _artifact_path(name: str, suffix: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "artifact"
+    return ARTIFACTS / f"{safe}{suffix}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _health_ok(base_url: str) -> bool:
+    # No proxies: the server is local and the machine may have proxy variables set.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{base_url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def is_local_url(url: str) -> bool:
+    """True for URLs that do not leave the machine (127.0.0.1/localhost, data:, blob:, about:)."""
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or (parts.hostname or "") in LOCAL_HOSTS
+
+
+def open_app(page, url: str) -> None:
+    """Open ``url`` and wait until Streamlit has finished running the script."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector(APP_READY_SELECTOR, timeout=APP_READY_TIMEOUT)
+    try:
+        # Charts and images may still be loading after the script run; give them a moment.
+        page.wait_for_load_state("networkidle", timeout=5_000)
+    except Exception:
+        pass  # Streamlit keeps a websocket open; "networkidle" is a courtesy, not a must
+    page.wait_for_selector(APP_READY_SELECTOR, timeout=APP_READY_TIMEOUT)
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Save a full-page PNG as ``tests/artifacts/<name>.png`` and return its path."""
+    path = _artifact_path(name, ".png")
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Streamlit server
+# ---------------------------------------------------------------------------------------------
+
+
+StartStreamlit = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartStreamlit]:
+    """Factory ``start_streamlit(script, env=None) -> base_url`` for Streamlit servers.
+
+    Each server runs ``sys.executable -m streamlit run <script>`` from the repository root on a
+    free port of 127.0.0.1, with ``TEILHABE_DATA_DIR`` set to a new temporary folder and
+    ``TEILHABE_DATABASE_URL`` removed. ``env`` is applied on top of that; a value of ``None``
+    removes the variable. Output goes to ``tests/artifacts/streamlit-<script>-<port>.log``.
+    All servers are stopped at the end of the session.
+    """
+    processes: list[subprocess.Popen] = []
+
+    def start(script: Path, env: Mapping[str, str | None] | None = None) -> str:
+        script = Path(script).resolve()
+        if not script.is_file():
+            pytest.fail(f"Streamlit script {script} does not exist", pytrace=False)
+
+        server_env = dict(os.environ)
+        server_env.pop("TEILHABE_DATABASE_URL", None)
+        server_env["TEILHABE_DATA_DIR"] = str(tmp_path_factory.mktemp(f"data-{script.stem}"))
+        server_env["PYTHONUNBUFFERED"] = "1"
+        for key, value in (env or {}).items():
+            if value is None:
+                server_env.pop(key, None)
+            else:
+                server_env[key] = value
+
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        log_path = _artifact_path(f"streamlit-{script.stem}-{port}", ".log")
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(script),
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+        ]  # fmt: skip
+        with log_path.open("w") as log:
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=server_env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # so the whole process group can be stopped
+            )
+        processes.append(process)
+
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _health_ok(base_url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"Streamlit ({script.name}) exited with code {process.returncode} before it "
+                    f"was healthy; log {log_path}:\n{_tail(log_path)}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"Streamlit ({script.name}) not healthy at {base_url} after "
+                    f"{SERVER_START_TIMEOUT} s; log {log_path}:\n{_tail(log_path)}",
+                    pytrace=False,
+                )
+            time.sleep(0.3)
+        return base_url
+
+    yield start
+
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_server(start_streamlit: StartStreamlit) -> str:
+    """Base URL of the dashboard (app.py) running on its own demo SQLite database."""
+    return start_streamlit(REPO / "app.py")
+
+
+# ---------------------------------------------------------------------------------------------
+# Browser
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    """Headless system Chromium driven by Playwright (session-wide)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):
+    """A fresh page (own context) that may only talk to the local machine.
+
+    Every request to another host is aborted and its URL appended to
+    ``page.external_requests``.
+    """
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+    )
+    external_requests: list[str] = []
+
+    def guard(route, req) -> None:
+        if is_local_url(req.url):
+            route.continue_()
+        else:
+            external_requests.append(req.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.external_requests = external_requests
+    yield page
+
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        try:
+            save_screenshot(page, f"failed-{request.node.name}")
+        except Exception:
+            pass  # the screenshot is a diagnosis aid; never mask the real failure
+    context.close()
+
+
+@pytest.fixture
+def external_requests(page) -> list[str]:
+    """URLs of all requests the page tried to send off the machine (they were aborted)."""
+    return page.external_requests
+
+
+# Hand the helpers out as fixtures too, so test modules need not import this conftest.
+@pytest.fixture(name="open_app")
+def _open_app_fixture() -> Callable[..., None]:
+    """``open_app(page, url)``: go to ``url`` and wait until the script run is finished."""
+    return open_app
+
+
+@pytest.fixture(name="save_screenshot")
+def _save_screenshot_fixture() -> Callable[..., Path]:
+    """``save_screenshot(page, name) -> Path``: full-page PNG in ``tests/artifacts/``."""
+    return save_screenshot
