@@ -21,7 +21,7 @@ from data_access.models import (
     Provider,
 )
 from data_access.periods import OPEN_END_MONTH, month_end, parse_month
-from data_access.receipt import stock_counts
+from data_access.receipt import stock_changes, stock_counts
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 
@@ -56,13 +56,26 @@ def benefit_stock(*, engine: Engine, as_of: int, threshold: int) -> pl.DataFrame
 
 def benefit_stock_series(*, engine: Engine, first: int, last: int, threshold: int) -> pl.DataFrame:
     """ELB and LZB stock for every month from ``first`` to ``last`` (month indices)."""
-    rows = []
     with engine.connect() as connection:
-        for month in range(first, last + 1):
-            counts = connection.execute(stock_counts(month)).one()._mapping
-            rows.append({"month": month, **{c: counts[c] for c in STOCK_COLUMNS}})
-    frame = pl.DataFrame(rows, schema={"month": pl.Int64, **{c: pl.Int64 for c in STOCK_COLUMNS}})
-    return confidentiality.suppress_counts(frame, STOCK_COLUMNS, threshold=threshold)
+        changes = [
+            dict(row._mapping)
+            for statement in stock_changes(first, last)
+            for row in connection.execute(statement)
+        ]
+    months = pl.DataFrame({"month": range(first, last + 1)}, schema={"month": pl.Int64})
+    frame = (
+        pl.DataFrame(changes, schema={"figure": pl.String, "month": pl.Int64, "change": pl.Int64})
+        .group_by("figure", "month")
+        .agg(pl.col("change").sum())
+        .pivot(on="figure", index="month", values="change")
+    )
+    missing = [pl.lit(0, dtype=pl.Int64).alias(c) for c in STOCK_COLUMNS if c not in frame.columns]
+    stock = (
+        months.join(frame.with_columns(missing), on="month", how="left")
+        .sort("month")
+        .select("month", *(pl.col(c).fill_null(0).cum_sum().alias(c) for c in STOCK_COLUMNS))
+    )
+    return confidentiality.suppress_counts(stock, STOCK_COLUMNS, threshold=threshold)
 
 
 def provider_count(*, engine: Engine) -> int:

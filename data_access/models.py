@@ -205,12 +205,18 @@ class BenefitSpell(Base):
     ``start_month``/``end_month`` are month indices (year * 12 + month - 1) of the first and the
     last month whose reporting day (the month's last day) the spell covers; an open spell has
     ``end_month = OPEN_END_MONTH``. Derive them with ``data_access.periods.spell_months``.
+
+    ``lzb_from_month`` is the first month of the spell in which the client counts as LZB (NULL if
+    never within this spell); from then on to ``end_month`` they do. It depends on the client's
+    other spells and is derived by ``data_access.receipt.derive_lzb_from`` whenever spells are
+    written, so that every stock figure is a range predicate the database can index.
     """
 
     __tablename__ = "benefit_spell"
     __table_args__ = (
         UniqueConstraint("client_id", "start_date"),
         Index("ix_benefit_spell_months", "start_month", "end_month", "client_id"),
+        Index("ix_benefit_spell_lzb", "lzb_from_month", "end_month", "client_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -219,6 +225,7 @@ class BenefitSpell(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     start_month: Mapped[int] = mapped_column(Integer)
     end_month: Mapped[int] = mapped_column(Integer)
+    lzb_from_month: Mapped[int | None] = mapped_column(Integer)
 
 
 class BarrierAssessment(Base):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import polars as pl
+
 # End month of an open (ongoing) spell: far beyond any month the data can ask about.
 OPEN_END_MONTH = 9999 * 12
 
@@ -43,18 +45,23 @@ def format_month(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def spell_months(start: dt.date, end: dt.date | None) -> tuple[int, int]:
-    """First and last month whose reporting day (last day of the month) the spell covers.
+def spell_month_columns() -> list[pl.Expr]:
+    """``start_month`` and ``end_month`` from ``start_date`` and ``end_date`` (null = ongoing).
 
-    A spell that covers no reporting day at all (it starts and ends within one month, before
-    its last day) yields ``end_month < start_month`` and so contributes no month of receipt.
+    They are the first and last month whose reporting day (the month's last day) the spell
+    covers. A spell that covers no reporting day (it starts and ends within one month, before
+    its last day) gets ``end_month < start_month`` and so contributes no month of receipt.
     """
-    if end is not None and end < start:
-        raise ValueError(f"Ende {end} liegt vor dem Beginn {start}.")
-    first = month_index(start)
-    if end is None:
-        return first, OPEN_END_MONTH
-    last = month_index(end)
-    if end != month_end(last):
-        last -= 1
-    return first, last
+    start, end = pl.col("start_date"), pl.col("end_date")
+    end_index = end.dt.year().cast(pl.Int64) * 12 + end.dt.month().cast(pl.Int64) - 1
+    return [
+        (start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1).alias(
+            "start_month"
+        ),
+        pl.when(end.is_null())
+        .then(pl.lit(OPEN_END_MONTH, dtype=pl.Int64))
+        .when(end == end.dt.month_end())
+        .then(end_index)
+        .otherwise(end_index - 1)
+        .alias("end_month"),
+    ]

@@ -543,8 +543,6 @@ def _spell_frame(rng, ids, client_idx, start_m, end_m) -> pl.DataFrame:
             "client_id": ids[client_idx],
             "start_date": _dates(start_m, start_day),
             "end_date": _blank(end_date, open_end),
-            "start_month": start_m,
-            "end_month": end_m,
         }
     ).sort("client_id", "start_date")
 

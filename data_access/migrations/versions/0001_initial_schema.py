@@ -195,6 +195,7 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("start_month", sa.Integer(), nullable=False),
         sa.Column("end_month", sa.Integer(), nullable=False),
+        sa.Column("lzb_from_month", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["client_id"], ["client.id"], name=op.f("fk_benefit_spell_client_id_client")
         ),
@@ -205,6 +206,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("benefit_spell", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_benefit_spell_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(
+            "ix_benefit_spell_lzb", ["lzb_from_month", "end_month", "client_id"], unique=False
+        )
         batch_op.create_index(
             "ix_benefit_spell_months", ["start_month", "end_month", "client_id"], unique=False
         )
@@ -335,6 +339,7 @@ def downgrade() -> None:
     op.drop_table("integration")
     with op.batch_alter_table("benefit_spell", schema=None) as batch_op:
         batch_op.drop_index("ix_benefit_spell_months")
+        batch_op.drop_index("ix_benefit_spell_lzb")
         batch_op.drop_index(batch_op.f("ix_benefit_spell_client_id"))
 
     op.drop_table("benefit_spell")
