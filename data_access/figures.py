@@ -15,13 +15,14 @@ from data_access import confidentiality
 from data_access.models import (
     BenefitSpell,
     DatasetInfo,
+    District,
     Municipality,
     NetworkEvent,
     NetworkEventProvider,
     Provider,
 )
 from data_access.periods import OPEN_END_MONTH, month_end, parse_month
-from data_access.receipt import stock_changes, stock_counts
+from data_access.receipt import LZB_WINDOW_MONTHS, stock_changes, stock_counts
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 
@@ -44,6 +45,13 @@ def data_as_of(*, engine: Engine) -> int | None:
         latest_start = connection.execute(select(func.max(BenefitSpell.start_month))).scalar()
     candidates = [m for m in (latest, latest_start) if m is not None]
     return max(candidates) if candidates else None
+
+
+def first_lzb_month(*, engine: Engine) -> int | None:
+    """The first month with 24 months of data before it, so that LZB can be counted."""
+    with engine.connect() as connection:
+        first = connection.execute(select(func.min(BenefitSpell.start_month))).scalar()
+    return None if first is None else first + LZB_WINDOW_MONTHS - 1
 
 
 def benefit_stock(*, engine: Engine, as_of: int, threshold: int) -> pl.DataFrame:
@@ -76,6 +84,13 @@ def benefit_stock_series(*, engine: Engine, first: int, last: int, threshold: in
         .select("month", *(pl.col(c).fill_null(0).cum_sum().alias(c) for c in STOCK_COLUMNS))
     )
     return confidentiality.suppress_counts(stock, STOCK_COLUMNS, threshold=threshold)
+
+
+def jobcenter_names(*, engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(select(District.jobcenter_name).order_by(District.key)).scalars()
+        )
 
 
 def provider_count(*, engine: Engine) -> int:

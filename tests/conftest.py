@@ -124,3 +124,96 @@ def chromium_path() -> str:
             require_env="TEILHABE_REQUIRE_BROWSER",
         )
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases with data
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of an SQLite file with the default demo data, built once per session."""
+    from data_access.db import create_db_engine, ensure_schema
+    from sqlalchemy.engine import make_url
+
+    from teilhabe.demo import load_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    engine = create_db_engine(make_url(url))
+    ensure_schema(engine, allow_upgrade=True)
+    load_demo(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_sqlite_url: str):
+    from data_access.db import create_db_engine
+    from sqlalchemy.engine import make_url
+
+    engine = create_db_engine(make_url(demo_sqlite_url))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def build_db(tmp_path: Path):
+    """Factory for a small hand-made database: ``build_db(spells=[...], **more_tables)``.
+
+    ``spells`` is a list of ``(client_id, start, end)`` with ``datetime.date`` values (end None
+    for an ongoing spell). Clients, one district and one municipality are created to match;
+    further tables can be passed as polars frames by name. Returns the engine (SQLite, or the
+    URL given as ``url=``).
+    """
+    import polars as pl
+    from data_access.db import create_db_engine, ensure_schema
+    from data_access.store import replace_dataset
+    from sqlalchemy.engine import make_url
+
+    import datetime as dt
+
+    def build(spells, url: str | None = None, **tables):
+        engine = create_db_engine(make_url(url or f"sqlite:///{tmp_path / 'tiny.sqlite'}"))
+        ensure_schema(engine, allow_upgrade=True)
+        clients = sorted({client for client, _, _ in spells})
+        base = {
+            "district": pl.DataFrame(
+                {"key": ["08135"], "name": ["Testkreis"], "jobcenter_name": ["Jobcenter Test"]}
+            ),
+            "municipality": pl.DataFrame(
+                {
+                    "ags": ["08135019"],
+                    "district_key": ["08135"],
+                    "name": ["Teststadt"],
+                    "kind": ["Stadt"],
+                    "population": [50000],
+                    "population_date": [dt.date(2023, 3, 31)],
+                    "lat": [48.68],
+                    "lon": [10.15],
+                }
+            ),
+            "client": pl.DataFrame(
+                {
+                    "id": clients,
+                    "municipality_ags": ["08135019"] * len(clients),
+                    "sex": ["f"] * len(clients),
+                    "birth_year": [1970] * len(clients),
+                    "single_parent": [False] * len(clients),
+                    "household_id": clients,
+                },
+                schema={"id": pl.String, "municipality_ags": pl.String, "sex": pl.String,
+                        "birth_year": pl.Int64, "single_parent": pl.Boolean,
+                        "household_id": pl.String},
+            ),
+            "benefit_spell": pl.DataFrame(
+                spells,
+                schema={"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
+                orient="row",
+            ),
+            "dataset_info": pl.DataFrame({"key": ["synthetic"], "value": ["true"]}),
+        }
+        replace_dataset(engine=engine, tables={**base, **tables})
+        return engine
+
+    return build

@@ -1,0 +1,21 @@
+"""Teilhabe-Monitor: the router. Global filters live in the sidebar and apply to every page."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import filters
+
+ICON = str(Path(__file__).parent / "ui" / "assets" / "favicon.png")
+
+# A local icon: a ":material/...:" page icon would be fetched from a font server.
+st.set_page_config(page_title="Teilhabe-Monitor", page_icon=ICON, layout="wide")
+
+pages = [
+    st.Page("pages/overview.py", title="Übersicht", icon=":material/dashboard:", default=True),
+]
+page = st.navigation(pages)
+with st.sidebar:
+    st.markdown("### :material/hub: Teilhabe-Monitor")
+filters.sidebar()
+page.run()

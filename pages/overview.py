@@ -1,0 +1,78 @@
+"""Übersicht: headline figures with the change against the previous year, trend, events."""
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.formatting import format_count, format_date
+from teilhabe.glossary import term
+from ui import charts, components, data, filters
+
+dataset = data.dataset()
+as_of = filters.selection().as_of
+now = data.headline(dataset.version, as_of, dataset.threshold)
+year_before = data.headline(dataset.version, as_of - 12, dataset.threshold)
+first_month = max(as_of - 59, data.first_month_with_lzb(dataset.version) or as_of)
+series = data.stock_series(dataset.version, first_month, as_of, dataset.threshold)
+
+components.page_header("Übersicht", dataset, as_of)
+
+cards = st.columns(5)
+with cards[0]:
+    components.count_card("elb", now["elb"], year_before["elb"], lower_is_better=True)
+with cards[1]:
+    components.count_card("lzb", now["lzb"], year_before["lzb"], lower_is_better=True)
+with cards[2]:
+    components.count_card(
+        "lzb_4y_plus", now["lzb_4y_plus"], year_before["lzb_4y_plus"], lower_is_better=True
+    )
+with cards[3]:
+    components.count_card("providers", now["providers"])
+with cards[4]:
+    st.metric(
+        "Gemeinden",
+        format_count(now["municipalities"]),
+        border=True,
+        help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
+    )
+
+trend, duration = st.columns([2, 1])
+with trend:
+    st.subheader("Entwicklung der Bestände")
+    st.plotly_chart(
+        charts.stock_trend(series, now["network_events"]),
+        key="stock_trend",
+        config=charts.PLOTLY_CONFIG,
+    )
+with duration:
+    st.subheader("LZB nach Dauer des Bezugs")
+    bands = pl.DataFrame(
+        {
+            "band": ["unter 2 Jahre", "2 bis unter 4 Jahre", "4 Jahre und länger"],
+            "count": [now["lzb_under_2y"], now["lzb_2_4y"], now["lzb_4y_plus"]],
+        },
+        schema={"band": pl.String, "count": pl.Int64},
+    )
+    st.plotly_chart(charts.duration_bars(bands), key="lzb_duration", config=charts.PLOTLY_CONFIG)
+
+st.subheader(term("network_events"))
+events = now["network_events"]
+if events.is_empty():
+    st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
+else:
+    st.dataframe(
+        events.select(
+            pl.col("date").map_elements(format_date, return_dtype=pl.String).alias("Datum"),
+            pl.col("title").alias("Veranstaltung"),
+            pl.col("attendees")
+            .map_elements(format_count, return_dtype=pl.String)
+            .alias("Teilnehmende"),
+            pl.col("providers")
+            .map_elements(format_count, return_dtype=pl.String)
+            .alias("Träger und Behörden"),
+        ),
+        hide_index=True,
+        key="network_events",
+    )
+
+components.glossary(["as_of", "elb", "lzb", "lzb_4y_plus", "lzb_duration", "providers"])
+components.confidentiality_footnote()

@@ -1,0 +1,84 @@
+"""The teilhabe command: figures as JSON and clear one-line errors."""
+
+import json
+
+import pytest
+
+from teilhabe.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_figures_json_on_the_demo(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(capsys, "figures", "--json", "--as-of", "2013-09",
+                       "--database-url", demo_sqlite_url)
+    assert code == 0
+    result = json.loads(out)
+    assert {k: result[k] for k in ("as_of", "elb", "lzb", "lzb_4y_plus", "providers",
+                                   "municipalities")} == {
+        "as_of": "2013-09",
+        "elb": 4230,
+        "lzb": 2380,
+        "lzb_4y_plus": 1388,
+        "providers": 20,
+        "municipalities": 11,
+    }
+    assert {"date": "2013-09-24", "attendees": 150, "providers": 20}.items() <= next(
+        e for e in result["network_events"] if e["date"] == "2013-09-24"
+    ).items()
+
+
+def test_figures_default_to_the_data_as_of_month(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(capsys, "figures", "--json", "--database-url", demo_sqlite_url)
+    assert code == 0
+    assert json.loads(out)["as_of_date"] == "2013-09-30"
+
+
+def test_events_after_the_as_of_month_are_not_listed(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(capsys, "figures", "--json", "--as-of", "2012-12",
+                       "--database-url", demo_sqlite_url)
+    assert code == 0
+    assert [e["date"] for e in json.loads(out)["network_events"]] == ["2012-10-16"]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "ist keine gültige Datenbank-URL"),
+        ("mysql://x@localhost/db", "wird nicht unterstützt"),
+        ("postgresql://nobody@127.0.0.1:1/none", "ist nicht erreichbar"),
+    ],
+)
+def test_a_wrong_database_url_gives_one_clear_line(capsys, url: str, message: str) -> None:
+    code, out, err = run(capsys, "figures", "--json", "--database-url", url)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("Fehler: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_malformed_month_is_rejected_by_the_parser(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["figures", "--as-of", "09/2013"])
+    assert exit_info.value.code == 2
+    assert "JJJJ-MM" in capsys.readouterr().err
+
+
+def test_demo_refuses_to_overwrite_real_data(build_db, tmp_path, capsys) -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    url = f"sqlite:///{tmp_path / 'real.sqlite'}"
+    build_db(
+        [("x", dt.date(2012, 1, 1), None)],
+        url=url,
+        dataset_info=pl.DataFrame({"key": ["synthetic"], "value": ["false"]}),
+    )
+    code, _, err = run(capsys, "demo", "--database-url", url)
+    assert code == 2
+    assert "echte" in err and "--force" in err

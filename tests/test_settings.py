@@ -1,0 +1,59 @@
+"""The settings object: sources, validation, documentation."""
+
+from pathlib import Path
+
+import pytest
+
+from data_access.settings import SETTINGS_HELP, ConfigurationError, Settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_default_is_a_local_sqlite_file_with_demo_data(tmp_path) -> None:
+    settings = Settings.load(environ={"TEILHABE_DATA_DIR": str(tmp_path)},
+                             secrets_file=tmp_path / "none.toml")
+    assert settings.uses_default_database
+    assert settings.database_url.get_backend_name() == "sqlite"
+    assert settings.database_url.database == str(tmp_path / "teilhabe.sqlite")
+    assert settings.suppression_threshold == 3
+
+
+def test_environment_wins_over_secrets(tmp_path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('database_url = "sqlite:///from-secrets.sqlite"\n', encoding="utf-8")
+    from_secrets = Settings.load(environ={}, secrets_file=secrets)
+    assert from_secrets.database_url.database == "from-secrets.sqlite"
+    assert not from_secrets.uses_default_database
+    from_env = Settings.load(
+        environ={"TEILHABE_DATABASE_URL": "postgresql://u:secret@db:5432/jc"},
+        secrets_file=secrets,
+    )
+    assert from_env.database_url.drivername == "postgresql+psycopg"
+    assert from_env.database_label == "postgresql+psycopg://u:***@db:5432/jc"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"TEILHABE_SUPPRESSION_THRESHOLD": "2"}, "mindestens 3"),
+        ({"TEILHABE_SUPPRESSION_THRESHOLD": "drei"}, "keine ganze Zahl"),
+        ({"TEILHABE_DATABASE_URL": "::"}, "keine gültige Datenbank-URL"),
+        ({"TEILHABE_DATABASE_URL": "oracle://x@y/z"}, "nicht unterstützt"),
+    ],
+)
+def test_invalid_settings_fail_fast_with_a_message(tmp_path, environ, message) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.load(environ=environ, secrets_file=tmp_path / "none.toml")
+
+
+def test_broken_secrets_file_is_named(tmp_path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("database_url = \n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="secrets.toml"):
+        Settings.load(environ={}, secrets_file=secrets)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for variable in SETTINGS_HELP:
+        assert f"`{variable}`" in readme, variable

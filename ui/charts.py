@@ -1,0 +1,90 @@
+"""Plotly figures in the app's style: German number format, calm colours, no external assets."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from data_access.periods import month_start
+
+COLOURS = {"elb": "#1f5f8b", "lzb": "#e07b39", "lzb_4y_plus": "#7a3b69", "event": "#5b6b7a"}
+# Offline-safe: no link to plotly's cloud, German number separators.
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "de"}
+LAYOUT = {
+    "separators": ",.",
+    "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+    "legend": {"orientation": "h", "y": -0.15},
+    "hovermode": "x unified",
+}
+
+
+def stock_trend(series: pl.DataFrame, events: pl.DataFrame) -> go.Figure:
+    """ELB and LZB stock per month; network events as dotted vertical lines."""
+    months = [month_start(m) for m in series["month"]]
+    figure = go.Figure()
+    for column, name in (
+        ("elb", "ELB"),
+        ("lzb", "LZB"),
+        ("lzb_4y_plus", "LZB seit 4 Jahren und länger"),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=series[column].to_list(),
+                name=name,
+                mode="lines",
+                line={"color": COLOURS[column], "width": 3},
+                hovertemplate="%{y:,.0f}",
+            )
+        )
+    _event_markers(figure, events, top=max((v or 0) for v in series["elb"].to_list()) * 1.08)
+    figure.update_layout(
+        **LAYOUT,
+        yaxis={"rangemode": "tozero", "tickformat": ",.0f"},
+        xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
+        height=380,
+    )
+    return figure
+
+
+def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
+    """Network events as dotted lines with a marker on top that names them on hover.
+
+    Hover text instead of annotations: titles of neighbouring events would overlap.
+    """
+    if events.is_empty():
+        return
+    for day in events["date"]:
+        figure.add_vline(x=day, line={"color": COLOURS["event"], "dash": "dot", "width": 1})
+    figure.add_trace(
+        go.Scatter(
+            x=events["date"].to_list(),
+            y=[top] * events.height,
+            mode="markers",
+            name="Netzwerkveranstaltung",
+            marker={"symbol": "star", "size": 14, "color": COLOURS["event"]},
+            text=[f"{d:%d.%m.%Y}: {t}" for d, t in events.select("date", "title").iter_rows()],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+
+
+def duration_bars(bands: pl.DataFrame) -> go.Figure:
+    """LZB by duration band; a suppressed band is drawn empty and labelled "*"."""
+    counts = bands["count"].to_list()
+    figure = go.Figure(
+        go.Bar(
+            x=bands["band"].to_list(),
+            y=[c or 0 for c in counts],
+            text=[f"{c:,}".replace(",", ".") if c is not None else "*" for c in counts],
+            textposition="outside",
+            marker_color=COLOURS["lzb"],
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        height=380,
+        yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
+    )
+    return figure

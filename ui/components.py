@@ -1,0 +1,55 @@
+"""Pieces every page uses: the data-source note, the confidentiality footnote, KPI cards."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access.confidentiality import FOOTNOTE
+from teilhabe.formatting import format_as_of, format_count
+from teilhabe.glossary import GLOSSARY, SHORT_LABELS
+from ui.data import Dataset
+
+
+def page_header(title: str, dataset: Dataset, as_of: int) -> None:
+    st.title(title)
+    st.caption(
+        f"{dataset.jobcenter} · Stichtag {format_as_of(as_of)} · "
+        f"Datenstand {format_as_of(dataset.as_of)}"
+    )
+    if dataset.synthetic:
+        st.info(
+            "**Demodaten:** Alle Personen, Zahlen und Träger sind synthetisch erzeugt; die "
+            "Namen der Träger sind erfunden. Die Eckwerte zum September 2013 folgen einem "
+            "Pressebericht über die 2. Netzwerkkonferenz des Jobcenters Heidenheim.",
+            icon=":material/science:",
+        )
+
+
+def count_card(
+    key: str, value: int | None, previous: int | None = None, *, lower_is_better: bool = False
+) -> None:
+    """A KPI card with the glossary entry as help and the change against the previous year."""
+    label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
+    delta = None
+    if value is not None and previous is not None:
+        change = value - previous
+        delta = f"{'+' if change > 0 else ''}{format_count(change)} ggü. Vorjahr"
+    st.metric(
+        label,
+        format_count(value),
+        delta=delta,
+        delta_color="inverse" if lower_is_better else "normal",
+        help=f"**{GLOSSARY[key][0]}:** {definition}",
+        border=True,
+    )
+
+
+def confidentiality_footnote() -> None:
+    st.caption(FOOTNOTE)
+
+
+def glossary(keys: list[str]) -> None:
+    with st.expander("Begriffe", icon=":material/menu_book:"):
+        for key in keys:
+            term, definition = GLOSSARY[key]
+            st.markdown(f"**{term}:** {definition}")

@@ -1,0 +1,87 @@
+"""The app's access to the data layer: one cached engine, cached small results.
+
+Pages call these functions; they never see an engine or SQL. Results are cached per data
+version, so an import (which changes the version) shows up without a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+from sqlalchemy import Engine
+
+from data_access import figures
+from data_access.db import DatabaseUnavailable, SchemaOutdated
+from data_access.settings import ConfigurationError, Settings
+from teilhabe.startup import open_database
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the pages need to know about the loaded data."""
+
+    version: str
+    as_of: int
+    synthetic: bool
+    source: str
+    threshold: int
+    jobcenter: str  # the Jobcenter's name, or how many Jobcenters the data cover
+
+
+@st.cache_resource(show_spinner="Datenbank wird geöffnet …")
+def _database() -> tuple[Settings, Engine]:
+    """Cached for the process: settings are read once and the engine holds the pool.
+
+    On first start without a configured database this also creates the demo data (a few s).
+    """
+    settings = Settings.load()
+    return settings, open_database(settings)
+
+
+def _engine() -> Engine:
+    return _database()[1]
+
+
+def dataset() -> Dataset:
+    """The loaded data set; stops the page with a clear message if the database is unusable."""
+    try:
+        settings, engine = _database()
+        info = figures.dataset_info(engine=engine)
+        as_of = figures.data_as_of(engine=engine)
+        jobcenters = figures.jobcenter_names(engine=engine)
+    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated) as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    if as_of is None:
+        st.warning("Die Datenbank enthält noch keine Leistungsdaten.", icon=":material/info:")
+        st.stop()
+    return Dataset(
+        version=info.get("data_version", ""),
+        as_of=as_of,
+        synthetic=info.get("synthetic") == "true",
+        source=info.get("source", ""),
+        threshold=settings.suppression_threshold,
+        jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
+    )
+
+
+@st.cache_data(show_spinner=False)
+def headline(version: str, as_of: int, threshold: int) -> dict[str, object]:
+    """Cached per data version and month: the Übersicht's figures."""
+    return figures.headline_figures(engine=_engine(), as_of=as_of, threshold=threshold)
+
+
+@st.cache_data(show_spinner=False)
+def stock_series(version: str, first: int, last: int, threshold: int) -> pl.DataFrame:
+    """Cached per data version and range: the monthly ELB/LZB series for trend charts."""
+    return figures.benefit_stock_series(
+        engine=_engine(), first=first, last=last, threshold=threshold
+    )
+
+
+@st.cache_data(show_spinner=False)
+def first_month_with_lzb(version: str) -> int | None:
+    """Cached per data version: LZB can be counted only once 24 months of data exist."""
+    return figures.first_lzb_month(engine=_engine())
