@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from teilhabe.formatting import format_count, format_date
+from teilhabe.formatting import format_count
 from teilhabe.glossary import term
-from ui import charts, components, data, filters
+from ui import charts, components, data, filters, tables
 
 dataset = data.dataset()
 as_of = filters.selection().as_of
@@ -60,15 +60,14 @@ if events.is_empty():
     st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
 else:
     st.dataframe(
-        events.select(
-            pl.col("date").map_elements(format_date, return_dtype=pl.String).alias("Datum"),
-            pl.col("title").alias("Veranstaltung"),
-            pl.col("attendees")
-            .map_elements(format_count, return_dtype=pl.String)
-            .alias("Teilnehmende"),
-            pl.col("providers")
-            .map_elements(format_count, return_dtype=pl.String)
-            .alias("Träger und Behörden"),
+        tables.german(
+            events,
+            {
+                "date": "Datum",
+                "title": "Veranstaltung",
+                "attendees": "Teilnehmende",
+                "providers": "Träger und Behörden",
+            },
         ),
         hide_index=True,
         key="network_events",

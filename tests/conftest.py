@@ -134,9 +134,9 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """URL of an SQLite file with the default demo data, built once per session."""
-    from data_access.db import create_db_engine, ensure_schema
     from sqlalchemy.engine import make_url
 
+    from data_access.db import create_db_engine, ensure_schema
     from teilhabe.demo import load_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
@@ -149,8 +149,9 @@ def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def demo_engine(demo_sqlite_url: str):
-    from data_access.db import create_db_engine
     from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
 
     engine = create_db_engine(make_url(demo_sqlite_url))
     yield engine
@@ -166,12 +167,13 @@ def build_db(tmp_path: Path):
     further tables can be passed as polars frames by name. Returns the engine (SQLite, or the
     URL given as ``url=``).
     """
+    import datetime as dt
+
     import polars as pl
-    from data_access.db import create_db_engine, ensure_schema
-    from data_access.store import replace_dataset
     from sqlalchemy.engine import make_url
 
-    import datetime as dt
+    from data_access.db import create_db_engine, ensure_schema
+    from data_access.store import replace_dataset
 
     def build(spells, url: str | None = None, **tables):
         engine = create_db_engine(make_url(url or f"sqlite:///{tmp_path / 'tiny.sqlite'}"))
@@ -202,9 +204,14 @@ def build_db(tmp_path: Path):
                     "single_parent": [False] * len(clients),
                     "household_id": clients,
                 },
-                schema={"id": pl.String, "municipality_ags": pl.String, "sex": pl.String,
-                        "birth_year": pl.Int64, "single_parent": pl.Boolean,
-                        "household_id": pl.String},
+                schema={
+                    "id": pl.String,
+                    "municipality_ags": pl.String,
+                    "sex": pl.String,
+                    "birth_year": pl.Int64,
+                    "single_parent": pl.Boolean,
+                    "household_id": pl.String,
+                },
             ),
             "benefit_spell": pl.DataFrame(
                 spells,

@@ -14,12 +14,14 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_figures_json_on_the_demo(demo_sqlite_url, capsys) -> None:
-    code, out, _ = run(capsys, "figures", "--json", "--as-of", "2013-09",
-                       "--database-url", demo_sqlite_url)
+    code, out, _ = run(
+        capsys, "figures", "--json", "--as-of", "2013-09", "--database-url", demo_sqlite_url
+    )
     assert code == 0
     result = json.loads(out)
-    assert {k: result[k] for k in ("as_of", "elb", "lzb", "lzb_4y_plus", "providers",
-                                   "municipalities")} == {
+    assert {
+        k: result[k] for k in ("as_of", "elb", "lzb", "lzb_4y_plus", "providers", "municipalities")
+    } == {
         "as_of": "2013-09",
         "elb": 4230,
         "lzb": 2380,
@@ -39,8 +41,9 @@ def test_figures_default_to_the_data_as_of_month(demo_sqlite_url, capsys) -> Non
 
 
 def test_events_after_the_as_of_month_are_not_listed(demo_sqlite_url, capsys) -> None:
-    code, out, _ = run(capsys, "figures", "--json", "--as-of", "2012-12",
-                       "--database-url", demo_sqlite_url)
+    code, out, _ = run(
+        capsys, "figures", "--json", "--as-of", "2012-12", "--database-url", demo_sqlite_url
+    )
     assert code == 0
     assert [e["date"] for e in json.loads(out)["network_events"]] == ["2012-10-16"]
 

@@ -10,8 +10,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_default_is_a_local_sqlite_file_with_demo_data(tmp_path) -> None:
-    settings = Settings.load(environ={"TEILHABE_DATA_DIR": str(tmp_path)},
-                             secrets_file=tmp_path / "none.toml")
+    settings = Settings.load(
+        environ={"TEILHABE_DATA_DIR": str(tmp_path)}, secrets_file=tmp_path / "none.toml"
+    )
     assert settings.uses_default_database
     assert settings.database_url.get_backend_name() == "sqlite"
     assert settings.database_url.database == str(tmp_path / "teilhabe.sqlite")

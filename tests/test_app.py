@@ -1,0 +1,67 @@
+"""Every page through Streamlit's AppTest, on the demo database."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def app(monkeypatch, demo_sqlite_url) -> AppTest:
+    monkeypatch.setenv("TEILHABE_DATABASE_URL", demo_sqlite_url)
+    st.cache_resource.clear()  # the engine is cached per process; start from this database
+    st.cache_data.clear()
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_shows_the_headline_figures(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Übersicht"
+    assert metric_values(app) == {
+        "ELB": "4.230",
+        "LZB": "2.380",
+        "LZB ≥ 4 Jahre": "1.388",
+        "Träger/Behörden": "20",
+        "Gemeinden": "11",
+    }
+    assert "Stichtag 30.09.2013" in app.caption[0].value
+    assert any("Demodaten" in info.value for info in app.info)
+    assert len(app.get("plotly_chart")) == 2
+
+
+def test_changing_the_as_of_month_updates_every_figure(app: AppTest) -> None:
+    app.run()
+    app.selectbox(key="stand").set_value("2012-09").run()
+    assert not app.exception
+    values = metric_values(app)
+    assert (values["ELB"], values["LZB"], values["LZB ≥ 4 Jahre"]) == ("4.434", "2.638", "1.331")
+    assert "Stichtag 30.09.2012" in app.caption[0].value
+
+
+def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(app: AppTest) -> None:
+    app.query_params["stand"] = "2099-01"
+    app.run()
+    assert not app.exception
+    assert metric_values(app)["LZB"] == "2.380"
+    assert any("ungültigen Wert" in toast.value for toast in app.toast)
+
+
+def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
+    monkeypatch.setenv("TEILHABE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "Datenbank postgresql+psycopg://nobody@127.0.0.1:1/none ist nicht erreichbar" in (
+        at.error[0].value
+    )
+    assert not at.metric

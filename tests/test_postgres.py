@@ -1,0 +1,73 @@
+"""The same figures on PostgreSQL as on SQLite, from the same demo generator and hand-made data."""
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from data_access import figures
+from data_access.db import create_db_engine
+from teilhabe.cli import main
+
+SEPT_2013 = 2013 * 12 + 8
+
+
+@pytest.fixture(scope="module")
+def postgres_demo_url(postgres_url: str) -> str:
+    """The PostgreSQL test database filled by ``teilhabe demo`` once for this module."""
+    assert main(["demo", "--database-url", postgres_url]) == 0
+    return postgres_url
+
+
+def test_demo_figures_are_identical_on_postgresql(postgres_demo_url, demo_engine) -> None:
+    engine = create_db_engine(make_url(postgres_demo_url))
+    try:
+        for month in (SEPT_2013, SEPT_2013 - 12, SEPT_2013 - 40):
+            on_postgres = figures.headline_figures(engine=engine, as_of=month, threshold=3)
+            on_sqlite = figures.headline_figures(engine=demo_engine, as_of=month, threshold=3)
+            events_pg, events_lite = (
+                on_postgres.pop("network_events"),
+                on_sqlite.pop("network_events"),
+            )
+            assert on_postgres == on_sqlite
+            assert events_pg.equals(events_lite)
+        series = {
+            name: figures.benefit_stock_series(
+                engine=e, first=SEPT_2013 - 36, last=SEPT_2013, threshold=3
+            )
+            for name, e in (("pg", engine), ("sqlite", demo_engine))
+        }
+        assert series["pg"].equals(series["sqlite"])
+    finally:
+        engine.dispose()
+
+
+def test_cli_figures_on_postgresql(postgres_demo_url, capsys) -> None:
+    args = ["figures", "--json", "--as-of", "2013-09", "--database-url", postgres_demo_url]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["lzb"], result["lzb_4y_plus"], result["providers"]) == (2380, 1388, 20)
+
+
+def test_hand_made_definitions_on_postgresql(build_db, postgres_demo_url) -> None:
+    engine = build_db(
+        [
+            ("lzb_21", dt.date(2012, 1, 1), None),
+            ("elb_20", dt.date(2012, 2, 1), None),
+            ("four_years", dt.date(2009, 9, 30), None),
+            ("one_day_short", dt.date(2009, 10, 1), None),
+        ],
+        url=postgres_demo_url,
+    )
+    try:
+        stock = figures.benefit_stock(engine=engine, as_of=SEPT_2013, threshold=1)
+        assert stock.row(0, named=True) == {
+            "elb": 4,
+            "lzb": 3,
+            "lzb_under_2y": 1,
+            "lzb_2_4y": 1,
+            "lzb_4y_plus": 1,
+        }
+    finally:
+        engine.dispose()

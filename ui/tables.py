@@ -1,0 +1,27 @@
+"""Tables for display: German headers, numbers as ``2.380``, dates as ``24.09.2013``, "*"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from teilhabe.formatting import format_count, format_date
+
+
+def german(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
+    """The columns named in ``headers``, renamed and formatted as text for display.
+
+    Integer columns are counts (a null is a suppressed count, shown as "*"); dates are German.
+    """
+    columns = {}
+    for name, header in headers.items():
+        values = frame[name].to_list()
+        dtype = frame.schema[name]
+        if dtype.is_integer():
+            columns[header] = [format_count(v) for v in values]
+        elif dtype == pl.Date:
+            columns[header] = [format_date(v) if isinstance(v, dt.date) else "" for v in values]
+        else:
+            columns[header] = values
+    return pl.DataFrame(columns)
