@@ -22,7 +22,7 @@ from data_access.models import (
     Provider,
 )
 from data_access.periods import OPEN_END_MONTH, month_end, parse_month
-from data_access.receipt import LZB_WINDOW_MONTHS, stock_changes, stock_counts
+from data_access.receipt import stock_changes, stock_counts
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 
@@ -47,11 +47,15 @@ def data_as_of(*, engine: Engine) -> int | None:
     return max(candidates) if candidates else None
 
 
-def first_lzb_month(*, engine: Engine) -> int | None:
-    """The first month with 24 months of data before it, so that LZB can be counted."""
+def first_complete_month(*, engine: Engine, years: int) -> int | None:
+    """The first month with ``years`` full years of data before it.
+
+    LZB can be counted from the month with two years of history on, "four years and longer" from
+    the one with four; before, the data cannot tell (the Jobcenter's records begin then).
+    """
     with engine.connect() as connection:
         first = connection.execute(select(func.min(BenefitSpell.start_month))).scalar()
-    return None if first is None else first + LZB_WINDOW_MONTHS - 1
+    return None if first is None else first + 12 * years
 
 
 def benefit_stock(*, engine: Engine, as_of: int, threshold: int) -> pl.DataFrame:

@@ -11,7 +11,8 @@ dataset = data.dataset()
 as_of = filters.selection().as_of
 now = data.headline(dataset.version, as_of, dataset.threshold)
 year_before = data.headline(dataset.version, as_of - 12, dataset.threshold)
-first_month = max(as_of - 59, data.first_month_with_lzb(dataset.version) or as_of)
+# Five years back, but not before the data can count receipt of four years and longer.
+first_month = min(as_of, max(as_of - 59, data.first_complete_month(dataset.version, 4) or as_of))
 series = data.stock_series(dataset.version, first_month, as_of, dataset.threshold)
 
 components.page_header("Übersicht", dataset, as_of)
@@ -44,7 +45,7 @@ with trend:
         config=charts.PLOTLY_CONFIG,
     )
 with duration:
-    st.subheader("LZB nach Dauer des Bezugs")
+    st.subheader("LZB nach Bezugsdauer")
     bands = pl.DataFrame(
         {
             "band": ["unter 2 Jahre", "2 bis unter 4 Jahre", "4 Jahre und länger"],

@@ -82,6 +82,6 @@ def stock_series(version: str, first: int, last: int, threshold: int) -> pl.Data
 
 
 @st.cache_data(show_spinner=False)
-def first_month_with_lzb(version: str) -> int | None:
-    """Cached per data version: LZB can be counted only once 24 months of data exist."""
-    return figures.first_lzb_month(engine=_engine())
+def first_complete_month(version: str, years: int) -> int | None:
+    """Cached per data version: the first month with ``years`` years of data before it."""
+    return figures.first_complete_month(engine=_engine(), years=years)

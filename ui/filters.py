@@ -28,7 +28,7 @@ class Selection:
 def sidebar() -> None:
     """Draw the filter widgets; called by app.py for every page."""
     dataset = data.dataset()
-    first = data.first_month_with_lzb(dataset.version) or dataset.as_of
+    first = data.first_complete_month(dataset.version, years=2) or dataset.as_of
     months = [month_key(m) for m in range(dataset.as_of, min(first, dataset.as_of) - 1, -1)]
     _seed_from_link(AS_OF_KEY, months, "Stichtag")
     with st.sidebar:
