@@ -45,23 +45,30 @@ def format_month(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def spell_month_columns() -> list[pl.Expr]:
-    """``start_month`` and ``end_month`` from ``start_date`` and ``end_date`` (null = ongoing).
+def month_index_expr(day: pl.Expr) -> pl.Expr:
+    """The month index of a date column (vectorised ``month_index``)."""
+    return day.dt.year().cast(pl.Int32) * 12 + day.dt.month().cast(pl.Int32) - 1
 
-    They are the first and last month whose reporting day (the month's last day) the spell
-    covers. A spell that covers no reporting day (it starts and ends within one month, before
-    its last day) gets ``end_month < start_month`` and so contributes no month of receipt.
+
+def covered_months(start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """First and last month whose reporting day (the month's last day) lies in [start, end].
+
+    ``end`` null means open-ended (``OPEN_END_MONTH``). A period that covers no reporting day
+    (it starts and ends within one month, before its last day) gets ``last < first``.
     """
-    start, end = pl.col("start_date"), pl.col("end_date")
-    end_index = end.dt.year().cast(pl.Int64) * 12 + end.dt.month().cast(pl.Int64) - 1
-    return [
-        (start.dt.year().cast(pl.Int64) * 12 + start.dt.month().cast(pl.Int64) - 1).alias(
-            "start_month"
-        ),
+    end_index = month_index_expr(end)
+    first = month_index_expr(start)
+    last = (
         pl.when(end.is_null())
-        .then(pl.lit(OPEN_END_MONTH, dtype=pl.Int64))
+        .then(pl.lit(OPEN_END_MONTH, dtype=pl.Int32))
         .when(end == end.dt.month_end())
         .then(end_index)
         .otherwise(end_index - 1)
-        .alias("end_month"),
-    ]
+    )
+    return first, last
+
+
+def spell_month_columns() -> list[pl.Expr]:
+    """``start_month`` and ``end_month`` of benefit spells from ``start_date``/``end_date``."""
+    first, last = covered_months(pl.col("start_date"), pl.col("end_date"))
+    return [first.cast(pl.Int64).alias("start_month"), last.cast(pl.Int64).alias("end_month")]

@@ -6,6 +6,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from data_access.models import Base, Client, DatasetInfo
+from data_access.periods import month_index_expr
 from data_access.receipt import prepare_spells
 
 INSERT_CHUNK_ROWS = 50_000
@@ -31,6 +32,8 @@ def replace_dataset(*, engine: Engine, tables: dict[str, pl.DataFrame]) -> dict[
                 continue
             if table.name == "benefit_spell":
                 frame = prepare_spells(frame)
+            elif table.name == "integration":
+                frame = frame.with_columns(month=month_index_expr(pl.col("date")))
             frame = frame.select([c for c in frame.columns if c in table.columns])
             bulk_insert(connection, table, frame)
             written[table.name] = frame.height

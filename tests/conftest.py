@@ -163,7 +163,8 @@ def build_db(tmp_path: Path):
     """Factory for a small hand-made database: ``build_db(spells=[...], **more_tables)``.
 
     ``spells`` is a list of ``(client_id, start, end)`` with ``datetime.date`` values (end None
-    for an ongoing spell). Clients, one district and one municipality are created to match;
+    for an ongoing spell); ``single_parents`` names the clients who are single parents.
+    Clients, one district and one municipality are created to match;
     further tables can be passed as polars frames by name. Returns the engine (SQLite, or the
     URL given as ``url=``).
     """
@@ -175,7 +176,7 @@ def build_db(tmp_path: Path):
     from data_access.db import create_db_engine, ensure_schema
     from data_access.store import replace_dataset
 
-    def build(spells, url: str | None = None, **tables):
+    def build(spells, url: str | None = None, single_parents=(), **tables):
         engine = create_db_engine(make_url(url or f"sqlite:///{tmp_path / 'tiny.sqlite'}"))
         ensure_schema(engine, allow_upgrade=True)
         clients = sorted({client for client, _, _ in spells})
@@ -201,7 +202,7 @@ def build_db(tmp_path: Path):
                     "municipality_ags": ["08135019"] * len(clients),
                     "sex": ["f"] * len(clients),
                     "birth_year": [1970] * len(clients),
-                    "single_parent": [False] * len(clients),
+                    "single_parent": [c in single_parents for c in clients],
                     "household_id": clients,
                 },
                 schema={
