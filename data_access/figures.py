@@ -1,7 +1,8 @@
-"""Questions the pages, the CLI and the exports ask; each answer is a small polars frame.
+"""Questions the pages, the CLI and the exports ask; each answer is small and already suppressed.
 
-Every function receives its engine, evaluates its aggregation in the database and returns only
-aggregates. Counts of clients pass through ``confidentiality.suppress_counts`` before they leave.
+Facts about the network and the data set are aggregated in the database. Figures about clients are
+computed by ``indicators`` over the columnar case copy (``cases``); every count and rate passes the
+confidentiality rule here, before it leaves the data layer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import polars as pl
 from sqlalchemy import Engine, func, select
 
 from data_access import confidentiality
+from data_access.cases import Cases
+from data_access.indicators import Filters, figures_series
 from data_access.models import (
     BenefitSpell,
     DatasetInfo,
@@ -22,7 +25,6 @@ from data_access.models import (
     Provider,
 )
 from data_access.periods import OPEN_END_MONTH, month_end, parse_month
-from data_access.receipt import stock_changes, stock_counts
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 
@@ -58,36 +60,68 @@ def first_complete_month(*, engine: Engine, years: int) -> int | None:
     return None if first is None else first + 12 * years
 
 
-def benefit_stock(*, engine: Engine, as_of: int, threshold: int) -> pl.DataFrame:
+def benefit_stock(
+    *, cases: Cases, as_of: int, threshold: int, filters: Filters | None = None
+) -> pl.DataFrame:
     """One row: ELB, LZB and LZB by duration of current receipt as of a month (suppressed)."""
-    with engine.connect() as connection:
-        row = connection.execute(stock_counts(as_of)).one()
-    frame = pl.DataFrame([dict(row._mapping)], schema={c: pl.Int64 for c in STOCK_COLUMNS})
-    return confidentiality.suppress_counts(frame, STOCK_COLUMNS, threshold=threshold)
+    return figure_series(
+        cases=cases, first=as_of, last=as_of, threshold=threshold, filters=filters
+    ).select(STOCK_COLUMNS)
 
 
-def benefit_stock_series(*, engine: Engine, first: int, last: int, threshold: int) -> pl.DataFrame:
-    """ELB and LZB stock for every month from ``first`` to ``last`` (month indices)."""
-    with engine.connect() as connection:
-        changes = [
-            dict(row._mapping)
-            for statement in stock_changes(first, last)
-            for row in connection.execute(statement)
-        ]
-    months = pl.DataFrame({"month": range(first, last + 1)}, schema={"month": pl.Int64})
-    frame = (
-        pl.DataFrame(changes, schema={"figure": pl.String, "month": pl.Int64, "change": pl.Int64})
-        .group_by("figure", "month")
-        .agg(pl.col("change").sum())
-        .pivot(on="figure", index="month", values="change")
+def figure_series(
+    *, cases: Cases, first: int, last: int, threshold: int, filters: Filters | None = None
+) -> pl.DataFrame:
+    """Every figure for each month from ``first`` to ``last``: counts and rates (suppressed).
+
+    Rates are in percent (``lzb_change`` is the change against the year before in percent).
+    """
+    exact = figures_series(cases, filters or Filters(), last, first)
+    return suppress(exact, threshold=threshold).select("month", *COUNT_COLUMNS, *RATES)
+
+
+# Each rate with the count above it and the count or average stock below it.
+RATES: dict[str, tuple[str, str]] = {
+    "integration_rate": ("integrations_12m", "elb_sum_12m"),
+    "continuity_rate": ("continued_12m", "continuity_known_12m"),
+    "integration_rate_single_parents": (
+        "integrations_single_parent_12m",
+        "elb_single_parent_sum_12m",
+    ),
+    "lzb_change": ("lzb", "lzb_year_before"),
+    "integration_rate_lzb": ("integrations_lzb_12m", "lzb_sum_12m"),
+    "activation_rate_lzb": ("lzb_measure", "lzb"),
+}
+COUNT_COLUMNS = (
+    *STOCK_COLUMNS,
+    "integrations_12m",
+    "integrations_employment_12m",
+    "integrations_training_12m",
+    "integrations_self_employment_12m",
+)
+# Sums of 12 monthly stocks stand for the average stock: their threshold is 12 times as high.
+SUMMED_OVER_WINDOW = {"elb_sum_12m", "lzb_sum_12m", "elb_single_parent_sum_12m"}
+
+
+def suppress(exact: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
+    """Primary suppression of counts, and of every rate whose numerator or denominator is small."""
+
+    def too_small(column: str) -> pl.Expr:
+        value = pl.col(column)
+        if column in SUMMED_OVER_WINDOW:  # the average stock itself must reach the threshold
+            return value.is_null() | (value < 12 * threshold)
+        return value.is_null() | value.is_between(1, threshold - 1)
+
+    rates = [
+        pl.when(too_small(numerator) | too_small(denominator) | (pl.col(denominator) == 0))
+        .then(None)
+        .otherwise(pl.col(rate))
+        .alias(rate)
+        for rate, (numerator, denominator) in RATES.items()
+    ]
+    return confidentiality.suppress_counts(
+        exact.with_columns(rates), COUNT_COLUMNS, threshold=threshold
     )
-    missing = [pl.lit(0, dtype=pl.Int64).alias(c) for c in STOCK_COLUMNS if c not in frame.columns]
-    stock = (
-        months.join(frame.with_columns(missing), on="month", how="left")
-        .sort("month")
-        .select("month", *(pl.col(c).fill_null(0).cum_sum().alias(c) for c in STOCK_COLUMNS))
-    )
-    return confidentiality.suppress_counts(stock, STOCK_COLUMNS, threshold=threshold)
 
 
 def jobcenter_names(*, engine: Engine) -> list[str]:
@@ -129,10 +163,15 @@ def network_events(*, engine: Engine, until: int | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def headline_figures(*, engine: Engine, as_of: int, threshold: int) -> dict[str, object]:
-    """The figures of the Übersicht and of ``teilhabe figures``: stock, network, events."""
+def headline_figures(
+    *, engine: Engine, cases: Cases, as_of: int, threshold: int, filters: Filters | None = None
+) -> dict[str, object]:
+    """The figures of the Übersicht and of ``teilhabe figures``: clients, network, events."""
+    clients = figure_series(
+        cases=cases, first=as_of, last=as_of, threshold=threshold, filters=filters
+    ).drop("month")
     return {
-        **benefit_stock(engine=engine, as_of=as_of, threshold=threshold).row(0, named=True),
+        **clients.row(0, named=True),
         "providers": provider_count(engine=engine),
         "municipalities": municipality_count(engine=engine),
         "network_events": network_events(engine=engine, until=as_of),

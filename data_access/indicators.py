@@ -25,6 +25,7 @@ from typing import Literal
 import polars as pl
 
 from data_access.cases import Cases
+from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
 
 WINDOW = 12
 DURATION_BANDS = {
@@ -32,6 +33,7 @@ DURATION_BANDS = {
     "2_4": "2 bis unter 4 Jahre",
     "4plus": "4 Jahre und länger",
 }
+LZB_BAND_COLUMNS = {"u2": "lzb_under_2y", "2_4": "lzb_2_4y", "4plus": "lzb_4y_plus"}
 AGE_GROUPS = {
     "u25": "unter 25",
     "25_34": "25 bis unter 35",
@@ -115,7 +117,11 @@ def people(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
 
 def _band_intervals(spells: pl.DataFrame, first: str) -> pl.DataFrame:
     """Split the interval [``first``, end_month] of each spell by duration band."""
-    limits = {"u2": (0, 23), "2_4": (24, 47), "4plus": (48, None)}
+    limits = {
+        "u2": (0, TWO_YEARS_MONTHS - 1),
+        "2_4": (TWO_YEARS_MONTHS, FOUR_YEARS_MONTHS - 1),
+        "4plus": (FOUR_YEARS_MONTHS, None),
+    }
     parts = []
     for band, (low, high) in limits.items():
         start = pl.max_horizontal(pl.col(first), pl.col("start_month") + low)
@@ -167,7 +173,8 @@ def monthly_base(
 ) -> pl.DataFrame:
     """Per month from ``first`` to ``as_of`` (and per group of ``by``): stocks and integrations.
 
-    Columns: [by], month, elb, lzb, lzb_u2, lzb_2_4, lzb_4plus, lzb_measure, elb_single_parent,
+    Columns: [by], month, elb, lzb, lzb_under_2y, lzb_2_4y, lzb_4y_plus, lzb_measure,
+    elb_single_parent,
     integrations, integrations_lzb, integrations_single_parent, integrations_<kind>,
     continuity_known, continued. All are exact counts (no suppression yet).
     """
@@ -212,11 +219,9 @@ def monthly_base(
         _count_intervals(lzb_measure, months, keys, "lzb_measure"),
         _count_intervals(elb.filter(pl.col("single_parent")), months, keys, "elb_single_parent"),
     ]
-    for band in DURATION_BANDS:
+    for band, column in LZB_BAND_COLUMNS.items():
         counts.append(
-            _count_intervals(
-                lzb_bands.filter(pl.col("duration") == band), months, keys, f"lzb_{band}"
-            )
+            _count_intervals(lzb_bands.filter(pl.col("duration") == band), months, keys, column)
         )
 
     integrations = cases.integrations.join(members, on="client").filter(
@@ -224,9 +229,9 @@ def monthly_base(
     )
     if by == "duration":
         integrations = integrations.with_columns(
-            pl.when(pl.col("month") - pl.col("spell_start_month") >= 48)
+            pl.when(pl.col("month") - pl.col("spell_start_month") >= FOUR_YEARS_MONTHS)
             .then(pl.lit("4plus"))
-            .when(pl.col("month") - pl.col("spell_start_month") >= 24)
+            .when(pl.col("month") - pl.col("spell_start_month") >= TWO_YEARS_MONTHS)
             .then(pl.lit("2_4"))
             .otherwise(pl.lit("u2"))
             .alias("duration")
@@ -246,9 +251,7 @@ def monthly_base(
     if keys:
         values = pl.concat([c.select(keys) for c in counts] + [events.select(keys)]).unique()
         grid = values.join(months, how="cross")
-    stock_columns = ["elb", "lzb", "lzb_measure", "elb_single_parent"] + [
-        f"lzb_{b}" for b in DURATION_BANDS
-    ]
+    stock_columns = ["elb", "lzb", "lzb_measure", "elb_single_parent", *LZB_BAND_COLUMNS.values()]
     base = grid
     for frame in counts:
         base = base.join(frame, on=[*keys, "month"], how="left")

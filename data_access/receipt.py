@@ -8,16 +8,14 @@ Definitions (see the glossary):
   30.09.2009 or earlier).
 
 Each of these is an interval of months per spell, so every stock figure is "count the spells
-whose interval covers M". ``derive_lzb_from`` computes where a spell's LZB interval begins (it
-depends on the client's earlier spells); the statements below count intervals in the database.
+whose interval covers M" (see ``indicators``). ``derive_lzb_from`` computes where a spell's LZB
+interval begins; it depends on the client's earlier spells and is stored with each spell.
 """
 
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
 
-from data_access.models import BenefitSpell
 from data_access.periods import spell_month_columns
 
 LZB_WINDOW_MONTHS = 24
@@ -87,70 +85,3 @@ def prepare_spells(spells: pl.DataFrame) -> pl.DataFrame:
     """
     with_months = spells.with_columns(spell_month_columns())
     return with_months.with_columns(derive_lzb_from(with_months))
-
-
-def _covers(first: ColumnElement, last: ColumnElement, month: int) -> ColumnElement:
-    return and_(first <= month, last >= month)
-
-
-def _greatest(a: ColumnElement, b: ColumnElement) -> ColumnElement:
-    return case((a > b, a), else_=b)
-
-
-def _least(a: ColumnElement, b: ColumnElement) -> ColumnElement:
-    return case((a < b, a), else_=b)
-
-
-def stock_intervals() -> dict[str, tuple[ColumnElement, ColumnElement]]:
-    """For each stock figure, the interval of months (first, last) in which a spell counts."""
-    s = BenefitSpell
-    return {
-        "elb": (s.start_month, s.end_month),
-        "lzb": (s.lzb_from_month, s.end_month),
-        "lzb_under_2y": (s.lzb_from_month, _least(s.end_month, s.start_month + 23)),
-        "lzb_2_4y": (
-            _greatest(s.lzb_from_month, s.start_month + TWO_YEARS_MONTHS),
-            _least(s.end_month, s.start_month + FOUR_YEARS_MONTHS - 1),
-        ),
-        "lzb_4y_plus": (s.start_month + FOUR_YEARS_MONTHS, s.end_month),
-    }
-
-
-def stock_counts(as_of: int) -> Select:
-    """ELB, LZB and LZB by duration of current receipt (< 2, 2 to < 4, >= 4 years) as of a month."""
-    s = BenefitSpell
-    columns = [
-        func.coalesce(func.sum(case((_covers(first, last, as_of), 1), else_=0)), 0)
-        .cast(Integer)
-        .label(name)
-        for name, (first, last) in stock_intervals().items()
-    ]
-    return select(*columns).where(s.start_month <= as_of, s.end_month >= as_of)
-
-
-def stock_changes(first_month: int, last_month: int) -> list[Select]:
-    """Per figure, how many intervals begin (+1) and end (-1) in each month of a range.
-
-    A running sum of the changes from the beginning of time gives the stock of every month in
-    one pass; the statements aggregate in the database and return at most a few hundred rows.
-    Columns: ``figure``, ``month``, ``change``; months before ``first_month`` are folded into it.
-    """
-    statements = []
-    for name, (first, last) in stock_intervals().items():
-        begins = _greatest(first, literal(first_month))
-        statements.append(
-            select(
-                literal(name).label("figure"), begins.label("month"), func.count().label("change")
-            )
-            .where(first <= last, first <= last_month, last >= first_month)
-            .group_by(begins)
-        )
-        ends = last + 1
-        statements.append(
-            select(
-                literal(name).label("figure"), ends.label("month"), (-func.count()).label("change")
-            )
-            .where(first <= last, first <= last_month, last >= first_month, last < last_month)
-            .group_by(ends)
-        )
-    return statements

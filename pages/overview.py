@@ -13,11 +13,11 @@ now = data.headline(dataset.version, as_of, dataset.threshold)
 year_before = data.headline(dataset.version, as_of - 12, dataset.threshold)
 # Five years back, but not before the data can count receipt of four years and longer.
 first_month = min(as_of, max(as_of - 59, data.first_complete_month(dataset.version, 4) or as_of))
-series = data.stock_series(dataset.version, first_month, as_of, dataset.threshold)
+series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold)
 
 components.page_header("Übersicht", dataset, as_of)
 
-cards = st.columns(5)
+cards = st.columns(4)
 with cards[0]:
     components.count_card("elb", now["elb"], year_before["elb"], lower_is_better=True)
 with cards[1]:
@@ -27,16 +27,11 @@ with cards[2]:
         "lzb_4y_plus", now["lzb_4y_plus"], year_before["lzb_4y_plus"], lower_is_better=True
     )
 with cards[3]:
-    components.count_card("providers", now["providers"])
-with cards[4]:
-    st.metric(
-        "Gemeinden",
-        format_count(now["municipalities"]),
-        border=True,
-        help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
+    components.rate_card(
+        "integration_rate", now["integration_rate"], year_before["integration_rate"]
     )
 
-trend, duration = st.columns([2, 1])
+trend, rate = st.columns([3, 2])
 with trend:
     st.subheader("Entwicklung der Bestände")
     st.plotly_chart(
@@ -44,6 +39,15 @@ with trend:
         key="stock_trend",
         config=charts.PLOTLY_CONFIG,
     )
+with rate:
+    st.subheader("Integrationsquote (K2)")
+    st.plotly_chart(
+        charts.rate_trend(series, "integration_rate", now["network_events"]),
+        key="integration_rate_trend",
+        config=charts.PLOTLY_CONFIG,
+    )
+
+duration, network = st.columns([2, 3])
 with duration:
     st.subheader("LZB nach Bezugsdauer")
     bands = pl.DataFrame(
@@ -54,25 +58,38 @@ with duration:
         schema={"band": pl.String, "count": pl.Int64},
     )
     st.plotly_chart(charts.duration_bars(bands), key="lzb_duration", config=charts.PLOTLY_CONFIG)
+with network:
+    st.subheader("Netzwerk")
+    facts = st.columns(2)
+    with facts[0]:
+        components.count_card("providers", now["providers"])
+    with facts[1]:
+        st.metric(
+            "Gemeinden",
+            format_count(now["municipalities"]),
+            border=True,
+            help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
+        )
+    st.markdown(f"**{term('network_events')}**")
+    events = now["network_events"]
+    if events.is_empty():
+        st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
+    else:
+        st.dataframe(
+            tables.german(
+                events,
+                {
+                    "date": "Datum",
+                    "title": "Veranstaltung",
+                    "attendees": "Teilnehmende",
+                    "providers": "Träger und Behörden",
+                },
+            ),
+            hide_index=True,
+            key="network_events",
+        )
 
-st.subheader(term("network_events"))
-events = now["network_events"]
-if events.is_empty():
-    st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
-else:
-    st.dataframe(
-        tables.german(
-            events,
-            {
-                "date": "Datum",
-                "title": "Veranstaltung",
-                "attendees": "Teilnehmende",
-                "providers": "Träger und Behörden",
-            },
-        ),
-        hide_index=True,
-        key="network_events",
-    )
-
-components.glossary(["as_of", "elb", "lzb", "lzb_4y_plus", "lzb_duration", "providers"])
+components.glossary(
+    ["as_of", "elb", "lzb", "lzb_4y_plus", "lzb_duration", "integration_rate", "providers"]
+)
 components.confidentiality_footnote()

@@ -26,7 +26,7 @@ from data_access.periods import format_month, parse_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
 from teilhabe.formatting import format_count, format_decimal
-from teilhabe.startup import open_database
+from teilhabe.startup import case_copy, open_database
 
 EXIT_ERROR = 2
 
@@ -128,7 +128,8 @@ def _figures(args: argparse.Namespace) -> int:
     if as_of is None:
         print("Fehler: Die Datenbank enthält keine Leistungsdaten.", file=sys.stderr)
         return EXIT_ERROR
-    result = _json_figures(engine, as_of, settings.suppression_threshold)
+    cases = case_copy(engine, settings)
+    result = _json_figures(engine, cases, as_of, settings.suppression_threshold)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -137,18 +138,29 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_figures(engine, as_of: int, threshold: int) -> dict[str, object]:
-    """The headline figures as plain JSON values; suppressed counts are the string "*"."""
-    headline = figures.headline_figures(engine=engine, as_of=as_of, threshold=threshold)
+def _json_figures(engine, cases, as_of: int, threshold: int) -> dict[str, object]:
+    """The headline figures as plain JSON values; suppressed values are the string "*"."""
+    headline = figures.headline_figures(
+        engine=engine, cases=cases, as_of=as_of, threshold=threshold
+    )
     events = headline.pop("network_events")
     return {
         "as_of": format_month(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
         "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
-        **{key: SUPPRESSED if value is None else value for key, value in headline.items()},
+        **{key: _json_value(value) for key, value in headline.items()},
         "network_events": [{**e, "date": e["date"].isoformat()} for e in events.to_dicts()],
         "suppression_threshold": threshold,
     }
+
+
+def _json_value(value: object) -> object:
+    """Suppressed values become "*"; rates are rounded to one decimal as published."""
+    if value is None:
+        return SUPPRESSED
+    if isinstance(value, float):
+        return round(value, 1)
+    return value
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -33,6 +33,8 @@ DATA_END = month_end(AS_OF)
 LZB_4Y_PLUS = 1388
 LZB_TOTAL = 2380
 ELB_NOT_LZB = 1850
+# Integrationsquote the synthetic integrations follow (national K2 in 2013: 24.3 %).
+K2_TARGET = 0.25
 # Leavers: clients whose receipt ended before 09/2013; they carry the history (trend, K2).
 DEFAULT_CLIENTS = 24_000
 
@@ -585,19 +587,40 @@ def _barriers(rng, ids, client_idx, start_m, end_m) -> tuple[pl.DataFrame, np.nd
 
 
 def _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_m) -> pl.DataFrame:
-    """Integrations at the end of spells (and some while receipt goes on).
+    """Integrations at the end of spells (and a few while receipt goes on).
 
-    The chance falls with the number of barriers and with the duration of the spell.
+    Each month about ``K2_TARGET`` / 12 of the stock is integrated, so that the Integrationsquote
+    stays near the level of its time; who is integrated is drawn among the spells ending that
+    month with a weight that falls with the number of barriers and the duration of receipt.
     """
     ended = end_m < AS_OF
     duration = np.minimum(end_m, AS_OF) - start_m + 1
     barriers = barrier_count[client_idx]
-    chance = 0.66 * np.exp(-0.28 * barriers) * np.exp(-duration / 70)
-    chance = np.where(ended, chance, chance * 0.05)  # integration while still in receipt
-    happens = rng.random(chance.size) < chance
-    month = np.where(ended, end_m, np.minimum(start_m + rng.integers(3, 40, chance.size), AS_OF))
-    month = np.maximum(month, start_m)
-    take = happens & (month >= start_m)
+    weight = np.exp(-0.45 * barriers) * np.exp(-duration / 40)
+
+    stock = np.zeros(AS_OF - FIRST_MONTH + 2)
+    np.add.at(stock, start_m - FIRST_MONTH, 1)
+    np.add.at(stock, np.minimum(end_m, AS_OF) - FIRST_MONTH + 1, -1)
+    stock = np.cumsum(stock)
+
+    month = np.full(start_m.size, -1)
+    take = np.zeros(start_m.size, dtype=bool)
+    # a few integrations while receipt goes on (e.g. training with continued benefits)
+    in_receipt = ~ended & (rng.random(start_m.size) < 0.04 * weight)
+    since = rng.integers(0, 30, in_receipt.sum())
+    month[in_receipt] = np.maximum(AS_OF - since, start_m[in_receipt])
+    take |= in_receipt
+    for m in range(FIRST_MONTH, AS_OF):
+        exits = np.flatnonzero(ended & (end_m == m))
+        target = round(K2_TARGET / 12 * stock[m - FIRST_MONTH] * (1 + rng.normal(0, 0.08)))
+        target -= int((take & (month == m)).sum())
+        if exits.size == 0 or target <= 0:
+            continue
+        chosen = rng.choice(
+            exits, min(target, exits.size), replace=False, p=weight[exits] / weight[exits].sum()
+        )
+        month[chosen] = m
+        take[chosen] = True
     kinds = rng.choice(
         ["employment", "training", "self_employment"], take.sum(), p=[0.8, 0.13, 0.07]
     )

@@ -23,6 +23,35 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "Abgeschlossene Monate seit Beginn des Leistungszeitraums, der den Stichtag umfasst; "
         "eingeteilt in unter 2 Jahre, 2 bis unter 4 Jahre und 4 Jahre und länger.",
     ),
+    "integration_rate": (
+        "Integrationsquote (K2)",
+        "Integrationen der letzten 12 Monate je durchschnittlichem ELB-Bestand dieser 12 Monate, "
+        "in Prozent. Eine Integration ist die Aufnahme einer sozialversicherungspflichtigen "
+        "Beschäftigung, einer voll qualifizierenden Ausbildung oder einer Selbständigkeit; "
+        "höchstens eine je Person und Monat.",
+    ),
+    "continuity_rate": (
+        "Kontinuierliche Beschäftigung nach Integration (K2E3)",
+        "Anteil der Integrationen im 12-Monats-Zeitraum, der zwölf Monate vor dem Stichtag endet, "
+        "nach denen die Person zwölf Monate später noch beschäftigt war.",
+    ),
+    "integration_rate_single_parents": (
+        "Integrationsquote der Alleinerziehenden (K2E4)",
+        "Integrationsquote (K2) für erwerbsfähige Leistungsberechtigte, die alleinerziehend sind.",
+    ),
+    "lzb_change": (
+        "Veränderung des LZB-Bestands (K3)",
+        "LZB-Bestand am Stichtag im Vergleich zum Bestand zwölf Monate zuvor, in Prozent.",
+    ),
+    "integration_rate_lzb": (
+        "Integrationsquote der LZB (K3E1)",
+        "Integrationen von LZB in den letzten 12 Monaten je durchschnittlichem LZB-Bestand.",
+    ),
+    "activation_rate_lzb": (
+        "Aktivierungsquote der LZB (K3E2)",
+        "Anteil der LZB, die am Stichtag an einer aktiven arbeitsmarktpolitischen Maßnahme "
+        "teilnehmen.",
+    ),
     "providers": (
         "Träger und Behörden",
         "Organisationen im regionalen Netzwerk, die Leistungen für Leistungsberechtigte anbieten: "
@@ -45,6 +74,7 @@ SHORT_LABELS: dict[str, str] = {
     "lzb": "LZB",
     "lzb_4y_plus": "LZB ≥ 4 Jahre",
     "providers": "Träger/Behörden",
+    "integration_rate": "Integrationsquote (K2)",
 }
 
 

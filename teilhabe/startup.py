@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from data_access import figures
+from data_access.cases import Cases, cache_folder, load_cases
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from data_access.store import has_data
@@ -22,3 +24,10 @@ def open_database(settings: Settings) -> Engine:
     if settings.uses_default_database and not has_data(engine):
         load_demo(engine, DemoSpec())
     return engine
+
+
+def case_copy(engine: Engine, settings: Settings) -> Cases:
+    """The columnar copy of the case data for the loaded data version (Parquet-cached)."""
+    version = figures.dataset_info(engine=engine).get("data_version", "")
+    folder = cache_folder(settings.data_dir, settings.database_label, version) if version else None
+    return load_cases(engine=engine, folder=folder)

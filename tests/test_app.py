@@ -29,12 +29,13 @@ def test_overview_shows_the_headline_figures(app: AppTest) -> None:
         "ELB": "4.230",
         "LZB": "2.380",
         "LZB ≥ 4 Jahre": "1.388",
+        "Integrationsquote (K2)": "24,2\u00a0%",
         "Träger/Behörden": "20",
         "Gemeinden": "11",
     }
     assert "Stichtag 30.09.2013" in app.caption[0].value
     assert any("Demodaten" in info.value for info in app.info)
-    assert len(app.get("plotly_chart")) == 2
+    assert len(app.get("plotly_chart")) == 3
 
 
 def test_changing_the_as_of_month_updates_every_figure(app: AppTest) -> None:

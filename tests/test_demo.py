@@ -6,6 +6,7 @@ import polars as pl
 from sqlalchemy import text
 
 from data_access import figures
+from data_access.cases import read_cases
 from data_access.models import Base
 from teilhabe.demo import AS_OF, DemoSpec, generate
 
@@ -14,7 +15,8 @@ THRESHOLD = 3
 
 def test_seed_figures_as_of_september_2013(demo_engine) -> None:
     assert figures.data_as_of(engine=demo_engine) == AS_OF
-    stock = figures.benefit_stock(engine=demo_engine, as_of=AS_OF, threshold=THRESHOLD)
+    cases = read_cases(engine=demo_engine)
+    stock = figures.benefit_stock(cases=cases, as_of=AS_OF, threshold=THRESHOLD)
     assert stock.row(0, named=True) == {
         "elb": 4230,
         "lzb": 2380,

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from data_access import figures
+from data_access.cases import read_cases
 from data_access.db import create_db_engine
 from teilhabe.cli import main
 
@@ -22,23 +23,27 @@ def postgres_demo_url(postgres_url: str) -> str:
 
 def test_demo_figures_are_identical_on_postgresql(postgres_demo_url, demo_engine) -> None:
     engine = create_db_engine(make_url(postgres_demo_url))
+    cases_pg, cases_lite = read_cases(engine=engine), read_cases(engine=demo_engine)
+    for name in ("clients", "spells", "integrations", "barriers", "measures"):
+        assert getattr(cases_pg, name).equals(getattr(cases_lite, name)), name
     try:
         for month in (SEPT_2013, SEPT_2013 - 12, SEPT_2013 - 40):
-            on_postgres = figures.headline_figures(engine=engine, as_of=month, threshold=3)
-            on_sqlite = figures.headline_figures(engine=demo_engine, as_of=month, threshold=3)
+            on_postgres = figures.headline_figures(
+                engine=engine, cases=cases_pg, as_of=month, threshold=3
+            )
+            on_sqlite = figures.headline_figures(
+                engine=demo_engine, cases=cases_lite, as_of=month, threshold=3
+            )
             events_pg, events_lite = (
                 on_postgres.pop("network_events"),
                 on_sqlite.pop("network_events"),
             )
             assert on_postgres == on_sqlite
             assert events_pg.equals(events_lite)
-        series = {
-            name: figures.benefit_stock_series(
-                engine=e, first=SEPT_2013 - 36, last=SEPT_2013, threshold=3
-            )
-            for name, e in (("pg", engine), ("sqlite", demo_engine))
-        }
-        assert series["pg"].equals(series["sqlite"])
+        # and the database side of the network figures, events included
+        assert figures.network_events(engine=engine).equals(
+            figures.network_events(engine=demo_engine)
+        )
     finally:
         engine.dispose()
 
@@ -61,7 +66,7 @@ def test_hand_made_definitions_on_postgresql(build_db, postgres_demo_url) -> Non
         url=postgres_demo_url,
     )
     try:
-        stock = figures.benefit_stock(engine=engine, as_of=SEPT_2013, threshold=1)
+        stock = figures.benefit_stock(cases=read_cases(engine=engine), as_of=SEPT_2013, threshold=1)
         assert stock.row(0, named=True) == {
             "elb": 4,
             "lzb": 3,

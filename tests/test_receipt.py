@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_access.figures import benefit_stock, benefit_stock_series
+from data_access.cases import read_cases
+from data_access.figures import STOCK_COLUMNS, benefit_stock, figure_series
 from data_access.receipt import derive_lzb_from
 
 SEPT_2013 = 2013 * 12 + 8
@@ -14,7 +15,8 @@ UNLIMITED = 1  # a threshold of 1 suppresses nothing: these tests look at raw de
 
 
 def stock(engine, month: int = SEPT_2013) -> dict:
-    return benefit_stock(engine=engine, as_of=month, threshold=UNLIMITED).row(0, named=True)
+    cases = read_cases(engine=engine)
+    return benefit_stock(cases=cases, as_of=month, threshold=UNLIMITED).row(0, named=True)
 
 
 def test_21_of_24_months_is_lzb_and_20_is_not(build_db) -> None:
@@ -69,9 +71,9 @@ def test_series_equals_the_figure_of_each_month(build_db) -> None:
             ("c", dt.date(2012, 12, 1), None),
         ]
     )
-    series = benefit_stock_series(
-        engine=engine, first=SEPT_2013 - 14, last=SEPT_2013, threshold=UNLIMITED
-    )
+    series = figure_series(
+        cases=read_cases(engine=engine), first=SEPT_2013 - 14, last=SEPT_2013, threshold=UNLIMITED
+    ).select("month", *STOCK_COLUMNS)
     for row in series.iter_rows(named=True):
         month = row.pop("month")
         assert row == stock(engine, month), month

@@ -69,6 +69,33 @@ def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
     )
 
 
+def rate_trend(series: pl.DataFrame, column: str, events: pl.DataFrame) -> go.Figure:
+    """A rate in percent per month; suppressed months are gaps, not zeros."""
+    months = [month_start(m) for m in series["month"]]
+    values = series[column].to_list()
+    figure = go.Figure(
+        go.Scatter(
+            x=months,
+            y=values,
+            mode="lines",
+            name="Integrationsquote",
+            line={"color": COLOURS["elb"], "width": 3},
+            hovertemplate="%{y:.1f} %<extra></extra>",
+            connectgaps=False,
+        )
+    )
+    top = max((v for v in values if v is not None), default=0) * 1.15
+    _event_markers(figure, events, top=top)
+    figure.update_layout(
+        **LAYOUT,
+        yaxis={"rangemode": "tozero", "ticksuffix": " %", "tickformat": ",.0f"},
+        xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
+        height=380,
+        showlegend=False,
+    )
+    return figure
+
+
 def duration_bars(bands: pl.DataFrame) -> go.Figure:
     """LZB by duration band; a suppressed band is drawn empty and labelled "*"."""
     counts = bands["count"].to_list()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data_access.confidentiality import FOOTNOTE
-from teilhabe.formatting import format_as_of, format_count
+from teilhabe.formatting import format_as_of, format_count, format_decimal, format_percent
 from teilhabe.glossary import GLOSSARY, SHORT_LABELS
 from ui.data import Dataset
 
@@ -39,6 +39,23 @@ def count_card(
         format_count(value),
         delta=delta,
         delta_color="inverse" if lower_is_better else "normal",
+        help=f"**{GLOSSARY[key][0]}:** {definition}",
+        border=True,
+    )
+
+
+def rate_card(key: str, value: float | None, previous: float | None = None) -> None:
+    """A KPI card for a rate in percent, with the change in percentage points."""
+    label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
+    delta = None
+    if value is not None and previous is not None:
+        change = round(value, 1) - round(previous, 1)
+        sign = "+" if change > 0 else ""
+        delta = f"{sign}{format_decimal(change, 1)} Prozentpunkte ggü. Vorjahr"
+    st.metric(
+        label,
+        format_percent(value),
+        delta=delta,
         help=f"**{GLOSSARY[key][0]}:** {definition}",
         border=True,
     )

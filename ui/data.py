@@ -13,9 +13,10 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from data_access import figures
+from data_access.cases import Cases
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError, Settings
-from teilhabe.startup import open_database
+from teilhabe.startup import case_copy, open_database
 
 
 @dataclass(frozen=True)
@@ -67,18 +68,25 @@ def dataset() -> Dataset:
     )
 
 
+@st.cache_resource(show_spinner="Falldaten werden geladen …", max_entries=2)
+def _cases(version: str) -> Cases:
+    """Cached per data version: the columnar case copy every client figure is computed from."""
+    settings, engine = _database()
+    return case_copy(engine, settings)
+
+
 @st.cache_data(show_spinner=False)
 def headline(version: str, as_of: int, threshold: int) -> dict[str, object]:
     """Cached per data version and month: the Übersicht's figures."""
-    return figures.headline_figures(engine=_engine(), as_of=as_of, threshold=threshold)
+    return figures.headline_figures(
+        engine=_engine(), cases=_cases(version), as_of=as_of, threshold=threshold
+    )
 
 
 @st.cache_data(show_spinner=False)
-def stock_series(version: str, first: int, last: int, threshold: int) -> pl.DataFrame:
-    """Cached per data version and range: the monthly ELB/LZB series for trend charts."""
-    return figures.benefit_stock_series(
-        engine=_engine(), first=first, last=last, threshold=threshold
-    )
+def figure_series(version: str, first: int, last: int, threshold: int) -> pl.DataFrame:
+    """Cached per data version and range: every figure per month, for trend charts."""
+    return figures.figure_series(cases=_cases(version), first=first, last=last, threshold=threshold)
 
 
 @st.cache_data(show_spinner=False)
