@@ -35,6 +35,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
+
+# Streamlit renders after its script run; on a loaded 2-core machine charts can take seconds.
+expect.set_options(timeout=30_000)
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSER_TESTS = Path(__file__).resolve().parent
