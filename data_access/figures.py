@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from data_access import confidentiality
 from data_access.cases import Cases
-from data_access.indicators import Filters, figures_series
+from data_access.indicators import DIMENSIONS, Filters, figures_series
 from data_access.models import (
     BenefitSpell,
     DatasetInfo,
@@ -80,6 +80,26 @@ def figure_series(
     return suppress(exact, threshold=threshold).select("month", *COUNT_COLUMNS, *RATES)
 
 
+def breakdown_series(
+    *,
+    cases: Cases,
+    by: str,
+    first: int,
+    last: int,
+    threshold: int,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """Every figure per group of ``by`` (a dimension of ``indicators.DIMENSIONS``) and month.
+
+    Counts and rates are suppressed per cell as in ``figure_series``; complementary suppression
+    across the groups of a month follows in ``confidentiality``.
+    """
+    if by not in DIMENSIONS:
+        raise ValueError(f"Unbekannte Aufgliederung {by!r}; möglich: {', '.join(DIMENSIONS)}")
+    exact = figures_series(cases, filters or Filters(), last, first, by=by)
+    return suppress(exact, threshold=threshold).select(by, "month", *COUNT_COLUMNS, *RATES)
+
+
 # Each rate with the count above it and the count or average stock below it.
 RATES: dict[str, tuple[str, str]] = {
     "integration_rate": ("integrations_12m", "elb_sum_12m"),
@@ -139,6 +159,15 @@ def provider_count(*, engine: Engine) -> int:
 def municipality_count(*, engine: Engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(Municipality)).scalar_one()
+
+
+def municipality_names(*, engine: Engine) -> dict[str, str]:
+    """AGS -> name of every municipality, ordered by name."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Municipality.ags, Municipality.name).order_by(Municipality.name)
+        ).all()
+    return dict(rows)
 
 
 def network_events(*, engine: Engine, until: int | None = None) -> pl.DataFrame:

@@ -5,17 +5,20 @@ import streamlit as st
 
 from teilhabe.formatting import format_count
 from teilhabe.glossary import term
-from ui import charts, components, data, filters, tables
+from ui import charts, components, data, filters, shell, tables
 
+shell.require_router()
 dataset = data.dataset()
-as_of = filters.selection().as_of
-now = data.headline(dataset.version, as_of, dataset.threshold)
-year_before = data.headline(dataset.version, as_of - 12, dataset.threshold)
-# Five years back, but not before the data can count receipt of four years and longer.
-first_month = min(as_of, max(as_of - 59, data.first_complete_month(dataset.version, 4) or as_of))
-series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold)
+chosen = filters.selection()
+as_of = chosen.as_of
+now = data.headline(dataset.version, as_of, dataset.threshold, chosen.filters)
+year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)
+# The chosen period, but not before the data can count receipt of four years and longer.
+earliest = data.first_complete_month(dataset.version, 4) or as_of
+first_month = min(as_of, max(chosen.first_month, earliest))
+series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
 
-components.page_header("Übersicht", dataset, as_of)
+components.page_header("Übersicht", dataset, as_of, filters.describe(chosen))
 
 cards = st.columns(4)
 with cards[0]:

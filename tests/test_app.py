@@ -66,3 +66,38 @@ def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
         at.error[0].value
     )
     assert not at.metric
+
+
+def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/integration.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Integration"
+    assert metric_values(app) == {
+        "Integrationsquote (K2)": "24,2\u00a0%",
+        "Kontinuierliche Beschäftigung nach Integration (K2E3)": "67,6\u00a0%",
+        "Integrationsquote der Alleinerziehenden (K2E4)": "25,0\u00a0%",
+        "Veränderung des LZB-Bestands (K3)": "-9,8\u00a0%",
+        "Integrationsquote der LZB (K3E1)": "4,0\u00a0%",
+        "Aktivierungsquote der LZB (K3E2)": "0,7\u00a0%",
+    }
+    table = app.dataframe[0].value
+    assert list(table.columns) == [
+        "Gemeinde",
+        "Stichtag",
+        "Vorjahr",
+        "Veränderung (Prozentpunkte)",
+        "ELB",
+    ]
+    assert len(table) == 11
+
+
+def test_filters_apply_on_the_integration_page(app: AppTest) -> None:
+    app.query_params.update({"hemmnis": "debts,health", "verknuepfung": "all"})
+    app.run()
+    app.switch_page("pages/integration.py").run()
+    assert not app.exception
+    assert "Hemmnisse (alle zugleich): Schulden, Gesundheit" in app.caption[0].value
+    assert metric_values(app)["Integrationsquote (K2)"] == "3,6\u00a0%"
+    app.selectbox(key="aufgliederung").set_value("sex").run()
+    assert sorted(app.dataframe[0].value["Geschlecht"]) == ["männlich", "weiblich"]

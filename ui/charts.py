@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from data_access.periods import month_start
+from teilhabe.formatting import format_count, format_percent
 
 COLOURS = {"elb": "#1f5f8b", "lzb": "#e07b39", "lzb_4y_plus": "#7a3b69", "event": "#5b6b7a"}
 # Offline-safe: no link to plotly's cloud, German number separators.
@@ -69,7 +70,9 @@ def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
     )
 
 
-def rate_trend(series: pl.DataFrame, column: str, events: pl.DataFrame) -> go.Figure:
+def rate_trend(
+    series: pl.DataFrame, column: str, events: pl.DataFrame, name: str = "Integrationsquote"
+) -> go.Figure:
     """A rate in percent per month; suppressed months are gaps, not zeros."""
     months = [month_start(m) for m in series["month"]]
     values = series[column].to_list()
@@ -78,7 +81,7 @@ def rate_trend(series: pl.DataFrame, column: str, events: pl.DataFrame) -> go.Fi
             x=months,
             y=values,
             mode="lines",
-            name="Integrationsquote",
+            name=name,
             line={"color": COLOURS["elb"], "width": 3},
             hovertemplate="%{y:.1f} %<extra></extra>",
             connectgaps=False,
@@ -103,7 +106,7 @@ def duration_bars(bands: pl.DataFrame) -> go.Figure:
         go.Bar(
             x=bands["band"].to_list(),
             y=[c or 0 for c in counts],
-            text=[f"{c:,}".replace(",", ".") if c is not None else "*" for c in counts],
+            text=[format_count(c) for c in counts],
             textposition="outside",
             marker_color=COLOURS["lzb"],
             hovertemplate="%{x}: %{text}<extra></extra>",
@@ -112,6 +115,55 @@ def duration_bars(bands: pl.DataFrame) -> go.Figure:
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
         height=380,
+        yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
+    )
+    return figure
+
+
+def group_bars(comparison: pl.DataFrame, overall: float | None) -> go.Figure:
+    """A rate per group at the Stichtag (horizontal bars), the overall value as a dashed line.
+
+    Suppressed groups keep their row, drawn empty and labelled "*".
+    """
+    ordered = comparison.reverse()  # plotly draws the first bar at the bottom
+    values = ordered["now"].to_list()
+    figure = go.Figure(
+        go.Bar(
+            y=ordered["group"].to_list(),
+            x=[v or 0 for v in values],
+            orientation="h",
+            text=[format_percent(v) for v in values],
+            textposition="outside",
+            marker_color=COLOURS["elb"],
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    if overall is not None:
+        figure.add_vline(x=overall, line={"color": COLOURS["lzb"], "dash": "dash", "width": 2})
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        height=max(260, 34 * ordered.height + 80),
+        xaxis={"ticksuffix": " %", "rangemode": "tozero"},
+        showlegend=False,
+    )
+    return figure
+
+
+def kind_bars(counts: dict[str, int | None]) -> go.Figure:
+    """Integrations by kind; a suppressed count is drawn empty and labelled "*"."""
+    figure = go.Figure(
+        go.Bar(
+            x=list(counts),
+            y=[c or 0 for c in counts.values()],
+            text=[format_count(c) for c in counts.values()],
+            textposition="outside",
+            marker_color=COLOURS["elb"],
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        height=360,
         yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
     )
     return figure

@@ -10,11 +10,11 @@ from teilhabe.glossary import GLOSSARY, SHORT_LABELS
 from ui.data import Dataset
 
 
-def page_header(title: str, dataset: Dataset, as_of: int) -> None:
+def page_header(title: str, dataset: Dataset, as_of: int, filter_text: str) -> None:
     st.title(title)
     st.caption(
         f"{dataset.jobcenter} · Stichtag {format_as_of(as_of)} · "
-        f"Datenstand {format_as_of(dataset.as_of)}"
+        f"Datenstand {format_as_of(dataset.as_of)} · {filter_text}"
     )
     if dataset.synthetic:
         st.info(
@@ -44,7 +44,9 @@ def count_card(
     )
 
 
-def rate_card(key: str, value: float | None, previous: float | None = None) -> None:
+def rate_card(
+    key: str, value: float | None, previous: float | None = None, *, lower_is_better: bool = False
+) -> None:
     """A KPI card for a rate in percent, with the change in percentage points."""
     label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
     delta = None
@@ -56,6 +58,7 @@ def rate_card(key: str, value: float | None, previous: float | None = None) -> N
         label,
         format_percent(value),
         delta=delta,
+        delta_color="inverse" if lower_is_better else "normal",
         help=f"**{GLOSSARY[key][0]}:** {definition}",
         border=True,
     )

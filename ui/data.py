@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 
 from data_access import figures
 from data_access.cases import Cases
+from data_access.catalogue import SEXES
 from data_access.db import DatabaseUnavailable, SchemaOutdated
+from data_access.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.startup import case_copy, open_database
 
@@ -76,20 +78,52 @@ def _cases(version: str) -> Cases:
 
 
 @st.cache_data(show_spinner=False)
-def headline(version: str, as_of: int, threshold: int) -> dict[str, object]:
-    """Cached per data version and month: the Übersicht's figures."""
+def headline(version: str, as_of: int, threshold: int, filters: Filters) -> dict[str, object]:
+    """Cached per data version, month and filters: the Übersicht's figures."""
     return figures.headline_figures(
-        engine=_engine(), cases=_cases(version), as_of=as_of, threshold=threshold
+        engine=_engine(), cases=_cases(version), as_of=as_of, threshold=threshold, filters=filters
     )
 
 
 @st.cache_data(show_spinner=False)
-def figure_series(version: str, first: int, last: int, threshold: int) -> pl.DataFrame:
-    """Cached per data version and range: every figure per month, for trend charts."""
-    return figures.figure_series(cases=_cases(version), first=first, last=last, threshold=threshold)
+def figure_series(
+    version: str, first: int, last: int, threshold: int, filters: Filters
+) -> pl.DataFrame:
+    """Cached per data version, range and filters: every figure per month, for trend charts."""
+    return figures.figure_series(
+        cases=_cases(version), first=first, last=last, threshold=threshold, filters=filters
+    )
+
+
+@st.cache_data(show_spinner=False)
+def breakdown(
+    version: str, by: str, first: int, last: int, threshold: int, filters: Filters
+) -> pl.DataFrame:
+    """Cached per data version, dimension, range and filters: figures per group and month."""
+    return figures.breakdown_series(
+        cases=_cases(version), by=by, first=first, last=last, threshold=threshold, filters=filters
+    )
+
+
+@st.cache_data(show_spinner=False)
+def municipality_names(version: str) -> dict[str, str]:
+    """Cached per data version: AGS -> name, in alphabetical order of the names."""
+    return figures.municipality_names(engine=_engine())
 
 
 @st.cache_data(show_spinner=False)
 def first_complete_month(version: str, years: int) -> int | None:
     """Cached per data version: the first month with ``years`` years of data before it."""
     return figures.first_complete_month(engine=_engine(), years=years)
+
+
+def group_labels(version: str, by: str) -> dict[str, str]:
+    """German labels of the groups of a breakdown."""
+    if by == "municipality":
+        return municipality_names(version)
+    return {
+        "sex": SEXES,
+        "age_group": AGE_GROUPS,
+        "duration": DURATION_BANDS,
+        "barrier_count": BARRIER_COUNTS,
+    }[by]

@@ -1,28 +1,68 @@
 """The global filters: defined once, shown in the sidebar, mirrored in the URL.
 
 app.py calls ``sidebar`` before it runs the page; pages read the choice with ``selection``.
-Each filter is seeded from its query parameter when a session opens (a shared link), and the
-URL is rewritten from the widgets on every run, so a copied link reproduces the view. A value in
-the link that is not valid is ignored with a visible notice; it never reaches the data layer.
+Each filter is seeded from its query parameter when a session opens (a shared link), and the URL
+is rewritten from the widgets on every run, so a copied link reproduces the view on any page.
+A value in the link that is not one of the allowed options is ignored with a visible notice;
+only allowed options ever reach the data layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
+from data_access.catalogue import BARRIERS, SEXES
+from data_access.indicators import AGE_GROUPS, Filters
 from data_access.periods import format_month as month_key
 from data_access.periods import parse_month
 from teilhabe.formatting import format_month
 from ui import data
 
-AS_OF_KEY = "stand"
+PERIODS = {"1": "1 Jahr", "2": "2 Jahre", "3": "3 Jahre", "5": "5 Jahre"}
+BARRIER_MODES = {"any": "mindestens eines", "all": "alle zugleich"}
 
 
 @dataclass(frozen=True)
 class Selection:
     as_of: int
+    years: int
+    filters: Filters
+
+    @property
+    def first_month(self) -> int:
+        """First month of the period shown in trend charts."""
+        return self.as_of - 12 * self.years + 1
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    key: str  # widget key and query parameter
+    label: str
+    multiple: bool
+    help: str
+
+
+SPECS = {
+    "as_of": FilterSpec("stand", "Stichtag", False, "Monat, dessen letzter Tag als Stichtag gilt."),
+    "years": FilterSpec("zeitraum", "Zeitraum", False, "Wie weit die Verläufe zurückreichen."),
+    "municipalities": FilterSpec(
+        "gemeinde", "Gemeinden", True, "Wohnort der Personen; leer = alle Gemeinden."
+    ),
+    "sexes": FilterSpec("geschlecht", "Geschlecht", True, "Leer = alle."),
+    "age_groups": FilterSpec("alter", "Altersgruppe", True, "Alter am Stichtag; leer = alle."),
+    "barriers": FilterSpec(
+        "hemmnis", "Hemmnisse", True, "Am Stichtag erfasste Hemmnisse; leer = alle Personen."
+    ),
+    "barrier_mode": FilterSpec(
+        "verknuepfung",
+        "Verknüpfung der Hemmnisse",
+        False,
+        "Personen mit mindestens einem oder mit allen gewählten Hemmnissen.",
+    ),
+}
 
 
 def sidebar() -> None:
@@ -30,45 +70,114 @@ def sidebar() -> None:
     dataset = data.dataset()
     first = data.first_complete_month(dataset.version, years=2) or dataset.as_of
     months = [month_key(m) for m in range(dataset.as_of, min(first, dataset.as_of) - 1, -1)]
-    _seed_from_link(AS_OF_KEY, months, "Stichtag")
+    municipalities = data.municipality_names(dataset.version)
+    barrier_labels = {b.code: b.label for b in BARRIERS}
+    options: dict[str, tuple[list[str], Callable[[str], str]]] = {
+        "as_of": (months, lambda key: format_month(parse_month(key))),
+        "years": (list(PERIODS), PERIODS.__getitem__),
+        "municipalities": (list(municipalities), municipalities.__getitem__),
+        "sexes": (list(SEXES), SEXES.__getitem__),
+        "age_groups": (list(AGE_GROUPS), AGE_GROUPS.__getitem__),
+        "barriers": (list(barrier_labels), barrier_labels.__getitem__),
+        "barrier_mode": (list(BARRIER_MODES), BARRIER_MODES.__getitem__),
+    }
+    defaults = {"as_of": months[0], "years": "5", "barrier_mode": "any"}
+    for name, spec in SPECS.items():
+        _seed_from_link(spec, options[name][0])
+        # the state holds the value from the start, so widgets need no default of their own
+        st.session_state.setdefault(spec.key, [] if spec.multiple else defaults[name])
     with st.sidebar:
         st.markdown("**Filter**")
-        st.selectbox(
-            "Stichtag",
-            months,
-            key=AS_OF_KEY,
-            format_func=lambda key: format_month(parse_month(key)),
-            help="Monat, dessen letzter Tag als Stichtag gilt. Standard: der Datenstand.",
-        )
-    _mirror_to_link(AS_OF_KEY, default=months[0])
+        for name, spec in SPECS.items():
+            allowed, label_of = options[name]
+            common = {"key": spec.key, "format_func": label_of, "help": spec.help}
+            if spec.multiple:
+                st.multiselect(spec.label, allowed, placeholder="alle", **common)
+            elif name == "barrier_mode":
+                st.radio(spec.label, allowed, horizontal=True, **common)
+            else:
+                st.selectbox(spec.label, allowed, **common)
+    for name, spec in SPECS.items():
+        _mirror_to_link(spec, default=defaults.get(name))
+    _show_notices()
 
 
 def selection() -> Selection:
     """The current filter choice, as set by the sidebar's widgets earlier in the same run."""
-    return Selection(as_of=parse_month(st.session_state[AS_OF_KEY]))
+    state = st.session_state
+
+    def chosen(name: str) -> tuple[str, ...]:
+        return tuple(state.get(SPECS[name].key) or ())
+
+    return Selection(
+        as_of=parse_month(state[SPECS["as_of"].key]),
+        years=int(state[SPECS["years"].key]),
+        filters=Filters(
+            municipalities=chosen("municipalities"),
+            sexes=chosen("sexes"),
+            age_groups=chosen("age_groups"),
+            barriers=chosen("barriers"),
+            barrier_mode=state[SPECS["barrier_mode"].key],
+        ),
+    )
 
 
-def _seed_from_link(key: str, allowed: list[str], label: str) -> None:
+def describe(selection: Selection) -> str:
+    """The active filters in words, for captions and exports: "alle Personen" if none."""
+    version = data.dataset().version
+    labels = {
+        "municipalities": data.municipality_names(version),
+        "sexes": SEXES,
+        "age_groups": AGE_GROUPS,
+        "barriers": {b.code: b.label for b in BARRIERS},
+    }
+    chosen = selection.filters
+    parts = []
+    for name, values in (
+        ("municipalities", chosen.municipalities),
+        ("sexes", chosen.sexes),
+        ("age_groups", chosen.age_groups),
+        ("barriers", chosen.barriers),
+    ):
+        if values:
+            label = SPECS[name].label
+            if name == "barriers" and len(values) > 1:
+                label += f" ({BARRIER_MODES[chosen.barrier_mode]})"
+            parts.append(f"{label}: {', '.join(labels[name][v] for v in values)}")
+    return "; ".join(parts) if parts else "alle Personen"
+
+
+def _seed_from_link(spec: FilterSpec, allowed: list[str]) -> None:
     """On a session's first run, take the filter's value from the URL if it is a valid one."""
-    if key in st.session_state:
+    if spec.key in st.session_state:
         return
-    raw = st.query_params.get(key)
+    raw = st.query_params.get(spec.key)
     if raw is None:
         return
-    if raw in allowed:
-        st.session_state[key] = raw
-    else:
-        st.session_state[f"_notice_{key}"] = (
-            f"Der Link enthält für „{label}“ den ungültigen Wert „{raw[:40]}“; er wurde ignoriert."
+    values = [v for v in raw.split(",") if v] if spec.multiple else [raw]
+    valid = [v for v in values if v in allowed]
+    invalid = [v for v in values if v not in allowed]
+    if invalid:
+        shown = ", ".join(f"„{v[:40]}“" for v in invalid[:3])
+        st.session_state.setdefault("_link_notices", []).append(
+            f"Der Link enthält für „{spec.label}“ ungültige Werte ({shown}); sie wurden ignoriert."
         )
-    notice = st.session_state.get(f"_notice_{key}")
-    if notice:
+    if spec.multiple:
+        st.session_state[spec.key] = valid
+    elif valid:
+        st.session_state[spec.key] = valid[0]
+
+
+def _show_notices() -> None:
+    for notice in st.session_state.pop("_link_notices", []):
         st.toast(notice, icon=":material/link_off:")
+        st.sidebar.warning(notice, icon=":material/link_off:")
 
 
-def _mirror_to_link(key: str, *, default: str) -> None:
-    value = st.session_state[key]
-    if value == default:
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
+def _mirror_to_link(spec: FilterSpec, *, default: str | None) -> None:
+    value = st.session_state.get(spec.key)
+    text = ",".join(value) if spec.multiple else value
+    if not text or text == default:
+        st.query_params.pop(spec.key, None)
+    elif st.query_params.get(spec.key) != text:
+        st.query_params[spec.key] = text

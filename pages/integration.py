@@ -1,0 +1,133 @@
+"""Integration: the § 48a figures over time and by breakdown, kinds of integration, continuity.
+
+Answers "which municipalities lag behind, and is it getting better?": the breakdown shows each
+group's figure at the Stichtag next to its value a year before.
+"""
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.glossary import GLOSSARY
+from ui import charts, components, data, filters, shell, tables
+
+RATE_KEYS = [
+    "integration_rate",
+    "continuity_rate",
+    "integration_rate_single_parents",
+    "lzb_change",
+    "integration_rate_lzb",
+    "activation_rate_lzb",
+]
+BREAKDOWNS = {
+    "municipality": "Gemeinde",
+    "sex": "Geschlecht",
+    "age_group": "Altersgruppe",
+    "duration": "Dauer des laufenden Bezugs",
+    "barrier_count": "Zahl der Hemmnisse",
+}
+
+shell.require_router()
+dataset = data.dataset()
+chosen = filters.selection()
+as_of = chosen.as_of
+earliest = data.first_complete_month(dataset.version, 2) or as_of
+first_month = min(as_of, max(chosen.first_month, earliest))
+series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
+now = series.row(-1, named=True)
+year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)
+events = data.headline(dataset.version, as_of, dataset.threshold, chosen.filters)["network_events"]
+
+components.page_header("Integration", dataset, as_of, filters.describe(chosen))
+
+for row in (RATE_KEYS[:3], RATE_KEYS[3:]):
+    for column, key in zip(st.columns(3), row, strict=True):
+        with column:
+            components.rate_card(
+                key, now[key], year_before[key], lower_is_better=key == "lzb_change"
+            )
+
+figure_key = st.selectbox(
+    "Kennzahl",
+    RATE_KEYS,
+    format_func=lambda key: GLOSSARY[key][0],
+    key="kennzahl",
+    bind="query-params",
+)
+st.subheader(f"Verlauf: {GLOSSARY[figure_key][0]}")
+st.plotly_chart(
+    charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
+    key="rate_trend",
+    config=charts.PLOTLY_CONFIG,
+)
+
+by = st.selectbox(
+    "Aufgliederung nach",
+    list(BREAKDOWNS),
+    format_func=BREAKDOWNS.__getitem__,
+    key="aufgliederung",
+    bind="query-params",
+)
+groups = data.breakdown(dataset.version, by, as_of - 12, as_of, dataset.threshold, chosen.filters)
+labels = data.group_labels(dataset.version, by)
+comparison = (
+    groups.filter(pl.col("month") == as_of)
+    .select(by, pl.col(figure_key).alias("now"), "integrations_12m", "elb")
+    .join(
+        groups.filter(pl.col("month") == as_of - 12).select(by, pl.col(figure_key).alias("before")),
+        on=by,
+        how="left",
+    )
+    .with_columns(
+        pl.col(by).replace_strict(labels, default=pl.col(by)).alias("group"),
+        (pl.col("now").round(1) - pl.col("before").round(1)).alias("change"),
+    )
+    .sort("now", descending=True, nulls_last=True)
+)
+st.subheader(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(
+        charts.group_bars(comparison, overall=now[figure_key]),
+        key="breakdown_bars",
+        config=charts.PLOTLY_CONFIG,
+    )
+with right:
+    st.dataframe(
+        tables.german_rates(
+            comparison,
+            {
+                "group": BREAKDOWNS[by],
+                "now": "Stichtag",
+                "before": "Vorjahr",
+                "change": "Veränderung (Prozentpunkte)",
+                "elb": "ELB",
+            },
+        ),
+        hide_index=True,
+        key="breakdown_table",
+    )
+
+kinds, continuity = st.columns(2)
+with kinds:
+    st.subheader("Integrationen nach Art (12 Monate)")
+    st.plotly_chart(
+        charts.kind_bars(
+            {
+                "Sozialversicherungspflichtige Beschäftigung": now["integrations_employment_12m"],
+                "Ausbildung": now["integrations_training_12m"],
+                "Selbständigkeit": now["integrations_self_employment_12m"],
+            }
+        ),
+        key="integration_kinds",
+        config=charts.PLOTLY_CONFIG,
+    )
+with continuity:
+    st.subheader("Kontinuität nach Integration (K2E3)")
+    st.plotly_chart(
+        charts.rate_trend(series, "continuity_rate", events, name="K2E3"),
+        key="continuity_trend",
+        config=charts.PLOTLY_CONFIG,
+    )
+
+components.glossary(RATE_KEYS)
+components.confidentiality_footnote()
