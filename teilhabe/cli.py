@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 from data_access import figures
+from data_access.catalogue import BARRIER_CODES, SEXES
 from data_access.confidentiality import SUPPRESSED
 from data_access.db import (
     DatabaseUnavailable,
@@ -22,6 +23,7 @@ from data_access.db import (
     ensure_schema,
     upgrade_schema,
 )
+from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.periods import format_month, parse_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
@@ -68,6 +70,28 @@ def _parser() -> argparse.ArgumentParser:
     figures_.add_argument("--json", action="store_true", help="als JSON-Objekt ausgeben")
     figures_.add_argument(
         "--as-of", type=_month, help="Monat JJJJ-MM (Standard: Datenstand der Datenbank)"
+    )
+    group = figures_.add_argument_group("Filter (wiederholbar)")
+    group.add_argument(
+        "--municipality",
+        action="append",
+        default=[],
+        metavar="AGS",
+        help="Gemeinde (achtstelliger Schlüssel)",
+    )
+    group.add_argument("--sex", action="append", default=[], choices=list(SEXES))
+    group.add_argument("--age-group", action="append", default=[], choices=list(AGE_GROUPS))
+    group.add_argument("--barrier", action="append", default=[], choices=list(BARRIER_CODES))
+    group.add_argument(
+        "--barrier-mode",
+        choices=["any", "all"],
+        default="any",
+        help="mindestens eines (any) oder alle (all) der Hemmnisse",
+    )
+    figures_.add_argument(
+        "--by",
+        choices=list(DIMENSIONS),
+        help="Aufgliederung: Zeilen je Gruppe (rows) und Gesamt (total)",
     )
     figures_.set_defaults(handler=_figures)
 
@@ -128,8 +152,34 @@ def _figures(args: argparse.Namespace) -> int:
     if as_of is None:
         print("Fehler: Die Datenbank enthält keine Leistungsdaten.", file=sys.stderr)
         return EXIT_ERROR
+    unknown = sorted(set(args.municipality) - set(figures.municipality_names(engine=engine)))
+    if unknown:
+        print(f"Fehler: Unbekannte Gemeinde(n): {', '.join(unknown)}.", file=sys.stderr)
+        return EXIT_ERROR
+    chosen = Filters(
+        municipalities=tuple(args.municipality),
+        sexes=tuple(args.sex),
+        age_groups=tuple(args.age_group),
+        barriers=tuple(args.barrier),
+        barrier_mode=args.barrier_mode,
+    )
     cases = case_copy(engine, settings)
-    result = _json_figures(engine, cases, as_of, settings.suppression_threshold)
+    threshold = settings.suppression_threshold
+    result = _json_figures(engine, cases, as_of, threshold, chosen)
+    if args.by:
+        groups = figures.breakdown_series(
+            cases=cases, by=args.by, first=as_of, last=as_of, threshold=threshold, filters=chosen
+        ).drop("month")
+        result = {
+            "as_of": result["as_of"],
+            "by": args.by,
+            "filters": result["filters"],
+            "rows": [
+                {key: _json_value(value) for key, value in row.items()}
+                for row in groups.sort(args.by).iter_rows(named=True)
+            ],
+            "total": {k: v for k, v in result.items() if k in groups.columns},
+        }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -138,16 +188,17 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_figures(engine, cases, as_of: int, threshold: int) -> dict[str, object]:
+def _json_figures(engine, cases, as_of: int, threshold: int, chosen: Filters) -> dict[str, object]:
     """The headline figures as plain JSON values; suppressed values are the string "*"."""
     headline = figures.headline_figures(
-        engine=engine, cases=cases, as_of=as_of, threshold=threshold
+        engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=chosen
     )
     events = headline.pop("network_events")
     return {
         "as_of": format_month(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
         "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
+        "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chosen).items()},
         **{key: _json_value(value) for key, value in headline.items()},
         "network_events": [{**e, "date": e["date"].isoformat()} for e in events.to_dicts()],
         "suppression_threshold": threshold,

@@ -85,3 +85,55 @@ def test_demo_refuses_to_overwrite_real_data(build_db, tmp_path, capsys) -> None
     code, _, err = run(capsys, "demo", "--database-url", url)
     assert code == 2
     assert "echte" in err and "--force" in err
+
+
+def test_figures_json_has_the_rates_in_percent(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(capsys, "figures", "--json", "--database-url", demo_sqlite_url)
+    assert code == 0
+    result = json.loads(out)
+    assert result["integration_rate"] == 24.2
+    assert result["lzb_change"] == -9.8
+    for key in (
+        "continuity_rate",
+        "integration_rate_single_parents",
+        "integration_rate_lzb",
+        "activation_rate_lzb",
+    ):
+        assert isinstance(result[key], float), key
+
+
+def test_figures_by_dimension_returns_rows_and_total(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(
+        capsys, "figures", "--json", "--by", "municipality", "--database-url", demo_sqlite_url
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert len(result["rows"]) == 11
+    assert result["total"]["elb"] == 4230
+    assert sum(row["elb"] for row in result["rows"]) == 4230
+
+
+def test_filters_narrow_the_figures(demo_sqlite_url, capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "figures",
+        "--json",
+        "--municipality",
+        "08135019",
+        "--sex",
+        "f",
+        "--database-url",
+        demo_sqlite_url,
+    )
+    assert code == 0
+    narrowed = json.loads(out)
+    assert narrowed["filters"]["municipalities"] == ["08135019"]
+    assert 0 < narrowed["elb"] < 4230
+
+
+def test_unknown_municipality_is_named(demo_sqlite_url, capsys) -> None:
+    code, _, err = run(
+        capsys, "figures", "--json", "--municipality", "99999999", "--database-url", demo_sqlite_url
+    )
+    assert code == 2
+    assert "Unbekannte Gemeinde(n): 99999999" in err
