@@ -97,7 +97,17 @@ def breakdown_series(
     if by not in DIMENSIONS:
         raise ValueError(f"Unbekannte Aufgliederung {by!r}; möglich: {', '.join(DIMENSIONS)}")
     exact = figures_series(cases, filters or Filters(), last, first, by=by)
-    return suppress(exact, threshold=threshold).select(by, "month", *COUNT_COLUMNS, *RATES)
+    return suppress_groups(exact, by=by, threshold=threshold).select(
+        by, "month", *COUNT_COLUMNS, *RATES
+    )
+
+
+def breakdown_totals_hidden(
+    *, cases: Cases, by: str, as_of: int, threshold: int, filters: Filters | None = None
+) -> set[str]:
+    """The total counts to show as "*" next to the breakdown ``by`` at ``as_of``."""
+    exact = figures_series(cases, filters or Filters(), as_of, as_of, by=by)
+    return group_totals_hidden(exact, by=by, threshold=threshold).get(as_of, set())
 
 
 # Each rate with the count above it and the count or average stock below it.
@@ -123,25 +133,131 @@ COUNT_COLUMNS = (
 SUMMED_OVER_WINDOW = {"elb_sum_12m", "lzb_sum_12m", "elb_single_parent_sum_12m"}
 
 
+# Counts shown together with the count they add up to: within one row they form a line whose
+# parts must not be derivable from the whole.
+PARTS_OF = {
+    "lzb": ("lzb_under_2y", "lzb_2_4y", "lzb_4y_plus"),
+    "integrations_12m": (
+        "integrations_employment_12m",
+        "integrations_training_12m",
+        "integrations_self_employment_12m",
+    ),
+}
+
+
 def suppress(exact: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
-    """Primary suppression of counts, and of every rate whose numerator or denominator is small."""
+    """Suppress each row: small counts, parts derivable from their whole, rates built on them.
 
-    def too_small(column: str) -> pl.Expr:
-        value = pl.col(column)
-        if column in SUMMED_OVER_WINDOW:  # the average stock itself must reach the threshold
-            return value.is_null() | (value < 12 * threshold)
-        return value.is_null() | value.is_between(1, threshold - 1)
+    A rate is suppressed when its numerator or denominator is small or its shown numerator is
+    suppressed; it is undefined (also null) when its denominator is zero.
+    """
+    rows = [_suppress_row(row, threshold) for row in exact.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=exact.schema, orient="row") if rows else exact
 
+
+def _suppress_row(row: dict, threshold: int) -> dict:
+    shown = dict(row)
+    for column in COUNT_COLUMNS:
+        if confidentiality.is_disclosive(row[column], threshold=threshold):
+            shown[column] = None
+    for whole, parts in PARTS_OF.items():
+        line = pl.DataFrame({"count": [row[p] for p in parts]}, schema={"count": pl.Int64})
+        protected = confidentiality.suppress_breakdown_with_total(
+            line, count_columns=["count"], threshold=threshold, total={"count": row[whole]}
+        )
+        for part, value in zip(parts, protected.frame["count"], strict=True):
+            if value is None:
+                shown[part] = None
+        if protected.totals["count"] is None:
+            shown[whole] = None
+    for rate, (numerator, denominator) in RATES.items():
+        limit = threshold * (12 if denominator in SUMMED_OVER_WINDOW else 1)
+        hidden = numerator in shown and shown[numerator] is None
+        if (
+            hidden
+            or row[numerator] is None
+            or confidentiality.is_disclosive(row[numerator], threshold=threshold)
+            or row[denominator] is None
+            or row[denominator] < limit
+        ):
+            shown[rate] = None
+    return shown
+
+
+def suppress_groups(frame: pl.DataFrame, *, by: str, threshold: int) -> pl.DataFrame:
+    """Suppress a breakdown (one row per group and month) shown with its totals.
+
+    Per month: ELB across the groups is a line under its total; each count with its parts
+    (``PARTS_OF``) is a cross table groups x parts with all margins (``suppress_table``), so no
+    part is derivable from its group's whole, from the other groups, or from both. Rates are
+    suppressed as in ``suppress`` and wherever their shown numerator is. The totals that go with
+    the breakdown follow from ``group_totals_hidden``.
+    """
+    shown, _ = _suppress_groups(frame, by=by, threshold=threshold)
+    return shown
+
+
+def group_totals_hidden(frame: pl.DataFrame, *, by: str, threshold: int) -> dict[int, set[str]]:
+    """Per month, the total counts that must be shown as "*" next to this breakdown."""
+    _, totals = _suppress_groups(frame, by=by, threshold=threshold)
+    return totals
+
+
+def _suppress_groups(
+    frame: pl.DataFrame, *, by: str, threshold: int
+) -> tuple[pl.DataFrame, dict[int, set[str]]]:
+    rowwise = suppress(frame, threshold=threshold)
+    hidden_cells: list[dict] = []
+    hidden_totals: dict[int, set[str]] = {}
+    for (month,), exact in frame.sort(by).group_by("month", maintain_order=True):
+        totals = hidden_totals.setdefault(month, set())
+        line = confidentiality.suppress_breakdown_with_total(
+            exact, count_columns=["elb"], threshold=threshold
+        )
+        hidden = {
+            (g, "elb") for g, v in zip(exact[by], line.frame["elb"], strict=True) if v is None
+        }
+        if line.totals["elb"] is None:
+            totals.add("elb")
+        for whole, parts in PARTS_OF.items():
+            long = exact.unpivot(index=by, on=list(parts), variable_name="part", value_name="n")
+            table = confidentiality.suppress_table(
+                long, row=by, column="part", count="n", threshold=threshold
+            )
+            hidden |= {
+                (g, part)
+                for g, part, n in table.cells.select(by, "part", "n").iter_rows()
+                if n is None
+            }
+            hidden |= {(g, whole) for g, n in table.row_totals.iter_rows() if n is None}
+            totals |= {part for part, n in table.column_totals.iter_rows() if n is None}
+            if table.grand_total is None:
+                totals.add(whole)
+        hidden_cells.extend({by: g, "month": month, "column": c} for g, c in hidden)
+    shown = rowwise
+    if hidden_cells:
+        marks = pl.DataFrame(
+            hidden_cells, schema={by: frame.schema[by], "month": pl.Int32, "column": pl.String}
+        )
+        for column in COUNT_COLUMNS:
+            keys = (
+                marks.filter(pl.col("column") == column)
+                .select(by, "month")
+                .with_columns(pl.lit(True).alias("_hide"))
+            )
+            shown = (
+                shown.join(keys, on=[by, "month"], how="left")
+                .with_columns(
+                    pl.when(pl.col("_hide")).then(None).otherwise(pl.col(column)).alias(column)
+                )
+                .drop("_hide")
+            )
     rates = [
-        pl.when(too_small(numerator) | too_small(denominator) | (pl.col(denominator) == 0))
-        .then(None)
-        .otherwise(pl.col(rate))
-        .alias(rate)
-        for rate, (numerator, denominator) in RATES.items()
+        pl.when(pl.col(numerator).is_null()).then(None).otherwise(pl.col(rate)).alias(rate)
+        for rate, (numerator, _) in RATES.items()
+        if numerator in COUNT_COLUMNS
     ]
-    return confidentiality.suppress_counts(
-        exact.with_columns(rates), COUNT_COLUMNS, threshold=threshold
-    )
+    return shown.with_columns(rates).select(frame.columns), hidden_totals
 
 
 def jobcenter_names(*, engine: Engine) -> list[str]:

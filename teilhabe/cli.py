@@ -26,6 +26,7 @@ from data_access.db import (
 from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.periods import format_month, parse_month
 from data_access.settings import ConfigurationError, Settings
+from teilhabe import bench
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
 from teilhabe.formatting import format_count, format_decimal
 from teilhabe.startup import case_copy, open_database
@@ -94,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         help="Aufgliederung: Zeilen je Gruppe (rows) und Gesamt (total)",
     )
     figures_.set_defaults(handler=_figures)
+
+    bench.add_parser(commands)
 
     db = commands.add_parser("db", help="Datenbankschema verwalten")
     db_commands = db.add_subparsers(required=True, metavar="AKTION")
@@ -170,6 +173,10 @@ def _figures(args: argparse.Namespace) -> int:
         groups = figures.breakdown_series(
             cases=cases, by=args.by, first=as_of, last=as_of, threshold=threshold, filters=chosen
         ).drop("month")
+        # totals shown next to a breakdown: hidden where the breakdown would give a cell away
+        hidden_totals = figures.breakdown_totals_hidden(
+            cases=cases, by=args.by, as_of=as_of, threshold=threshold, filters=chosen
+        )
         result = {
             "as_of": result["as_of"],
             "by": args.by,
@@ -178,7 +185,11 @@ def _figures(args: argparse.Namespace) -> int:
                 {key: _json_value(value) for key, value in row.items()}
                 for row in groups.sort(args.by).iter_rows(named=True)
             ],
-            "total": {k: v for k, v in result.items() if k in groups.columns},
+            "total": {
+                k: SUPPRESSED if k in hidden_totals else v
+                for k, v in result.items()
+                if k in groups.columns
+            },
         }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

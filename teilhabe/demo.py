@@ -644,75 +644,95 @@ def _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_
 
 
 def _referrals(rng, cases, network, municipalities) -> pl.DataFrame:
-    """Referrals of clients with a barrier to a service of a matching category in their area."""
-    category_of_barrier = {
-        barrier: [c.code for c in SERVICE_CATEGORIES if barrier in c.barriers]
-        for barrier in BARRIER_CODES
-    }
-    services = network["service"].join(network["service_area"], left_on="id", right_on="service_id")
-    offers = {
-        (row["municipality_ags"], row["category_code"]): row["ids"]
-        for row in services.group_by("municipality_ags", "category_code")
-        .agg(pl.col("id").sort().alias("ids"))
-        .to_dicts()
-    }
+    """Referrals of clients with a barrier to a service of a matching category in their area.
+
+    About 45 % of the barrier assessments lead to a referral (vectorised over all assessments;
+    the random draws are taken in the order of client and barrier, so the result is fixed by the
+    seed). The referral starts 10 to 199 days after the later of the start of the client's last
+    spell and the recording of the barrier, and lasts 60 to 299 days; one still running after
+    the end of the data is active, else completed or (one in five) cancelled.
+    """
     spells = (
         cases["benefit_spell"]
         .group_by("client_id")
-        .agg(pl.col("start_date").max().alias("spell_start"), pl.col("end_date").sort().last())
+        .agg(pl.col("start_date").max().alias("spell_start"))
     )
     candidates = (
         cases["barrier_assessment"]
+        .select("client_id", "barrier_code", "recorded_on")
         .join(cases["client"].select("id", "municipality_ags"), left_on="client_id", right_on="id")
         .join(spells, on="client_id")
         .sort("client_id", "barrier_code")
     )
-    rows = []
-    for row, draw, day, length, outcome in zip(
-        candidates.iter_rows(named=True),
-        rng.random(candidates.height),
-        rng.integers(10, 200, candidates.height),
-        rng.integers(60, 300, candidates.height),
-        rng.random(candidates.height),
-        strict=True,
-    ):
-        if draw > 0.45:
-            continue
-        options = [
-            s
-            for category in category_of_barrier[row["barrier_code"]]
-            for s in offers.get((row["municipality_ags"], category), [])
-        ]
-        if not options:
-            continue
-        start = max(row["spell_start"], row["recorded_on"]) + dt.timedelta(days=int(day))
-        if start > DATA_END:
-            continue
-        end = start + dt.timedelta(days=int(length))
-        if end > DATA_END:
-            status, end = "active", None
-        else:
-            status = "cancelled" if outcome < 0.2 else "completed"
-        rows.append(
-            {
-                "client_id": row["client_id"],
-                "service_id": options[int(day) % len(options)],
-                "barrier_code": row["barrier_code"],
-                "start_date": start,
-                "end_date": end,
-                "status": status,
-            }
+    size = candidates.height
+    candidates = candidates.with_columns(
+        pl.Series("draw", rng.random(size)),
+        pl.Series("day", rng.integers(10, 200, size)),
+        pl.Series("length", rng.integers(60, 300, size)),
+        pl.Series("outcome", rng.random(size)),
+    ).with_row_index("order")
+    start = pl.max_horizontal("spell_start", "recorded_on") + pl.duration(days=pl.col("day"))
+    end = pl.col("start_date") + pl.duration(days=pl.col("length"))
+    referrals = (
+        candidates.filter(pl.col("draw") <= 0.45)
+        .join(_referral_options(network), on=["municipality_ags", "barrier_code"])
+        .sort("order")
+        .with_columns(
+            pl.col("options")
+            .list.get(pl.col("day") % pl.col("options").list.len())
+            .alias("service_id"),
+            start.alias("start_date"),
         )
-    schema = {
-        "client_id": pl.String,
-        "service_id": pl.String,
-        "barrier_code": pl.String,
-        "start_date": pl.Date,
-        "end_date": pl.Date,
-        "status": pl.String,
-    }
-    return pl.DataFrame(rows, schema=schema).unique(
+        .filter(pl.col("start_date") <= DATA_END)
+        .with_columns(end.alias("end_date"))
+        .select(
+            "client_id",
+            "service_id",
+            "barrier_code",
+            "start_date",
+            pl.when(pl.col("end_date") <= DATA_END).then(pl.col("end_date")).alias("end_date"),
+            pl.when(pl.col("end_date") > DATA_END)
+            .then(pl.lit("active"))
+            .when(pl.col("outcome") < 0.2)
+            .then(pl.lit("cancelled"))
+            .otherwise(pl.lit("completed"))
+            .alias("status"),
+        )
+    )
+    return referrals.unique(
         ["client_id", "service_id", "start_date"], keep="first", maintain_order=True
+    )
+
+
+def _referral_options(network: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per municipality and barrier: the services a client there can be referred to.
+
+    The options are ordered by the catalogue's order of the categories addressing the barrier,
+    then by service id (a small table: municipalities x barriers).
+    """
+    category_rank = {c.code: rank for rank, c in enumerate(SERVICE_CATEGORIES)}
+    matching = pl.DataFrame(
+        [
+            {"barrier_code": barrier, "category_code": c.code}
+            for barrier in BARRIER_CODES
+            for c in SERVICE_CATEGORIES
+            if barrier in c.barriers
+        ],
+        schema={"barrier_code": pl.String, "category_code": pl.String},
+    )
+    return (
+        network["service"]
+        .select("id", "category_code")
+        .join(network["service_area"], left_on="id", right_on="service_id")
+        .join(matching, on="category_code")
+        .with_columns(
+            pl.col("category_code")
+            .replace_strict(category_rank, return_dtype=pl.Int32)
+            .alias("rank")
+        )
+        .sort("municipality_ags", "barrier_code", "rank", "id")
+        .group_by("municipality_ags", "barrier_code", maintain_order=True)
+        .agg(pl.col("id").alias("options"))
     )
 
 

@@ -52,7 +52,8 @@ def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(app: AppTest) -> 
     app.run()
     assert not app.exception
     assert metric_values(app)["LZB"] == "2.380"
-    assert any("ungültigen Wert" in toast.value for toast in app.toast)
+    assert any("ungültige Werte („2099-01“)" in toast.value for toast in app.toast)
+    assert any("Stichtag" in warning.value for warning in app.sidebar.warning)
 
 
 def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:

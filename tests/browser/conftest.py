@@ -45,7 +45,7 @@ BROWSER_TESTS = Path(__file__).resolve().parent
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 SERVER_START_TIMEOUT = 120  # seconds until /_stcore/health must answer "ok"
-APP_READY_TIMEOUT = 60_000  # milliseconds until the script run has finished
+APP_READY_TIMEOUT = 180_000  # ms until the first script run (demo build included) is done
 APP_READY_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 CHROMIUM_ARGS = [

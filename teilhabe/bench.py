@@ -1,0 +1,659 @@
+"""``teilhabe bench``: how fast the figures follow a filter change, against the naive way.
+
+The workload is what the Übersicht and the Integration page compute after a user changes a
+filter (nothing of it is cached then): the 60-month trend, the headline figures as of the month
+and a year before, and the breakdown of every figure by each of the five dimensions. The fast way
+computes it from the columnar case copy (``data_access.cases``), read once per data version. The
+naive way, which the design warns about, reads the case tables with ``pandas.read_sql`` on every
+change and aggregates them in memory; it computes only the headline numbers (ELB, LZB, K2 as of
+the month, overall and by municipality), and they must equal the fast path's.
+
+The data set is the demo generator's, scaled up (default 1,000,000 persons in 10 districts), in
+an SQLite file under ``<data dir>/bench/`` unless a database URL is given. A database that already
+holds the bench data set of the same size is reused; building one takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from sqlalchemy import Engine, select
+
+from data_access import figures
+from data_access.cases import Cases, load_cases, read_cases
+from data_access.catalogue import BARRIERS, SEXES
+from data_access.db import check_connection, create_db_engine, ensure_schema
+from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters, figures_series
+from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
+from data_access.periods import format_month, month_end
+from data_access.settings import Settings
+from teilhabe.demo import SEED, DemoSpec, load_demo
+from teilhabe.formatting import format_count, format_decimal
+
+DEFAULT_CLIENTS = 1_000_000
+DEFAULT_DISTRICTS = 10
+DEFAULT_REPEAT = 7
+DEFAULT_NAIVE_REPEAT = 3  # the naive way takes long at a million persons
+TREND_MONTHS = 60
+AS_OF_OFFSETS = 4  # the repetitions cycle through the as-of month and the three before it
+HEADLINE_KEYS = ("elb", "lzb", "integration_rate")
+BARRIER_LABELS = {b.code: b.label for b in BARRIERS}
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``bench`` with the subcommands of ``teilhabe``."""
+    bench = subparsers.add_parser(
+        "bench",
+        help="Messung: Kennzahlen nach einem Filterwechsel, Spaltenkopie gegen naives Lesen",
+        description="Misst, wie schnell Übersicht und Integrationsseite nach einem "
+        "Filterwechsel neu berechnet sind (Spaltenkopie), und vergleicht mit dem naiven Weg "
+        "(pandas.read_sql der Falltabellen bei jedem Wechsel).",
+    )
+    bench.add_argument(
+        "--clients",
+        type=_positive_int,
+        default=DEFAULT_CLIENTS,
+        help="Zahl der Personen im Messdatensatz (Standard: %(default)s)",
+    )
+    bench.add_argument(
+        "--districts",
+        type=_positive_int,
+        default=DEFAULT_DISTRICTS,
+        help="Zahl der Kreise (Standard: %(default)s)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=DEFAULT_REPEAT,
+        help="Wiederholungen des schnellen Wegs, je mit anderem Filter (Standard: %(default)s)",
+    )
+    bench.add_argument(
+        "--naive-repeat",
+        type=_positive_int,
+        default=DEFAULT_NAIVE_REPEAT,
+        help="Wiederholungen des naiven Wegs, höchstens --repeat (Standard: %(default)s)",
+    )
+    bench.add_argument(
+        "--database-url",
+        help="SQLAlchemy-URL der Messdatenbank (Standard: SQLite-Datei unter "
+        "<Datenordner>/bench/; wird mit dem Demogenerator erzeugt, falls sie nicht schon den "
+        "Messdatensatz dieser Größe enthält)",
+    )
+    bench.add_argument(
+        "--skip-naive", action="store_true", help="den naiven Vergleichsweg nicht messen"
+    )
+    bench.add_argument("--json", type=Path, metavar="DATEI", help="Ergebnis als JSON-Datei")
+    bench.set_defaults(handler=run)
+    return bench
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} ist keine ganze Zahl") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} muss mindestens 1 sein")
+    return value
+
+
+# --- The run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One filter change: the filters, the as-of month and a German label."""
+
+    label: str
+    filters: Filters
+    as_of: int
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build or reuse the data set, measure both ways, print the table; 0 on success."""
+    spec = DemoSpec(clients=args.clients, districts=args.districts)
+    settings = Settings.load(database_url=args.database_url or _default_url(spec))
+    engine = create_db_engine(settings.database_url)
+    check_connection(engine)
+    ensure_schema(engine, allow_upgrade=True)
+    print(f"Messdatenbank: {settings.database_label}")
+    build = _build(engine, spec)
+
+    started = time.perf_counter()
+    cases = read_cases(engine=engine)
+    copy_seconds = time.perf_counter() - started
+    print(
+        f"Spaltenkopie aus der Datenbank gelesen: {format_decimal(copy_seconds, 1)} s "
+        f"({format_count(cases.clients.height)} Personen, "
+        f"{format_count(cases.spells.height)} Leistungszeiträume; einmal je Datenstand)"
+    )
+    parquet_seconds = _parquet_reload_seconds(engine, cases)
+    print(
+        f"Spaltenkopie aus dem Parquet-Cache (Neustart der App): "
+        f"{format_decimal(parquet_seconds, 1)} s"
+    )
+
+    as_of = figures.data_as_of(engine=engine)
+    if as_of is None:
+        raise ValueError("Die Messdatenbank enthält keine Leistungsdaten.")
+    threshold = settings.suppression_threshold
+    scenarios = _scenarios(cases, as_of, args.repeat)
+
+    print(f"\nSchneller Weg (Spaltenkopie), {args.repeat} Wiederholungen:")
+    fast_ms, fast_parts, fast_numbers = [], [], []
+    for number, scenario in enumerate(scenarios, start=1):
+        seconds, parts, numbers = _fast(engine, cases, scenario, threshold)
+        fast_ms.append(seconds * 1000)
+        fast_parts.append(parts)
+        fast_numbers.append(numbers)
+        print(f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
+
+    naive_ms: list[float] = []
+    naive_read_ms: list[float] = []
+    comparisons = []
+    if not args.skip_naive:
+        naive_repeat = min(args.naive_repeat, args.repeat)
+        print(
+            f"\nNaiver Weg (pandas.read_sql der Falltabellen bei jedem Filterwechsel), "
+            f"{naive_repeat} Wiederholungen:"
+        )
+        for number, scenario in enumerate(scenarios[:naive_repeat], start=1):
+            seconds, read_seconds, numbers = _naive(engine, scenario, threshold)
+            naive_ms.append(seconds * 1000)
+            naive_read_ms.append(read_seconds * 1000)
+            _check_agreement(fast_numbers[number - 1], numbers, scenario)
+            comparisons.append({"scenario": _scenario_json(scenario), "headline": numbers})
+            print(
+                f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms "
+                f"(davon Lesen {format_decimal(read_seconds * 1000, 1)} ms); "
+                "Kennzahlen stimmen mit dem schnellen Weg überein"
+            )
+
+    result = _result(
+        spec=spec,
+        settings=settings,
+        build=build,
+        copy_seconds=copy_seconds,
+        parquet_seconds=parquet_seconds,
+        threshold=threshold,
+        scenarios=scenarios,
+        fast_ms=fast_ms,
+        fast_parts=fast_parts,
+        fast_numbers=fast_numbers,
+        naive_ms=naive_ms,
+        naive_read_ms=naive_read_ms,
+        comparisons=comparisons,
+    )
+    print()
+    print(_table(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"\nErgebnis geschrieben: {args.json}")
+    engine.dispose()
+    return 0
+
+
+def _default_url(spec: DemoSpec) -> str:
+    folder = (Settings.load().data_dir / "bench").resolve()
+    return f"sqlite:///{folder / f'bench-{spec.clients}-{spec.districts}.sqlite'}"
+
+
+def _data_version(spec: DemoSpec) -> str:
+    """The data version the demo generator records for ``spec`` (see ``demo.generate``)."""
+    return f"demo-{spec.seed}-{spec.clients}-{spec.districts}"
+
+
+def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
+    """Reuse the bench data set if the database holds it, else (re)create it with the demo."""
+    version = figures.dataset_info(engine=engine).get("data_version")
+    size = f"{format_count(spec.clients)} Personen, {format_count(spec.districts)} Kreis(e)"
+    if version == _data_version(spec):
+        print(f"Messdatensatz ({size}) ist schon vorhanden und wird wiederverwendet.")
+        return {"action": "reused", "seconds": None, "data_version": version}
+    reason = "leer" if version is None else f"enthält einen anderen Datensatz ({version})"
+    print(f"Messdatenbank {reason}: Messdatensatz ({size}) wird erzeugt und geschrieben …")
+    started = time.perf_counter()
+    written = load_demo(engine, spec)  # refuses to overwrite real (non-synthetic) data
+    seconds = time.perf_counter() - started
+    print(
+        f"Messdatensatz erzeugt und geschrieben: {format_decimal(seconds, 1)} s "
+        f"({format_count(written['client'])} Personen, "
+        f"{format_count(written['benefit_spell'])} Leistungszeiträume, "
+        f"{format_count(written['barrier_assessment'])} Hemmnisse, "
+        f"{format_count(written['referral'])} Zuweisungen)"
+    )
+    return {
+        "action": "created",
+        "seconds": seconds,
+        "data_version": _data_version(spec),
+        "rows": written,
+    }
+
+
+def _parquet_reload_seconds(engine: Engine, cases: Cases) -> float:
+    """Time to load the copy from the Parquet cache, as a restarted app does."""
+    with tempfile.TemporaryDirectory(prefix="teilhabe-bench-") as folder:
+        for field in fields(Cases):
+            getattr(cases, field.name).write_parquet(Path(folder) / f"{field.name}.parquet")
+        started = time.perf_counter()
+        load_cases(engine=engine, folder=Path(folder))
+        return time.perf_counter() - started
+
+
+def _scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
+    """A different filter for each repetition, and the as-of month cycling back a few months."""
+    municipality = (
+        cases.clients.group_by("municipality_ags")
+        .len()
+        .sort("len", "municipality_ags", descending=[True, False])
+        .item(0, "municipality_ags")
+    )
+    both = ("qualification", "health")
+    choices = [
+        (f"Gemeinde {municipality}", Filters(municipalities=(municipality,))),
+        (f"Geschlecht {SEXES['f']}", Filters(sexes=("f",))),
+        (f"Altersgruppe {AGE_GROUPS['25_34']}", Filters(age_groups=("25_34",))),
+        (f"Hemmnis {BARRIER_LABELS['debts']}", Filters(barriers=("debts",), barrier_mode="any")),
+        (
+            f"Hemmnisse {' und '.join(BARRIER_LABELS[b] for b in both)} (alle zugleich)",
+            Filters(barriers=both, barrier_mode="all"),
+        ),
+        ("ohne Filter", Filters()),
+    ]
+    return [
+        Scenario(*choices[number % len(choices)], as_of=as_of - number % AS_OF_OFFSETS)
+        for number in range(repeat)
+    ]
+
+
+def _describe(scenario: Scenario) -> str:
+    return f"{scenario.label}, Stichtag {format_month(scenario.as_of)}"
+
+
+def _scenario_json(scenario: Scenario) -> dict[str, object]:
+    return {
+        "label": scenario.label,
+        "as_of": format_month(scenario.as_of),
+        "filters": {
+            "municipalities": list(scenario.filters.municipalities),
+            "sexes": list(scenario.filters.sexes),
+            "age_groups": list(scenario.filters.age_groups),
+            "barriers": list(scenario.filters.barriers),
+            "barrier_mode": scenario.filters.barrier_mode,
+        },
+    }
+
+
+# --- The fast way: the columnar copy ---------------------------------------------------------
+
+
+def _fast(
+    engine: Engine, cases: Cases, scenario: Scenario, threshold: int
+) -> tuple[float, dict[str, float], dict[str, object]]:
+    """Everything both pages compute after a filter change: total seconds, ms per part, numbers.
+
+    Übersicht and Integration page: the trend over 60 months, the headline figures as of the
+    month and a year before; the Integration page's breakdown (the month and a year before) for
+    each dimension of its selector. All of it suppressed, as the pages get it.
+    """
+    as_of, chosen = scenario.as_of, scenario.filters
+    parts: dict[str, float] = {}
+
+    def timed(name: str, compute: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        value = compute()
+        parts[name] = (time.perf_counter() - started) * 1000
+        return value
+
+    started = time.perf_counter()
+    timed(
+        "trend",
+        lambda: figures.figure_series(
+            cases=cases,
+            first=as_of - TREND_MONTHS + 1,
+            last=as_of,
+            threshold=threshold,
+            filters=chosen,
+        ),
+    )
+    now = timed(
+        "headline",
+        lambda: figures.headline_figures(
+            engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=chosen
+        ),
+    )
+    timed(
+        "headline_year_before",
+        lambda: figures.headline_figures(
+            engine=engine, cases=cases, as_of=as_of - 12, threshold=threshold, filters=chosen
+        ),
+    )
+    by_municipality = None
+    for by in DIMENSIONS:
+        groups = timed(
+            f"by_{by}", lambda by=by: _breakdown(cases, by, as_of - 12, as_of, threshold, chosen)
+        )
+        if by == "municipality":
+            by_municipality = groups
+    seconds = time.perf_counter() - started
+
+    assert isinstance(now, dict) and isinstance(by_municipality, pl.DataFrame)
+    numbers = {
+        "total": {key: now[key] for key in HEADLINE_KEYS},
+        "by_municipality": {
+            row["municipality"]: {key: row[key] for key in HEADLINE_KEYS}
+            for row in by_municipality.filter(pl.col("month") == as_of)
+            .sort("municipality")
+            .iter_rows(named=True)
+        },
+    }
+    return seconds, parts, numbers
+
+
+def _breakdown(
+    cases: Cases, by: str, first: int, last: int, threshold: int, filters: Filters
+) -> pl.DataFrame:
+    """The breakdown the Integration page gets (``figures.breakdown_series`` where present)."""
+    breakdown_series = getattr(figures, "breakdown_series", None)
+    if breakdown_series is not None:
+        return breakdown_series(
+            cases=cases, by=by, first=first, last=last, threshold=threshold, filters=filters
+        )
+    exact = figures_series(cases, filters, last, first, by=by)
+    return figures.suppress(exact, threshold=threshold)
+
+
+# --- The naive way: read the case tables on every change -------------------------------------
+
+
+def _naive(
+    engine: Engine, scenario: Scenario, threshold: int
+) -> tuple[float, float, dict[str, object]]:
+    """Read the whole case tables with pandas and compute the headline numbers in memory.
+
+    Returns the total and the reading seconds and the numbers, suppressed as the fast path's.
+    """
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        clients = pd.read_sql(select(Client.__table__), connection)
+        spells = pd.read_sql(
+            select(BenefitSpell.__table__), connection, parse_dates=["start_date", "end_date"]
+        )
+        integrations = pd.read_sql(select(Integration.__table__), connection, parse_dates=["date"])
+        barriers = pd.read_sql(
+            select(BarrierAssessment.__table__),
+            connection,
+            parse_dates=["recorded_on", "resolved_on"],
+        )
+    read_seconds = time.perf_counter() - started
+    numbers = _naive_numbers(
+        clients, spells, integrations, barriers, scenario.filters, scenario.as_of, threshold
+    )
+    return time.perf_counter() - started, read_seconds, numbers
+
+
+def _naive_numbers(
+    clients: pd.DataFrame,
+    spells: pd.DataFrame,
+    integrations: pd.DataFrame,
+    barriers: pd.DataFrame,
+    filters: Filters,
+    as_of: int,
+    threshold: int,
+) -> dict[str, object]:
+    """ELB, LZB and K2 as of ``as_of`` for the filtered group, overall and by municipality.
+
+    The same definitions as ``data_access.indicators``, written the plain pandas way: a barrier
+    counts from its recording to the day before its resolution; group membership (age, barriers)
+    is taken at the reporting day and followed back over the 12 months of K2.
+    """
+    reporting_day = pd.Timestamp(month_end(as_of))
+    active = barriers[
+        (barriers["recorded_on"] <= reporting_day)
+        & (barriers["resolved_on"].isna() | (barriers["resolved_on"] > reporting_day))
+    ].drop_duplicates(["client_id", "barrier_code"])
+    people = clients.set_index("id")
+    people["barriers"] = active.groupby("client_id").size().reindex(people.index, fill_value=0)
+    people["matching"] = (
+        active[active["barrier_code"].isin(list(filters.barriers))]
+        .groupby("client_id")
+        .size()
+        .reindex(people.index, fill_value=0)
+    )
+    age = as_of // 12 - people["birth_year"]
+    people["age_group"] = np.select(
+        [age < 25, age < 35, age < 45, age < 55], ["u25", "25_34", "35_44", "45_54"], "55plus"
+    )
+    keep = pd.Series(True, index=people.index)
+    if filters.municipalities:
+        keep &= people["municipality_ags"].isin(list(filters.municipalities))
+    if filters.sexes:
+        keep &= people["sex"].isin(list(filters.sexes))
+    if filters.age_groups:
+        keep &= people["age_group"].isin(list(filters.age_groups))
+    if filters.barriers:
+        needed = len(set(filters.barriers)) if filters.barrier_mode == "all" else 1
+        keep &= people["matching"] >= needed
+    municipality = people.loc[keep, "municipality_ags"]
+
+    spells = spells[spells["client_id"].isin(municipality.index)].copy()
+    spells["municipality"] = spells["client_id"].map(municipality)
+    window = range(as_of - 11, as_of + 1)
+    elb_sum = (
+        pd.concat(
+            spells[(spells["start_month"] <= m) & (spells["end_month"] >= m)]
+            .groupby("municipality")
+            .size()
+            for m in window
+        )
+        .groupby(level=0)
+        .sum()
+    )
+    now = spells[(spells["start_month"] <= as_of) & (spells["end_month"] >= as_of)]
+    elb = now.groupby("municipality").size()
+    lzb = (
+        now[now["lzb_from_month"].notna() & (now["lzb_from_month"] <= as_of)]
+        .groupby("municipality")
+        .size()
+    )
+    integrated = integrations[
+        integrations["client_id"].isin(municipality.index)
+        & integrations["month"].between(as_of - 11, as_of)
+    ]
+    integrations_12m = integrated["client_id"].map(municipality).value_counts()
+    table = pd.DataFrame(
+        {
+            "elb": elb,
+            "lzb": lzb,
+            "integrations_12m": integrations_12m,
+            "elb_sum_12m": elb_sum,
+        }
+    )
+    table = table.reindex(table.index.union(municipality.unique())).fillna(0).astype("int64")
+
+    def headline(elb: int, lzb: int, integrations_12m: int, elb_sum_12m: int) -> dict:
+        k2 = None  # suppressed if the count or the average stock is small, undefined if 0
+        if not 0 < integrations_12m < threshold and elb_sum_12m >= 12 * threshold:
+            k2 = integrations_12m / (elb_sum_12m / 12) * 100
+        return {
+            "elb": None if 0 < elb < threshold else elb,
+            "lzb": None if 0 < lzb < threshold else lzb,
+            "integration_rate": k2,
+        }
+
+    return {
+        "total": headline(*(int(v) for v in table.sum())),
+        "by_municipality": {
+            str(ags): headline(*(int(v) for v in row))
+            for ags, row in zip(table.index, table.itertuples(index=False), strict=True)
+        },
+    }
+
+
+def _check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
+    """The naive way must give the fast path's ELB, LZB and K2 (overall and by municipality)."""
+    empty = dict.fromkeys(HEADLINE_KEYS, 0) | {"integration_rate": None}
+    pairs = [("gesamt", fast["total"], naive["total"])] + [
+        (
+            f"Gemeinde {ags}",
+            fast["by_municipality"].get(ags, empty),
+            naive["by_municipality"].get(ags, empty),
+        )
+        for ags in sorted(set(fast["by_municipality"]) | set(naive["by_municipality"]))
+    ]
+    for where, left, right in pairs:
+        for key in HEADLINE_KEYS:
+            a, b = left[key], right[key]
+            if a is None:  # the fast path may hide more (complementary suppression)
+                same = True
+            elif b is None:
+                same = False
+            else:
+                same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+            if not same:
+                raise AssertionError(
+                    f"Naiver und schneller Weg weichen ab ({_describe(scenario)}, {where}, "
+                    f"{key}): schnell {a!r}, naiv {b!r}"
+                )
+
+
+# --- The result ------------------------------------------------------------------------------
+
+
+def _summary(values: list[float]) -> dict[str, object]:
+    return {
+        "repetitions": len(values),
+        "ms": [round(v, 3) for v in values],
+        "median_ms": round(statistics.median(values), 3),
+        "min_ms": round(min(values), 3),
+        "max_ms": round(max(values), 3),
+    }
+
+
+def _result(
+    *,
+    spec: DemoSpec,
+    settings: Settings,
+    build: dict[str, object],
+    copy_seconds: float,
+    parquet_seconds: float,
+    threshold: int,
+    scenarios: list[Scenario],
+    fast_ms: list[float],
+    fast_parts: list[dict[str, float]],
+    fast_numbers: list[dict[str, object]],
+    naive_ms: list[float],
+    naive_read_ms: list[float],
+    comparisons: list[dict[str, object]],
+) -> dict[str, object]:
+    fast = _summary(fast_ms) | {
+        "parts_median_ms": {
+            name: round(statistics.median(p[name] for p in fast_parts), 3) for name in fast_parts[0]
+        },
+        "parts_ms": [{name: round(ms, 3) for name, ms in p.items()} for p in fast_parts],
+        "headline": [
+            {"scenario": _scenario_json(s), "headline": n}
+            for s, n in zip(scenarios, fast_numbers, strict=True)
+        ],
+    }
+    naive = None
+    ratio = None
+    if naive_ms:
+        naive = _summary(naive_ms) | {
+            "read_median_ms": round(statistics.median(naive_read_ms), 3),
+            "headline": comparisons,
+            "agrees_with_fast": True,  # _check_agreement raised otherwise
+        }
+        ratio = round(statistics.median(naive_ms) / statistics.median(fast_ms), 2)
+    return {
+        "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+            "pandas": pd.__version__,
+            # other processes share the machine: the load when the result was written
+            "load_average": [round(load, 2) for load in os.getloadavg()],
+        },
+        "database": settings.database_label,
+        "dialect": settings.database_url.get_backend_name(),
+        "clients": spec.clients,
+        "districts": spec.districts,
+        "seed": SEED,
+        "suppression_threshold": threshold,
+        "build": build,
+        "copy_seconds": round(copy_seconds, 3),
+        "parquet_seconds": round(parquet_seconds, 3),
+        "workload": {
+            "trend_months": TREND_MONTHS,
+            "headline_months": ["as_of", "as_of - 12"],
+            "breakdowns": list(DIMENSIONS),
+            "breakdown_months": ["as_of - 12", "as_of"],
+        },
+        "fast": fast,
+        "naive": naive,
+        "ratio_naive_to_fast": ratio,
+    }
+
+
+def _table(result: dict) -> str:
+    """The German summary table."""
+    rows = [("Schneller Weg (Spaltenkopie)", result["fast"])]
+    if result["naive"] is not None:
+        rows.append(("Naiver Weg (pandas.read_sql)", result["naive"]))
+    header = f"{'Weg':<30} {'Wdh.':>5} {'Median':>13} {'Minimum':>13} {'Maximum':>13}"
+    lines = [
+        f"Filterwechsel bei {format_count(result['clients'])} Personen "
+        f"({format_count(result['districts'])} Kreise, {result['dialect']}, "
+        f"{result['machine']['cpus']} Kerne)",
+        header,
+        "-" * len(header),
+    ]
+    for name, summary in rows:
+        lines.append(
+            f"{name:<30} {summary['repetitions']:>5} "
+            + " ".join(
+                f"{format_decimal(summary[key], 1) + ' ms':>13}"
+                for key in ("median_ms", "min_ms", "max_ms")
+            )
+        )
+    if result["ratio_naive_to_fast"] is not None:
+        lines.append(
+            f"Verhältnis naiv/schnell (Median): {format_decimal(result['ratio_naive_to_fast'], 1)}"
+        )
+    build = result["build"]
+    lines.append(
+        "Messdatensatz: "
+        + (
+            "wiederverwendet"
+            if build["seconds"] is None
+            else f"erzeugt in {format_decimal(build['seconds'], 1)} s"
+        )
+        + f"; Spaltenkopie gelesen in {format_decimal(result['copy_seconds'], 1)} s, "
+        f"aus Parquet in {format_decimal(result['parquet_seconds'], 1)} s"
+    )
+    parts = result["fast"]["parts_median_ms"]
+    lines.append(
+        "Schneller Weg je Teil (Median): "
+        + ", ".join(f"{name} {format_decimal(ms, 1)} ms" for name, ms in parts.items())
+    )
+    return "\n".join(lines)
