@@ -15,18 +15,20 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 
+from data_access import cube
 from data_access.models import (
     BarrierAssessment,
     BenefitSpell,
     Client,
+    DatasetInfo,
     Integration,
     Municipality,
     Referral,
     Service,
 )
-from data_access.periods import covered_months
+from data_access.periods import OPEN_END_MONTH, covered_months, parse_month
 
 READ_BATCH_ROWS = 200_000
 
@@ -41,6 +43,8 @@ class Cases:
       spell_start_month (start of the spell during or at whose end it happened)
     - barriers: client, barrier_code, first_month, last_month (months the barrier is recorded)
     - measures: client, first_month, last_month (referrals to active labour-market measures)
+    - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
+      (``data_access.cube``), up to the month the data describe
     """
 
     clients: pl.DataFrame
@@ -48,6 +52,10 @@ class Cases:
     integrations: pl.DataFrame
     barriers: pl.DataFrame
     measures: pl.DataFrame
+    stock_cells: pl.DataFrame
+    stock_plain: pl.DataFrame
+    flow_cells: pl.DataFrame
+    flow_plain: pl.DataFrame
 
 
 CLIENT_ATTRIBUTES = ("municipality_ags", "district_key", "sex", "birth_year", "single_parent")
@@ -122,6 +130,7 @@ def read_cases(*, engine: Engine) -> Cases:
                 "resolved_on": pl.Date,
             },
         )
+        through = data_as_of(connection)
         measures = _read(
             connection,
             select(Referral.client_id, Referral.start_date, Referral.end_date)
@@ -129,7 +138,26 @@ def read_cases(*, engine: Engine) -> Cases:
             .where(and_(Service.labour_market_measure.is_(True), Referral.status != "cancelled")),
             {"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
         )
-    return _code(clients, spells, integrations, barriers, measures)
+    return _code(clients, spells, integrations, barriers, measures, through)
+
+
+def data_as_of(connection) -> int | None:
+    """The month the data describe: as recorded at import, else the last month with an event.
+
+    Events are the start or end of receipt and integrations (open spells do not end).
+    """
+    recorded = connection.execute(
+        select(DatasetInfo.value).where(DatasetInfo.key == "as_of")
+    ).scalar()
+    if recorded:
+        return parse_month(recorded)
+    latest = connection.execute(
+        select(func.max(BenefitSpell.end_month)).where(BenefitSpell.end_month < OPEN_END_MONTH)
+    ).scalar()
+    latest_start = connection.execute(select(func.max(BenefitSpell.start_month))).scalar()
+    latest_integration = connection.execute(select(func.max(Integration.month))).scalar()
+    candidates = [m for m in (latest, latest_start, latest_integration) if m is not None]
+    return max(candidates) if candidates else None
 
 
 def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -144,7 +172,7 @@ def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
-def _code(clients, spells, integrations, barriers, measures) -> Cases:
+def _code(clients, spells, integrations, barriers, measures, through: int | None) -> Cases:
     index = clients.select("client", "client_id")
     attributes = clients.select("client", *CLIENT_ATTRIBUTES)
 
@@ -169,12 +197,21 @@ def _code(clients, spells, integrations, barriers, measures) -> Cases:
         measure_first.alias("first_month"),
         measure_last.cast(pl.Int32).alias("last_month"),
     )
+    cubes = cube.build(
+        clients,
+        spells,
+        integrations,
+        barriers,
+        measures,
+        through=0 if through is None else through,  # no receipt recorded: nothing to count
+    )
     return Cases(
         clients=clients,
         spells=spells.join(attributes, on="client"),
         integrations=integrations.join(attributes, on="client"),
         barriers=barriers,
         measures=measures,
+        **cubes,
     )
 
 
@@ -214,9 +251,14 @@ def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFram
 # --- The Parquet cache -----------------------------------------------------------------------
 
 
+# Raise when the layout of the copy changes, so that no process reads a copy of an older layout.
+COPY_FORMAT = 3
+
+
 def cache_folder(data_dir: Path, database_label: str, version: str) -> Path:
-    """One folder per database and data version; a new version never reads an old copy."""
-    key = hashlib.sha256(f"{database_label}\n{version}".encode()).hexdigest()[:16]
+    """One folder per database, data version and copy layout; never an old copy."""
+    key = f"{database_label}\n{version}\n{COPY_FORMAT}"
+    key = hashlib.sha256(key.encode()).hexdigest()[:16]
     return data_dir / "cache" / key
 
 

@@ -98,6 +98,8 @@ def _complements(
     information is small and the result deterministic. Zeros are never taken -- a zero is not
     sensitive, and hiding it adds nothing to the hidden sum.
     """
+    if _line_is_safe(values, hidden, floors=floors, threshold=threshold):
+        return []  # the common case (e.g. nothing hidden), without sorting the candidates
     chosen = list(hidden)
     candidates = sorted(
         (i for i in eligible if i not in hidden and values[i] > 0), key=lambda i: (values[i], i)
@@ -206,6 +208,10 @@ def _protect_breakdown_column(
     if remainder < 0:
         raise ValueError(f"total of {name!r} ({total}) is smaller than the sum of its rows")
     hidden = {i for i, v in enumerate(values) if is_disclosive(v, threshold=threshold)}
+    if not hidden and not is_disclosive(remainder, threshold=threshold):
+        # Nothing to protect: no line work below would hide anything (the remainder joins the
+        # hidden cells only beside a suppressed cell or when small itself).
+        return hidden, is_disclosive(total, threshold=threshold)
     if is_disclosive(total, threshold=threshold):
         # A small total is itself suppressed; every non-zero cell is then small as well and
         # already hidden, so nothing can be derived.
@@ -226,13 +232,37 @@ def _protect_breakdown_column(
     return hidden | set(extra), False
 
 
+def suppress_line(
+    values: Sequence[int | None], total: int, *, threshold: int, name: str = "count"
+) -> tuple[set[int], bool]:
+    """``suppress_breakdown_with_total`` for one line given as plain ints, without a frame.
+
+    ``values`` are the cells of the line, ``total`` the total shown with them (at least their
+    sum). Returns the positions of the cells to suppress and whether the total must be
+    suppressed -- exactly what ``suppress_breakdown_with_total`` does to a one-column frame of
+    ``values`` with that total, errors included (``name`` stands for the column in messages).
+    For callers that protect many small lines, where building a frame per line would dominate.
+    """
+    if any(v is None for v in values):
+        raise ValueError(_NULLS.format(name=name))
+    exact = _exact_values(values, name=name)
+    return _protect_breakdown_column(exact, total, threshold=threshold, name=name)
+
+
+_NULLS = "{name!r} contains nulls; pass exact counts, not suppressed ones"
+
+
 def _exact_counts(series: pl.Series, *, name: str) -> list[int]:
     if series.null_count():
-        raise ValueError(f"{name!r} contains nulls; pass exact counts, not suppressed ones")
-    values = [int(v) for v in series.to_list()]
-    if any(v < 0 for v in values):
+        raise ValueError(_NULLS.format(name=name))
+    return _exact_values(series.to_list(), name=name)
+
+
+def _exact_values(values: Iterable, *, name: str) -> list[int]:
+    exact = [int(v) for v in values]
+    if any(v < 0 for v in exact):
         raise ValueError(f"{name!r} contains negative counts")
-    return values
+    return exact
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,6 +422,10 @@ def _protect_grid(grid: _Grid, *, threshold: int) -> set[int]:
     """Steps 1-3 of ``suppress_table``: the ids of every element to suppress."""
     values = grid.values
     sensitive = [e for e, v in enumerate(values) if is_disclosive(v, threshold=threshold)]
+    if not sensitive:
+        # Nothing small, so nothing hidden: every line is safe as it is (no secondary
+        # suppression) and the audit has no unknowns (no linear program to solve).
+        return set()
     hidden = set(sensitive)
     floors = [1] * len(values)  # a "*" is never zero
     while True:

@@ -8,10 +8,12 @@ confidentiality rule here, before it leaves the data layer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 from sqlalchemy import Engine, func, select
 
+from data_access import cases as cases_module
 from data_access import confidentiality
 from data_access.cases import Cases
 from data_access.indicators import DIMENSIONS, Filters, figures_series
@@ -24,7 +26,7 @@ from data_access.models import (
     NetworkEventProvider,
     Provider,
 )
-from data_access.periods import OPEN_END_MONTH, month_end, parse_month
+from data_access.periods import month_end
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 
@@ -36,17 +38,9 @@ def dataset_info(*, engine: Engine) -> dict[str, str]:
 
 
 def data_as_of(*, engine: Engine) -> int | None:
-    """The month the data describe: as recorded at import, else the last month with receipt."""
-    recorded = dataset_info(engine=engine).get("as_of")
-    if recorded:
-        return parse_month(recorded)
+    """The month the data describe (``cases.data_as_of``)."""
     with engine.connect() as connection:
-        latest = connection.execute(
-            select(func.max(BenefitSpell.end_month)).where(BenefitSpell.end_month < OPEN_END_MONTH)
-        ).scalar()
-        latest_start = connection.execute(select(func.max(BenefitSpell.start_month))).scalar()
-    candidates = [m for m in (latest, latest_start) if m is not None]
-    return max(candidates) if candidates else None
+        return cases_module.data_as_of(connection)
 
 
 def first_complete_month(*, engine: Engine, years: int) -> int | None:
@@ -84,19 +78,24 @@ def breakdown_series(
     *,
     cases: Cases,
     by: str,
-    first: int,
-    last: int,
+    months: Sequence[int],
     threshold: int,
     filters: Filters | None = None,
 ) -> pl.DataFrame:
-    """Every figure per group of ``by`` (a dimension of ``indicators.DIMENSIONS``) and month.
+    """Every figure per group of ``by`` (a dimension of ``indicators.DIMENSIONS``) in ``months``.
 
     Counts and rates are suppressed per cell as in ``figure_series``; complementary suppression
-    across the groups of a month follows in ``confidentiality``.
+    across the groups of a month follows in ``confidentiality``. Only the months asked for are
+    suppressed and returned (e.g. the as-of month and the year before).
     """
     if by not in DIMENSIONS:
         raise ValueError(f"Unbekannte Aufgliederung {by!r}; möglich: {', '.join(DIMENSIONS)}")
-    exact = figures_series(cases, filters or Filters(), last, first, by=by)
+    if not months:
+        raise ValueError("breakdown_series needs at least one month")
+    wanted = sorted(set(months))
+    exact = figures_series(cases, filters or Filters(), wanted[-1], wanted[0], by=by).filter(
+        pl.col("month").is_in(wanted)
+    )
     return suppress_groups(exact, by=by, threshold=threshold).select(
         by, "month", *COUNT_COLUMNS, *RATES
     )
@@ -150,38 +149,95 @@ def suppress(exact: pl.DataFrame, *, threshold: int) -> pl.DataFrame:
 
     A rate is suppressed when its numerator or denominator is small or its shown numerator is
     suppressed; it is undefined (also null) when its denominator is zero.
+
+    Vectorised over the frame; only rows where a line of ``PARTS_OF`` has something to protect
+    go through ``confidentiality.suppress_line`` one by one.
     """
-    rows = [_suppress_row(row, threshold) for row in exact.iter_rows(named=True)]
-    return pl.DataFrame(rows, schema=exact.schema, orient="row") if rows else exact
+    if exact.is_empty():
+        return exact
+    hide = _line_marks(exact, threshold)
 
+    def shown_null(column: str) -> pl.Expr:
+        """Whether the shown value of a count column is null (suppressed or missing)."""
+        expr = pl.col(column).is_null() | _small(pl.col(column), threshold)
+        return expr | pl.lit(hide[column]) if column in hide else expr
 
-def _suppress_row(row: dict, threshold: int) -> dict:
-    shown = dict(row)
-    for column in COUNT_COLUMNS:
-        if confidentiality.is_disclosive(row[column], threshold=threshold):
-            shown[column] = None
-    for whole, parts in PARTS_OF.items():
-        line = pl.DataFrame({"count": [row[p] for p in parts]}, schema={"count": pl.Int64})
-        protected = confidentiality.suppress_breakdown_with_total(
-            line, count_columns=["count"], threshold=threshold, total={"count": row[whole]}
-        )
-        for part, value in zip(parts, protected.frame["count"], strict=True):
-            if value is None:
-                shown[part] = None
-        if protected.totals["count"] is None:
-            shown[whole] = None
+    counts = [
+        pl.when(shown_null(c)).then(None).otherwise(pl.col(c)).alias(c) for c in COUNT_COLUMNS
+    ]
+    rates = []
     for rate, (numerator, denominator) in RATES.items():
         limit = threshold * (12 if denominator in SUMMED_OVER_WINDOW else 1)
-        hidden = numerator in shown and shown[numerator] is None
-        if (
-            hidden
-            or row[numerator] is None
-            or confidentiality.is_disclosive(row[numerator], threshold=threshold)
-            or row[denominator] is None
-            or row[denominator] < limit
-        ):
-            shown[rate] = None
-    return shown
+        num, den = pl.col(numerator), pl.col(denominator)
+        hidden = shown_null(numerator) if numerator in COUNT_COLUMNS else num.is_null()
+        # Exact numerator and denominator, as given (the denominator is not the shown one).
+        hidden = hidden | _small(num, threshold) | den.is_null() | (den < limit)
+        rates.append(pl.when(hidden).then(None).otherwise(pl.col(rate)).alias(rate))
+    return exact.with_columns(*counts, *rates)
+
+
+def _small(expr: pl.Expr, threshold: int) -> pl.Expr:
+    """``confidentiality.is_disclosive`` as an expression (null for null)."""
+    return expr.is_between(1, threshold - 1)
+
+
+def _quiet(expr: pl.Expr, threshold: int) -> pl.Expr:
+    """A count that is exact (not null), not negative and not small: nothing to protect."""
+    return ((expr >= 0) & ~_small(expr, threshold)).fill_null(False)
+
+
+def _line_is_quiet(whole: str, parts: Sequence[str], threshold: int) -> pl.Expr:
+    """Whether the line of ``whole`` and its ``parts`` needs no suppression at all.
+
+    True when every part, the whole and the remainder (whole minus the parts, a hidden cell of
+    the line) are quiet: then ``confidentiality.suppress_line`` hides nothing -- no part is
+    small, the total is not, and the remainder is not small either (a small remainder alone,
+    e.g. 0 + 10 + 10 under 21, does take a part along). False, too, where the line is invalid
+    (nulls, negatives, whole below its parts), so that those rows raise as before.
+    """
+    remainder = pl.col(whole) - pl.sum_horizontal(pl.col(p) for p in parts)
+    return pl.all_horizontal(
+        *(_quiet(pl.col(p), threshold) for p in parts),
+        _quiet(pl.col(whole), threshold),
+        _quiet(remainder, threshold),
+    )
+
+
+def _line_marks(exact: pl.DataFrame, threshold: int) -> dict[str, pl.Series]:
+    """Per count column, which rows the lines of ``PARTS_OF`` hide (beyond primary suppression).
+
+    Only columns with something hidden are keys; the values are boolean masks over the rows.
+    """
+    busy = exact.select(
+        pl.any_horizontal(
+            ~_line_is_quiet(whole, parts, threshold) for whole, parts in PARTS_OF.items()
+        ).alias("busy")
+    ).to_series()
+    if not busy.any():
+        return {}
+    lines = list(PARTS_OF.items())
+    columns = [c for whole, parts in lines for c in (*parts, whole)]
+    positions = busy.arg_true().to_list()
+    hidden: dict[str, list[int]] = {}
+    for position, values in zip(
+        positions, exact.select(columns).filter(busy).iter_rows(), strict=True
+    ):
+        start = 0
+        for whole, parts in lines:
+            line = values[start : start + len(parts)]
+            total = values[start + len(parts)]
+            start += len(parts) + 1
+            cells, total_hidden = confidentiality.suppress_line(line, total, threshold=threshold)
+            for i in cells:
+                hidden.setdefault(parts[i], []).append(position)
+            if total_hidden:
+                hidden.setdefault(whole, []).append(position)
+    return {column: _mask(exact.height, rows) for column, rows in hidden.items()}
+
+
+def _mask(height: int, rows: Sequence[int]) -> pl.Series:
+    """A boolean series of ``height`` rows, true at ``rows``."""
+    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(rows, True)
 
 
 def suppress_groups(frame: pl.DataFrame, *, by: str, threshold: int) -> pl.DataFrame:
@@ -206,58 +262,70 @@ def group_totals_hidden(frame: pl.DataFrame, *, by: str, threshold: int) -> dict
 def _suppress_groups(
     frame: pl.DataFrame, *, by: str, threshold: int
 ) -> tuple[pl.DataFrame, dict[int, set[str]]]:
-    rowwise = suppress(frame, threshold=threshold)
-    hidden_cells: list[dict] = []
-    hidden_totals: dict[int, set[str]] = {}
-    for (month,), exact in frame.sort(by).group_by("month", maintain_order=True):
-        totals = hidden_totals.setdefault(month, set())
-        line = confidentiality.suppress_breakdown_with_total(
-            exact, count_columns=["elb"], threshold=threshold
-        )
-        hidden = {
-            (g, "elb") for g, v in zip(exact[by], line.frame["elb"], strict=True) if v is None
-        }
-        if line.totals["elb"] is None:
-            totals.add("elb")
-        for whole, parts in PARTS_OF.items():
-            long = exact.unpivot(index=by, on=list(parts), variable_name="part", value_name="n")
+    shown = suppress(frame, threshold=threshold)
+    ordered = frame.with_row_index(_ROW).sort(by)
+    # Per month, which lines need any work: the ELB line across the groups, and each table of
+    # groups x parts (with its margins). A line or table without a small, null or negative
+    # count (all its margins are then 0 or at least the threshold, too) hides nothing, and the
+    # functions of ``confidentiality`` would return it unchanged. Invalid labels (null or twice
+    # in a month) send the tables to ``suppress_table`` as well, which rejects them.
+    tables = list(PARTS_OF.items())
+    labels_invalid = pl.col(by).is_null().any() | pl.col(by).is_duplicated().any()
+    work = ordered.group_by("month", maintain_order=True).agg(
+        (~_quiet(pl.col("elb"), threshold)).any().alias("elb"),
+        *(
+            (
+                labels_invalid
+                | ~pl.all_horizontal(_quiet(pl.col(p), threshold) for p in parts).all()
+            ).alias(whole)
+            for whole, parts in tables
+        ),
+    )
+    hidden_totals: dict[int, set[str]] = {month: set() for month in work["month"]}
+    hidden: dict[str, list[int]] = {}
+    busy = work.filter(pl.any_horizontal("elb", *PARTS_OF))
+    for month, elb_busy, *tables_busy in busy.iter_rows():
+        exact = ordered.filter(pl.col("month").eq_missing(month))
+        totals = hidden_totals[month]
+        rows = exact[_ROW]
+        if elb_busy:
+            line = confidentiality.suppress_breakdown_with_total(
+                exact.select(_ROW, "elb"), count_columns=["elb"], threshold=threshold
+            )
+            hidden.setdefault("elb", []).extend(rows.filter(line.frame["elb"].is_null()))
+            if line.totals["elb"] is None:
+                totals.add("elb")
+        for (whole, parts), table_busy in zip(tables, tables_busy, strict=True):
+            if not table_busy:
+                continue
+            long = exact.unpivot(
+                index=[by, _ROW], on=list(parts), variable_name="part", value_name="n"
+            )
             table = confidentiality.suppress_table(
                 long, row=by, column="part", count="n", threshold=threshold
             )
-            hidden |= {
-                (g, part)
-                for g, part, n in table.cells.select(by, "part", "n").iter_rows()
-                if n is None
-            }
-            hidden |= {(g, whole) for g, n in table.row_totals.iter_rows() if n is None}
+            for row, part, n in table.cells.select(_ROW, "part", "n").iter_rows():
+                if n is None:
+                    hidden.setdefault(part, []).append(row)
+            # Row totals come in the order of the groups in ``exact`` (each once).
+            hidden.setdefault(whole, []).extend(rows.filter(table.row_totals["n"].is_null()))
             totals |= {part for part, n in table.column_totals.iter_rows() if n is None}
             if table.grand_total is None:
                 totals.add(whole)
-        hidden_cells.extend({by: g, "month": month, "column": c} for g, c in hidden)
-    shown = rowwise
-    if hidden_cells:
-        marks = pl.DataFrame(
-            hidden_cells, schema={by: frame.schema[by], "month": pl.Int32, "column": pl.String}
-        )
-        for column in COUNT_COLUMNS:
-            keys = (
-                marks.filter(pl.col("column") == column)
-                .select(by, "month")
-                .with_columns(pl.lit(True).alias("_hide"))
-            )
-            shown = (
-                shown.join(keys, on=[by, "month"], how="left")
-                .with_columns(
-                    pl.when(pl.col("_hide")).then(None).otherwise(pl.col(column)).alias(column)
-                )
-                .drop("_hide")
-            )
+    shown = shown.with_columns(
+        pl.when(pl.lit(_mask(frame.height, rows))).then(None).otherwise(pl.col(c)).alias(c)
+        for c, rows in hidden.items()
+        if rows
+    )
     rates = [
         pl.when(pl.col(numerator).is_null()).then(None).otherwise(pl.col(rate)).alias(rate)
         for rate, (numerator, _) in RATES.items()
         if numerator in COUNT_COLUMNS
     ]
     return shown.with_columns(rates).select(frame.columns), hidden_totals
+
+
+_ROW = "__row"  # position of a row in the frame, kept through sorting and reshaping
 
 
 def jobcenter_names(*, engine: Engine) -> list[str]:

@@ -67,7 +67,7 @@ by = st.selectbox(
     key="aufgliederung",
     bind="query-params",
 )
-groups = data.breakdown(dataset.version, by, as_of - 12, as_of, dataset.threshold, chosen.filters)
+groups = data.breakdown(dataset.version, by, (as_of - 12, as_of), dataset.threshold, chosen.filters)
 labels = data.group_labels(dataset.version, by)
 comparison = (
     groups.filter(pl.col("month") == as_of)

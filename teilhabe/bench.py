@@ -2,11 +2,13 @@
 
 The workload is what the Übersicht and the Integration page compute after a user changes a
 filter (nothing of it is cached then): the 60-month trend, the headline figures as of the month
-and a year before, and the breakdown of every figure by each of the five dimensions. The fast way
-computes it from the columnar case copy (``data_access.cases``), read once per data version. The
-naive way, which the design warns about, reads the case tables with ``pandas.read_sql`` on every
-change and aggregates them in memory; it computes only the headline numbers (ELB, LZB, K2 as of
-the month, overall and by municipality), and they must equal the fast path's.
+and a year before, and the breakdown of every figure by each of the five dimensions (as of the
+month and a year before, as the Integration page shows it). The fast way computes it from the
+monthly cube of the columnar case copy (``data_access.cases``, ``data_access.cube``), built once
+per data version. The naive way, which the design warns about, reads the case tables with
+``pandas.read_sql`` on every change and aggregates them in memory; it computes only the headline
+numbers (ELB, LZB, K2 as of the month, overall and by municipality), and they must equal the fast
+path's.
 
 The data set is the demo generator's, scaled up (default 1,000,000 persons in 10 districts), in
 an SQLite file under ``<data dir>/bench/`` unless a database URL is given. A database that already
@@ -37,7 +39,7 @@ from data_access import figures
 from data_access.cases import Cases, load_cases, read_cases
 from data_access.catalogue import BARRIERS, SEXES
 from data_access.db import check_connection, create_db_engine, ensure_schema
-from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters, figures_series
+from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import format_month, month_end
 from data_access.settings import Settings
@@ -61,10 +63,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``bench`` with the subcommands of ``teilhabe``."""
     bench = subparsers.add_parser(
         "bench",
-        help="Messung: Kennzahlen nach einem Filterwechsel, Spaltenkopie gegen naives Lesen",
+        help="Messung: Kennzahlen nach einem Filterwechsel, Monatswürfel gegen naives Lesen",
         description="Misst, wie schnell Übersicht und Integrationsseite nach einem "
-        "Filterwechsel neu berechnet sind (Spaltenkopie), und vergleicht mit dem naiven Weg "
-        "(pandas.read_sql der Falltabellen bei jedem Wechsel).",
+        "Filterwechsel neu berechnet sind (Monatswürfel der Spaltenkopie), und vergleicht mit "
+        "dem naiven Weg (pandas.read_sql der Falltabellen bei jedem Wechsel).",
     )
     bench.add_argument(
         "--clients",
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     cases = read_cases(engine=engine)
     copy_seconds = time.perf_counter() - started
     print(
-        f"Spaltenkopie aus der Datenbank gelesen: {format_decimal(copy_seconds, 1)} s "
+        f"Spaltenkopie gelesen und Monatswürfel gebildet: {format_decimal(copy_seconds, 1)} s "
         f"({format_count(cases.clients.height)} Personen, "
         f"{format_count(cases.spells.height)} Leistungszeiträume; einmal je Datenstand)"
     )
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     threshold = settings.suppression_threshold
     scenarios = _scenarios(cases, as_of, args.repeat)
 
-    print(f"\nSchneller Weg (Spaltenkopie), {args.repeat} Wiederholungen:")
+    print(f"\nSchneller Weg (Monatswürfel), {args.repeat} Wiederholungen:")
     fast_ms, fast_parts, fast_numbers = [], [], []
     for number, scenario in enumerate(scenarios, start=1):
         seconds, parts, numbers = _fast(engine, cases, scenario, threshold)
@@ -349,7 +351,7 @@ def _fast(
     by_municipality = None
     for by in DIMENSIONS:
         groups = timed(
-            f"by_{by}", lambda by=by: _breakdown(cases, by, as_of - 12, as_of, threshold, chosen)
+            f"by_{by}", lambda by=by: _breakdown(cases, by, (as_of - 12, as_of), threshold, chosen)
         )
         if by == "municipality":
             by_municipality = groups
@@ -369,16 +371,12 @@ def _fast(
 
 
 def _breakdown(
-    cases: Cases, by: str, first: int, last: int, threshold: int, filters: Filters
+    cases: Cases, by: str, months: tuple[int, ...], threshold: int, filters: Filters
 ) -> pl.DataFrame:
-    """The breakdown the Integration page gets (``figures.breakdown_series`` where present)."""
-    breakdown_series = getattr(figures, "breakdown_series", None)
-    if breakdown_series is not None:
-        return breakdown_series(
-            cases=cases, by=by, first=first, last=last, threshold=threshold, filters=filters
-        )
-    exact = figures_series(cases, filters, last, first, by=by)
-    return figures.suppress(exact, threshold=threshold)
+    """The breakdown the Integration page gets: the as-of month and the year before."""
+    return figures.breakdown_series(
+        cases=cases, by=by, months=months, threshold=threshold, filters=filters
+    )
 
 
 # --- The naive way: read the case tables on every change -------------------------------------
@@ -423,62 +421,76 @@ def _naive_numbers(
 
     The same definitions as ``data_access.indicators``, written the plain pandas way: a barrier
     counts from its recording to the day before its resolution; group membership (age, barriers)
-    is taken at the reporting day and followed back over the 12 months of K2.
+    is taken in each month, at its reporting day.
     """
-    reporting_day = pd.Timestamp(month_end(as_of))
-    active = barriers[
-        (barriers["recorded_on"] <= reporting_day)
-        & (barriers["resolved_on"].isna() | (barriers["resolved_on"] > reporting_day))
-    ].drop_duplicates(["client_id", "barrier_code"])
     people = clients.set_index("id")
-    people["barriers"] = active.groupby("client_id").size().reindex(people.index, fill_value=0)
-    people["matching"] = (
-        active[active["barrier_code"].isin(list(filters.barriers))]
-        .groupby("client_id")
-        .size()
-        .reindex(people.index, fill_value=0)
-    )
-    age = as_of // 12 - people["birth_year"]
-    people["age_group"] = np.select(
-        [age < 25, age < 35, age < 45, age < 55], ["u25", "25_34", "35_44", "45_54"], "55plus"
-    )
-    keep = pd.Series(True, index=people.index)
-    if filters.municipalities:
-        keep &= people["municipality_ags"].isin(list(filters.municipalities))
-    if filters.sexes:
-        keep &= people["sex"].isin(list(filters.sexes))
-    if filters.age_groups:
-        keep &= people["age_group"].isin(list(filters.age_groups))
-    if filters.barriers:
-        needed = len(set(filters.barriers)) if filters.barrier_mode == "all" else 1
-        keep &= people["matching"] >= needed
-    municipality = people.loc[keep, "municipality_ags"]
 
-    spells = spells[spells["client_id"].isin(municipality.index)].copy()
-    spells["municipality"] = spells["client_id"].map(municipality)
+    def members(month: int) -> pd.Series:
+        """The municipality of each client in the filtered group at the month's reporting day."""
+        reporting_day = pd.Timestamp(month_end(month))
+        active = barriers[
+            (barriers["recorded_on"] <= reporting_day)
+            & (barriers["resolved_on"].isna() | (barriers["resolved_on"] > reporting_day))
+        ].drop_duplicates(["client_id", "barrier_code"])
+        matching = (
+            active[active["barrier_code"].isin(list(filters.barriers))]
+            .groupby("client_id")
+            .size()
+            .reindex(people.index, fill_value=0)
+        )
+        age = month // 12 - people["birth_year"]
+        age_group = pd.Series(
+            np.select(
+                [age < 25, age < 35, age < 45, age < 55],
+                ["u25", "25_34", "35_44", "45_54"],
+                "55plus",
+            ),
+            index=people.index,
+        )
+        keep = pd.Series(True, index=people.index)
+        if filters.municipalities:
+            keep &= people["municipality_ags"].isin(list(filters.municipalities))
+        if filters.sexes:
+            keep &= people["sex"].isin(list(filters.sexes))
+        if filters.age_groups:
+            keep &= age_group.isin(list(filters.age_groups))
+        if filters.barriers:
+            needed = len(set(filters.barriers)) if filters.barrier_mode == "all" else 1
+            keep &= matching >= needed
+        return people.loc[keep, "municipality_ags"]
+
+    def in_receipt(month: int) -> pd.DataFrame:
+        group = members(month)
+        covering = spells[
+            (spells["start_month"] <= month)
+            & (spells["end_month"] >= month)
+            & spells["client_id"].isin(group.index)
+        ].copy()
+        covering["municipality"] = covering["client_id"].map(group)
+        return covering
+
     window = range(as_of - 11, as_of + 1)
     elb_sum = (
-        pd.concat(
-            spells[(spells["start_month"] <= m) & (spells["end_month"] >= m)]
-            .groupby("municipality")
-            .size()
-            for m in window
-        )
+        pd.concat(in_receipt(m).groupby("municipality").size() for m in window)
         .groupby(level=0)
         .sum()
     )
-    now = spells[(spells["start_month"] <= as_of) & (spells["end_month"] >= as_of)]
+    now = in_receipt(as_of)
+    municipality = members(as_of)
     elb = now.groupby("municipality").size()
     lzb = (
         now[now["lzb_from_month"].notna() & (now["lzb_from_month"] <= as_of)]
         .groupby("municipality")
         .size()
     )
-    integrated = integrations[
-        integrations["client_id"].isin(municipality.index)
-        & integrations["month"].between(as_of - 11, as_of)
-    ]
-    integrations_12m = integrated["client_id"].map(municipality).value_counts()
+    integrated = []
+    for m in window:
+        group = members(m)
+        of_month = integrations[
+            (integrations["month"] == m) & integrations["client_id"].isin(group.index)
+        ]
+        integrated.append(of_month["client_id"].map(group))
+    integrations_12m = pd.concat(integrated).value_counts()
     table = pd.DataFrame(
         {
             "elb": elb,
@@ -617,7 +629,7 @@ def _result(
 
 def _table(result: dict) -> str:
     """The German summary table."""
-    rows = [("Schneller Weg (Spaltenkopie)", result["fast"])]
+    rows = [("Schneller Weg (Monatswürfel)", result["fast"])]
     if result["naive"] is not None:
         rows.append(("Naiver Weg (pandas.read_sql)", result["naive"]))
     header = f"{'Weg':<30} {'Wdh.':>5} {'Median':>13} {'Minimum':>13} {'Maximum':>13}"
@@ -648,7 +660,7 @@ def _table(result: dict) -> str:
             if build["seconds"] is None
             else f"erzeugt in {format_decimal(build['seconds'], 1)} s"
         )
-        + f"; Spaltenkopie gelesen in {format_decimal(result['copy_seconds'], 1)} s, "
+        + f"; Spaltenkopie und Würfel in {format_decimal(result['copy_seconds'], 1)} s, "
         f"aus Parquet in {format_decimal(result['parquet_seconds'], 1)} s"
     )
     parts = result["fast"]["parts_median_ms"]

@@ -151,9 +151,17 @@ def _demo(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     engine = open_database(settings)
-    as_of = args.as_of if args.as_of is not None else figures.data_as_of(engine=engine)
-    if as_of is None:
+    latest = figures.data_as_of(engine=engine)
+    if latest is None:
         print("Fehler: Die Datenbank enthält keine Leistungsdaten.", file=sys.stderr)
+        return EXIT_ERROR
+    as_of = args.as_of if args.as_of is not None else latest
+    if as_of > latest:
+        print(
+            f"Fehler: --as-of {format_month(as_of)} liegt nach dem Datenstand "
+            f"({format_month(latest)}).",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     unknown = sorted(set(args.municipality) - set(figures.municipality_names(engine=engine)))
     if unknown:
@@ -171,7 +179,7 @@ def _figures(args: argparse.Namespace) -> int:
     result = _json_figures(engine, cases, as_of, threshold, chosen)
     if args.by:
         groups = figures.breakdown_series(
-            cases=cases, by=args.by, first=as_of, last=as_of, threshold=threshold, filters=chosen
+            cases=cases, by=args.by, months=[as_of], threshold=threshold, filters=chosen
         ).drop("month")
         # totals shown next to a breakdown: hidden where the breakdown would give a cell away
         hidden_totals = figures.breakdown_totals_hidden(

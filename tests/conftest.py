@@ -163,7 +163,8 @@ def build_db(tmp_path: Path):
     """Factory for a small hand-made database: ``build_db(spells=[...], **more_tables)``.
 
     ``spells`` is a list of ``(client_id, start, end)`` with ``datetime.date`` values (end None
-    for an ongoing spell); ``single_parents`` names the clients who are single parents.
+    for an ongoing spell); ``single_parents`` names the clients who are single parents;
+    ``as_of`` (``YYYY-MM``) is the month the data describe.
     Clients, one district and one municipality are created to match;
     further tables can be passed as polars frames by name. Returns the engine (SQLite, or the
     URL given as ``url=``).
@@ -176,7 +177,7 @@ def build_db(tmp_path: Path):
     from data_access.db import create_db_engine, ensure_schema
     from data_access.store import replace_dataset
 
-    def build(spells, url: str | None = None, single_parents=(), **tables):
+    def build(spells, url: str | None = None, single_parents=(), as_of="2013-09", **tables):
         engine = create_db_engine(make_url(url or f"sqlite:///{tmp_path / 'tiny.sqlite'}"))
         ensure_schema(engine, allow_upgrade=True)
         clients = sorted({client for client, _, _ in spells})
@@ -219,7 +220,7 @@ def build_db(tmp_path: Path):
                 schema={"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
                 orient="row",
             ),
-            "dataset_info": pl.DataFrame({"key": ["synthetic"], "value": ["true"]}),
+            "dataset_info": pl.DataFrame({"key": ["synthetic", "as_of"], "value": ["true", as_of]}),
         }
         replace_dataset(engine=engine, tables={**base, **tables})
         return engine

@@ -6,6 +6,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from data_access import figures
+from data_access.cases import read_cases
+from data_access.indicators import Filters
+from teilhabe.demo import AS_OF
+from teilhabe.formatting import format_decimal
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -93,12 +99,25 @@ def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> No
     assert len(table) == 11
 
 
-def test_filters_apply_on_the_integration_page(app: AppTest) -> None:
+def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine) -> None:
     app.query_params.update({"hemmnis": "debts,health", "verknuepfung": "all"})
     app.run()
     app.switch_page("pages/integration.py").run()
     assert not app.exception
     assert "Hemmnisse (alle zugleich): Schulden, Gesundheit" in app.caption[0].value
-    assert metric_values(app)["Integrationsquote (K2)"] == "3,6\u00a0%"
+    # the page shows what the data layer (and so `teilhabe figures`) computes for the group
+    group = Filters(barriers=("debts", "health"), barrier_mode="all")
+    expected = figures.headline_figures(
+        engine=demo_engine,
+        cases=read_cases(engine=demo_engine),
+        as_of=AS_OF,
+        threshold=3,
+        filters=group,
+    )["integration_rate"]
+    everybody = figures.headline_figures(
+        engine=demo_engine, cases=read_cases(engine=demo_engine), as_of=AS_OF, threshold=3
+    )["integration_rate"]
+    assert expected < everybody  # two barriers at once: integrated less often
+    assert metric_values(app)["Integrationsquote (K2)"] == f"{format_decimal(expected, 1)}\u00a0%"
     app.selectbox(key="aufgliederung").set_value("sex").run()
     assert sorted(app.dataframe[0].value["Geschlecht"]) == ["männlich", "weiblich"]

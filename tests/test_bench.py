@@ -100,5 +100,5 @@ def test_the_output_is_german(tmp_path, small_bench, capsys) -> None:
     assert run(args) == 0
     out = capsys.readouterr().out
     assert "Messdatensatz (3.000 Personen, 1 Kreis(e)) ist schon vorhanden" in out
-    assert "Schneller Weg (Spaltenkopie)" in out and "Median" in out
+    assert "Schneller Weg (Monatswürfel)" in out and "Median" in out
     assert "Naiver Weg" not in out

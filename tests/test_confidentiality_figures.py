@@ -42,7 +42,7 @@ filters_strategy = st.builds(
 def test_breakdowns_show_no_small_or_derivable_count(cases, filters, by, months_back) -> None:
     as_of = AS_OF - months_back
     shown = breakdown_series(
-        cases=cases, by=by, first=as_of, last=as_of, threshold=THRESHOLD, filters=filters
+        cases=cases, by=by, months=[as_of], threshold=THRESHOLD, filters=filters
     )
     exact = figures_series(cases, filters, as_of, as_of, by=by)
     total = figure_series(

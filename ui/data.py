@@ -97,11 +97,11 @@ def figure_series(
 
 @st.cache_data(show_spinner=False)
 def breakdown(
-    version: str, by: str, first: int, last: int, threshold: int, filters: Filters
+    version: str, by: str, months: tuple[int, ...], threshold: int, filters: Filters
 ) -> pl.DataFrame:
-    """Cached per data version, dimension, range and filters: figures per group and month."""
+    """Cached per data version, dimension, months and filters: figures per group and month."""
     return figures.breakdown_series(
-        cases=_cases(version), by=by, first=first, last=last, threshold=threshold, filters=filters
+        cases=_cases(version), by=by, months=months, threshold=threshold, filters=filters
     )
 
 

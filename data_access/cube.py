@@ -1,0 +1,381 @@
+"""The monthly cube: every client figure is a sum over its cells.
+
+Built once per data version from the case copy (``cases``) and kept with it. One row per month
+and cell, where a cell is a combination of the characteristics a filter or a breakdown can ask
+for, each as it was in that month:
+
+- municipality, sex, single_parent: as recorded for the client;
+- age_group: the age in the month's year (birth year only, no birth dates);
+- duration: duration of the current spell of receipt in the month (for integrations: of the spell
+  they happened in or ended);
+- barrier_mask: the barriers recorded in the month, one bit per catalogue code
+  (``BARRIER_BITS``), and barrier_count, the number of them in the groups of ``BARRIER_COUNTS``.
+
+Measures per cell and month: the stocks elb, lzb, lzb by duration band, lzb_measure (LZB in an
+active labour-market measure), elb_single_parent, and the integrations of the month (all, of LZB,
+of single parents, per kind, with continuity known / continued). Measures that only count part of
+a cell (a band, the single parents) are stored as their own columns, so that every figure is a
+plain sum.
+
+Because every characteristic is taken in the month it describes, a filter such as "barrier
+debts" selects, in each month, the people who had that barrier then (the cross-section the BA's
+statistics use, e.g. K2E4 over the single parents of each month), and every figure is additive
+over cells. A filter change is therefore a filter and a group-by over the cube, never over the
+persons (see ``teilhabe bench``).
+
+Two frames: ``cells`` with the barrier mask (for barrier filters) and ``plain`` summed over the
+mask (for everything else; far fewer rows). Both are sorted by month.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import polars as pl
+
+from data_access.catalogue import BARRIERS
+from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
+
+BARRIER_BITS: dict[str, int] = {b.code: 1 << position for position, b in enumerate(BARRIERS)}
+AGE_GROUP_CODES = ("u25", "25_34", "35_44", "45_54", "55plus")
+DURATION_CODES = ("u2", "2_4", "4plus")
+BARRIER_COUNT_CODES = ("0", "1", "2", "3", "4plus")
+KINDS = ("employment", "training", "self_employment")
+
+LZB_BANDS = {"u2": "lzb_under_2y", "2_4": "lzb_2_4y", "4plus": "lzb_4y_plus"}
+STOCKS = ("elb", "lzb", *LZB_BANDS.values(), "lzb_measure", "elb_single_parent")
+FLOWS = (
+    "integrations",
+    "integrations_lzb",
+    "integrations_single_parent",
+    *(f"integrations_{kind}" for kind in KINDS),
+    "continuity_known",
+    "continued",
+)
+MEASURES = (*STOCKS, *FLOWS)
+PERSON_KEYS = ("municipality", "sex", "single_parent")
+CELL_KEYS = (*PERSON_KEYS, "age_group", "duration", "barrier_count")
+
+
+def build(
+    clients: pl.DataFrame,
+    spells: pl.DataFrame,
+    integrations: pl.DataFrame,
+    barriers: pl.DataFrame,
+    measures: pl.DataFrame,
+    *,
+    through: int,
+) -> dict[str, pl.DataFrame]:
+    """The cube of all months up to ``through`` (open spells end there), as four frames:
+    ``stock_cells``/``flow_cells`` with the barrier mask, ``stock_plain``/``flow_plain``
+    summed over it.
+
+    Inputs are the frames of ``cases.Cases`` (``client`` is the dense client index).
+    """
+    types = _types(clients)
+    people = clients.select(
+        "client",
+        pl.col("municipality_ags").cast(types["municipality"]).alias("municipality"),
+        pl.col("sex").cast(types["sex"]),
+        "birth_year",
+        "single_parent",
+    )
+    mask_segments = _mask_segments(barriers, through)
+    measure_segments = _measure_segments(measures, through)
+
+    # One row per person and month of receipt (a few tens of millions at a million clients).
+    months = (
+        spells.filter(pl.col("start_month") <= through)
+        .select(
+            "client",
+            "start_month",
+            "lzb_from_month",
+            pl.int_ranges(
+                "start_month", pl.min_horizontal("end_month", through) + 1, dtype=pl.Int32
+            ).alias("month"),
+        )
+        .explode("month")
+        .sort("month")
+    )
+    months = _attach_segments(months, mask_segments, "barrier_mask", 0)
+    months = _attach_segments(months, measure_segments, "in_measure", False)
+    lzb = pl.col("lzb_from_month").is_not_null() & (pl.col("lzb_from_month") <= pl.col("month"))
+    stocks = (
+        months.join(people, on="client")
+        .group_by(
+            "month",
+            *PERSON_KEYS,
+            _age_group(types),
+            _duration(pl.col("month") - pl.col("start_month"), types),
+            "barrier_mask",
+        )
+        .agg(
+            pl.len().cast(pl.UInt32).alias("elb"),
+            lzb.sum().cast(pl.UInt32).alias("lzb"),
+            (lzb & pl.col("in_measure")).sum().cast(pl.UInt32).alias("lzb_measure"),
+        )
+        .with_columns(
+            *(
+                pl.when(pl.col("duration") == band).then("lzb").otherwise(0).alias(column)
+                for band, column in LZB_BANDS.items()
+            ),
+            pl.when("single_parent").then("elb").otherwise(0).alias("elb_single_parent"),
+        )
+    )
+
+    events = _attach_segments(
+        integrations.filter(pl.col("month") <= through)
+        .select("client", "month", "kind", "continued_12m", "lzb", "spell_start_month")
+        .sort("month"),
+        mask_segments,
+        "barrier_mask",
+        0,
+    )
+    flows = (
+        events.join(people, on="client")
+        .group_by(
+            "month",
+            *PERSON_KEYS,
+            _age_group(types),
+            # an integration outside any recorded spell counts as under two years
+            _duration((pl.col("month") - pl.col("spell_start_month")).fill_null(0), types),
+            "barrier_mask",
+        )
+        .agg(
+            pl.len().cast(pl.UInt32).alias("integrations"),
+            pl.col("lzb").sum().cast(pl.UInt32).alias("integrations_lzb"),
+            *(
+                (pl.col("kind") == kind).sum().cast(pl.UInt32).alias(f"integrations_{kind}")
+                for kind in KINDS
+            ),
+            pl.col("continued_12m").is_not_null().sum().cast(pl.UInt32).alias("continuity_known"),
+            pl.col("continued_12m").fill_null(False).sum().cast(pl.UInt32).alias("continued"),
+        )
+        .with_columns(
+            pl.when("single_parent")
+            .then("integrations")
+            .otherwise(0)
+            .alias("integrations_single_parent")
+        )
+    )
+
+    cubes = {}
+    for name, frame, measures in (("stock", stocks, STOCKS), ("flow", flows, FLOWS)):
+        cells = (
+            frame.with_columns(_barrier_count(types))
+            .with_columns(pl.col(*measures).cast(pl.UInt32))
+            .sort("month", *CELL_KEYS, "barrier_mask")
+            .select("month", *CELL_KEYS, "barrier_mask", *measures)
+        )
+        cubes[f"{name}_cells"] = cells
+        cubes[f"{name}_plain"] = _collapse(cells, measures)
+    return cubes
+
+
+def _collapse(cells: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
+    """The cells summed over the barrier mask, sorted by month."""
+    return (
+        cells.group_by("month", *CELL_KEYS)
+        .agg(pl.col(*measures).sum())
+        .sort("month", *CELL_KEYS)
+        .select("month", *CELL_KEYS, *measures)
+    )
+
+
+def _types(clients: pl.DataFrame) -> dict[str, pl.DataType]:
+    """Enum types of the cells: compact, fast to group, and in a stable order."""
+    return {
+        "municipality": pl.Enum(sorted(clients["municipality_ags"].unique().drop_nulls())),
+        "sex": pl.Enum(sorted(clients["sex"].unique().drop_nulls())),
+        "age_group": pl.Enum(AGE_GROUP_CODES),
+        "duration": pl.Enum(DURATION_CODES),
+        "barrier_count": pl.Enum(BARRIER_COUNT_CODES),
+    }
+
+
+def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
+    age = pl.col("month") // 12 - pl.col("birth_year")
+    return (
+        pl.when(age < 25)
+        .then(pl.lit("u25"))
+        .when(age < 35)
+        .then(pl.lit("25_34"))
+        .when(age < 45)
+        .then(pl.lit("35_44"))
+        .when(age < 55)
+        .then(pl.lit("45_54"))
+        .otherwise(pl.lit("55plus"))
+        .cast(types["age_group"])
+        .alias("age_group")
+    )
+
+
+def _duration(months_in_receipt: pl.Expr, types: dict[str, pl.DataType]) -> pl.Expr:
+    return (
+        pl.when(months_in_receipt >= FOUR_YEARS_MONTHS)
+        .then(pl.lit("4plus"))
+        .when(months_in_receipt >= TWO_YEARS_MONTHS)
+        .then(pl.lit("2_4"))
+        .otherwise(pl.lit("u2"))
+        .cast(types["duration"])
+        .alias("duration")
+    )
+
+
+def _barrier_count(types: dict[str, pl.DataType]) -> pl.Expr:
+    bits = pl.lit(0, dtype=pl.Int32)
+    for bit in BARRIER_BITS.values():
+        bits = bits + ((pl.col("barrier_mask") & bit) > 0).cast(pl.Int32)
+    return (
+        pl.when(bits >= 4)
+        .then(pl.lit("4plus"))
+        .otherwise(bits.cast(pl.String))
+        .cast(types["barrier_count"])
+        .alias("barrier_count")
+    )
+
+
+def _segments(changes: pl.DataFrame, value: str) -> pl.DataFrame:
+    """From per-client changes (client, month, delta) the running value from each month on."""
+    return (
+        changes.group_by("client", "month")
+        .agg(pl.col("delta").sum())
+        .sort("client", "month")
+        .with_columns(pl.col("delta").cum_sum().over("client").alias(value))
+        .select("client", "month", value)
+        .sort("month")
+    )
+
+
+def _mask_segments(barriers: pl.DataFrame, through: int) -> pl.DataFrame:
+    """Per client, the barrier mask from each month in which it changes on."""
+    known = barriers.filter(
+        pl.col("barrier_code").is_in(list(BARRIER_BITS)),
+        pl.col("first_month") <= through,
+        pl.col("first_month") <= pl.col("last_month"),
+    ).with_columns(pl.col("barrier_code").replace_strict(BARRIER_BITS, return_dtype=pl.Int32))
+    # the same barrier recorded twice for overlapping months must set its bit once
+    merged = _merge_overlaps(known, ["client", "barrier_code"])
+    changes = pl.concat(
+        [
+            merged.select("client", pl.col("first_month").alias("month"), delta="barrier_code"),
+            merged.filter(pl.col("last_month") < through).select(
+                "client",
+                (pl.col("last_month") + 1).alias("month"),
+                delta=-pl.col("barrier_code"),
+            ),
+        ]
+    )
+    return _segments(changes, "barrier_mask").with_columns(pl.col("barrier_mask").cast(pl.Int16))
+
+
+def _measure_segments(measures: pl.DataFrame, through: int) -> pl.DataFrame:
+    """Per client, whether they are in an active measure from each month in which it changes."""
+    relevant = measures.filter(
+        pl.col("first_month") <= through, pl.col("first_month") <= pl.col("last_month")
+    )
+    changes = pl.concat(
+        [
+            relevant.select("client", pl.col("first_month").alias("month"), delta=pl.lit(1)),
+            relevant.filter(pl.col("last_month") < through).select(
+                "client", (pl.col("last_month") + 1).alias("month"), delta=pl.lit(-1)
+            ),
+        ]
+    )
+    return _segments(changes, "in_measure").with_columns(pl.col("in_measure") > 0)
+
+
+def _attach_segments(
+    rows: pl.DataFrame, segments: pl.DataFrame, value: str, default: object
+) -> pl.DataFrame:
+    """The segment value in force at each row's (client, month); ``default`` before any."""
+    # both sides are sorted by month (``_segments``, callers), hence within each client too
+    joined = rows.join_asof(
+        segments, on="month", by="client", strategy="backward", check_sortedness=False
+    )
+    return joined.with_columns(pl.col(value).fill_null(default))
+
+
+def _merge_overlaps(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Merge overlapping or adjacent intervals [first_month, last_month] within each ``by``."""
+    ordered = intervals.sort(*by, "first_month")
+    return (
+        ordered.with_columns(
+            pl.col("last_month").cum_max().shift(1).over(by).alias("_reach"),
+        )
+        .with_columns(
+            (pl.col("_reach").is_null() | (pl.col("first_month") > pl.col("_reach") + 1))
+            .cum_sum()
+            .over(by)
+            .alias("_run")
+        )
+        .group_by(*by, "_run")
+        .agg(pl.col("first_month").min(), pl.col("last_month").max())
+        .drop("_run")
+    )
+
+
+def select_cells(
+    cells: pl.DataFrame,
+    plain: pl.DataFrame,
+    *,
+    first: int,
+    last: int,
+    municipalities: tuple[str, ...] = (),
+    sexes: tuple[str, ...] = (),
+    age_groups: tuple[str, ...] = (),
+    barriers: tuple[str, ...] = (),
+    barrier_mode: str = "any",
+) -> pl.DataFrame:
+    """The cube rows of months ``first`` .. ``last`` that belong to the filtered group (several
+    rows may share a cell; the figures are sums)."""
+    cube = barrier_group(cells, barriers, barrier_mode) if barriers else plain
+    months = cube["month"]
+    start = months.search_sorted(first, side="left")
+    end = months.search_sorted(last, side="right")
+    frame = cube.slice(start, end - start)
+    conditions = []
+    for column, values in (
+        ("municipality", municipalities),
+        ("sex", sexes),
+        ("age_group", age_groups),
+    ):
+        if values:
+            allowed = [v for v in values if v in frame.schema[column].categories]
+            conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
+    return frame.filter(*conditions) if conditions else frame
+
+
+# The cells of a barrier group for the last few barrier filters: the pages
+# ask several questions of one group after a filter change, and the mask cube is the big one.
+_BARRIER_GROUPS: OrderedDict[tuple, tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
+_BARRIER_GROUPS_KEPT = 8
+_BARRIER_GROUPS_LOCK = threading.Lock()
+
+
+def barrier_group(cells: pl.DataFrame, barriers: tuple[str, ...], mode: str) -> pl.DataFrame:
+    """The cells of the people with any (``mode`` "any") or all of ``barriers`` in the month,
+    with the columns of ``plain``, sorted by month. Unknown codes match nobody."""
+    key = (id(cells), frozenset(barriers), mode)
+    with _BARRIER_GROUPS_LOCK:
+        kept = _BARRIER_GROUPS.get(key)
+        if kept is not None and kept[0] is cells:
+            _BARRIER_GROUPS.move_to_end(key)
+            return kept[1]
+    unknown = [b for b in barriers if b not in BARRIER_BITS]
+    bits = 0
+    for code in set(barriers) - set(unknown):
+        bits |= BARRIER_BITS[code]
+    if mode == "all":
+        condition = pl.lit(False) if unknown else (pl.col("barrier_mask") & bits) == bits
+    else:
+        condition = (pl.col("barrier_mask") & bits) != 0 if bits else pl.lit(False)
+    # no summing over the mask here (it would cost more than it saves): rows of the same cell
+    # with different masks simply add up in the group-bys that follow
+    group = cells.filter(condition).drop("barrier_mask")
+    with _BARRIER_GROUPS_LOCK:
+        _BARRIER_GROUPS[key] = (cells, group)  # holding ``cells`` keeps its id unique
+        while len(_BARRIER_GROUPS) > _BARRIER_GROUPS_KEPT:
+            _BARRIER_GROUPS.popitem(last=False)
+    return group
