@@ -28,7 +28,7 @@ from data_access.models import (
     Referral,
     Service,
 )
-from data_access.periods import OPEN_END_MONTH, covered_months, parse_month
+from data_access.periods import OPEN_END_MONTH, covered_months, month_index_expr, parse_month
 
 READ_BATCH_ROWS = 200_000
 
@@ -45,6 +45,8 @@ class Cases:
     - measures: client, first_month, last_month (referrals to active labour-market measures)
     - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
       (``data_access.cube``), up to the month the data describe
+    - referral_rows: referrals that started, with the client's characteristics in the month of
+      the start and the first integration from then on (``cube.referral_rows``)
     """
 
     clients: pl.DataFrame
@@ -56,6 +58,7 @@ class Cases:
     stock_plain: pl.DataFrame
     flow_cells: pl.DataFrame
     flow_plain: pl.DataFrame
+    referral_rows: pl.DataFrame
 
 
 CLIENT_ATTRIBUTES = ("municipality_ags", "district_key", "sex", "birth_year", "single_parent")
@@ -138,7 +141,28 @@ def read_cases(*, engine: Engine) -> Cases:
             .where(and_(Service.labour_market_measure.is_(True), Referral.status != "cancelled")),
             {"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
         )
-    return _code(clients, spells, integrations, barriers, measures, through)
+        referrals = _read(
+            connection,
+            select(
+                Referral.client_id,
+                Referral.start_date,
+                Referral.status,
+                Referral.barrier_code,
+                Service.category_code,
+                Service.provider_id,
+            )
+            .join(Service, Service.id == Referral.service_id)
+            .where(Referral.status != "planned"),
+            {
+                "client_id": pl.String,
+                "start_date": pl.Date,
+                "status": pl.String,
+                "barrier_code": pl.String,
+                "category_code": pl.String,
+                "provider_id": pl.String,
+            },
+        )
+    return _code(clients, spells, integrations, barriers, measures, referrals, through)
 
 
 def data_as_of(connection) -> int | None:
@@ -172,7 +196,9 @@ def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
-def _code(clients, spells, integrations, barriers, measures, through: int | None) -> Cases:
+def _code(  # noqa: PLR0913 - one argument per case table
+    clients, spells, integrations, barriers, measures, referrals, through: int | None
+) -> Cases:
     index = clients.select("client", "client_id")
     attributes = clients.select("client", *CLIENT_ATTRIBUTES)
 
@@ -197,12 +223,21 @@ def _code(clients, spells, integrations, barriers, measures, through: int | None
         measure_first.alias("first_month"),
         measure_last.cast(pl.Int32).alias("last_month"),
     )
+    referrals = coded(referrals).select(
+        "client",
+        month_index_expr(pl.col("start_date")).alias("month"),
+        "status",
+        "barrier_code",
+        "category_code",
+        "provider_id",
+    )
     cubes = cube.build(
         clients,
         spells,
         integrations,
         barriers,
         measures,
+        referrals,
         through=0 if through is None else through,  # no receipt recorded: nothing to count
     )
     return Cases(
@@ -252,7 +287,7 @@ def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFram
 
 
 # Raise when the layout of the copy changes, so that no process reads a copy of an older layout.
-COPY_FORMAT = 3
+COPY_FORMAT = 4
 
 
 def cache_folder(data_dir: Path, database_label: str, version: str) -> Path:

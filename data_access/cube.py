@@ -64,12 +64,13 @@ def build(
     integrations: pl.DataFrame,
     barriers: pl.DataFrame,
     measures: pl.DataFrame,
+    referrals: pl.DataFrame,
     *,
     through: int,
 ) -> dict[str, pl.DataFrame]:
     """The cube of all months up to ``through`` (open spells end there), as four frames:
     ``stock_cells``/``flow_cells`` with the barrier mask, ``stock_plain``/``flow_plain``
-    summed over it.
+    summed over it; and ``referral_rows`` (see ``referral_rows``).
 
     Inputs are the frames of ``cases.Cases`` (``client`` is the dense client index).
     """
@@ -170,7 +171,56 @@ def build(
         )
         cubes[f"{name}_cells"] = cells
         cubes[f"{name}_plain"] = _collapse(cells, measures)
+    cubes["referral_rows"] = referral_rows(
+        referrals, people, integrations, mask_segments, types, through=through
+    )
     return cubes
+
+
+def referral_rows(
+    referrals: pl.DataFrame,
+    people: pl.DataFrame,
+    integrations: pl.DataFrame,
+    mask_segments: pl.DataFrame,
+    types: dict[str, pl.DataType],
+    *,
+    through: int,
+) -> pl.DataFrame:
+    """One row per referral that started up to ``through``, sorted by its start month.
+
+    Columns: month (of the start), client, the client's cell characteristics in that month
+    (municipality, sex, single_parent, age_group, barrier_mask), status, barrier_code (the barrier
+    it addresses, where recorded), category_code, provider_id, and next_integration_month: the
+    first integration in or after the start month (null if none up to ``through``).
+    """
+    started = referrals.filter(pl.col("month") <= through).sort("month")
+    started = _attach_segments(started, mask_segments, "barrier_mask", 0)
+    first_integration = (
+        integrations.filter(pl.col("month") <= through)
+        .select("client", pl.col("month"), pl.col("month").alias("next_integration_month"))
+        .unique()
+        .sort("month")
+    )
+    with_outcome = started.join_asof(
+        first_integration, on="month", by="client", strategy="forward", check_sortedness=False
+    )
+    return (
+        with_outcome.join(people, on="client")
+        .with_columns(_age_group(types))
+        .select(
+            "month",
+            "client",
+            *PERSON_KEYS,
+            "age_group",
+            pl.col("barrier_mask").cast(pl.Int16),
+            "status",
+            "barrier_code",
+            "category_code",
+            "provider_id",
+            pl.col("next_integration_month").cast(pl.Int32),
+        )
+        .sort("month")
+    )
 
 
 def _collapse(cells: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
@@ -327,10 +377,15 @@ def select_cells(
     age_groups: tuple[str, ...] = (),
     barriers: tuple[str, ...] = (),
     barrier_mode: str = "any",
+    keep_mask: bool = False,
 ) -> pl.DataFrame:
     """The cube rows of months ``first`` .. ``last`` that belong to the filtered group (several
-    rows may share a cell; the figures are sums)."""
-    cube = barrier_group(cells, barriers, barrier_mode) if barriers else plain
+    rows may share a cell; the figures are sums). With ``keep_mask`` the rows keep their
+    ``barrier_mask`` (from ``cells``), for questions about single barriers."""
+    if keep_mask:
+        cube = cells
+    else:
+        cube = barrier_group(cells, barriers, barrier_mode) if barriers else plain
     months = cube["month"]
     start = months.search_sorted(first, side="left")
     end = months.search_sorted(last, side="right")
@@ -344,7 +399,26 @@ def select_cells(
         if values:
             allowed = [v for v in values if v in frame.schema[column].categories]
             conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
+    if keep_mask and barriers:
+        conditions.append(barrier_condition(barriers, barrier_mode))
     return frame.filter(*conditions) if conditions else frame
+
+
+def barrier_condition(barriers: tuple[str, ...], mode: str) -> pl.Expr:
+    """Rows whose ``barrier_mask`` has any (``mode`` "any") or all of ``barriers``; an unknown
+    code matches nobody."""
+    unknown = [b for b in barriers if b not in BARRIER_BITS]
+    bits = 0
+    for code in set(barriers) - set(unknown):
+        bits |= BARRIER_BITS[code]
+    if mode == "all":
+        return pl.lit(False) if unknown else (pl.col("barrier_mask") & bits) == bits
+    return (pl.col("barrier_mask") & bits) != 0 if bits else pl.lit(False)
+
+
+def has_barrier(code: str) -> pl.Expr:
+    """Rows whose ``barrier_mask`` includes the barrier ``code``."""
+    return (pl.col("barrier_mask") & BARRIER_BITS[code]) != 0
 
 
 # The cells of a barrier group for the last few barrier filters: the pages
@@ -363,14 +437,7 @@ def barrier_group(cells: pl.DataFrame, barriers: tuple[str, ...], mode: str) -> 
         if kept is not None and kept[0] is cells:
             _BARRIER_GROUPS.move_to_end(key)
             return kept[1]
-    unknown = [b for b in barriers if b not in BARRIER_BITS]
-    bits = 0
-    for code in set(barriers) - set(unknown):
-        bits |= BARRIER_BITS[code]
-    if mode == "all":
-        condition = pl.lit(False) if unknown else (pl.col("barrier_mask") & bits) == bits
-    else:
-        condition = (pl.col("barrier_mask") & bits) != 0 if bits else pl.lit(False)
+    condition = barrier_condition(barriers, mode)
     # no summing over the mask here (it would cost more than it saves): rows of the same cell
     # with different masks simply add up in the group-bys that follow
     group = cells.filter(condition).drop("barrier_mask")

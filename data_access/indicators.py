@@ -58,8 +58,22 @@ class Filters:
     barrier_mode: Literal["any", "all"] = "any"
 
 
+By = str | tuple[str, ...] | None
+
+
+def _keys(by: By) -> list[str]:
+    """The group columns of a breakdown: none, one dimension, or several (a cross table)."""
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    unknown = [k for k in keys if k not in DIMENSIONS]
+    if unknown:
+        raise ValueError(
+            f"Unbekannte Aufgliederung {unknown[0]!r}; möglich: {', '.join(DIMENSIONS)}"
+        )
+    return keys
+
+
 def monthly_base(
-    cases: Cases, filters: Filters, first: int, last: int, by: str | None = None
+    cases: Cases, filters: Filters, first: int, last: int, by: By = None
 ) -> pl.DataFrame:
     """Per month from ``first`` to ``last`` (and per group of ``by``): stocks and integrations.
 
@@ -68,9 +82,7 @@ def monthly_base(
     integrations_<kind>, continuity_known, continued. All are exact counts (no suppression yet).
     Every group that occurs in the months has a row for each month (zeros where empty).
     """
-    if by is not None and by not in DIMENSIONS:
-        raise ValueError(f"Unbekannte Aufgliederung {by!r}; möglich: {', '.join(DIMENSIONS)}")
-    keys = [by] if by else []
+    keys = _keys(by)
     parts = []
     for cells, plain, measures in (
         (cases.stock_cells, cases.stock_plain, cube.STOCKS),
@@ -90,7 +102,7 @@ def monthly_base(
         parts.append(rows.group_by(*keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64)))
     sums = parts[0].join(parts[1], on=[*keys, "month"], how="full", coalesce=True)
     if keys:
-        sums = sums.with_columns(pl.col(by).cast(pl.String))
+        sums = sums.with_columns(pl.col(*keys).cast(pl.String))
     months = pl.DataFrame({"month": range(first, last + 1)}, schema={"month": pl.Int32})
     grid = sums.select(keys).unique().join(months, how="cross") if keys else months
     return (
@@ -110,13 +122,13 @@ RATE_COLUMNS = (
 )
 
 
-def figures_from_base(base: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+def figures_from_base(base: pl.DataFrame, by: By = None) -> pl.DataFrame:
     """The figures of each month from the monthly table: counts and their numerators/denominators.
 
     Needs the 23 months before the first month of interest in ``base`` (for K2E3 and K3).
     Rates are in percent; a rate with a zero denominator is null.
     """
-    keys = [by] if by else []
+    keys = _keys(by)
 
     def rolling(column: str, months: int = WINDOW, shift: int = 0) -> pl.Expr:
         expr = pl.col(column).shift(shift) if shift else pl.col(column)
@@ -158,7 +170,7 @@ def _rate(numerator: str, denominator: pl.Expr) -> pl.Expr:
 
 
 def figures_series(
-    cases: Cases, filters: Filters, as_of: int, first: int, by: str | None = None
+    cases: Cases, filters: Filters, as_of: int, first: int, by: By = None
 ) -> pl.DataFrame:
     """Monthly figures from ``first`` to ``as_of`` (exact, not yet suppressed)."""
     base = monthly_base(cases, filters, first - 2 * WINDOW, as_of, by)

@@ -1,5 +1,6 @@
 """Every page through Streamlit's AppTest, on the demo database."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 from data_access import figures
 from data_access.cases import read_cases
 from data_access.indicators import Filters
+from teilhabe.cli import main
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import format_decimal
+from teilhabe.formatting import format_count, format_decimal
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -121,3 +123,37 @@ def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine) -> Non
     assert metric_values(app)["Integrationsquote (K2)"] == f"{format_decimal(expected, 1)}\u00a0%"
     app.selectbox(key="aufgliederung").set_value("sex").run()
     assert sorted(app.dataframe[0].value["Geschlecht"]) == ["männlich", "weiblich"]
+
+
+def test_the_overview_shows_what_the_cli_prints_for_the_same_filters(
+    app: AppTest, demo_sqlite_url, capsys
+) -> None:
+    ags = "08135019"  # Heidenheim an der Brenz
+    assert (
+        main(
+            [
+                "figures",
+                "--json",
+                "--municipality",
+                ags,
+                "--sex",
+                "f",
+                "--database-url",
+                demo_sqlite_url,
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    app.query_params.update({"gemeinde": ags, "geschlecht": "f"})
+    app.run()
+    assert not app.exception
+    shown = metric_values(app)
+    assert shown["ELB"] == format_count(printed["elb"])
+    assert shown["LZB"] == format_count(printed["lzb"])
+    assert shown["LZB ≥ 4 Jahre"] == format_count(printed["lzb_4y_plus"])
+    assert (
+        shown["Integrationsquote (K2)"]
+        == f"{format_decimal(printed['integration_rate'], 1)}\u00a0%"
+    )
+    assert printed["elb"] < 4230  # the filter narrowed the group

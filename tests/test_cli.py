@@ -137,3 +137,9 @@ def test_unknown_municipality_is_named(demo_sqlite_url, capsys) -> None:
     )
     assert code == 2
     assert "Unbekannte Gemeinde(n): 99999999" in err
+
+
+def test_an_as_of_month_after_the_data_is_refused(demo_sqlite_url, capsys) -> None:
+    args = ["figures", "--json", "--as-of", "2014-01", "--database-url", demo_sqlite_url]
+    assert main(args) == 2
+    assert "2014-01 liegt nach dem Datenstand (2013-09)" in capsys.readouterr().err

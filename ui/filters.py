@@ -52,9 +52,15 @@ SPECS = {
         "gemeinde", "Gemeinden", True, "Wohnort der Personen; leer = alle Gemeinden."
     ),
     "sexes": FilterSpec("geschlecht", "Geschlecht", True, "Leer = alle."),
-    "age_groups": FilterSpec("alter", "Altersgruppe", True, "Alter am Stichtag; leer = alle."),
+    "age_groups": FilterSpec(
+        "alter", "Altersgruppe", True, "Alter im jeweiligen Monat (Geburtsjahr); leer = alle."
+    ),
     "barriers": FilterSpec(
-        "hemmnis", "Hemmnisse", True, "Am Stichtag erfasste Hemmnisse; leer = alle Personen."
+        "hemmnis",
+        "Hemmnisse",
+        True,
+        "Im jeweiligen Monat erfasste Hemmnisse (im Verlauf also Monat für Monat); "
+        "leer = alle Personen.",
     ),
     "barrier_mode": FilterSpec(
         "verknuepfung",
