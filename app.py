@@ -14,6 +14,7 @@ st.set_page_config(page_title="Teilhabe-Monitor", page_icon=ICON, layout="wide")
 pages = [
     st.Page("pages/overview.py", title="Übersicht", icon=":material/dashboard:", default=True),
     st.Page("pages/integration.py", title="Integration", icon=":material/trending_up:"),
+    st.Page("pages/barriers.py", title="Hemmnisse", icon=":material/extension:"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

@@ -26,7 +26,7 @@ import polars as pl
 from data_access import cube
 from data_access.cases import Cases
 from data_access.catalogue import BARRIER_CODES, SERVICE_CATEGORIES
-from data_access.figures import group_totals_hidden, suppress, suppress_groups
+from data_access.figures import COUNT_COLUMNS, RATES, suppress, suppress_groups
 from data_access.indicators import (
     WINDOW,
     Filters,
@@ -206,14 +206,13 @@ def rate_matrix(cases: Cases, filters: Filters, as_of: int, threshold: int) -> p
 GROUP_LABELS = {"group": "mit den gewählten Hemmnissen", "others": "alle anderen"}
 
 
-def group_comparison(
-    cases: Cases, filters: Filters, as_of: int, threshold: int
-) -> tuple[pl.DataFrame, set[str]]:
+def group_comparison(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
     """The group with the chosen barriers against everybody else with the same other filters.
 
-    Returns one row per side (``side``: "group", "others") with every figure of
-    ``figures.COUNT_COLUMNS`` and ``figures.RATES`` as of ``as_of`` (suppressed so that neither
-    side can be recovered from the other and the total), and the totals to hide.
+    One row per side (``side``: "group", "others") with every figure of ``COUNT_COLUMNS`` and
+    ``RATES`` as of ``as_of``. The total of both sides is published on every page (without the
+    barrier filter), so it cannot be hidden: where one side's count is hidden, so is the other's,
+    and the rates built on them.
     """
     if not filters.barriers:
         raise ValueError("group_comparison needs a barrier filter")
@@ -233,8 +232,17 @@ def group_comparison(
         ]
     )
     shown = suppress_groups(exact, by="side", threshold=threshold)
-    hidden = group_totals_hidden(exact, by="side", threshold=threshold).get(as_of, set())
-    return shown, hidden
+    both = [
+        pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c)).alias(c)
+        for c in COUNT_COLUMNS
+    ]
+    shown = shown.with_columns(both)
+    rates = [
+        pl.when(pl.col(numerator).is_null()).then(None).otherwise(pl.col(rate)).alias(rate)
+        for rate, (numerator, _) in RATES.items()
+        if numerator in COUNT_COLUMNS
+    ]
+    return shown.with_columns(rates)
 
 
 def referral_outcomes(

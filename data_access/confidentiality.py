@@ -43,6 +43,14 @@ FOOTNOTE = (
 )
 
 
+def footnote(threshold: int) -> str:
+    """The BA's footnote for the configured threshold (``FOOTNOTE`` for the default 3)."""
+    if threshold == 3:
+        return FOOTNOTE
+    small = "1" if threshold == 2 else f"1 bis {threshold - 1}"
+    return FOOTNOTE.replace("von 1 oder 2", f"von {small}")
+
+
 def is_disclosive(count: int | None, *, threshold: int) -> bool:
     return count is not None and 0 < count < threshold
 

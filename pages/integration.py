@@ -130,4 +130,4 @@ with continuity:
     )
 
 components.glossary(RATE_KEYS)
-components.confidentiality_footnote()
+components.confidentiality_footnote(dataset.threshold)

@@ -95,4 +95,4 @@ with network:
 components.glossary(
     ["as_of", "elb", "lzb", "lzb_4y_plus", "lzb_duration", "integration_rate", "providers"]
 )
-components.confidentiality_footnote()
+components.confidentiality_footnote(dataset.threshold)

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from data_access import figures
+from data_access import barriers, figures
 from data_access.catalogue import BARRIER_CODES, SEXES
 from data_access.confidentiality import SUPPRESSED
 from data_access.db import (
@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     figures_.add_argument(
         "--by",
-        choices=list(DIMENSIONS),
+        choices=[*DIMENSIONS, "barrier"],
         help="Aufgliederung: Zeilen je Gruppe (rows) und Gesamt (total)",
     )
     figures_.set_defaults(handler=_figures)
@@ -177,7 +177,21 @@ def _figures(args: argparse.Namespace) -> int:
     cases = case_copy(engine, settings)
     threshold = settings.suppression_threshold
     result = _json_figures(engine, cases, as_of, threshold, chosen)
-    if args.by:
+    if args.by == "barrier":
+        # prevalence per barrier: counts overlap (several barriers per person), so the total is
+        # the group's figures as they are
+        rows = barriers.prevalence(cases, chosen, as_of, threshold)
+        result = {
+            "as_of": result["as_of"],
+            "by": "barrier",
+            "filters": result["filters"],
+            "rows": [
+                {key: _json_value(value) for key, value in row.items()}
+                for row in rows.iter_rows(named=True)
+            ],
+            "total": {k: result[k] for k in ("elb", "lzb", "integrations_12m", "integration_rate")},
+        }
+    elif args.by:
         groups = figures.breakdown_series(
             cases=cases, by=args.by, months=[as_of], threshold=threshold, filters=chosen
         ).drop("month")

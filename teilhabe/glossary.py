@@ -62,6 +62,35 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "Konferenzen und Treffen des Netzwerks mit Zahl der Teilnehmenden und der beteiligten "
         "Träger und Behörden.",
     ),
+    "barrier_prevalence": (
+        "Verbreitung eines Hemmnisses",
+        "Zahl der ELB (bzw. LZB) der gewählten Gruppe, bei denen das Hemmnis am Stichtag erfasst "
+        "ist (von der Erfassung bis zum Tag vor der Erledigung), und ihr Anteil an allen ELB "
+        "(bzw. LZB) der Gruppe. Eine Person kann mehrere Hemmnisse haben; die Anteile summieren "
+        "sich daher nicht zu 100 %.",
+    ),
+    "barrier_co_occurrence": (
+        "Gemeinsames Auftreten",
+        "Anteil der ELB der gewählten Gruppe, bei denen am Stichtag beide Hemmnisse erfasst sind. "
+        "Auf der Diagonale steht die Verbreitung des einzelnen Hemmnisses.",
+    ),
+    "barrier_count": (
+        "Zahl der Hemmnisse",
+        "Wie viele Hemmnisse bei einer Person im jeweiligen Monat erfasst sind.",
+    ),
+    "barrier_group": (
+        "Gruppe der gewählten Hemmnisse",
+        "Personen, bei denen im jeweiligen Monat mindestens eines (bzw. alle) der in der "
+        "Seitenleiste gewählten Hemmnisse erfasst sind; „alle anderen“ sind die übrigen Personen "
+        "mit denselben sonstigen Filtern.",
+    ),
+    "referral_outcome": (
+        "Ergebnis nach Zuweisung",
+        "Zuweisungen von Personen mit dem Hemmnis zu einem Angebot, das dieses Hemmnis adressiert. "
+        "Als Ergebnis zählt eine Integration innerhalb von 12 Monaten nach Beginn der Zuweisung; "
+        "betrachtet werden die Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen, damit "
+        "die 12 Monate vergangen sind.",
+    ),
     "as_of": (
         "Stichtag",
         "Der letzte Tag des gewählten Monats; Bestände zählen die Personen, die an diesem Tag "

@@ -3,11 +3,12 @@
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access import figures
+from data_access import barriers, figures
 from data_access.cases import read_cases
 from data_access.indicators import Filters
 from teilhabe.cli import main
@@ -157,3 +158,39 @@ def test_the_overview_shows_what_the_cli_prints_for_the_same_filters(
         == f"{format_decimal(printed['integration_rate'], 1)}\u00a0%"
     )
     assert printed["elb"] < 4230  # the filter narrowed the group
+
+
+def test_barriers_page_without_a_barrier_filter(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/barriers.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Hemmnisse"
+    assert any("Wählen Sie in der Seitenleiste" in info.value for info in app.info)
+    prevalence = app.dataframe[0].value
+    assert list(prevalence.columns) == ["Hemmnis", "ELB", "Anteil ELB", "LZB", "Anteil LZB", "K2"]
+    debts = prevalence[prevalence["Hemmnis"] == "Schulden"].iloc[0]
+    assert (debts["ELB"], debts["LZB"]) == ("929", "703")
+    assert len(app.get("plotly_chart")) == 5
+
+
+def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine) -> None:
+    app.query_params.update({"hemmnis": "debts,health", "verknuepfung": "all"})
+    app.run()
+    app.switch_page("pages/barriers.py").run()
+    assert not app.exception
+    group = Filters(barriers=("debts", "health"), barrier_mode="all")
+    sides = barriers.group_comparison(read_cases(engine=demo_engine), group, AS_OF, 3)
+    mine = sides.filter(pl.col("side") == "group").row(0, named=True)
+    assert metric_values(app) == {
+        "ELB": format_count(mine["elb"]),
+        "LZB": format_count(mine["lzb"]),
+        "Integrationsquote (K2)": f"{format_decimal(mine['integration_rate'], 1)}\u00a0%",
+        "Integrationsquote der LZB (K3E1)": (
+            f"{format_decimal(mine['integration_rate_lzb'], 1)}\u00a0%"
+        ),
+    }
+    # tables in page order: prevalence, number of barriers, municipalities, duration, referrals
+    places = app.dataframe[2].value
+    assert len(places) == 11 and "*" in set(places["ELB"])  # small municipalities hidden
+    referrals = app.dataframe[4].value
+    assert list(referrals["Hemmnis"]) == ["Gesundheit", "Schulden"]

@@ -4,7 +4,12 @@ import json
 
 import pytest
 
+from data_access import barriers
+from data_access.cases import read_cases
+from data_access.catalogue import BARRIER_CODES
+from data_access.indicators import Filters
 from teilhabe.cli import main
+from teilhabe.demo import AS_OF
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -143,3 +148,25 @@ def test_an_as_of_month_after_the_data_is_refused(demo_sqlite_url, capsys) -> No
     args = ["figures", "--json", "--as-of", "2014-01", "--database-url", demo_sqlite_url]
     assert main(args) == 2
     assert "2014-01 liegt nach dem Datenstand (2013-09)" in capsys.readouterr().err
+
+
+def test_figures_by_barrier_gives_the_prevalence_rows_of_the_page(
+    demo_sqlite_url, demo_engine, capsys
+) -> None:
+    args = ["figures", "--json", "--by", "barrier", "--barrier", "debts"]
+    assert main([*args, "--database-url", demo_sqlite_url]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["by"] == "barrier"
+    rows = {row["barrier"]: row for row in result["rows"]}
+    assert list(rows) == list(BARRIER_CODES)
+    assert (rows["debts"]["elb"], rows["debts"]["elb_share"]) == (929, 100.0)
+    page = barriers.prevalence(
+        read_cases(engine=demo_engine), Filters(barriers=("debts",)), AS_OF, 3
+    )
+    for row in page.iter_rows(named=True):
+        printed = rows[row["barrier"]]
+        for key in ("elb", "lzb", "integrations_12m"):
+            assert printed[key] == ("*" if row[key] is None else row[key])
+        for key in ("elb_share", "lzb_share", "integration_rate"):
+            assert printed[key] == ("*" if row[key] is None else round(row[key], 1))
+    assert result["total"]["elb"] == 929

@@ -99,8 +99,9 @@ def rate_trend(
     return figure
 
 
-def duration_bars(bands: pl.DataFrame) -> go.Figure:
-    """LZB by duration band; a suppressed band is drawn empty and labelled "*"."""
+def duration_bars(bands: pl.DataFrame, colour: str = COLOURS["lzb"]) -> go.Figure:
+    """Counts per band (column ``band``, ``count``); a suppressed band is drawn empty and
+    labelled "*"."""
     counts = bands["count"].to_list()
     figure = go.Figure(
         go.Bar(
@@ -108,7 +109,7 @@ def duration_bars(bands: pl.DataFrame) -> go.Figure:
             y=[c or 0 for c in counts],
             text=[format_count(c) for c in counts],
             textposition="outside",
-            marker_color=COLOURS["lzb"],
+            marker_color=colour,
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
@@ -116,6 +117,7 @@ def duration_bars(bands: pl.DataFrame) -> go.Figure:
         **{**LAYOUT, "hovermode": "closest"},
         height=380,
         yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
+        xaxis={"type": "category"},  # labels such as "2" are categories, not numbers
     )
     return figure
 
@@ -165,5 +167,98 @@ def kind_bars(counts: dict[str, int | None]) -> go.Figure:
         **{**LAYOUT, "hovermode": "closest"},
         height=360,
         yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
+    )
+    return figure
+
+
+def share_bars(frame: pl.DataFrame, columns: dict[str, str]) -> go.Figure:
+    """Shares in percent per row of ``frame`` (column ``label``), one bar series per column.
+
+    A suppressed share is drawn empty and labelled "*".
+    """
+    ordered = frame.reverse()  # plotly draws the first bar at the bottom
+    palette = [COLOURS["elb"], COLOURS["lzb"], COLOURS["lzb_4y_plus"]]
+    figure = go.Figure()
+    for (column, name), colour in zip(columns.items(), palette, strict=False):
+        values = ordered[column].to_list()
+        figure.add_trace(
+            go.Bar(
+                y=ordered["label"].to_list(),
+                x=[v or 0 for v in values],
+                name=name,
+                orientation="h",
+                text=[format_percent(v) for v in values],
+                textposition="outside",
+                marker_color=colour,
+                hovertemplate=f"{name}: %{{text}}<extra>%{{y}}</extra>",
+            )
+        )
+    largest = max((v or 0 for c in columns for v in frame[c].to_list()), default=0)
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        barmode="group",
+        height=max(300, 48 * ordered.height + 80),
+        # room for the labels outside the longest bar
+        xaxis={"ticksuffix": " %", "range": [0, max(10.0, largest * 1.18)]},
+    )
+    return figure
+
+
+def share_trend(series: pl.DataFrame, column: str) -> go.Figure:
+    """A share in percent per month (x) and group (column ``label``), one line per group."""
+    figure = go.Figure()
+    for (label,), rows in series.group_by("label", maintain_order=True):
+        figure.add_trace(
+            go.Scatter(
+                x=[month_start(m) for m in rows["month"]],
+                y=rows[column].to_list(),
+                name=label,
+                mode="lines+markers",
+                hovertemplate="%{y:.1f} %",
+                connectgaps=False,
+            )
+        )
+    figure.update_layout(
+        **LAYOUT,
+        yaxis={"rangemode": "tozero", "ticksuffix": " %", "tickformat": ",.0f"},
+        xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
+        height=420,
+    )
+    return figure
+
+
+def heatmap(
+    values: list[list[float | None]],
+    columns: list[str],
+    rows: list[str],
+    *,
+    value_name: str,
+    column_name: str,
+    row_name: str,
+) -> go.Figure:
+    """A matrix of percentages; suppressed cells stay blank and are labelled "*"."""
+    text = [[format_percent(v) for v in row] for row in values]
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=columns,
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 12},
+            colorscale="Blues",
+            hoverongaps=False,
+            colorbar={"ticksuffix": " %", "title": {"text": value_name}},
+            hovertemplate=(
+                f"{row_name}: %{{y}}<br>{column_name}: %{{x}}<br>{value_name}: %{{text}}"
+                "<extra></extra>"
+            ),
+        )
+    )
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        height=max(320, 52 * len(rows) + 160),
+        yaxis={"autorange": "reversed"},
+        xaxis={"side": "top", "tickangle": -30 if len(columns) > 5 else 0},
     )
     return figure

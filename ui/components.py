@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.confidentiality import FOOTNOTE
+from data_access.confidentiality import footnote
 from teilhabe.formatting import format_as_of, format_count, format_decimal, format_percent
 from teilhabe.glossary import GLOSSARY, SHORT_LABELS
 from ui.data import Dataset
@@ -64,8 +64,9 @@ def rate_card(
     )
 
 
-def confidentiality_footnote() -> None:
-    st.caption(FOOTNOTE)
+def confidentiality_footnote(threshold: int) -> None:
+    # escaped: a leading "* " would be a Markdown list item
+    st.caption(footnote(threshold).replace("*", "\\*", 1))
 
 
 def glossary(keys: list[str]) -> None:

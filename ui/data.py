@@ -12,9 +12,9 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import figures
+from data_access import barriers, figures
 from data_access.cases import Cases
-from data_access.catalogue import SEXES
+from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
 from data_access.settings import ConfigurationError, Settings
@@ -106,6 +106,44 @@ def breakdown(
 
 
 @st.cache_data(show_spinner=False)
+def prevalence(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: per barrier, ELB/LZB with it, shares, K2 (``barriers.prevalence``)."""
+    return barriers.prevalence(_cases(version), filters, as_of, threshold)
+
+
+@st.cache_data(show_spinner=False)
+def prevalence_series(
+    version: str, months: tuple[int, ...], threshold: int, filters: Filters
+) -> pl.DataFrame:
+    """Cached: per month and barrier, ELB/LZB with it and shares."""
+    return barriers.prevalence_series(_cases(version), filters, months, threshold)
+
+
+@st.cache_data(show_spinner=False)
+def co_occurrence(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: per pair of barriers, ELB with both and their share."""
+    return barriers.co_occurrence(_cases(version), filters, as_of, threshold)
+
+
+@st.cache_data(show_spinner=False)
+def rate_matrix(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: K2 by number of barriers x duration of receipt."""
+    return barriers.rate_matrix(_cases(version), filters, as_of, threshold)
+
+
+@st.cache_data(show_spinner=False)
+def group_comparison(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: the barrier group against everybody else with the same other filters."""
+    return barriers.group_comparison(_cases(version), filters, as_of, threshold)
+
+
+@st.cache_data(show_spinner=False)
+def referral_outcomes(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: referrals to services addressing each barrier and their outcomes."""
+    return barriers.referral_outcomes(_cases(version), filters, as_of, threshold)
+
+
+@st.cache_data(show_spinner=False)
 def municipality_names(version: str) -> dict[str, str]:
     """Cached per data version: AGS -> name, in alphabetical order of the names."""
     return figures.municipality_names(engine=_engine())
@@ -115,6 +153,11 @@ def municipality_names(version: str) -> dict[str, str]:
 def first_complete_month(version: str, years: int) -> int | None:
     """Cached per data version: the first month with ``years`` years of data before it."""
     return figures.first_complete_month(engine=_engine(), years=years)
+
+
+def barrier_catalogue() -> tuple[BarrierInfo, ...]:
+    """The barriers in catalogue order, with German label, explanation and key factor."""
+    return BARRIERS
 
 
 def group_labels(version: str, by: str) -> dict[str, str]:

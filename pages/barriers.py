@@ -1,0 +1,320 @@
+"""Hemmnisse: how common each barrier is, which come together, and what they mean for integration.
+
+The team leads' page. The barrier filter is the global one (sidebar, mirrored in the URL): with
+barriers chosen, the page also shows that group against everybody else.
+"""
+
+from dataclasses import replace
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.exports import Column
+from teilhabe.formatting import format_as_of, format_percent
+from ui import charts, components, data, filters, shell, tables
+from ui.downloads import table_downloads
+
+BARRIERS = data.barrier_catalogue()
+LABELS = {b.code: b.label for b in BARRIERS}
+MONTH_NAMES = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+COUNT_LABELS = {
+    "0": "keine Hemmnisse",
+    "1": "1 Hemmnis",
+    "2": "2 Hemmnisse",
+    "3": "3 Hemmnisse",
+    "4plus": "4 und mehr Hemmnisse",
+}
+STOCKS = {"elb": "ELB", "lzb": "LZB"}
+
+shell.require_router()
+dataset = data.dataset()
+chosen = filters.selection()
+as_of = chosen.as_of
+group = chosen.filters
+version, threshold = dataset.version, dataset.threshold
+BARRIER_COUNTS = data.group_labels(version, "barrier_count")
+DURATION_BANDS = data.group_labels(version, "duration")
+
+components.page_header("Hemmnisse", dataset, as_of, filters.describe(chosen))
+
+
+def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
+    table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
+
+
+# --- How common each barrier is --------------------------------------------------------------
+prevalence = data.prevalence(version, as_of, threshold, group).with_columns(
+    pl.col("barrier").replace_strict(LABELS).alias("label")
+)
+st.subheader("Verbreitung der Hemmnisse")
+st.caption(
+    f"Anteil der ELB und der LZB der gewählten Gruppe mit dem Hemmnis am "
+    f"{format_as_of(as_of)}; eine Person kann mehrere Hemmnisse haben."
+)
+chart, table = st.columns([1, 1])
+with chart:
+    st.plotly_chart(
+        charts.share_bars(
+            prevalence, {"elb_share": "Anteil an den ELB", "lzb_share": "Anteil an den LZB"}
+        ),
+        key="prevalence_bars",
+        config=charts.PLOTLY_CONFIG,
+    )
+prevalence_columns = [
+    Column("label", "Hemmnis"),
+    Column("elb", "ELB", "count"),
+    Column("elb_share", "Anteil ELB", "rate"),
+    Column("lzb", "LZB", "count"),
+    Column("lzb_share", "Anteil LZB", "rate"),
+    Column("integration_rate", "K2", "rate"),
+]
+with table:
+    st.dataframe(
+        tables.german_rates(prevalence, {c.name: c.header for c in prevalence_columns}),
+        hide_index=True,
+        key="prevalence_table",
+    )
+    downloads(prevalence, prevalence_columns, "Verbreitung der Hemmnisse", "hemmnisse_verbreitung")
+with st.expander("Die Hemmnisse im Einzelnen", icon=":material/info:"):
+    for barrier in BARRIERS:
+        st.markdown(f"**{barrier.label}** ({barrier.key_factor}): {barrier.description}")
+
+# --- Over the years ----------------------------------------------------------------------------
+st.subheader("Entwicklung über die Jahre")
+earliest = data.first_complete_month(version, 2) or as_of
+months = tuple(m for m in range(as_of, as_of - 12 * chosen.years - 1, -12) if m >= earliest)
+stock = st.segmented_control(
+    "Bestand", list(STOCKS), format_func=STOCKS.__getitem__, default="lzb", key="hemmnis_bestand"
+)
+stock = stock or "lzb"
+if group.barriers:
+    # within the chosen group its own barriers are always 100 %: show how common they are among
+    # everybody with the other filters
+    trend_filters = replace(group, barriers=())
+    shown = group.barriers
+    whom = f"aller {STOCKS[stock]} (ohne Hemmnisfilter)"
+else:
+    trend_filters, shown, whom = group, tuple(LABELS), f"der {STOCKS[stock]}"
+series = (
+    data.prevalence_series(version, months, threshold, trend_filters)
+    .filter(pl.col("barrier").is_in(list(shown)))
+    .with_columns(pl.col("barrier").replace_strict(LABELS).alias("label"))
+    .sort("barrier", "month")
+)
+st.caption(
+    f"Anteil {whom} mit dem Hemmnis, jeweils am Monatsende im "
+    f"{MONTH_NAMES[as_of % 12]} jedes Jahres."
+)
+st.plotly_chart(
+    charts.share_trend(series, f"{stock}_share"),
+    key="prevalence_trend",
+    config=charts.PLOTLY_CONFIG,
+)
+
+# --- Which barriers come together ------------------------------------------------------------
+pairs = data.co_occurrence(version, as_of, threshold, group)
+order = [b.code for b in BARRIERS]
+matrix = [
+    [
+        pairs.filter((pl.col("barrier_a") == a) & (pl.col("barrier_b") == b))["share"].item()
+        for b in order
+    ]
+    for a in order
+]
+by_count = data.breakdown(version, "barrier_count", (as_of,), threshold, group).with_columns(
+    pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("band"),
+    pl.col("barrier_count")
+    .replace_strict({k: i for i, k in enumerate(BARRIER_COUNTS)})
+    .alias("_order"),
+)
+by_count = by_count.sort("_order")
+st.subheader("Welche Hemmnisse zusammen auftreten")
+st.caption(
+    "Anteil der ELB der Gruppe, bei denen am Stichtag beide Hemmnisse erfasst sind; auf der "
+    "Diagonale der Anteil mit dem einzelnen Hemmnis."
+)
+st.plotly_chart(
+    charts.heatmap(
+        matrix,
+        [LABELS[b] for b in order],
+        [LABELS[b] for b in order],
+        value_name="Anteil",
+        column_name="Hemmnis",
+        row_name="Hemmnis",
+    ),
+    key="co_occurrence",
+    config=charts.PLOTLY_CONFIG,
+)
+
+st.subheader("Zahl der Hemmnisse je Person")
+st.caption("ELB der Gruppe nach der Zahl ihrer Hemmnisse am Stichtag, mit ihrer Integrationsquote.")
+counts_chart, counts_table = st.columns([3, 2])
+with counts_chart:
+    st.plotly_chart(
+        charts.duration_bars(
+            by_count.select("band", pl.col("elb").alias("count")), colour=charts.COLOURS["elb"]
+        ),
+        key="barrier_counts",
+        config=charts.PLOTLY_CONFIG,
+    )
+with counts_table:
+    count_columns = [
+        Column("band", "Zahl der Hemmnisse"),
+        Column("elb", "ELB", "count"),
+        Column("integration_rate", "Integrationsquote (K2)", "rate"),
+    ]
+    st.dataframe(
+        tables.german_rates(by_count, {c.name: c.header for c in count_columns}),
+        hide_index=True,
+        key="barrier_count_table",
+    )
+    downloads(by_count, count_columns, "Zahl der Hemmnisse je Person", "hemmnisse_anzahl")
+
+# --- The central finding: more barriers, longer receipt, lower integration rate ---------------
+st.subheader("Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs")
+cells = data.rate_matrix(version, as_of, threshold, group).with_columns(
+    pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("count_label"),
+    pl.col("duration").replace_strict(DURATION_BANDS).alias("duration_label"),
+)
+st.caption(
+    "Je mehr Hemmnisse eine Person hat und je länger ihr Leistungsbezug dauert, desto seltener "
+    "gelingt die Integration: Integrationsquote (K2) der letzten 12 Monate, Gruppen und Dauer "
+    "jeweils im Monat der Integration bzw. des Bestands."
+)
+rate_of = {
+    (row["barrier_count"], row["duration"]): row["integration_rate"]
+    for row in cells.iter_rows(named=True)
+}
+st.plotly_chart(
+    charts.heatmap(
+        [[rate_of.get((c, d)) for d in DURATION_BANDS] for c in BARRIER_COUNTS],
+        list(DURATION_BANDS.values()),
+        [COUNT_LABELS[c] for c in BARRIER_COUNTS],
+        value_name="K2",
+        column_name="Dauer des Bezugs",
+        row_name="Zahl der Hemmnisse",
+    ),
+    key="rate_matrix",
+    config=charts.PLOTLY_CONFIG,
+)
+matrix_columns = [
+    Column("count_label", "Zahl der Hemmnisse"),
+    Column("duration_label", "Dauer des laufenden Bezugs"),
+    Column("elb", "ELB am Stichtag", "count"),
+    Column("integrations_12m", "Integrationen (12 Monate)", "count"),
+    Column("integration_rate", "Integrationsquote (K2)", "rate"),
+]
+downloads(cells, matrix_columns, "Integrationsquote nach Hemmnissen und Dauer", "hemmnisse_k2")
+
+# --- The chosen group -------------------------------------------------------------------------
+st.subheader("Die gewählte Gruppe")
+if not group.barriers:
+    st.info(
+        "Wählen Sie in der Seitenleiste unter „Hemmnisse“ ein oder mehrere Hemmnisse (mindestens "
+        "eines oder alle zugleich), um diese Gruppe mit allen anderen zu vergleichen: Größe, "
+        "Wohnort, Bezugsdauer und Integrationsquote.",
+        icon=":material/filter_alt:",
+    )
+else:
+    sides = data.group_comparison(version, as_of, threshold, group)
+    side_of = {row["side"]: row for row in sides.iter_rows(named=True)}
+    mine, others = side_of.get("group", {}), side_of.get("others", {})
+    cards = st.columns(4)
+    with cards[0]:
+        components.count_card("elb", mine.get("elb"))
+    with cards[1]:
+        components.count_card("lzb", mine.get("lzb"))
+    with cards[2]:
+        components.rate_card("integration_rate", mine.get("integration_rate"))
+        st.caption(f"alle anderen: {format_percent(others.get('integration_rate'))}")
+    with cards[3]:
+        components.rate_card("integration_rate_lzb", mine.get("integration_rate_lzb"))
+        st.caption(f"alle anderen: {format_percent(others.get('integration_rate_lzb'))}")
+
+    where, how_long = st.columns(2)
+    names = data.municipality_names(version)
+    with where:
+        st.markdown("**Wohnort**")
+        places = (
+            data.breakdown(version, "municipality", (as_of,), threshold, group)
+            .with_columns(pl.col("municipality").replace_strict(names).alias("label"))
+            .sort("label")
+        )
+        place_columns = [
+            Column("label", "Gemeinde"),
+            Column("elb", "ELB", "count"),
+            Column("lzb", "LZB", "count"),
+            Column("integration_rate", "Integrationsquote (K2)", "rate"),
+        ]
+        st.dataframe(
+            tables.german_rates(places, {c.name: c.header for c in place_columns}),
+            hide_index=True,
+            key="group_municipalities",
+        )
+        downloads(places, place_columns, "Gruppe nach Gemeinde", "hemmnisse_gruppe_gemeinden")
+    with how_long:
+        st.markdown("**Dauer des laufenden Bezugs**")
+        durations = (
+            data.breakdown(version, "duration", (as_of,), threshold, group)
+            .with_columns(
+                pl.col("duration").replace_strict(DURATION_BANDS).alias("label"),
+                pl.col("duration")
+                .replace_strict({k: i for i, k in enumerate(DURATION_BANDS)})
+                .alias("_order"),
+            )
+            .sort("_order")
+        )
+        duration_columns = [
+            Column("label", "Dauer"),
+            Column("elb", "ELB", "count"),
+            Column("lzb", "LZB", "count"),
+            Column("integration_rate", "Integrationsquote (K2)", "rate"),
+        ]
+        st.dataframe(
+            tables.german_rates(durations, {c.name: c.header for c in duration_columns}),
+            hide_index=True,
+            key="group_durations",
+        )
+        downloads(durations, duration_columns, "Gruppe nach Bezugsdauer", "hemmnisse_gruppe_dauer")
+
+# --- Referrals to services that address the barrier ------------------------------------------
+st.subheader("Zuweisungen zu passenden Angeboten und ihr Ergebnis")
+referrals = data.referral_outcomes(version, as_of, threshold, group).with_columns(
+    pl.col("barrier").replace_strict(LABELS).alias("label")
+)
+st.caption(
+    "Zuweisungen von Personen mit dem Hemmnis zu einem Angebot, das es adressiert: in den "
+    "letzten 12 Monaten, und für die 13 bis 24 Monate vor dem Stichtag begonnenen, wie oft "
+    "binnen 12 Monaten eine Integration folgte."
+)
+referral_columns = [
+    Column("label", "Hemmnis"),
+    Column("referrals_12m", "Zuweisungen", "count"),
+    Column("clients_12m", "Personen", "count"),
+    Column("referrals_outcome_known", "Ergebnis bekannt", "count"),
+    Column("integrated_12m", "davon Integration", "count"),
+    Column("outcome_rate", "Anteil", "rate"),
+]
+st.dataframe(
+    tables.german_rates(referrals, {c.name: c.header for c in referral_columns}),
+    hide_index=True,
+    key="referral_outcomes",
+)
+downloads(referrals, referral_columns, "Zuweisungen und Ergebnis", "hemmnisse_zuweisungen")
+
+components.glossary(
+    [
+        "barrier_prevalence",
+        "barrier_co_occurrence",
+        "barrier_count",
+        "barrier_group",
+        "integration_rate",
+        "integration_rate_lzb",
+        "lzb_duration",
+        "referral_outcome",
+    ]
+)
+components.confidentiality_footnote(threshold)

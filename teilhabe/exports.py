@@ -1,0 +1,90 @@
+"""Tables as files for officials: CSV (as German Excel reads it) and Excel, with a header.
+
+Input is a table that has already passed the confidentiality layer: a null in a figure column is
+a suppressed value (or an undefined rate) and is written as "*". Above the table a few lines say
+what it is: title, Stichtag, the active filters and the confidentiality note.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+import xlsxwriter
+
+from teilhabe.formatting import SUPPRESSED
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: source column, German header, and how to write its values."""
+
+    name: str
+    header: str
+    kind: str = "text"  # text, count, rate (percent, one decimal), decimal (one decimal)
+
+
+def _cell(value: object, kind: str) -> object:
+    """The value as written: "*" for a null figure, numbers rounded as shown in the app."""
+    if kind == "text":
+        return "" if value is None else value
+    if value is None:
+        return SUPPRESSED
+    if kind == "count":
+        return int(value)
+    return round(float(value), 1)
+
+
+def rows(frame: pl.DataFrame, columns: Sequence[Column]) -> list[list[object]]:
+    return [
+        [_cell(value, column.kind) for value, column in zip(row, columns, strict=True)]
+        for row in frame.select([c.name for c in columns]).iter_rows()
+    ]
+
+
+def to_csv(frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str]) -> bytes:
+    """Semicolon-separated, decimal comma, UTF-8 with BOM: opens correctly in a German Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for line in header:
+        writer.writerow([line])
+    writer.writerow([])
+    writer.writerow([c.header for c in columns])
+    for row in rows(frame, columns):
+        writer.writerow([str(v).replace(".", ",") if isinstance(v, float) else v for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(
+    frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str], sheet: str = "Tabelle"
+) -> bytes:
+    """One worksheet: the header lines, then the table with numbers as numbers and "*" as text."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    worksheet = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    formats = {
+        "count": book.add_format({"num_format": "#,##0"}),
+        "rate": book.add_format({"num_format": "0.0"}),
+        "decimal": book.add_format({"num_format": "0.0"}),
+        "suppressed": book.add_format({"align": "right"}),
+    }
+    for line_number, line in enumerate(header):
+        worksheet.write_string(line_number, 0, line, bold if line_number == 0 else None)
+    top = len(header) + 1
+    for column_number, column in enumerate(columns):
+        worksheet.write_string(top, column_number, column.header, bold)
+        worksheet.set_column(column_number, column_number, max(12, len(column.header) + 2))
+    for row_number, row in enumerate(rows(frame, columns), start=top + 1):
+        for column_number, (value, column) in enumerate(zip(row, columns, strict=True)):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                worksheet.write_number(row_number, column_number, value, formats[column.kind])
+            elif value == SUPPRESSED and column.kind != "text":
+                worksheet.write_string(row_number, column_number, value, formats["suppressed"])
+            else:
+                worksheet.write(row_number, column_number, value)
+    book.close()
+    return buffer.getvalue()

@@ -1,0 +1,38 @@
+"""The Hemmnisse page in a real browser: a team lead picks a barrier combination."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+
+def test_choosing_barriers_shows_the_group(app_server, page, open_app, save_screenshot) -> None:
+    open_app(page, f"{app_server}/barriers?stand=2013-09")
+    expect(page.get_by_role("heading", name="Hemmnisse", exact=True)).to_be_visible()
+    expect(page.get_by_text("Wählen Sie in der Seitenleiste")).to_be_visible()
+
+    # pick "Schulden" and "Gesundheit" in the sidebar, then "alle zugleich"
+    sidebar = page.get_by_test_id("stSidebar")
+    barriers = sidebar.get_by_test_id("stMultiSelect").filter(has_text="Hemmnisse")
+    for label in ("Schulden", "Gesundheit"):
+        barriers.locator("input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        page.keyboard.press("Escape")
+        expect(
+            page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        ).to_be_attached()
+    sidebar.get_by_text("alle zugleich").click()
+
+    expect(page.get_by_text("Hemmnisse (alle zugleich): Schulden, Gesundheit")).to_be_visible()
+    expect(page.get_by_test_id("stMetricValue")).to_have_text(
+        ["288", "248", "4,2\u00a0%", "1,9\u00a0%"]
+    )
+    # prevalence bars, trend, co-occurrence heatmap, barrier counts, K2 matrix
+    plots = page.locator(".js-plotly-plot")
+    expect(plots).to_have_count(5)
+    heatmaps = page.locator(".js-plotly-plot .heatmaplayer")
+    expect(heatmaps).to_have_count(2)
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    assert "hemmnis=debts%2Chealth" in page.url or "hemmnis=debts,health" in page.url
+    assert "verknuepfung=all" in page.url
+    save_screenshot(page, "barriers_group")
+    assert page.external_requests == []
