@@ -15,6 +15,8 @@ pages = [
     st.Page("pages/overview.py", title="Übersicht", icon=":material/dashboard:", default=True),
     st.Page("pages/integration.py", title="Integration", icon=":material/trending_up:"),
     st.Page("pages/barriers.py", title="Hemmnisse", icon=":material/extension:"),
+    st.Page("pages/network_map.py", title="Netzwerkkarte", icon=":material/map:"),
+    st.Page("pages/network.py", title="Netzwerk", icon=":material/hub:"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

@@ -244,8 +244,8 @@ def _types(clients: pl.DataFrame) -> dict[str, pl.DataType]:
     }
 
 
-def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
-    age = pl.col("month") // 12 - pl.col("birth_year")
+def age_group_codes(age: pl.Expr) -> pl.Expr:
+    """The age group (``AGE_GROUP_CODES``) of an age in years."""
     return (
         pl.when(age < 25)
         .then(pl.lit("u25"))
@@ -256,9 +256,13 @@ def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
         .when(age < 55)
         .then(pl.lit("45_54"))
         .otherwise(pl.lit("55plus"))
-        .cast(types["age_group"])
-        .alias("age_group")
     )
+
+
+def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
+    """The age group in the month's year (birth year only, no birth dates)."""
+    age = pl.col("month") // 12 - pl.col("birth_year")
+    return age_group_codes(age).cast(types["age_group"]).alias("age_group")
 
 
 def _duration(months_in_receipt: pl.Expr, types: dict[str, pl.DataType]) -> pl.Expr:

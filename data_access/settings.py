@@ -20,7 +20,19 @@ SETTINGS_HELP: dict[str, str] = {
     "TEILHABE_DATA_DIR": "Folder for the local SQLite file and caches (default ./data).",
     "TEILHABE_SUPPRESSION_THRESHOLD": "Smallest count that may be shown; smaller counts become "
     '"*" (default 3, at least 3).',
+    "TEILHABE_MAP_STYLE": 'Base style of the maps (default "white-bg", needs no internet); '
+    'a tile style such as "open-street-map" or "carto-positron" needs internet access.',
+    "TEILHABE_GAP_DISTANCE_KM": "Default distance in km within which a matching service closes "
+    "a coverage gap on the map (default 10; adjustable on the page).",
 }
+MAP_STYLES = (
+    "white-bg",
+    "open-street-map",
+    "carto-positron",
+    "carto-voyager",
+    "carto-darkmatter",
+)
+DEFAULT_GAP_DISTANCE_KM = 10.0
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 MINIMUM_THRESHOLD = 3
@@ -37,6 +49,8 @@ class Settings:
     suppression_threshold: int
     # True when no URL was configured: the app creates and fills the local demo database itself.
     uses_default_database: bool
+    map_style: str = "white-bg"
+    gap_distance_km: float = DEFAULT_GAP_DISTANCE_KM
 
     @classmethod
     def load(
@@ -62,7 +76,17 @@ class Settings:
             or secrets.get("suppression_threshold")
             or MINIMUM_THRESHOLD
         )
-        return cls(url, data_dir, threshold, uses_default)
+        map_style = str(env.get("TEILHABE_MAP_STYLE") or secrets.get("map_style") or "white-bg")
+        if map_style not in MAP_STYLES:
+            raise ConfigurationError(
+                f"TEILHABE_MAP_STYLE {map_style!r} ist unbekannt; möglich: {', '.join(MAP_STYLES)}."
+            )
+        distance = _parse_distance(
+            env.get("TEILHABE_GAP_DISTANCE_KM")
+            or secrets.get("gap_distance_km")
+            or DEFAULT_GAP_DISTANCE_KM
+        )
+        return cls(url, data_dir, threshold, uses_default, map_style, distance)
 
     @property
     def database_label(self) -> str:
@@ -97,6 +121,18 @@ def _parse_url(raw: str) -> URL:
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")  # the driver we ship
     return url
+
+
+def _parse_distance(raw: object) -> float:
+    try:
+        value = float(str(raw).replace(",", "."))
+    except ValueError:
+        raise ConfigurationError(f"TEILHABE_GAP_DISTANCE_KM {raw!r} ist keine Zahl.") from None
+    if not 0 < value <= 200:
+        raise ConfigurationError(
+            f"TEILHABE_GAP_DISTANCE_KM muss zwischen 0 und 200 km liegen, nicht {raw}."
+        )
+    return value
 
 
 def _parse_threshold(raw: object) -> int:

@@ -78,9 +78,20 @@ with table:
         key="prevalence_table",
     )
     downloads(prevalence, prevalence_columns, "Verbreitung der Hemmnisse", "hemmnisse_verbreitung")
-with st.expander("Die Hemmnisse im Einzelnen", icon=":material/info:"):
+with st.expander("Die Hemmnisse im Einzelnen und die Angebote dazu", icon=":material/info:"):
     for barrier in BARRIERS:
-        st.markdown(f"**{barrier.label}** ({barrier.key_factor}): {barrier.description}")
+        text, link = st.columns([4, 1])
+        with text:
+            st.markdown(f"**{barrier.label}** ({barrier.key_factor}): {barrier.description}")
+        with link:
+            st.page_link(
+                "pages/network.py",
+                label="Angebote",
+                icon=":material/arrow_forward:",
+                query_params={"angebot": barrier.code},
+                help=f"Träger und Angebote, die „{barrier.label}“ adressieren (Netzwerk-Seite; "
+                "die Filter bleiben erhalten)",
+            )
 
 # --- Over the years ----------------------------------------------------------------------------
 st.subheader("Entwicklung über die Jahre")

@@ -12,6 +12,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+import teilhabe.boundaries_cli as boundaries_cli
+import teilhabe.hsds as hsds
 from data_access import barriers, figures
 from data_access.catalogue import BARRIER_CODES, SEXES
 from data_access.confidentiality import SUPPRESSED
@@ -97,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     figures_.set_defaults(handler=_figures)
 
     bench.add_parser(commands)
+    boundaries_cli.add_parser(commands)
+    hsds.add_parser(commands)
 
     db = commands.add_parser("db", help="Datenbankschema verwalten")
     db_commands = db.add_subparsers(required=True, metavar="AKTION")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from data_access.boundaries import schematic_boundaries
 from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
 from data_access.periods import OPEN_END_MONTH, month_end, month_index
 from data_access.store import holds_real_data, replace_dataset
@@ -76,6 +77,8 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
     return {
         **_catalogues(),
         **geography,
+        # schematic, clearly labelled polygons from the town centres; official ones are imported
+        "municipality_boundary": schematic_boundaries(geography["municipality"]),
         **network,
         **case_tables,
         "referral": referrals,

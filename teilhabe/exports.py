@@ -8,6 +8,7 @@ what it is: title, Stichtag, the active filters and the confidentiality note.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 import xlsxwriter
 
-from teilhabe.formatting import SUPPRESSED
+from teilhabe.formatting import SUPPRESSED, format_date
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Column:
 def _cell(value: object, kind: str) -> object:
     """The value as written: "*" for a null figure, numbers rounded as shown in the app."""
     if kind == "text":
+        if isinstance(value, dt.date):
+            return format_date(value)
         return "" if value is None else value
     if value is None:
         return SUPPRESSED

@@ -91,6 +91,22 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "betrachtet werden die Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen, damit "
         "die 12 Monate vergangen sind.",
     ),
+    "reach": (
+        "Reichweite",
+        "Zahl der Personen, die in den 12 Monaten bis zum Stichtag einem Träger (bzw. einer "
+        "Leistungsart) zugewiesen wurden; jede Person zählt je Träger einmal.",
+    ),
+    "barrier_coverage": (
+        "Abdeckung eines Hemmnisses",
+        "Von den ELB mit dem Hemmnis am Stichtag der Anteil, der in den 12 Monaten bis zum "
+        "Stichtag einem Angebot zugewiesen wurde, das dieses Hemmnis adressiert.",
+    ),
+    "coverage_gap": (
+        "Versorgungslücke",
+        "Eine Gemeinde, in der ELB mit dem Hemmnis leben, ohne dass ein am Stichtag aktives "
+        "passendes Angebot innerhalb der gewählten Entfernung (Luftlinie ab dem Ortsmittelpunkt) "
+        "liegt.",
+    ),
     "as_of": (
         "Stichtag",
         "Der letzte Tag des gewählten Monats; Bestände zählen die Personen, die an diesem Tag "

@@ -194,3 +194,37 @@ def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine) -> 
     assert len(places) == 11 and "*" in set(places["ELB"])  # small municipalities hidden
     referrals = app.dataframe[4].value
     assert list(referrals["Hemmnis"]) == ["Gesundheit", "Schulden"]
+
+
+def test_network_map_page(app: AppTest) -> None:
+    app.query_params.update({"hemmnis": "addiction"})
+    app.run()
+    app.switch_page("pages/network_map.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Netzwerkkarte"
+    assert len(app.get("plotly_chart")) == 1
+    measures = app.selectbox(key="kartenmass")
+    assert "coverage_rate" in measures.options or "Abdeckung der gewählten Hemmnisse" in (
+        measures.options
+    )
+    gaps, values = app.dataframe[0].value, app.dataframe[1].value
+    assert set(gaps["Hemmnis"]) == {"Sucht"} and len(gaps) == 11
+    assert {"ja", "nein"} >= set(gaps["Lücke (über 10 km)"])
+    assert len(values) == 11
+    app.slider(key="entfernung").set_value(50).run()
+    assert set(app.dataframe[0].value["Lücke (über 50 km)"]) == {"nein"}
+
+
+def test_network_page(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/network.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Netzwerk"
+    directory = app.dataframe[0].value
+    assert len(directory) == 28
+    app.selectbox(key="angebot").set_value("debts").run()
+    assert set(app.dataframe[0].value["Leistungsart"]) == {"Schuldnerberatung"}
+    app.text_input(key="suche").set_value("Bildungswerk").run()
+    assert len(app.dataframe[0].value) == 0  # it offers no debt counselling
+    app.selectbox(key="angebot").set_value("").run()
+    assert set(app.dataframe[0].value["Träger"]) == {"Bildungswerk Brenztal"}

@@ -58,3 +58,18 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = README.read_text(encoding="utf-8")
     for variable in SETTINGS_HELP:
         assert f"`{variable}`" in readme, variable
+
+
+def test_map_settings_are_validated(tmp_path) -> None:
+    none = tmp_path / "none.toml"
+    default = Settings.load(environ={}, secrets_file=none)
+    assert (default.map_style, default.gap_distance_km) == ("white-bg", 10.0)
+    chosen = Settings.load(
+        environ={"TEILHABE_MAP_STYLE": "open-street-map", "TEILHABE_GAP_DISTANCE_KM": "7,5"},
+        secrets_file=none,
+    )
+    assert (chosen.map_style, chosen.gap_distance_km) == ("open-street-map", 7.5)
+    with pytest.raises(ConfigurationError, match="TEILHABE_MAP_STYLE 'mapbox-streets'"):
+        Settings.load(environ={"TEILHABE_MAP_STYLE": "mapbox-streets"}, secrets_file=none)
+    with pytest.raises(ConfigurationError, match="zwischen 0 und 200 km"):
+        Settings.load(environ={"TEILHABE_GAP_DISTANCE_KM": "0"}, secrets_file=none)

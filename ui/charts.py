@@ -262,3 +262,95 @@ def heatmap(
         xaxis={"side": "top", "tickangle": -30 if len(columns) > 5 else 0},
     )
     return figure
+
+
+def sankey(links: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
+    """Flows (source, target, referrals); node ids are mapped to German labels."""
+    nodes = sorted(set(links["source"].to_list()) | set(links["target"].to_list()))
+    order = sorted(
+        nodes, key=lambda n: (["barrier", "category", "outcome"].index(n.split(":")[0]), n)
+    )
+    index = {node: i for i, node in enumerate(order)}
+    colour_of = {"barrier": COLOURS["lzb"], "category": COLOURS["elb"], "outcome": "#3a8a5c"}
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [labels.get(n, n) for n in order],
+                "color": [colour_of[n.split(":")[0]] for n in order],
+                "pad": 14,
+                "thickness": 16,
+                "hovertemplate": "%{label}: %{value:,.0f} Zuweisungen<extra></extra>",
+            },
+            link={
+                "source": [index[s] for s in links["source"]],
+                "target": [index[t] for t in links["target"]],
+                "value": links["referrals"].to_list(),
+                "color": "rgba(91,107,122,0.25)",
+                "hovertemplate": (
+                    "%{source.label} → %{target.label}: %{value:,.0f} Zuweisungen<extra></extra>"
+                ),
+            },
+        )
+    )
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=560, separators=",.", font={"size": 13}
+    )
+    return figure
+
+
+def events_timeline(events: pl.DataFrame) -> go.Figure:
+    """Network events on a time axis: marker size by attendees, providers in the hover."""
+    figure = go.Figure(
+        go.Scatter(
+            x=events["date"].to_list(),
+            y=events["attendees"].to_list(),
+            mode="markers+lines",
+            line={"color": COLOURS["event"], "dash": "dot", "width": 1},
+            marker={
+                "size": [max(12, (a or 0) / 5) for a in events["attendees"].to_list()],
+                "color": COLOURS["elb"],
+                "symbol": "star",
+            },
+            text=[
+                f"<b>{d:%d.%m.%Y}: {t}</b><br>{format_count(a)} Teilnehmende, "
+                f"{len(p)} Träger und Behörden"
+                for d, t, a, p in events.select(
+                    "date", "title", "attendees", "providers"
+                ).iter_rows()
+            ],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **{**LAYOUT, "hovermode": "closest"},
+        height=320,
+        showlegend=False,
+        xaxis={"tickformat": "%m/%Y"},
+        yaxis={"title": {"text": "Teilnehmende"}, "rangemode": "tozero", "tickformat": ",.0f"},
+    )
+    return figure
+
+
+def count_trend(series: pl.DataFrame) -> go.Figure:
+    """Counts per month (x: ``month``) and group (``label``; ``value``), one line per group;
+    suppressed values are gaps."""
+    figure = go.Figure()
+    for (label,), rows in series.sort("label", "month").group_by("label", maintain_order=True):
+        figure.add_trace(
+            go.Scatter(
+                x=[month_start(m) for m in rows["month"]],
+                y=rows["value"].to_list(),
+                name=label,
+                mode="lines+markers",
+                hovertemplate="%{y:,.0f}",
+                connectgaps=False,
+            )
+        )
+    figure.update_layout(
+        **LAYOUT,
+        yaxis={"rangemode": "tozero", "tickformat": ",.0f"},
+        xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
+        height=420,
+    )
+    return figure

@@ -6,13 +6,15 @@ version, so an import (which changes the version) shows up without a restart.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+import geopandas as gpd
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import barriers, figures
+from data_access import barriers, boundaries, figures, network
 from data_access.cases import Cases
 from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
 from data_access.db import DatabaseUnavailable, SchemaOutdated
@@ -141,6 +143,133 @@ def group_comparison(version: str, as_of: int, threshold: int, filters: Filters)
 def referral_outcomes(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
     """Cached: referrals to services addressing each barrier and their outcomes."""
     return barriers.referral_outcomes(_cases(version), filters, as_of, threshold)
+
+
+# --- The network -----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def directory(version: str) -> pl.DataFrame:
+    """Cached per data version: one row per service with provider, category, barriers, areas."""
+    return network.provider_directory(engine=_engine())
+
+
+@st.cache_data(show_spinner=False)
+def places(version: str) -> pl.DataFrame:
+    """Cached per data version: AGS, name, population and town centre of each municipality."""
+    return network.municipalities(engine=_engine())
+
+
+@dataclass(frozen=True)
+class MapAreas:
+    geojson: dict  # FeatureCollection, feature id = AGS, WGS84
+    schematic: bool
+    source: str
+
+
+@st.cache_data(show_spinner=False)
+def map_areas(version: str) -> MapAreas:
+    """Cached per data version: the municipality polygons (stored, else schematic ones)."""
+    stored = boundaries.load_boundaries(_engine())
+    if stored.empty:
+        frame = boundaries.schematic_boundaries(places(version))
+        features = [
+            {"type": "Feature", "id": ags, "properties": {"ags": ags}, "geometry": json.loads(g)}
+            for ags, g in frame.select("ags", "geometry_geojson").iter_rows()
+        ]
+        return MapAreas({"type": "FeatureCollection", "features": features}, True, "schematisch")
+    collection = json.loads(stored[["ags", "geometry"]].to_json(drop_id=True))
+    for feature in collection["features"]:
+        feature["id"] = feature["properties"]["ags"]
+    return MapAreas(
+        collection, bool(stored["schematic"].any()), ", ".join(sorted(set(stored["source"])))
+    )
+
+
+def active_directory(version: str, as_of: int, barriers: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The services active on the Stichtag; with ``barriers``, those addressing any of them."""
+    active = network.active_services(directory(version), as_of)
+    if barriers:
+        active = active.filter(
+            pl.col("barriers").list.eval(pl.element().is_in(list(barriers))).list.any()
+        )
+    return active
+
+
+def _addresses(version: str) -> dict[str, list[str]]:
+    return network.category_barriers(directory(version))
+
+
+@st.cache_data(show_spinner=False)
+def reach(version: str, as_of: int, threshold: int, filters: Filters, by: str) -> pl.DataFrame:
+    """Cached: clients reached, referrals and outcomes per provider or service category."""
+    return network.reach(_cases(version), filters, as_of, threshold, by=by)
+
+
+@st.cache_data(show_spinner=False)
+def reach_series(
+    version: str, as_of: int, years: int, threshold: int, filters: Filters, by: str
+) -> pl.DataFrame:
+    """Cached: clients reached per 12-month window and provider or category."""
+    return network.reach_series(_cases(version), filters, as_of, years, threshold, by=by)
+
+
+@st.cache_data(show_spinner=False)
+def coverage(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: barrier coverage per barrier."""
+    return network.barrier_coverage(_cases(version), filters, as_of, threshold, _addresses(version))
+
+
+@st.cache_data(show_spinner=False)
+def flows(version: str, as_of: int, threshold: int, filters: Filters) -> tuple[pl.DataFrame, int]:
+    """Cached: referral flows barrier -> category -> outcome, and how many were left out."""
+    return network.flows(_cases(version), filters, as_of, threshold, _addresses(version))
+
+
+@st.cache_data(show_spinner=False)
+def map_measures(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+    """Cached: the measures the map shades, per municipality."""
+    return network.municipality_measures(
+        _cases(version), filters, as_of, threshold, places(version), _addresses(version)
+    )
+
+
+@st.cache_data(show_spinner=False)
+def gaps(
+    version: str, as_of: int, threshold: int, filters: Filters, distance_km: float
+) -> pl.DataFrame:
+    """Cached: municipality x chosen barrier with affected ELB and the nearest matching service."""
+    chosen = filters.barriers
+    affected = network.barrier_coverage_exact(
+        _cases(version), filters, as_of, _addresses(version), by_municipality=True
+    ).select("municipality", "barrier_code", "affected")
+    # distances from the town centres, where most people live (not from the edge of the area)
+    centres = places(version)
+    points = gpd.GeoDataFrame(
+        {"ags": centres["ags"].to_list()},
+        geometry=gpd.points_from_xy(centres["lon"].to_list(), centres["lat"].to_list()),
+        crs="EPSG:4326",
+    )
+    return network.coverage_gaps(
+        points,
+        directory(version),
+        affected,
+        as_of=as_of,
+        distance_km=distance_km,
+        barriers=chosen,
+        threshold=threshold,
+    )
+
+
+@st.cache_data(show_spinner=False)
+def events(version: str, until: int) -> pl.DataFrame:
+    """Cached: network events up to the month, with the providers that took part."""
+    return network.events_with_providers(engine=_engine(), until=until)
+
+
+def settings() -> Settings:
+    """The validated settings (map style, default gap distance, ...)."""
+    return _database()[0]
 
 
 @st.cache_data(show_spinner=False)

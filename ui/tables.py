@@ -27,13 +27,18 @@ def german(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def german_rates(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
-    """Like ``german``, but float columns are rates: ``24,3 %``, or signed points for changes."""
+def german_rates(
+    frame: pl.DataFrame, headers: dict[str, str], decimals: set[str] = frozenset()
+) -> pl.DataFrame:
+    """Like ``german``, but float columns are rates: ``24,3 %``, or signed points for changes;
+    float columns named in ``decimals`` are plain numbers with one decimal (``3,8``)."""
     columns = {}
     for name, header in headers.items():
         values = frame[name].to_list()
         dtype = frame.schema[name]
-        if dtype.is_float() and name == "change":
+        if dtype.is_float() and name in decimals:
+            columns[header] = [format_decimal(v, 1) for v in values]
+        elif dtype.is_float() and name == "change":
             columns[header] = [
                 "*" if v is None else f"{'+' if v > 0 else ''}{format_decimal(v, 1)}"
                 for v in values

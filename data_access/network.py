@@ -1,0 +1,634 @@
+"""The network: provider directory, reach, barrier coverage, coverage gaps, flows, events.
+
+Facts about providers and events come from the database (SQL); figures about clients come from
+the case copy (``cases.referral_rows``, the cube) and leave this module suppressed. Definitions
+(DESIGN.md, shown in the glossary):
+
+- reach of a provider (or service category): distinct clients with a referral to it that started
+  in the 12 months up to the Stichtag;
+- outcome after referral: an integration within 12 months of the referral's start, for the
+  referrals that started 13 to 24 months before the Stichtag (so that the 12 months have passed);
+- barrier coverage: of the ELB with barrier b at the Stichtag, the share with a referral to a
+  service addressing b that started in the 12 months up to it;
+- coverage gap: a municipality x barrier with affected ELB but no active service addressing the
+  barrier within a distance (straight line in EPSG:25832 from the municipality's town centre,
+  where most of its people live).
+
+People are taken with their characteristics in the month of the referral's start (reach, flows)
+or at the Stichtag (coverage), as everywhere in the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import polars as pl
+from sqlalchemy import Engine, select
+
+from data_access import cube
+from data_access.cases import Cases
+from data_access.catalogue import BARRIER_CODES
+from data_access.figures import breakdown_series
+from data_access.indicators import WINDOW, Filters
+from data_access.models import (
+    Municipality,
+    NetworkEvent,
+    NetworkEventProvider,
+    Provider,
+    Service,
+    ServiceArea,
+    ServiceCategory,
+    ServiceCategoryBarrier,
+)
+from data_access.periods import month_end
+
+METRIC_CRS = "EPSG:25832"
+OUTCOMES = {
+    "integrated": "Integration binnen 12 Monaten",
+    "not_integrated": "keine Integration binnen 12 Monaten",
+}
+
+
+# --- The directory (database) ---------------------------------------------------------------
+
+
+def provider_directory(*, engine: Engine) -> pl.DataFrame:
+    """One row per service with its provider, category, the barriers it addresses, the
+    municipalities it serves (AGS list), address, coordinates and contact channels."""
+    with engine.connect() as connection:
+        services = pl.DataFrame(
+            [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(
+                        Provider.id.label("provider_id"),
+                        Provider.name.label("provider"),
+                        Provider.kind,
+                        Provider.street,
+                        Provider.postcode,
+                        Provider.city,
+                        Provider.municipality_ags,
+                        Provider.lat,
+                        Provider.lon,
+                        Provider.email,
+                        Provider.phone,
+                        Provider.website,
+                        Service.id.label("service_id"),
+                        Service.name.label("service"),
+                        Service.category_code,
+                        ServiceCategory.label.label("category"),
+                        Service.capacity,
+                        Service.labour_market_measure,
+                        Service.active_from,
+                        Service.active_to,
+                    )
+                    .join(Service, Service.provider_id == Provider.id)
+                    .join(ServiceCategory, ServiceCategory.code == Service.category_code)
+                    .order_by(Provider.name, Service.name)
+                )
+            ],
+            schema=DIRECTORY_SCHEMA,
+        )
+        addressed = pl.DataFrame(
+            [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(
+                        ServiceCategoryBarrier.category_code, ServiceCategoryBarrier.barrier_code
+                    )
+                )
+            ],
+            schema={"category_code": pl.String, "barrier_code": pl.String},
+        )
+        areas = pl.DataFrame(
+            [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(ServiceArea.service_id, ServiceArea.municipality_ags)
+                )
+            ],
+            schema={"service_id": pl.String, "municipality_ags": pl.String},
+        )
+    barriers = addressed.group_by("category_code").agg(
+        pl.col("barrier_code").sort().alias("barriers")
+    )
+    served = areas.group_by("service_id").agg(pl.col("municipality_ags").sort().alias("areas"))
+    return (
+        services.join(barriers, on="category_code", how="left")
+        .join(served, on="service_id", how="left")
+        .with_columns(
+            pl.col("barriers").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("areas").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        )
+    )
+
+
+DIRECTORY_SCHEMA = {
+    "provider_id": pl.String,
+    "provider": pl.String,
+    "kind": pl.String,
+    "street": pl.String,
+    "postcode": pl.String,
+    "city": pl.String,
+    "municipality_ags": pl.String,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "email": pl.String,
+    "phone": pl.String,
+    "website": pl.String,
+    "service_id": pl.String,
+    "service": pl.String,
+    "category_code": pl.String,
+    "category": pl.String,
+    "capacity": pl.Int64,
+    "labour_market_measure": pl.Boolean,
+    "active_from": pl.Date,
+    "active_to": pl.Date,
+}
+
+
+def active_services(directory: pl.DataFrame, as_of: int) -> pl.DataFrame:
+    """The services active on the Stichtag (the last day of month ``as_of``)."""
+    day = month_end(as_of)
+    return directory.filter(
+        pl.col("active_from") <= day, pl.col("active_to").is_null() | (pl.col("active_to") >= day)
+    )
+
+
+def category_barriers(directory: pl.DataFrame) -> dict[str, list[str]]:
+    """Service category -> the barriers it addresses, as the directory records it."""
+    pairs = directory.select("category_code", "barriers").unique("category_code")
+    return {code: list(barriers) for code, barriers in pairs.iter_rows()}
+
+
+def municipalities(*, engine: Engine) -> pl.DataFrame:
+    """AGS, name, population and town centre of every municipality."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                Municipality.ags,
+                Municipality.name,
+                Municipality.district_key,
+                Municipality.population,
+                Municipality.lat,
+                Municipality.lon,
+            ).order_by(Municipality.ags)
+        ).all()
+    return pl.DataFrame(
+        [dict(r._mapping) for r in rows],
+        schema={
+            "ags": pl.String,
+            "name": pl.String,
+            "district_key": pl.String,
+            "population": pl.Int64,
+            "lat": pl.Float64,
+            "lon": pl.Float64,
+        },
+    )
+
+
+def events_with_providers(*, engine: Engine, until: int | None = None) -> pl.DataFrame:
+    """Network events (date, title, attendees, location) with the names of the providers that
+    took part (list), up to the end of month ``until``."""
+    with engine.connect() as connection:
+        events = connection.execute(
+            select(
+                NetworkEvent.id,
+                NetworkEvent.date,
+                NetworkEvent.title,
+                NetworkEvent.attendees,
+                NetworkEvent.location,
+            ).order_by(NetworkEvent.date)
+        ).all()
+        taking_part = connection.execute(
+            select(NetworkEventProvider.event_id, Provider.name).join(
+                Provider, Provider.id == NetworkEventProvider.provider_id
+            )
+        ).all()
+    names: dict[int, list[str]] = {}
+    for event_id, name in taking_part:
+        names.setdefault(event_id, []).append(name)
+    frame = pl.DataFrame(
+        [
+            {
+                "date": e.date,
+                "title": e.title,
+                "attendees": e.attendees,
+                "location": e.location,
+                "providers": sorted(names.get(e.id, [])),
+            }
+            for e in events
+        ],
+        schema={
+            "date": pl.Date,
+            "title": pl.String,
+            "attendees": pl.Int64,
+            "location": pl.String,
+            "providers": pl.List(pl.String),
+        },
+    )
+    if until is not None:
+        frame = frame.filter(pl.col("date") <= month_end(until))
+    return frame
+
+
+# --- Client figures --------------------------------------------------------------------------
+
+
+def _small(name: str, threshold: int) -> pl.Expr:
+    return pl.col(name).is_between(1, threshold - 1)
+
+
+def _hide(name: str, threshold: int) -> pl.Expr:
+    return pl.when(_small(name, threshold)).then(None).otherwise(pl.col(name)).alias(name)
+
+
+def _share(numerator: str, denominator: str, threshold: int) -> pl.Expr:
+    """A share in percent; hidden when its numerator or denominator is small, null if 0/0."""
+    return (
+        pl.when(
+            _small(numerator, threshold)
+            | _small(denominator, threshold)
+            | (pl.col(denominator) == 0)
+        )
+        .then(None)
+        .otherwise(pl.col(numerator) / pl.col(denominator) * 100)
+    )
+
+
+def referrals_of(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:
+    """Referrals that started in months ``first`` .. ``last`` by people in the filtered group
+    (characteristics in the month of the start)."""
+    rows = cases.referral_rows
+    months = rows["month"]
+    start = months.search_sorted(first, side="left")
+    end = months.search_sorted(last, side="right")
+    rows = rows.slice(start, end - start)
+    conditions = []
+    for column, values in (
+        ("municipality", filters.municipalities),
+        ("sex", filters.sexes),
+        ("age_group", filters.age_groups),
+    ):
+        if values:
+            conditions.append(pl.col(column).cast(pl.String).is_in(list(values)))
+    if filters.barriers:
+        conditions.append(cube.barrier_condition(filters.barriers, filters.barrier_mode))
+    return rows.filter(*conditions) if conditions else rows
+
+
+def _success() -> pl.Expr:
+    return pl.col("next_integration_month").is_not_null() & (
+        pl.col("next_integration_month") < pl.col("month") + WINDOW
+    )
+
+
+def reach(
+    cases: Cases, filters: Filters, as_of: int, threshold: int, *, by: str = "provider_id"
+) -> pl.DataFrame:
+    """Per provider (``by="provider_id"``) or service category (``"category_code"``): clients
+    reached and referrals in the 12 months up to ``as_of``; referrals with a known outcome and
+    the share followed by an integration within 12 months. Suppressed."""
+    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of)
+    recent = pl.col("month") > as_of - WINDOW
+    known = ~recent
+    exact = (
+        rows.group_by(by)
+        .agg(
+            pl.col("client").filter(recent).n_unique().alias("clients"),
+            recent.sum().alias("referrals"),
+            known.sum().alias("outcome_known"),
+            (known & _success()).sum().alias("integrated"),
+        )
+        .with_columns(pl.exclude(by).cast(pl.Int64))
+        .sort(by)
+    )
+    return exact.select(
+        by,
+        *(_hide(c, threshold) for c in ("clients", "referrals", "outcome_known", "integrated")),
+        _share("integrated", "outcome_known", threshold).alias("outcome_rate"),
+    )
+
+
+def reach_series(
+    cases: Cases, filters: Filters, as_of: int, years: int, threshold: int, *, by: str
+) -> pl.DataFrame:
+    """Clients reached per ``by`` in each 12-month window ending ``as_of``, a year before, ...
+    (``years`` windows). Columns: window_end, ``by``, clients (suppressed)."""
+    frames = []
+    for back in range(years):
+        end = as_of - WINDOW * back
+        rows = referrals_of(cases, filters, end - WINDOW + 1, end)
+        frames.append(
+            rows.group_by(by)
+            .agg(pl.col("client").n_unique().cast(pl.Int64).alias("clients"))
+            .with_columns(pl.lit(end, dtype=pl.Int32).alias("window_end"))
+        )
+    exact = pl.concat(frames) if frames else pl.DataFrame()
+    if exact.is_empty():
+        return pl.DataFrame(schema={"window_end": pl.Int32, by: pl.String, "clients": pl.Int64})
+    return exact.select("window_end", by, _hide("clients", threshold)).sort("window_end", by)
+
+
+def _elb_with_barriers(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
+    """Clients in receipt at the Stichtag in the filtered group, one row per barrier they have
+    then (client, municipality, barrier_code); people without a barrier are not listed."""
+    in_receipt = (
+        cases.spells.filter(pl.col("start_month") <= as_of, pl.col("end_month") >= as_of)
+        .select("client", "municipality_ags", "sex", "birth_year")
+        .unique("client")
+    )
+    active = cases.barriers.filter(
+        pl.col("first_month") <= as_of, pl.col("last_month") >= as_of
+    ).unique(["client", "barrier_code"])
+    age = pl.lit(as_of // 12, dtype=pl.Int32) - pl.col("birth_year")
+    people = in_receipt.with_columns(cube.age_group_codes(age).alias("age_group"))
+    conditions = []
+    for column, values in (
+        ("municipality_ags", filters.municipalities),
+        ("sex", filters.sexes),
+        ("age_group", filters.age_groups),
+    ):
+        if values:
+            conditions.append(pl.col(column).is_in(list(values)))
+    if conditions:
+        people = people.filter(*conditions)
+    if filters.barriers:
+        matching = (
+            active.filter(pl.col("barrier_code").is_in(list(filters.barriers)))
+            .group_by("client")
+            .len("matching")
+        )
+        needed = len(set(filters.barriers)) if filters.barrier_mode == "all" else 1
+        unknown = set(filters.barriers) - set(BARRIER_CODES)
+        people = people.join(matching, on="client").filter(pl.col("matching") >= needed)
+        if unknown and filters.barrier_mode == "all":
+            people = people.clear()
+    return people.join(active, on="client").select(
+        "client", pl.col("municipality_ags").alias("municipality"), "barrier_code"
+    )
+
+
+def barrier_coverage_exact(
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    addresses: dict[str, list[str]],
+    *,
+    by_municipality: bool = False,
+) -> pl.DataFrame:
+    """Exact counts: per barrier (and municipality) the ELB with it at the Stichtag
+    (``affected``) and those of them with a referral to a service addressing it that started in
+    the 12 months up to the Stichtag (``covered``)."""
+    affected = _elb_with_barriers(cases, filters, as_of)
+    pairs = pl.DataFrame(
+        [(c, b) for c, barriers in addresses.items() for b in barriers],
+        schema={"category_code": pl.String, "barrier_code": pl.String},
+        orient="row",
+    )
+    referred = (
+        referrals_of(cases, Filters(), as_of - WINDOW + 1, as_of)
+        .select("client", "category_code")
+        .join(pairs, on="category_code")
+        .select("client", "barrier_code")
+        .unique()
+        .with_columns(pl.lit(True).alias("referred"))
+    )
+    keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
+    counted = (
+        affected.join(referred, on=["client", "barrier_code"], how="left")
+        .group_by(keys)
+        .agg(
+            pl.len().cast(pl.Int64).alias("affected"),
+            pl.col("referred").fill_null(False).sum().cast(pl.Int64).alias("covered"),
+        )
+    )
+    barriers = pl.DataFrame({"barrier_code": list(BARRIER_CODES)})
+    if by_municipality:
+        return counted.sort(keys)
+    return barriers.join(counted, on="barrier_code", how="left").with_columns(
+        pl.col("affected", "covered").fill_null(0)
+    )
+
+
+def barrier_coverage(
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    threshold: int,
+    addresses: dict[str, list[str]],
+    *,
+    by_municipality: bool = False,
+) -> pl.DataFrame:
+    """``barrier_coverage_exact`` suppressed, with ``coverage_rate`` in percent."""
+    exact = barrier_coverage_exact(
+        cases, filters, as_of, addresses, by_municipality=by_municipality
+    )
+    keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
+    return exact.select(
+        *keys,
+        _hide("affected", threshold),
+        # covered and not covered add up to affected: hide both sides when either is small
+        pl.when(_small("covered", threshold) | _small_difference(threshold))
+        .then(None)
+        .otherwise(pl.col("covered"))
+        .alias("covered"),
+        pl.when(
+            _small("covered", threshold)
+            | _small_difference(threshold)
+            | _small("affected", threshold)
+            | (pl.col("affected") == 0)
+        )
+        .then(None)
+        .otherwise(pl.col("covered") / pl.col("affected") * 100)
+        .alias("coverage_rate"),
+    )
+
+
+def _small_difference(threshold: int) -> pl.Expr:
+    return (pl.col("affected") - pl.col("covered")).is_between(1, threshold - 1)
+
+
+def flows(
+    cases: Cases, filters: Filters, as_of: int, threshold: int, addresses: dict[str, list[str]]
+) -> tuple[pl.DataFrame, int]:
+    """Referrals with a known outcome (started 13 to 24 months before the Stichtag) as flows
+    barrier -> service category -> outcome. A referral counts for the barrier it was recorded
+    for, else for the barriers of the person its category addresses.
+
+    Returns the links (source, target, referrals; source/target are "barrier:<code>",
+    "category:<code>", "outcome:<key>") that are at least the threshold, and how many links
+    were left out because they are small (their counts are never shown).
+    """
+    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of - WINDOW)
+    pairs = pl.DataFrame(
+        [(c, b) for c, barriers in addresses.items() for b in barriers],
+        schema={"category_code": pl.String, "barrier": pl.String},
+        orient="row",
+    )
+    recorded = rows.filter(pl.col("barrier_code").is_not_null()).with_columns(
+        pl.col("barrier_code").alias("barrier")
+    )
+    inferred = (
+        rows.filter(pl.col("barrier_code").is_null())
+        .join(pairs, on="category_code")
+        .filter(
+            pl.col("barrier").replace_strict(cube.BARRIER_BITS, default=0, return_dtype=pl.Int16)
+            & pl.col("barrier_mask")
+            != 0
+        )
+    )
+    links = pl.concat(
+        [
+            recorded.select("barrier", "category_code", _success().alias("ok")),
+            inferred.select("barrier", "category_code", _success().alias("ok")),
+        ]
+    ).with_columns(
+        pl.when("ok")
+        .then(pl.lit("integrated"))
+        .otherwise(pl.lit("not_integrated"))
+        .alias("outcome")
+    )
+    first = (
+        links.group_by("barrier", "category_code")
+        .len("referrals")
+        .select(
+            ("barrier:" + pl.col("barrier")).alias("source"),
+            ("category:" + pl.col("category_code")).alias("target"),
+            "referrals",
+        )
+    )
+    second = (
+        links.group_by("category_code", "outcome")
+        .len("referrals")
+        .select(
+            ("category:" + pl.col("category_code")).alias("source"),
+            ("outcome:" + pl.col("outcome")).alias("target"),
+            "referrals",
+        )
+    )
+    every = pl.concat([first, second]).with_columns(pl.col("referrals").cast(pl.Int64))
+    shown = every.filter(pl.col("referrals") >= threshold).sort("source", "target")
+    return shown, every.height - shown.height
+
+
+def municipality_measures(
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    threshold: int,
+    places: pl.DataFrame,
+    addresses: dict[str, list[str]],
+) -> pl.DataFrame:
+    """Per municipality the measures the map can shade, suppressed:
+    lzb, lzb_per_1000 (LZB per 1,000 inhabitants), elb, integration_rate (K2), and for the
+    chosen barriers (if any): barrier_elb (ELB with them), barrier_share (percent of the ELB
+    with the other filters), coverage_rate (barrier coverage of those with them)."""
+    everybody = Filters(
+        municipalities=filters.municipalities, sexes=filters.sexes, age_groups=filters.age_groups
+    )
+    base = breakdown_series(
+        cases=cases, by="municipality", months=[as_of], threshold=threshold, filters=filters
+    ).select(pl.col("municipality").alias("ags"), "elb", "lzb", "integration_rate")
+    frame = places.select("ags", "name", "population").join(base, on="ags", how="left")
+    frame = frame.with_columns(
+        pl.when(pl.col("population") > 0)
+        .then(pl.col("lzb") / pl.col("population") * 1000)
+        .alias("lzb_per_1000")
+    )
+    if not filters.barriers:
+        return frame
+    all_elb = breakdown_series(
+        cases=cases, by="municipality", months=[as_of], threshold=threshold, filters=everybody
+    ).select(pl.col("municipality").alias("ags"), pl.col("elb").alias("all_elb"))
+    covered = (
+        barrier_coverage_exact(cases, filters, as_of, addresses, by_municipality=True)
+        .filter(pl.col("barrier_code").is_in(list(filters.barriers)))
+        .group_by("municipality")
+        .agg(pl.col("affected", "covered").sum())
+        .select(
+            pl.col("municipality").alias("ags"),
+            pl.when(
+                _small("affected", threshold)
+                | _small("covered", threshold)
+                | _small_difference(threshold)
+                | (pl.col("affected") == 0)
+            )
+            .then(None)
+            .otherwise(pl.col("covered") / pl.col("affected") * 100)
+            .alias("coverage_rate"),
+        )
+    )
+    return (
+        frame.join(all_elb, on="ags", how="left")
+        .with_columns(
+            pl.col("elb").alias("barrier_elb"),
+            pl.when(
+                pl.col("elb").is_null() | pl.col("all_elb").is_null() | (pl.col("all_elb") == 0)
+            )
+            .then(None)
+            .otherwise(pl.col("elb") / pl.col("all_elb") * 100)
+            .alias("barrier_share"),
+        )
+        .join(covered, on="ags", how="left")
+        .drop("all_elb")
+    )
+
+
+# --- Geometry: distances and gaps ------------------------------------------------------------
+
+
+def nearest_distance_km(areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> list[float | None]:
+    """For each area (polygon or point, any CRS), the straight-line distance in km to the
+    nearest point in EPSG:25832; 0 where a point lies inside; None if there are no points."""
+    if points.empty:
+        return [None] * len(areas)
+    metric_areas = areas.to_crs(METRIC_CRS).geometry
+    metric_points = points.to_crs(METRIC_CRS).geometry
+    return [float(metric_points.distance(area).min()) / 1000 for area in metric_areas]
+
+
+def coverage_gaps(
+    areas: gpd.GeoDataFrame,
+    directory: pl.DataFrame,
+    affected: pl.DataFrame,
+    *,
+    as_of: int,
+    distance_km: float,
+    barriers: Sequence[str],
+    threshold: int,
+) -> pl.DataFrame:
+    """Per municipality (``areas``: ags, geometry) and barrier: affected ELB (``affected``:
+    municipality, barrier_code, affected exact), the distance to the nearest active service
+    addressing the barrier, and ``gap`` (affected > 0 and no such service within
+    ``distance_km``). ``affected`` is suppressed in the result."""
+    services = active_services(directory, as_of).filter(
+        pl.col("lat").is_not_null(), pl.col("lon").is_not_null()
+    )
+    rows = []
+    for code in barriers:
+        matching = services.filter(pl.col("barriers").list.contains(code))
+        points = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(matching["lon"].to_list(), matching["lat"].to_list()),
+            crs="EPSG:4326",
+        )
+        distances = nearest_distance_km(areas, points)
+        for ags, distance in zip(areas["ags"], distances, strict=True):
+            rows.append((ags, code, distance))
+    frame = pl.DataFrame(
+        rows,
+        schema={"municipality": pl.String, "barrier_code": pl.String, "distance_km": pl.Float64},
+        orient="row",
+    )
+    return (
+        frame.join(affected, on=["municipality", "barrier_code"], how="left")
+        .with_columns(pl.col("affected").fill_null(0))
+        .with_columns(
+            (
+                (pl.col("affected") > 0)
+                & (pl.col("distance_km").is_null() | (pl.col("distance_km") > distance_km))
+            ).alias("gap")
+        )
+        .with_columns(_hide("affected", threshold))
+    )

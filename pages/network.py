@@ -1,0 +1,260 @@
+"""Netzwerk: who offers what, where and for whom, whom the network reached, and what came of it."""
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.exports import Column
+from teilhabe.formatting import format_as_of
+from ui import charts, components, data, filters, shell, tables
+from ui.downloads import table_downloads
+
+shell.require_router()
+dataset = data.dataset()
+chosen = filters.selection()
+as_of = chosen.as_of
+group = chosen.filters
+version, threshold = dataset.version, dataset.threshold
+barrier_labels = {b.code: b.label for b in data.barrier_catalogue()}
+names = data.municipality_names(version)
+
+components.page_header("Netzwerk", dataset, as_of, filters.describe(chosen))
+
+
+def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
+    table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
+
+
+# --- The directory ----------------------------------------------------------------------------
+st.subheader("Verzeichnis der Angebote")
+directory = data.directory(version)
+categories = dict(
+    directory.select("category_code", "category").unique().sort("category").iter_rows()
+)
+search, category_column, barrier_column, place_column = st.columns([2, 2, 2, 2])
+with search:
+    text = st.text_input("Suche", key="suche", placeholder="Träger, Angebot, Ort …")
+with category_column:
+    chosen_categories = st.multiselect(
+        "Leistungsart",
+        list(categories),
+        format_func=categories.__getitem__,
+        key="leistungsart",
+        placeholder="alle",
+    )
+with barrier_column:
+    # seeded from the link (the Hemmnisse page links here with ?angebot=<code>), mirrored back
+    if "angebot" not in st.session_state:
+        wanted = st.query_params.get("angebot", "")
+        if wanted and wanted not in barrier_labels:
+            st.toast(f"Unbekanntes Hemmnis im Link („{wanted[:40]}“) ignoriert.")
+        st.session_state["angebot"] = wanted if wanted in barrier_labels else ""
+    barrier = st.selectbox(
+        "Hemmnis",
+        ["", *barrier_labels],
+        format_func=lambda code: barrier_labels.get(code, "alle"),
+        key="angebot",
+        help="Angebote, die dieses Hemmnis adressieren (die Hemmnisse-Seite verlinkt hierher).",
+    )
+    if barrier:
+        st.query_params["angebot"] = barrier
+    else:
+        st.query_params.pop("angebot", None)
+with place_column:
+    places = st.multiselect(
+        "Gemeinde (Einzugsgebiet)",
+        list(names),
+        format_func=names.__getitem__,
+        key="einzugsgebiet",
+        placeholder="alle",
+    )
+found = directory
+if text:
+    needle = text.strip().lower()
+    found = found.filter(
+        pl.concat_str(["provider", "service", "category", "city"], separator=" ", ignore_nulls=True)
+        .str.to_lowercase()
+        .str.contains(needle, literal=True)
+    )
+if chosen_categories:
+    found = found.filter(pl.col("category_code").is_in(chosen_categories))
+if barrier:
+    found = found.filter(pl.col("barriers").list.contains(barrier))
+if places:
+    found = found.filter(
+        pl.col("areas").list.eval(pl.element().is_in(places)).list.any()
+        | pl.col("municipality_ags").is_in(places)
+    )
+found = found.with_columns(
+    pl.col("barriers")
+    .list.eval(pl.element().replace_strict(barrier_labels, default=pl.element()))
+    .list.join(", ")
+    .alias("barrier_text"),
+    pl.concat_str(
+        [pl.col("street"), pl.concat_str(["postcode", "city"], separator=" ", ignore_nulls=True)],
+        separator=", ",
+        ignore_nulls=True,
+    ).alias("address"),
+    pl.concat_str(["phone", "email", "website"], separator=" · ", ignore_nulls=True).alias(
+        "contact"
+    ),
+    pl.col("areas")
+    .list.eval(pl.element().replace_strict(names, default=pl.element()))
+    .list.join(", ")
+    .alias("area_text"),
+    pl.when(pl.col("active_to").is_null())
+    .then(pl.lit("aktiv"))
+    .otherwise(pl.lit("bis ") + pl.col("active_to").dt.strftime("%d.%m.%Y"))
+    .alias("status"),
+)
+directory_columns = [
+    Column("provider", "Träger"),
+    Column("service", "Angebot"),
+    Column("category", "Leistungsart"),
+    Column("barrier_text", "adressiert"),
+    Column("address", "Adresse"),
+    Column("contact", "Kontakt"),
+    Column("area_text", "Einzugsgebiet"),
+    Column("status", "Status"),
+]
+st.caption(f"{found.height} von {directory.height} Angeboten")
+st.dataframe(
+    tables.german(found, {c.name: c.header for c in directory_columns}),
+    hide_index=True,
+    key="directory",
+)
+downloads(found, directory_columns, "Verzeichnis der Angebote", "netzwerk_verzeichnis")
+
+# --- Reach ------------------------------------------------------------------------------------
+st.subheader("Reichweite")
+st.caption(
+    f"Personen der gewählten Gruppe mit einer Zuweisung in den 12 Monaten bis zum "
+    f"{format_as_of(as_of)}; Ergebnis: Integration binnen 12 Monaten nach Beginn der "
+    "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen."
+)
+by_category = data.reach(version, as_of, threshold, group, "category_code").with_columns(
+    pl.col("category_code")
+    .replace_strict(categories, default=pl.col("category_code"))
+    .alias("label")
+)
+reach_columns = [
+    Column("label", "Leistungsart"),
+    Column("clients", "Personen", "count"),
+    Column("referrals", "Zuweisungen", "count"),
+    Column("outcome_known", "Ergebnis bekannt", "count"),
+    Column("integrated", "davon Integration", "count"),
+    Column("outcome_rate", "Anteil mit Integration", "rate"),
+]
+st.dataframe(
+    tables.german_rates(by_category.sort("label"), {c.name: c.header for c in reach_columns}),
+    hide_index=True,
+    key="reach_categories",
+)
+downloads(by_category, reach_columns, "Reichweite nach Leistungsart", "netzwerk_reichweite")
+series = data.reach_series(
+    version, as_of, max(2, chosen.years), threshold, group, "category_code"
+).with_columns(
+    pl.col("category_code")
+    .replace_strict(categories, default=pl.col("category_code"))
+    .alias("label"),
+    pl.col("clients").alias("value"),
+    pl.col("window_end").alias("month"),
+)
+st.markdown("**Erreichte Personen je Leistungsart, jeweils in den 12 Monaten bis zum Monat**")
+st.plotly_chart(charts.count_trend(series), key="reach_trend", config=charts.PLOTLY_CONFIG)
+
+by_provider = data.reach(version, as_of, threshold, group, "provider_id")
+providers = (
+    directory.group_by("provider_id", maintain_order=True)
+    .agg(pl.col("provider").first(), pl.col("category").unique().sort().str.join(", "))
+    .join(by_provider, on="provider_id", how="left")
+    .with_columns(pl.col("clients", "referrals", "outcome_known", "integrated").fill_null(0))
+    .sort("provider")
+)
+provider_columns = [
+    Column("provider", "Träger"),
+    Column("category", "Leistungsarten"),
+    *reach_columns[1:],
+]
+with st.expander("Reichweite je Träger", icon=":material/groups:"):
+    st.dataframe(
+        tables.german_rates(providers, {c.name: c.header for c in provider_columns}),
+        hide_index=True,
+        key="reach_providers",
+    )
+    downloads(providers, provider_columns, "Reichweite je Träger", "netzwerk_traeger")
+
+# --- Barrier coverage -------------------------------------------------------------------------
+st.subheader("Abdeckung der Hemmnisse")
+coverage = data.coverage(version, as_of, threshold, group).with_columns(
+    pl.col("barrier_code").replace_strict(barrier_labels).alias("label")
+)
+coverage_columns = [
+    Column("label", "Hemmnis"),
+    Column("affected", "ELB mit dem Hemmnis", "count"),
+    Column("covered", "davon passend zugewiesen", "count"),
+    Column("coverage_rate", "Abdeckung", "rate"),
+]
+chart, table = st.columns([1, 1])
+with chart:
+    st.plotly_chart(
+        charts.share_bars(coverage, {"coverage_rate": "Abdeckung"}),
+        key="coverage_bars",
+        config=charts.PLOTLY_CONFIG,
+    )
+with table:
+    st.dataframe(
+        tables.german_rates(coverage, {c.name: c.header for c in coverage_columns}),
+        hide_index=True,
+        key="coverage_table",
+    )
+    downloads(coverage, coverage_columns, "Abdeckung der Hemmnisse", "netzwerk_abdeckung")
+
+# --- Flows ------------------------------------------------------------------------------------
+st.subheader("Wege: Hemmnis → Leistungsart → Ergebnis")
+links, left_out = data.flows(version, as_of, threshold, group)
+if links.is_empty():
+    st.info("Für die gewählte Gruppe gibt es zu wenige Zuweisungen mit bekanntem Ergebnis.")
+else:
+    node_labels = {
+        **{f"barrier:{code}": label for code, label in barrier_labels.items()},
+        **{f"category:{code}": label for code, label in categories.items()},
+        "outcome:integrated": "Integration binnen 12 Monaten",
+        "outcome:not_integrated": "keine Integration binnen 12 Monaten",
+    }
+    st.plotly_chart(charts.sankey(links, node_labels), key="flows", config=charts.PLOTLY_CONFIG)
+    st.caption(
+        "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen."
+        + (
+            f" {left_out} kleine Ströme (unter {threshold} Zuweisungen) sind aus Gründen der "
+            "Geheimhaltung nicht dargestellt."
+            if left_out
+            else ""
+        )
+    )
+
+# --- Events -----------------------------------------------------------------------------------
+st.subheader("Netzwerkveranstaltungen")
+events = data.events(version, as_of)
+if events.is_empty():
+    st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
+else:
+    st.plotly_chart(charts.events_timeline(events), key="events", config=charts.PLOTLY_CONFIG)
+    shown_events = events.with_columns(
+        pl.col("providers").list.len().alias("provider_count"),
+        pl.col("providers").list.join(", ").alias("provider_names"),
+    )
+    event_columns = [
+        Column("date", "Datum"),
+        Column("title", "Veranstaltung"),
+        Column("attendees", "Teilnehmende", "count"),
+        Column("provider_count", "Träger und Behörden", "count"),
+        Column("provider_names", "beteiligt"),
+    ]
+    st.dataframe(
+        tables.german(shown_events, {c.name: c.header for c in event_columns}),
+        hide_index=True,
+        key="events_table",
+    )
+
+components.glossary(["reach", "referral_outcome", "barrier_coverage", "network_events"])
+components.confidentiality_footnote(threshold)

@@ -1,0 +1,169 @@
+"""Netzwerkkarte: municipalities shaded by a measure, providers by service category, gaps.
+
+With barriers chosen in the sidebar, the map shows the providers that address them and outlines
+the municipalities with a coverage gap (affected people, no matching service within the chosen
+distance).
+"""
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.exports import Column
+from ui import charts, components, data, filters, maps, shell, tables
+from ui.downloads import table_downloads
+
+shell.require_router()
+dataset = data.dataset()
+chosen = filters.selection()
+as_of = chosen.as_of
+group = chosen.filters
+version, threshold = dataset.version, dataset.threshold
+settings = data.settings()
+labels = {b.code: b.label for b in data.barrier_catalogue()}
+names = data.municipality_names(version)
+
+components.page_header("Netzwerkkarte", dataset, as_of, filters.describe(chosen))
+
+MEASURES = {
+    "lzb_per_1000": ("LZB je 1.000 Einwohner", "decimal"),
+    "integration_rate": ("Integrationsquote (K2)", "rate"),
+}
+if group.barriers:
+    MEASURES |= {
+        "barrier_share": ("Anteil der ELB mit den gewählten Hemmnissen", "rate"),
+        "coverage_rate": ("Abdeckung der gewählten Hemmnisse", "rate"),
+    }
+controls = st.columns([2, 2])
+with controls[0]:
+    measure = st.selectbox(
+        "Einfärbung der Gemeinden",
+        list(MEASURES),
+        format_func=lambda key: MEASURES[key][0],
+        key="kartenmass",
+        help="LZB je 1.000 Einwohner: LZB der gewählten Gruppe am Stichtag je 1.000 Einwohner "
+        "der Gemeinde. Mit gewählten Hemmnissen kommen deren Verbreitung und Abdeckung hinzu.",
+    )
+with controls[1]:
+    distance = st.slider(
+        "Entfernung für Versorgungslücken (km)",
+        min_value=1,
+        max_value=50,
+        value=int(round(settings.gap_distance_km)),
+        key="entfernung",
+        disabled=not group.barriers,
+        help="Eine Gemeinde hat eine Versorgungslücke, wenn dort Personen mit dem Hemmnis leben, "
+        "aber kein passendes Angebot in dieser Luftlinie erreichbar ist.",
+    )
+
+areas = data.map_areas(version)
+measures = data.map_measures(version, as_of, threshold, group)
+services = data.active_directory(version, as_of, group.barriers)
+reach = data.reach(version, as_of, threshold, group, "provider_id")
+points = maps.provider_points(services, reach, names)
+gaps = data.gaps(version, as_of, threshold, group, float(distance)) if group.barriers else None
+gap_places = (
+    sorted(set(gaps.filter(pl.col("gap"))["municipality"].to_list())) if gaps is not None else []
+)
+
+st.plotly_chart(
+    maps.district_map(
+        areas.geojson,
+        measures,
+        measure=measure,
+        measure_name=MEASURES[measure][0],
+        kind=MEASURES[measure][1],
+        providers=points,
+        gaps=gap_places,
+        schematic=areas.schematic,
+        style=settings.map_style,
+    ),
+    key="district_map",
+    config=charts.PLOTLY_CONFIG,
+)
+source = (
+    "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (Demodaten); amtliche "
+    "Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
+    if areas.schematic
+    else f"Gemeindegrenzen: {areas.source}, © GeoBasis-DE / BKG."
+)
+st.caption(
+    f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
+    + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
+    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*)."
+)
+
+if group.barriers:
+    st.subheader("Versorgungslücken")
+    shown = gaps.with_columns(
+        pl.col("municipality").replace_strict(names, default=pl.col("municipality")).alias("place"),
+        pl.col("barrier_code")
+        .replace_strict(labels, default=pl.col("barrier_code"))
+        .alias("barrier"),
+        pl.when(pl.col("gap")).then(pl.lit("ja")).otherwise(pl.lit("nein")).alias("gap_text"),
+    ).sort("gap", "place", descending=[True, False])
+    gap_columns = [
+        Column("place", "Gemeinde"),
+        Column("barrier", "Hemmnis"),
+        Column("affected", "ELB mit dem Hemmnis", "count"),
+        Column("distance_km", "nächstes passendes Angebot (km)", "decimal"),
+        Column("gap_text", f"Lücke (über {distance} km)"),
+    ]
+    table = tables.german_rates(
+        shown, {c.name: c.header for c in gap_columns}, decimals={"distance_km"}
+    ).with_columns(
+        # no active matching service anywhere: say so instead of a number
+        pl.when(shown["distance_km"].is_null())
+        .then(pl.lit("keins"))
+        .otherwise(pl.col("nächstes passendes Angebot (km)"))
+        .alias("nächstes passendes Angebot (km)")
+    )
+    st.dataframe(table, hide_index=True, key="gap_table")
+    table_downloads(
+        shown,
+        gap_columns,
+        title="Versorgungslücken",
+        dataset=dataset,
+        selection=chosen,
+        file_stem="netzwerkkarte_luecken",
+    )
+else:
+    st.info(
+        "Wählen Sie in der Seitenleiste ein Hemmnis, um die Träger mit passenden Angeboten und "
+        "die Gemeinden mit Versorgungslücken zu sehen.",
+        icon=":material/filter_alt:",
+    )
+
+st.subheader("Werte je Gemeinde")
+value_columns = [
+    Column("name", "Gemeinde"),
+    Column("population", "Einwohner", "count"),
+    Column("elb", "ELB", "count"),
+    Column("lzb", "LZB", "count"),
+    Column("lzb_per_1000", "LZB je 1.000 Einwohner", "decimal"),
+    Column("integration_rate", "Integrationsquote (K2)", "rate"),
+]
+if group.barriers:
+    value_columns += [
+        Column("barrier_share", "Anteil mit den Hemmnissen", "rate"),
+        Column("coverage_rate", "Abdeckung", "rate"),
+    ]
+st.dataframe(
+    tables.german_rates(
+        measures.with_columns(pl.col("lzb_per_1000").round(1)),
+        {c.name: c.header for c in value_columns},
+        decimals={"lzb_per_1000"},
+    ),
+    hide_index=True,
+    key="municipality_values",
+)
+table_downloads(
+    measures,
+    value_columns,
+    title="Werte je Gemeinde",
+    dataset=dataset,
+    selection=chosen,
+    file_stem="netzwerkkarte_gemeinden",
+)
+
+components.glossary(["lzb", "integration_rate", "barrier_coverage", "coverage_gap", "reach"])
+components.confidentiality_footnote(threshold)

@@ -1,0 +1,98 @@
+"""``teilhabe boundaries import``: official municipality boundaries (BKG VG250) for the map."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from data_access.boundaries import BoundaryFileError, import_boundaries
+from data_access.settings import Settings
+from teilhabe.formatting import format_count
+from teilhabe.startup import open_database
+
+EXIT_ERROR = 2  # as in teilhabe.cli
+LISTED = 10  # AGS shown in the report before "…"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``boundaries`` with the subcommands of ``teilhabe``."""
+    boundaries = subparsers.add_parser(
+        "boundaries",
+        help="Gemeindegrenzen für die Karte verwalten",
+        description="Amtliche Gemeindegrenzen für die Karte übernehmen (BKG VG250).",
+    )
+    actions = boundaries.add_subparsers(required=True, metavar="AKTION")
+    import_ = actions.add_parser(
+        "import",
+        help="Gemeindegrenzen aus einer Datei übernehmen",
+        description="Übernimmt Gemeindegrenzen aus einer Datei: BKG VG250 als Shapefile oder "
+        "GeoPackage (Ebene VG250_GEM, EPSG:25832, Felder AGS, GEN, GF) oder GeoJSON in WGS 84 "
+        "(Feld AGS). Nur Landflächen (GF 3 und 4) werden übernommen; die Grenzen derselben "
+        "Gemeinden werden ersetzt, Gemeinden, die nicht in der Datenbank sind, übersprungen.",
+        epilog="Quelle der amtlichen Grenzen: © GeoBasis-DE / BKG (Jahr), Datenlizenz "
+        "Deutschland – Namensnennung 2.0.",
+    )
+    import_.add_argument(
+        "file", type=Path, metavar="DATEI", help="Shapefile (.shp), GeoPackage (.gpkg) oder GeoJSON"
+    )
+    import_.add_argument(
+        "--layer", metavar="NAME", help="Ebene der Datei, z. B. VG250_GEM (nötig bei mehreren)"
+    )
+    import_.add_argument(
+        "--district",
+        type=_district_key,
+        metavar="KREIS",
+        help="nur die Gemeinden dieses Kreises (fünfstelliger Schlüssel, z. B. 08135)",
+    )
+    import_.add_argument(
+        "--database-url",
+        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
+    )
+    import_.set_defaults(handler=_import)
+    return boundaries
+
+
+def _district_key(text: str) -> str:
+    if not re.fullmatch(r"\d{5}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} ist kein fünfstelliger Kreisschlüssel")
+    return text
+
+
+def _import(args: argparse.Namespace) -> int:
+    settings = Settings.load(database_url=args.database_url)
+    engine = open_database(settings)
+    try:
+        report = import_boundaries(engine, args.file, layer=args.layer, district=args.district)
+    except BoundaryFileError as error:
+        print(f"Fehler: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        engine.dispose()
+    print(
+        f"Gemeindegrenzen aus {args.file.name} (Ebene {report['layer']}) in "
+        f"{settings.database_label} übernommen: {_count(report['imported'])}."
+    )
+    if report["skipped_ags"]:
+        print(
+            f"Übersprungen, weil nicht in der Datenbank: {_count(len(report['skipped_ags']))} "
+            f"({_listing(report['skipped_ags'])})."
+        )
+    missing = report["without_official_boundary"]
+    if missing:
+        print(
+            f"Noch ohne amtliche Grenze (Karte zeigt sie schematisch oder gar nicht): "
+            f"{_count(len(missing))} ({_listing(missing)})."
+        )
+    else:
+        print("Alle Gemeinden der Datenbank haben jetzt eine amtliche Grenze.")
+    return 0
+
+
+def _count(number: int) -> str:
+    return f"{format_count(number)} Gemeinde" + ("" if number == 1 else "n")
+
+
+def _listing(ags: list[str]) -> str:
+    return ", ".join(ags[:LISTED]) + (", …" if len(ags) > LISTED else "")

@@ -1,0 +1,48 @@
+"""The map and the network page in a real browser: drawn offline, nothing leaves the machine."""
+
+from __future__ import annotations
+
+import polars as pl
+from playwright.sync_api import expect
+
+from data_access import network
+
+TRACES = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .map(plot => (plot.data || []).map(t => ({
+        type: t.type, name: t.name, points: (t.lat || t.locations || []).length })))"""
+
+
+def test_map_draws_municipalities_and_providers_offline(
+    app_server, page, open_app, save_screenshot
+) -> None:
+    open_app(page, f"{app_server}/network_map?hemmnis=addiction")
+    expect(page.get_by_role("heading", name="Netzwerkkarte", exact=True)).to_be_visible()
+    plot = page.locator(".js-plotly-plot").first
+    expect(plot).to_be_visible()
+    expect(plot.locator("canvas").first).to_be_attached()  # MapLibre draws into a canvas
+    traces = page.evaluate(TRACES)[0]
+    kinds = {(t["type"], t["name"]) for t in traces}
+    assert ("choroplethmap", "Gemeinden") in kinds
+    polygons = next(t for t in traces if t["name"] == "Gemeinden")
+    assert polygons["points"] == 11
+    providers = [t for t in traces if t["type"] == "scattermap"]
+    assert providers and sum(t["points"] for t in providers) >= 1
+    expect(page.get_by_text("Gemeindegrenzen schematisch").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Versorgungslücken")).to_be_visible()
+    save_screenshot(page, "network_map")
+    assert page.external_requests == []
+
+
+def test_network_page_from_a_barrier_link(
+    app_server, page, open_app, save_screenshot, demo_engine
+) -> None:
+    directory = network.provider_directory(engine=demo_engine)
+    debts = directory.filter(pl.col("barriers").list.contains("debts")).height
+    open_app(page, f"{app_server}/network?angebot=debts")
+    expect(page.get_by_role("heading", name="Netzwerk", exact=True)).to_be_visible()
+    expect(page.get_by_role("combobox", name="Hemmnis", exact=True)).to_have_value("Schulden")
+    expect(page.get_by_text(f"{debts} von {directory.height} Angeboten")).to_be_visible()
+    traces = page.evaluate(TRACES)
+    assert any(t["type"] == "sankey" for plot in traces for t in plot)
+    save_screenshot(page, "network")
+    assert page.external_requests == []

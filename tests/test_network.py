@@ -1,0 +1,228 @@
+"""Network figures on hand-made data and geometry, values known by hand.
+
+Three persons in receipt since 01/2008 with barriers recorded on 05.01.2012: D debts, H debts
+and health, N none. Debt counselling (provider P1) and health support (P2); referrals: H to debt
+counselling in 06/2012 (integrated 03/2013), D to debt counselling in 05/2013, N to health
+support in 07/2013.
+"""
+
+import datetime as dt
+
+import geopandas as gpd
+import polars as pl
+import pytest
+from shapely.geometry import Point, box
+
+from data_access import network
+from data_access.cases import read_cases
+from data_access.catalogue import BARRIERS, SERVICE_CATEGORIES
+from data_access.indicators import Filters
+
+D = dt.date
+SEPT_2013 = 2013 * 12 + 8
+EVERY = 1
+
+
+@pytest.fixture
+def engine(build_db):
+    people = ["D", "H", "N"]
+    categories = [c for c in SERVICE_CATEGORIES if c.code in ("debt_counselling", "health_support")]
+    return build_db(
+        [(p, D(2008, 1, 1), None) for p in people],
+        barrier=pl.DataFrame(
+            {
+                "code": [b.code for b in BARRIERS],
+                "label": [b.label for b in BARRIERS],
+                "description": [b.description for b in BARRIERS],
+                "key_factor": [b.key_factor for b in BARRIERS],
+            }
+        ),
+        service_category=pl.DataFrame(
+            {"code": [c.code for c in categories], "label": [c.label for c in categories]}
+        ),
+        service_category_barrier=pl.DataFrame(
+            {
+                "category_code": [c.code for c in categories for _ in c.barriers],
+                "barrier_code": [b for c in categories for b in c.barriers],
+            }
+        ),
+        provider=pl.DataFrame(
+            {
+                "id": ["P1", "P2"],
+                "name": ["Schuldnerberatung Test", "Gesundheitstreff Test"],
+                "kind": ["counselling", "welfare"],
+                "municipality_ags": ["08135019"] * 2,
+                "lat": [48.68, 48.70],
+                "lon": [10.15, 10.16],
+            }
+        ),
+        service=pl.DataFrame(
+            {
+                "id": ["S1", "S2"],
+                "provider_id": ["P1", "P2"],
+                "name": ["Schuldnerberatung", "Gesundheitsförderung"],
+                "category_code": ["debt_counselling", "health_support"],
+                "labour_market_measure": [False, False],
+                "active_from": [D(2005, 1, 1), D(2005, 1, 1)],
+                "active_to": [None, D(2013, 6, 30)],  # health support ended before 09/2013
+            },
+            schema_overrides={"active_to": pl.Date},
+        ),
+        service_area=pl.DataFrame({"service_id": ["S1"], "municipality_ags": ["08135019"]}),
+        barrier_assessment=pl.DataFrame(
+            {
+                "client_id": ["D", "H", "H"],
+                "barrier_code": ["debts", "debts", "health"],
+                "recorded_on": [D(2012, 1, 5)] * 3,
+                "resolved_on": [None] * 3,
+            },
+            schema_overrides={"resolved_on": pl.Date},
+        ),
+        referral=pl.DataFrame(
+            {
+                "client_id": ["H", "D", "N"],
+                "service_id": ["S1", "S1", "S2"],
+                "barrier_code": ["debts", "debts", None],
+                "start_date": [D(2012, 6, 1), D(2013, 5, 1), D(2013, 7, 1)],
+                "end_date": [None] * 3,
+                "status": ["completed", "active", "active"],
+            },
+            schema_overrides={"end_date": pl.Date, "barrier_code": pl.String},
+        ),
+        integration=pl.DataFrame(
+            {
+                "client_id": ["H"],
+                "date": [D(2013, 3, 10)],
+                "kind": ["employment"],
+                "continued_12m": [None],
+            },
+            schema_overrides={"continued_12m": pl.Boolean},
+        ),
+    )
+
+
+@pytest.fixture
+def cases(engine):
+    return read_cases(engine=engine)
+
+
+def test_directory_lists_each_service_with_what_it_addresses(engine) -> None:
+    directory = network.provider_directory(engine=engine)
+    rows = {r["service_id"]: r for r in directory.iter_rows(named=True)}
+    assert rows["S1"]["barriers"] == ["debts"] and rows["S1"]["areas"] == ["08135019"]
+    assert rows["S2"]["barriers"] == ["health"] and rows["S2"]["areas"] == []
+    assert network.active_services(directory, SEPT_2013)["service_id"].to_list() == ["S1"]
+    assert network.category_barriers(directory) == {
+        "debt_counselling": ["debts"],
+        "health_support": ["health"],
+    }
+
+
+def test_reach_and_outcome_per_provider(cases) -> None:
+    table = {
+        r["provider_id"]: r
+        for r in network.reach(cases, Filters(), SEPT_2013, EVERY).iter_rows(named=True)
+    }
+    # P1: D in the last 12 months; H's referral (06/2012) has a known outcome: integrated
+    assert table["P1"] == {
+        "provider_id": "P1",
+        "clients": 1,
+        "referrals": 1,
+        "outcome_known": 1,
+        "integrated": 1,
+        "outcome_rate": 100.0,
+    }
+    assert (table["P2"]["clients"], table["P2"]["outcome_rate"]) == (1, None)  # N; none known
+    hidden = network.reach(cases, Filters(), SEPT_2013, 3)
+    assert hidden["clients"].to_list() == [None, None]
+
+
+def test_reach_of_a_barrier_group_takes_the_barrier_at_the_referral(cases) -> None:
+    debts = network.reach(cases, Filters(barriers=("debts",)), SEPT_2013, EVERY)
+    assert debts["provider_id"].to_list() == ["P1"]  # N (no debts) is not in the group
+
+
+def test_barrier_coverage(cases, engine) -> None:
+    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    table = {
+        r["barrier_code"]: (r["affected"], r["covered"], r["coverage_rate"])
+        for r in network.barrier_coverage(cases, Filters(), SEPT_2013, EVERY, addresses).iter_rows(
+            named=True
+        )
+    }
+    # debts: D and H; only D's referral (05/2013) lies in the 12 months. health: H, not referred
+    assert table["debts"] == (2, 1, 50.0)
+    assert table["health"] == (1, 0, 0.0)
+    assert table["housing"] == (0, 0, None)
+    small = network.barrier_coverage(cases, Filters(), SEPT_2013, 3, addresses)
+    assert small.filter(pl.col("barrier_code") == "debts").row(0)[1:] == (None, None, None)
+
+
+def test_flows_leave_out_small_links(cases, engine) -> None:
+    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    links, left_out = network.flows(cases, Filters(), SEPT_2013, EVERY, addresses)
+    assert links.rows() == [
+        ("barrier:debts", "category:debt_counselling", 1),
+        ("category:debt_counselling", "outcome:integrated", 1),
+    ]
+    assert left_out == 0
+    links, left_out = network.flows(cases, Filters(), SEPT_2013, 3, addresses)
+    assert links.is_empty() and left_out == 2
+
+
+def metric(geometries) -> gpd.GeoDataFrame:
+    """Geometries given in EPSG:25832 metres, handed over in WGS84 as the app does."""
+    return gpd.GeoDataFrame(geometry=geometries, crs="EPSG:25832").to_crs("EPSG:4326")
+
+
+def test_distances_are_measured_in_a_metric_crs() -> None:
+    areas = metric([box(570000, 5390000, 571000, 5391000), Point(580000, 5390500)])
+    points = metric([Point(574000, 5390500)])  # 3 km east of the square, 6 km west of the point
+    distances = network.nearest_distance_km(areas, points)
+    assert distances == [pytest.approx(3.0, abs=0.01), pytest.approx(6.0, abs=0.01)]
+    inside = metric([Point(570500, 5390500)])
+    assert network.nearest_distance_km(areas.iloc[:1], inside) == [0.0]
+    assert network.nearest_distance_km(areas, metric([]).iloc[:0]) == [None, None]
+
+
+def test_coverage_gaps() -> None:
+    centres = metric([Point(570000, 5390000), Point(590000, 5390000), Point(610000, 5390000)])
+    centres["ags"] = ["A", "B", "C"]
+    service = metric([Point(575000, 5390000)])  # 5 km from A, 15 km from B, 35 km from C
+    directory = pl.DataFrame(
+        {
+            "lat": [service.geometry.iloc[0].y],
+            "lon": [service.geometry.iloc[0].x],
+            "barriers": [["debts"]],
+            "active_from": [D(2005, 1, 1)],
+            "active_to": [None],
+        },
+        schema_overrides={"active_to": pl.Date},
+    )
+    affected = pl.DataFrame(
+        {"municipality": ["A", "B", "C"], "barrier_code": ["debts"] * 3, "affected": [10, 2, 0]}
+    )
+    gaps = network.coverage_gaps(
+        centres,
+        directory,
+        affected,
+        as_of=SEPT_2013,
+        distance_km=10,
+        barriers=["debts", "housing"],
+        threshold=3,
+    )
+    table = {
+        (r[0], r[1]): (round(r[2], 1) if r[2] is not None else None, r[3], r[4])
+        for r in gaps.rows()
+    }
+    assert table["A", "debts"] == (5.0, 10, False)
+    assert table["B", "debts"] == (15.0, None, True)  # 2 affected: a gap, the count hidden
+    assert table["C", "debts"] == (35.0, 0, False)  # nobody affected: no gap
+    assert table["A", "housing"] == (None, 0, False)  # no housing service at all, nobody affected
+
+
+def test_events_with_the_providers_taking_part(demo_engine) -> None:
+    events = network.events_with_providers(engine=demo_engine)
+    assert events["date"].to_list() == [D(2012, 10, 16), D(2013, 9, 24)]
+    assert [len(p) for p in events["providers"]] == [14, 20]
+    assert network.events_with_providers(engine=demo_engine, until=2013 * 12 + 7).height == 1
