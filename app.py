@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/barriers.py", title="Hemmnisse", icon=":material/extension:"),
     st.Page("pages/network_map.py", title="Netzwerkkarte", icon=":material/map:"),
     st.Page("pages/network.py", title="Netzwerk", icon=":material/hub:"),
+    st.Page("pages/presentation.py", title="Präsentation", icon=":material/slideshow:"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

@@ -19,6 +19,11 @@ first_month = min(as_of, max(chosen.first_month, earliest))
 series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
 
 components.page_header("Übersicht", dataset, as_of, filters.describe(chosen))
+st.page_link(
+    "pages/presentation.py",
+    label="Präsentationsmodus für Netzwerkkonferenzen (mit diesen Filtern)",
+    icon=":material/slideshow:",
+)
 
 cards = st.columns(4)
 with cards[0]:

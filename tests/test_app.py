@@ -228,3 +228,26 @@ def test_network_page(app: AppTest) -> None:
     assert len(app.dataframe[0].value) == 0  # it offers no debt counselling
     app.selectbox(key="angebot").set_value("").run()
     assert set(app.dataframe[0].value["Träger"]) == {"Bildungswerk Brenztal"}
+
+
+def test_presentation_turns_its_slides(app: AppTest) -> None:
+    app.query_params.update({"gemeinde": "08135019", "folie": "3"})
+    app.run()
+    app.switch_page("pages/presentation.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Hemmnisse"
+    assert "Gemeinden: Heidenheim an der Brenz" in app.caption[0].value
+    titles = []
+    for _ in range(6):
+        app.button(key="folie_weiter").click().run()
+        titles.append(app.title[0].value)
+    assert titles == [
+        "Netzwerkkarte",
+        "Reichweite des Netzwerks",
+        "Netzwerkveranstaltungen",
+        "Kennzahlen",
+        "Integrationsquote",
+        "Hemmnisse",
+    ]
+    app.button(key="folie_zurueck").click().run()
+    assert app.title[0].value == "Integrationsquote"

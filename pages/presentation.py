@@ -1,0 +1,220 @@
+"""Präsentation: the network's results as full-screen slides for a conference hall.
+
+Reached by a link (``/presentation``, with the global filters and ``folie=N`` in the query
+string). Forward and back with the arrow keys or the buttons, optional auto-advance. Only
+suppressed aggregates, no map tiles or fonts from elsewhere.
+"""
+
+import time
+
+import polars as pl
+import streamlit as st
+
+from teilhabe.formatting import format_as_of, format_count
+from ui import charts, components, data, filters, maps, presentation, shell
+
+SLIDES = (
+    "Kennzahlen",
+    "Integrationsquote",
+    "Hemmnisse",
+    "Netzwerkkarte",
+    "Reichweite des Netzwerks",
+    "Netzwerkveranstaltungen",
+)
+INTERVALS = {0: "aus", 10: "alle 10 s", 20: "alle 20 s", 30: "alle 30 s", 60: "jede Minute"}
+
+shell.require_router()
+presentation.hide_chrome()
+dataset = data.dataset()
+chosen = filters.selection()
+as_of = chosen.as_of
+group = chosen.filters
+version, threshold = dataset.version, dataset.threshold
+
+# --- Which slide: from the link on the first run, then from the buttons ---------------------
+if "folie" not in st.session_state:
+    raw = st.query_params.get("folie", "1")
+    st.session_state["folie"] = int(raw) if raw.isdigit() and 1 <= int(raw) <= len(SLIDES) else 1
+    st.session_state["_folie_seit"] = time.monotonic()
+
+
+def go_to(number: int) -> None:
+    st.session_state["folie"] = (number - 1) % len(SLIDES) + 1
+    st.session_state["_folie_seit"] = time.monotonic()
+
+
+slide = st.session_state["folie"]
+st.query_params["folie"] = str(slide)
+
+st.title(SLIDES[slide - 1])
+st.caption(
+    f"{dataset.jobcenter} · Stichtag {format_as_of(as_of)} · {filters.describe(chosen)}"
+    + (" · Demodaten (synthetisch)" if dataset.synthetic else "")
+)
+
+# --- The slides -------------------------------------------------------------------------------
+if slide == 1:
+    now = data.headline(version, as_of, threshold, group)
+    before = data.headline(version, as_of - 12, threshold, group)
+    cards = st.columns(4)
+    with cards[0]:
+        components.count_card("elb", now["elb"], before["elb"], lower_is_better=True)
+    with cards[1]:
+        components.count_card("lzb", now["lzb"], before["lzb"], lower_is_better=True)
+    with cards[2]:
+        components.count_card(
+            "lzb_4y_plus", now["lzb_4y_plus"], before["lzb_4y_plus"], lower_is_better=True
+        )
+    with cards[3]:
+        components.rate_card(
+            "integration_rate", now["integration_rate"], before["integration_rate"]
+        )
+    cards = st.columns(4)
+    with cards[0]:
+        components.count_card("providers", now["providers"])
+    with cards[1]:
+        components.rate_card(
+            "integration_rate_lzb", now["integration_rate_lzb"], before["integration_rate_lzb"]
+        )
+    with cards[2]:
+        components.rate_card("continuity_rate", now["continuity_rate"], before["continuity_rate"])
+    with cards[3]:
+        components.rate_card(
+            "lzb_change", now["lzb_change"], before["lzb_change"], lower_is_better=True
+        )
+elif slide == 2:
+    earliest = data.first_complete_month(version, 2) or as_of
+    first = min(as_of, max(chosen.first_month, earliest))
+    series = data.figure_series(version, first, as_of, threshold, group)
+    events = data.headline(version, as_of, threshold, group)["network_events"]
+    st.plotly_chart(
+        presentation.big(charts.rate_trend(series, "integration_rate", events), height=600),
+        key="slide_rate_trend",
+        config=charts.PLOTLY_CONFIG,
+        theme=None,  # our large fonts, not the theme's
+    )
+elif slide == 3:
+    labels = {b.code: b.label for b in data.barrier_catalogue()}
+    prevalence = data.prevalence(version, as_of, threshold, group).with_columns(
+        pl.col("barrier").replace_strict(labels).alias("label")
+    )
+    st.plotly_chart(
+        presentation.big(
+            charts.share_bars(
+                prevalence, {"lzb_share": "Anteil an den LZB", "elb_share": "Anteil an den ELB"}
+            ),
+            height=680,
+        ),
+        key="slide_barriers",
+        config=charts.PLOTLY_CONFIG,
+        theme=None,  # our large fonts, not the theme's
+    )
+elif slide == 4:
+    areas = data.map_areas(version)
+    measures = data.map_measures(version, as_of, threshold, group)
+    services = data.active_directory(version, as_of, group.barriers)
+    reach = data.reach(version, as_of, threshold, group, "provider_id")
+    points = maps.provider_points(services, reach, data.municipality_names(version))
+    figure = maps.district_map(
+        areas.geojson,
+        measures,
+        measure="lzb_per_1000",
+        measure_name="LZB je 1.000 Einwohner",
+        kind="decimal",
+        providers=points,
+        gaps=[],
+        schematic=areas.schematic,
+        style=data.settings().map_style,
+    )
+    st.plotly_chart(
+        presentation.big(figure, height=680),
+        key="slide_map",
+        config=charts.PLOTLY_CONFIG,
+        theme=None,
+    )
+elif slide == 5:
+    directory = data.directory(version)
+    categories = dict(directory.select("category_code", "category").unique().iter_rows())
+    reach = (
+        data.reach(version, as_of, threshold, group, "category_code")
+        .with_columns(
+            pl.col("category_code")
+            .replace_strict(categories, default=pl.col("category_code"))
+            .alias("band"),
+            pl.col("clients").alias("count"),
+        )
+        .sort("count", descending=True, nulls_last=True)
+    )
+    st.markdown("## Erreichte Personen in den letzten 12 Monaten, nach Leistungsart")
+    st.plotly_chart(
+        presentation.big(charts.duration_bars(reach, colour=charts.COLOURS["elb"]), height=600),
+        key="slide_reach",
+        config=charts.PLOTLY_CONFIG,
+        theme=None,  # our large fonts, not the theme's
+    )
+else:
+    events = data.events(version, as_of)
+    if events.is_empty():
+        st.markdown("## Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
+    else:
+        latest = events.row(-1, named=True)
+        st.markdown(
+            f"## {latest['date']:%d.%m.%Y}: {latest['title']} – "
+            f"{format_count(latest['attendees'])} Teilnehmende, "
+            f"{format_count(len(latest['providers']))} Träger und Behörden"
+        )
+        st.plotly_chart(
+            presentation.big(charts.events_timeline(events), height=520),
+            key="slide_events",
+            config=charts.PLOTLY_CONFIG,
+            theme=None,  # our large fonts, not the theme's
+        )
+
+# --- Controls ---------------------------------------------------------------------------------
+back, position, forward, interval, leave = st.columns([2, 2, 2, 3, 2], vertical_alignment="center")
+with back:
+    st.button(
+        "Zurück",
+        icon=":material/arrow_back:",
+        shortcut="Left",
+        on_click=go_to,
+        args=(slide - 1,),
+        key="folie_zurueck",
+        width="stretch",
+    )
+with position:
+    st.markdown(f"**Folie {slide} von {len(SLIDES)}**")
+with forward:
+    st.button(
+        "Weiter",
+        icon=":material/arrow_forward:",
+        shortcut="Right",
+        on_click=go_to,
+        args=(slide + 1,),
+        key="folie_weiter",
+        type="primary",
+        width="stretch",
+    )
+with interval:
+    seconds = st.selectbox(
+        "Automatisch weiter",
+        list(INTERVALS),
+        format_func=INTERVALS.__getitem__,
+        key="takt",
+        label_visibility="collapsed",
+    )
+with leave:
+    if st.button("Beenden", icon=":material/close:", shortcut="Esc", key="beenden"):
+        st.switch_page("pages/overview.py")
+components.confidentiality_footnote(threshold)
+
+if seconds:
+
+    @st.fragment(run_every=seconds)
+    def advance() -> None:
+        """Runs with the page and then every few seconds: turns the slide when it is due."""
+        if time.monotonic() - st.session_state.get("_folie_seit", 0) >= seconds - 0.5:
+            go_to(st.session_state["folie"] + 1)
+            st.rerun(scope="app")
+
+    advance()
