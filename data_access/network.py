@@ -314,21 +314,33 @@ def reach(
 def reach_series(
     cases: Cases, filters: Filters, as_of: int, years: int, threshold: int, *, by: str
 ) -> pl.DataFrame:
-    """Clients reached per ``by`` in each 12-month window ending ``as_of``, a year before, ...
-    (``years`` windows). Columns: window_end, ``by``, clients (suppressed)."""
-    frames = []
-    for back in range(years):
-        end = as_of - WINDOW * back
-        rows = referrals_of(cases, filters, end - WINDOW + 1, end)
-        frames.append(
-            rows.group_by(by)
-            .agg(pl.col("client").n_unique().cast(pl.Int64).alias("clients"))
-            .with_columns(pl.lit(end, dtype=pl.Int32).alias("window_end"))
+    """``reach`` for each 12-month window ending ``as_of``, a year before, ... (``years``
+    windows), with the column window_end (the last month of the window)."""
+    frames = [
+        reach(cases, filters, end, threshold, by=by).with_columns(
+            pl.lit(end, dtype=pl.Int32).alias("window_end")
         )
-    exact = pl.concat(frames) if frames else pl.DataFrame()
-    if exact.is_empty():
-        return pl.DataFrame(schema={"window_end": pl.Int32, by: pl.String, "clients": pl.Int64})
-    return exact.select("window_end", by, _hide("clients", threshold)).sort("window_end", by)
+        for end in range(as_of, as_of - WINDOW * years, -WINDOW)
+    ]
+    return pl.concat(frames).sort("window_end", by)
+
+
+def coverage_series(
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    years: int,
+    threshold: int,
+    addresses: dict[str, list[str]],
+) -> pl.DataFrame:
+    """``barrier_coverage`` as of ``as_of``, a year before, ... with the column month."""
+    frames = [
+        barrier_coverage(cases, filters, month, threshold, addresses).with_columns(
+            pl.lit(month, dtype=pl.Int32).alias("month")
+        )
+        for month in range(as_of, as_of - WINDOW * years, -WINDOW)
+    ]
+    return pl.concat(frames).sort("month", "barrier_code")
 
 
 def _elb_with_barriers(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:

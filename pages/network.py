@@ -150,17 +150,33 @@ st.dataframe(
     key="reach_categories",
 )
 downloads(by_category, reach_columns, "Reichweite nach Leistungsart", "netzwerk_reichweite")
+TRENDS = {
+    "clients": "Erreichte Personen",
+    "outcome_rate": "Anteil mit Integration binnen 12 Monaten",
+}
+trend = st.segmented_control(
+    "Im Verlauf", list(TRENDS), format_func=TRENDS.__getitem__, default="clients", key="verlauf"
+)
+trend = trend or "clients"
 series = data.reach_series(
     version, as_of, max(2, chosen.years), threshold, group, "category_code"
 ).with_columns(
     pl.col("category_code")
     .replace_strict(categories, default=pl.col("category_code"))
     .alias("label"),
-    pl.col("clients").alias("value"),
+    pl.col(trend).alias("value"),
     pl.col("window_end").alias("month"),
 )
-st.markdown("**Erreichte Personen je Leistungsart, jeweils in den 12 Monaten bis zum Monat**")
-st.plotly_chart(charts.count_trend(series), key="reach_trend", config=charts.PLOTLY_CONFIG)
+st.caption(
+    "Je Leistungsart, jeweils für die 12 Monate bis zum Monat"
+    + (" (Ergebnis der Zuweisungen 13 bis 24 Monate davor)." if trend == "outcome_rate" else ".")
+)
+if trend == "clients":
+    st.plotly_chart(charts.count_trend(series), key="reach_trend", config=charts.PLOTLY_CONFIG)
+else:
+    st.plotly_chart(
+        charts.share_trend(series, "value"), key="outcome_trend", config=charts.PLOTLY_CONFIG
+    )
 
 by_provider = data.reach(version, as_of, threshold, group, "provider_id")
 providers = (
@@ -208,6 +224,16 @@ with table:
         key="coverage_table",
     )
     downloads(coverage, coverage_columns, "Abdeckung der Hemmnisse", "netzwerk_abdeckung")
+
+coverage_trend = data.coverage_series(
+    version, as_of, max(2, chosen.years), threshold, group
+).with_columns(pl.col("barrier_code").replace_strict(barrier_labels).alias("label"))
+st.markdown("**Abdeckung im Verlauf** (jeweils am Stichtag eines Jahres)")
+st.plotly_chart(
+    charts.share_trend(coverage_trend, "coverage_rate"),
+    key="coverage_trend",
+    config=charts.PLOTLY_CONFIG,
+)
 
 # --- Flows ------------------------------------------------------------------------------------
 st.subheader("Wege: Hemmnis → Leistungsart → Ergebnis")

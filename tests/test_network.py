@@ -226,3 +226,17 @@ def test_events_with_the_providers_taking_part(demo_engine) -> None:
     assert events["date"].to_list() == [D(2012, 10, 16), D(2013, 9, 24)]
     assert [len(p) for p in events["providers"]] == [14, 20]
     assert network.events_with_providers(engine=demo_engine, until=2013 * 12 + 7).height == 1
+
+
+def test_series_repeat_the_figures_for_each_year(cases, engine) -> None:
+    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    series = network.reach_series(cases, Filters(), SEPT_2013, 2, EVERY, by="provider_id")
+    assert sorted(set(series["window_end"])) == [SEPT_2013 - 12, SEPT_2013]
+    latest = series.filter(pl.col("window_end") == SEPT_2013).drop("window_end")
+    assert latest.equals(network.reach(cases, Filters(), SEPT_2013, EVERY))
+    # a year earlier: H's referral (06/2012) was recent, none had a known outcome
+    earlier = series.filter(pl.col("window_end") == SEPT_2013 - 12)
+    assert earlier.select("provider_id", "clients", "outcome_known").rows() == [("P1", 1, 0)]
+    coverage = network.coverage_series(cases, Filters(), SEPT_2013, 2, EVERY, addresses)
+    debts = coverage.filter(pl.col("barrier_code") == "debts").sort("month")
+    assert debts.select("affected", "covered").rows() == [(2, 1), (2, 1)]  # H then, D now

@@ -215,6 +215,16 @@ def reach_series(
 
 
 @st.cache_data(show_spinner=False)
+def coverage_series(
+    version: str, as_of: int, years: int, threshold: int, filters: Filters
+) -> pl.DataFrame:
+    """Cached: barrier coverage as of the month and the years before."""
+    return network.coverage_series(
+        _cases(version), filters, as_of, years, threshold, _addresses(version)
+    )
+
+
+@st.cache_data(show_spinner=False)
 def coverage(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
     """Cached: barrier coverage per barrier."""
     return network.barrier_coverage(_cases(version), filters, as_of, threshold, _addresses(version))
