@@ -222,10 +222,13 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
     if layer is None:
         if len(layers) == 1:
             return layers[0], False
-        hint = next((n for n in layers if n.upper() == "VG250_GEM"), None)
+        # a VG250 file holds several layers; its municipalities are VG250_GEM
+        municipalities = next((n for n in layers if n.upper() == "VG250_GEM"), None)
+        if municipalities is not None:
+            return municipalities, True
         raise BoundaryFileError(
-            f"Die Datei „{path}“ enthält mehrere Ebenen ({_listing(layers)}); bitte eine angeben"
-            + (f", für die Gemeinden „{hint}“." if hint else ".")
+            f"Die Datei „{path}“ enthält mehrere Ebenen ({_listing(layers)}); bitte eine mit "
+            "--layer angeben."
         )
     if layer in layers:
         return layer, len(layers) > 1

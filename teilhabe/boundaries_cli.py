@@ -38,7 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "file", type=Path, metavar="DATEI", help="Shapefile (.shp), GeoPackage (.gpkg) oder GeoJSON"
     )
     import_.add_argument(
-        "--layer", metavar="NAME", help="Ebene der Datei, z. B. VG250_GEM (nötig bei mehreren)"
+        "--layer",
+        metavar="NAME",
+        help="Ebene der Datei (bei mehreren nötig; VG250_GEM wird von selbst gewählt)",
     )
     import_.add_argument(
         "--district",

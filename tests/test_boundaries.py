@@ -156,6 +156,10 @@ def test_geopackage_layer_is_read_dissolved_and_without_water(gpkg) -> None:
     assert metric["08135020"].area == pytest.approx(4.25e6, rel=1e-6)
 
 
+def test_the_municipality_layer_of_a_vg250_file_is_found_by_itself(gpkg) -> None:
+    assert read_boundary_file(gpkg, district="08135")["ags"].tolist()[0] == "08135019"
+
+
 def test_without_district_every_municipality_is_read(shapefile) -> None:
     result = read_boundary_file(shapefile)
     assert result["ags"].tolist() == ["08135019", "08135020", "08135021", "08135099", "08136001"]
@@ -185,7 +189,7 @@ def test_geojson_needs_only_the_ags(tmp_path) -> None:
     [
         ("missing", {}, ["gibt es nicht", "fehlt.gpkg"]),
         ("garbage", {}, ["lässt sich nicht lesen", "kaputt.gpkg"]),
-        ("layers", {}, ["mehrere Ebenen", "VG250_GEM", "VG250_KRS"]),
+        ("other_layers", {}, ["mehrere Ebenen", "GEMEINDEN, KREISE", "--layer"]),
         ("layers", {"layer": "VG250_GEMEINDEN"}, ["VG250_GEMEINDEN", "VG250_GEM, VG250_KRS"]),
         ("wgs84", {}, ["EPSG:4326", "erwartet wird EPSG:25832"]),
         ("no_crs", {}, ["kein Koordinatenreferenzsystem", "EPSG:25832"]),
@@ -221,6 +225,10 @@ def bad_file(tmp_path, gpkg, make: str):
         return path
     if make == "layers":
         return gpkg
+    if make == "other_layers":  # several layers, none called VG250_GEM
+        frame.to_file(path, layer="GEMEINDEN", driver="GPKG")
+        frame.to_file(path, layer="KREISE", driver="GPKG")
+        return path
     if make == "wgs84":
         frame = vg250(crs="EPSG:4326")
     elif make == "no_crs":
