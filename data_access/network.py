@@ -343,17 +343,22 @@ def coverage_series(
     return pl.concat(frames).sort("month", "barrier_code")
 
 
-def _elb_with_barriers(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
-    """Clients in receipt at the Stichtag in the filtered group, one row per barrier they have
-    then (client, municipality, barrier_code); people without a barrier are not listed."""
+def _elb_with_barriers(
+    cases: Cases, filters: Filters, as_of: int, among: pl.DataFrame
+) -> pl.DataFrame:
+    """Of the clients in ``among`` (column client), those in receipt at the Stichtag in the
+    filtered group, one row per barrier they have then (client, municipality, barrier_code)."""
+    spells = cases.spells.join(among, on="client", how="semi")
     in_receipt = (
-        cases.spells.filter(pl.col("start_month") <= as_of, pl.col("end_month") >= as_of)
+        spells.filter(pl.col("start_month") <= as_of, pl.col("end_month") >= as_of)
         .select("client", "municipality_ags", "sex", "birth_year")
         .unique("client")
     )
-    active = cases.barriers.filter(
-        pl.col("first_month") <= as_of, pl.col("last_month") >= as_of
-    ).unique(["client", "barrier_code"])
+    active = (
+        cases.barriers.join(among, on="client", how="semi")
+        .filter(pl.col("first_month") <= as_of, pl.col("last_month") >= as_of)
+        .unique(["client", "barrier_code"])
+    )
     age = pl.lit(as_of // 12, dtype=pl.Int32) - pl.col("birth_year")
     people = in_receipt.with_columns(cube.age_group_codes(age).alias("age_group"))
     conditions = []
@@ -391,9 +396,37 @@ def barrier_coverage_exact(
     by_municipality: bool = False,
 ) -> pl.DataFrame:
     """Exact counts: per barrier (and municipality) the ELB with it at the Stichtag
-    (``affected``) and those of them with a referral to a service addressing it that started in
-    the 12 months up to the Stichtag (``covered``)."""
-    affected = _elb_with_barriers(cases, filters, as_of)
+    (``affected``, from the cube) and those of them with a referral to a service addressing it
+    that started in the 12 months up to the Stichtag (``covered``, checked person by person for
+    the referred only)."""
+    keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
+    now = cube.select_cells(
+        cases.stock_cells,
+        cases.stock_plain,
+        first=as_of,
+        last=as_of,
+        municipalities=filters.municipalities,
+        sexes=filters.sexes,
+        age_groups=filters.age_groups,
+        barriers=filters.barriers,
+        barrier_mode=filters.barrier_mode,
+        keep_mask=True,
+    )
+    per_barrier = [
+        pl.col("elb").filter(cube.has_barrier(code)).sum().cast(pl.Int64).alias(code)
+        for code in BARRIER_CODES
+    ]
+    if by_municipality:
+        affected = (
+            now.group_by("municipality")
+            .agg(per_barrier)
+            .with_columns(pl.col("municipality").cast(pl.String))
+            .unpivot(index="municipality", variable_name="barrier_code", value_name="affected")
+        )
+    else:
+        affected = now.select(per_barrier).unpivot(
+            variable_name="barrier_code", value_name="affected"
+        )
     pairs = pl.DataFrame(
         [(c, b) for c, barriers in addresses.items() for b in barriers],
         schema={"category_code": pl.String, "barrier_code": pl.String},
@@ -405,23 +438,19 @@ def barrier_coverage_exact(
         .join(pairs, on="category_code")
         .select("client", "barrier_code")
         .unique()
-        .with_columns(pl.lit(True).alias("referred"))
     )
-    keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
-    counted = (
-        affected.join(referred, on=["client", "barrier_code"], how="left")
+    covered = (
+        _elb_with_barriers(cases, filters, as_of, referred.select("client").unique())
+        .join(referred, on=["client", "barrier_code"], how="semi")
         .group_by(keys)
-        .agg(
-            pl.len().cast(pl.Int64).alias("affected"),
-            pl.col("referred").fill_null(False).sum().cast(pl.Int64).alias("covered"),
-        )
+        .agg(pl.len().cast(pl.Int64).alias("covered"))
     )
-    barriers = pl.DataFrame({"barrier_code": list(BARRIER_CODES)})
+    counted = affected.join(covered, on=keys, how="left").with_columns(
+        pl.col("covered").fill_null(0)
+    )
     if by_municipality:
-        return counted.sort(keys)
-    return barriers.join(counted, on="barrier_code", how="left").with_columns(
-        pl.col("affected", "covered").fill_null(0)
-    )
+        return counted.filter(pl.col("affected") > 0).sort(keys)
+    return counted.select("barrier_code", "affected", "covered")
 
 
 def barrier_coverage(
