@@ -124,6 +124,22 @@ st.plotly_chart(
     key="prevalence_trend",
     config=charts.PLOTLY_CONFIG,
 )
+trend_columns = [
+    Column("month_label", "Stichtag"),
+    Column("label", "Hemmnis"),
+    Column("elb", "ELB", "count"),
+    Column("elb_share", "Anteil ELB", "rate"),
+    Column("lzb", "LZB", "count"),
+    Column("lzb_share", "Anteil LZB", "rate"),
+]
+downloads(
+    series.with_columns(
+        pl.col("month").map_elements(format_as_of, return_dtype=pl.String).alias("month_label")
+    ),
+    trend_columns,
+    "Verbreitung der Hemmnisse im Verlauf",
+    "hemmnisse_verlauf",
+)
 
 # --- Which barriers come together ------------------------------------------------------------
 pairs = data.co_occurrence(version, as_of, threshold, group)
@@ -158,6 +174,20 @@ st.plotly_chart(
     ),
     key="co_occurrence",
     config=charts.PLOTLY_CONFIG,
+)
+downloads(
+    pairs.filter(pl.col("barrier_a") <= pl.col("barrier_b")).with_columns(
+        pl.col("barrier_a").replace_strict(LABELS).alias("a"),
+        pl.col("barrier_b").replace_strict(LABELS).alias("b"),
+    ),
+    [
+        Column("a", "Hemmnis"),
+        Column("b", "und Hemmnis"),
+        Column("elb", "ELB mit beiden", "count"),
+        Column("share", "Anteil an den ELB", "rate"),
+    ],
+    "Gemeinsames Auftreten der Hemmnisse",
+    "hemmnisse_kombinationen",
 )
 
 st.subheader("Zahl der Hemmnisse je Person")
