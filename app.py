@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import filters
+from ui import data, filters
 
 ICON = str(Path(__file__).parent / "ui" / "assets" / "favicon.png")
 
@@ -18,9 +18,13 @@ pages = [
     st.Page("pages/network_map.py", title="Netzwerkkarte", icon=":material/map:"),
     st.Page("pages/network.py", title="Netzwerk", icon=":material/hub:"),
     st.Page("pages/presentation.py", title="Präsentation", icon=":material/slideshow:"),
+    st.Page("pages/data.py", title="Daten", icon=":material/database:"),
 ]
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### :material/hub: Teilhabe-Monitor")
-filters.sidebar()
+# The filters need data; the Daten page must also work on an empty database, where the first
+# data come in (elsewhere the filters explain that the database is empty).
+if page.title != "Daten" or data.has_receipt_data():
+    filters.sidebar()
 page.run()

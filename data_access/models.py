@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -268,3 +269,29 @@ class Integration(Base):
     month: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(20))  # employment, training, self_employment
     continued_12m: Mapped[bool | None] = mapped_column(Boolean)
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+class ImportLog(Base):
+    """One import of a file into a table (``data_access.imports``); dry runs are not logged.
+
+    ``imported_at`` is UTC. ``imported_by`` is the operating-system user for the command line,
+    "Weboberfläche" for the Daten page, or NULL where unknown. ``data_version`` is the version
+    the data got from this import (NULL if the import changed nothing).
+    """
+
+    __tablename__ = "import_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str | None] = mapped_column(String(120))
+    data_version: Mapped[str | None] = mapped_column(String(100))

@@ -12,7 +12,7 @@ import streamlit as st
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of, format_percent
 from ui import charts, components, data, filters, shell, tables
-from ui.downloads import table_downloads
+from ui.downloads import chart_note, chart_with_download, table_downloads
 
 BARRIERS = data.barrier_catalogue()
 LABELS = {b.code: b.label for b in BARRIERS}
@@ -56,12 +56,13 @@ st.caption(
 )
 chart, table = st.columns([1, 1])
 with chart:
-    st.plotly_chart(
+    chart_with_download(
         charts.share_bars(
             prevalence, {"elb_share": "Anteil an den ELB", "lzb_share": "Anteil an den LZB"}
         ),
-        key="prevalence_bars",
-        config=charts.PLOTLY_CONFIG,
+        "prevalence_bars",
+        "prevalence_bars",
+        note=chart_note(dataset, chosen),
     )
 prevalence_columns = [
     Column("label", "Hemmnis"),
@@ -119,10 +120,11 @@ st.caption(
     f"Anteil {whom} mit dem Hemmnis, jeweils am Monatsende im "
     f"{MONTH_NAMES[as_of % 12]} jedes Jahres."
 )
-st.plotly_chart(
+chart_with_download(
     charts.share_trend(series, f"{stock}_share"),
-    key="prevalence_trend",
-    config=charts.PLOTLY_CONFIG,
+    "prevalence_trend",
+    "prevalence_trend",
+    note=chart_note(dataset, chosen),
 )
 trend_columns = [
     Column("month_label", "Stichtag"),
@@ -163,7 +165,7 @@ st.caption(
     "Anteil der ELB der Gruppe, bei denen am Stichtag beide Hemmnisse erfasst sind; auf der "
     "Diagonale der Anteil mit dem einzelnen Hemmnis."
 )
-st.plotly_chart(
+chart_with_download(
     charts.heatmap(
         matrix,
         [LABELS[b] for b in order],
@@ -172,8 +174,9 @@ st.plotly_chart(
         column_name="Hemmnis",
         row_name="Hemmnis",
     ),
-    key="co_occurrence",
-    config=charts.PLOTLY_CONFIG,
+    "co_occurrence",
+    "co_occurrence",
+    note=chart_note(dataset, chosen),
 )
 downloads(
     pairs.filter(pl.col("barrier_a") <= pl.col("barrier_b")).with_columns(
@@ -194,12 +197,13 @@ st.subheader("Zahl der Hemmnisse je Person")
 st.caption("ELB der Gruppe nach der Zahl ihrer Hemmnisse am Stichtag, mit ihrer Integrationsquote.")
 counts_chart, counts_table = st.columns([3, 2])
 with counts_chart:
-    st.plotly_chart(
+    chart_with_download(
         charts.duration_bars(
             by_count.select("band", pl.col("elb").alias("count")), colour=charts.COLOURS["elb"]
         ),
-        key="barrier_counts",
-        config=charts.PLOTLY_CONFIG,
+        "barrier_counts",
+        "barrier_counts",
+        note=chart_note(dataset, chosen),
     )
 with counts_table:
     count_columns = [
@@ -229,7 +233,7 @@ rate_of = {
     (row["barrier_count"], row["duration"]): row["integration_rate"]
     for row in cells.iter_rows(named=True)
 }
-st.plotly_chart(
+chart_with_download(
     charts.heatmap(
         [[rate_of.get((c, d)) for d in DURATION_BANDS] for c in BARRIER_COUNTS],
         list(DURATION_BANDS.values()),
@@ -238,8 +242,9 @@ st.plotly_chart(
         column_name="Dauer des Bezugs",
         row_name="Zahl der Hemmnisse",
     ),
-    key="rate_matrix",
-    config=charts.PLOTLY_CONFIG,
+    "rate_matrix",
+    "rate_matrix",
+    note=chart_note(dataset, chosen),
 )
 matrix_columns = [
     Column("count_label", "Zahl der Hemmnisse"),

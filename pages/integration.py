@@ -9,6 +9,7 @@ import streamlit as st
 
 from teilhabe.glossary import GLOSSARY
 from ui import charts, components, data, filters, shell, tables
+from ui.downloads import chart_note, chart_with_download
 
 RATE_KEYS = [
     "integration_rate",
@@ -54,10 +55,11 @@ figure_key = st.selectbox(
     bind="query-params",
 )
 st.subheader(f"Verlauf: {GLOSSARY[figure_key][0]}")
-st.plotly_chart(
+chart_with_download(
     charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
-    key="rate_trend",
-    config=charts.PLOTLY_CONFIG,
+    "rate_trend",
+    "rate_trend",
+    note=chart_note(dataset, chosen),
 )
 
 by = st.selectbox(
@@ -86,10 +88,11 @@ comparison = (
 st.subheader(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(
+    chart_with_download(
         charts.group_bars(comparison, overall=now[figure_key]),
-        key="breakdown_bars",
-        config=charts.PLOTLY_CONFIG,
+        "breakdown_bars",
+        "breakdown_bars",
+        note=chart_note(dataset, chosen),
     )
 with right:
     st.dataframe(
@@ -110,7 +113,7 @@ with right:
 kinds, continuity = st.columns(2)
 with kinds:
     st.subheader("Integrationen nach Art (12 Monate)")
-    st.plotly_chart(
+    chart_with_download(
         charts.kind_bars(
             {
                 "Sozialversicherungspflichtige Beschäftigung": now["integrations_employment_12m"],
@@ -118,15 +121,17 @@ with kinds:
                 "Selbständigkeit": now["integrations_self_employment_12m"],
             }
         ),
-        key="integration_kinds",
-        config=charts.PLOTLY_CONFIG,
+        "integration_kinds",
+        "integration_kinds",
+        note=chart_note(dataset, chosen),
     )
 with continuity:
     st.subheader("Kontinuität nach Integration (K2E3)")
-    st.plotly_chart(
+    chart_with_download(
         charts.rate_trend(series, "continuity_rate", events, name="K2E3"),
-        key="continuity_trend",
-        config=charts.PLOTLY_CONFIG,
+        "continuity_trend",
+        "continuity_trend",
+        note=chart_note(dataset, chosen),
     )
 
 components.glossary(RATE_KEYS)

@@ -6,7 +6,7 @@ import streamlit as st
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of
 from ui import charts, components, data, filters, shell, tables
-from ui.downloads import table_downloads
+from ui.downloads import chart_note, chart_with_download, table_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -172,10 +172,18 @@ st.caption(
     + (" (Ergebnis der Zuweisungen 13 bis 24 Monate davor)." if trend == "outcome_rate" else ".")
 )
 if trend == "clients":
-    st.plotly_chart(charts.count_trend(series), key="reach_trend", config=charts.PLOTLY_CONFIG)
+    chart_with_download(
+        charts.count_trend(series),
+        "reach_trend",
+        "reach_trend",
+        note=chart_note(dataset, chosen),
+    )
 else:
-    st.plotly_chart(
-        charts.share_trend(series, "value"), key="outcome_trend", config=charts.PLOTLY_CONFIG
+    chart_with_download(
+        charts.share_trend(series, "value"),
+        "outcome_trend",
+        "outcome_trend",
+        note=chart_note(dataset, chosen),
     )
 
 by_provider = data.reach(version, as_of, threshold, group, "provider_id")
@@ -212,10 +220,11 @@ coverage_columns = [
 ]
 chart, table = st.columns([1, 1])
 with chart:
-    st.plotly_chart(
+    chart_with_download(
         charts.share_bars(coverage, {"coverage_rate": "Abdeckung"}),
-        key="coverage_bars",
-        config=charts.PLOTLY_CONFIG,
+        "coverage_bars",
+        "coverage_bars",
+        note=chart_note(dataset, chosen),
     )
 with table:
     st.dataframe(
@@ -229,10 +238,11 @@ coverage_trend = data.coverage_series(
     version, as_of, max(2, chosen.years), threshold, group
 ).with_columns(pl.col("barrier_code").replace_strict(barrier_labels).alias("label"))
 st.markdown("**Abdeckung im Verlauf** (jeweils am Stichtag eines Jahres)")
-st.plotly_chart(
+chart_with_download(
     charts.share_trend(coverage_trend, "coverage_rate"),
-    key="coverage_trend",
-    config=charts.PLOTLY_CONFIG,
+    "coverage_trend",
+    "coverage_trend",
+    note=chart_note(dataset, chosen),
 )
 
 # --- Flows ------------------------------------------------------------------------------------
@@ -247,7 +257,12 @@ else:
         "outcome:integrated": "Integration binnen 12 Monaten",
         "outcome:not_integrated": "keine Integration binnen 12 Monaten",
     }
-    st.plotly_chart(charts.sankey(links, node_labels), key="flows", config=charts.PLOTLY_CONFIG)
+    chart_with_download(
+        charts.sankey(links, node_labels),
+        "flows",
+        "flows",
+        note=chart_note(dataset, chosen),
+    )
     st.caption(
         "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen."
         + (
@@ -264,7 +279,12 @@ events = data.events(version, as_of)
 if events.is_empty():
     st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
 else:
-    st.plotly_chart(charts.events_timeline(events), key="events", config=charts.PLOTLY_CONFIG)
+    chart_with_download(
+        charts.events_timeline(events),
+        "events",
+        "events",
+        note=chart_note(dataset, chosen),
+    )
     shown_events = events.with_columns(
         pl.col("providers").list.len().alias("provider_count"),
         pl.col("providers").list.join(", ").alias("provider_names"),

@@ -9,8 +9,8 @@ import polars as pl
 import streamlit as st
 
 from teilhabe.exports import Column
-from ui import charts, components, data, filters, maps, shell, tables
-from ui.downloads import table_downloads
+from ui import components, data, filters, maps, shell, tables
+from ui.downloads import chart_note, chart_with_download, table_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -65,7 +65,7 @@ gap_places = (
     sorted(set(gaps.filter(pl.col("gap"))["municipality"].to_list())) if gaps is not None else []
 )
 
-st.plotly_chart(
+chart_with_download(
     maps.district_map(
         areas.geojson,
         measures,
@@ -77,8 +77,9 @@ st.plotly_chart(
         schematic=areas.schematic,
         style=settings.map_style,
     ),
-    key="district_map",
-    config=charts.PLOTLY_CONFIG,
+    "district_map",
+    "district_map",
+    note=chart_note(dataset, chosen),
 )
 source = (
     "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (Demodaten); amtliche "

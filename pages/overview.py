@@ -6,6 +6,7 @@ import streamlit as st
 from teilhabe.formatting import format_count
 from teilhabe.glossary import term
 from ui import charts, components, data, filters, shell, tables
+from ui.downloads import chart_note, chart_with_download, report_download
 
 shell.require_router()
 dataset = data.dataset()
@@ -19,11 +20,13 @@ first_month = min(as_of, max(chosen.first_month, earliest))
 series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
 
 components.page_header("Übersicht", dataset, as_of, filters.describe(chosen))
-st.page_link(
-    "pages/presentation.py",
-    label="Präsentationsmodus für Netzwerkkonferenzen (mit diesen Filtern)",
-    icon=":material/slideshow:",
-)
+with st.container(horizontal=True, vertical_alignment="center"):
+    report_download(dataset, chosen)
+    st.page_link(
+        "pages/presentation.py",
+        label="Präsentationsmodus für Netzwerkkonferenzen (mit diesen Filtern)",
+        icon=":material/slideshow:",
+    )
 
 cards = st.columns(4)
 with cards[0]:
@@ -42,17 +45,19 @@ with cards[3]:
 trend, rate = st.columns([3, 2])
 with trend:
     st.subheader("Entwicklung der Bestände")
-    st.plotly_chart(
+    chart_with_download(
         charts.stock_trend(series, now["network_events"]),
-        key="stock_trend",
-        config=charts.PLOTLY_CONFIG,
+        "stock_trend",
+        "stock_trend",
+        note=chart_note(dataset, chosen),
     )
 with rate:
     st.subheader("Integrationsquote (K2)")
-    st.plotly_chart(
+    chart_with_download(
         charts.rate_trend(series, "integration_rate", now["network_events"]),
-        key="integration_rate_trend",
-        config=charts.PLOTLY_CONFIG,
+        "integration_rate_trend",
+        "integration_rate_trend",
+        note=chart_note(dataset, chosen),
     )
 
 duration, network = st.columns([2, 3])
@@ -65,7 +70,12 @@ with duration:
         },
         schema={"band": pl.String, "count": pl.Int64},
     )
-    st.plotly_chart(charts.duration_bars(bands), key="lzb_duration", config=charts.PLOTLY_CONFIG)
+    chart_with_download(
+        charts.duration_bars(bands),
+        "lzb_duration",
+        "lzb_duration",
+        note=chart_note(dataset, chosen),
+    )
 with network:
     st.subheader("Netzwerk")
     facts = st.columns(2)

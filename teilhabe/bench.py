@@ -43,7 +43,7 @@ from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import format_month, month_end
 from data_access.settings import Settings
-from teilhabe.demo import SEED, DemoSpec, load_demo
+from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
 from teilhabe.formatting import format_count, format_decimal
 
 DEFAULT_CLIENTS = 1_000_000
@@ -218,16 +218,11 @@ def _default_url(spec: DemoSpec) -> str:
     return f"sqlite:///{folder / f'bench-{spec.clients}-{spec.districts}.sqlite'}"
 
 
-def _data_version(spec: DemoSpec) -> str:
-    """The data version the demo generator records for ``spec`` (see ``demo.generate``)."""
-    return f"demo-{spec.seed}-{spec.clients}-{spec.districts}"
-
-
 def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     """Reuse the bench data set if the database holds it, else (re)create it with the demo."""
     version = figures.dataset_info(engine=engine).get("data_version")
     size = f"{format_count(spec.clients)} Personen, {format_count(spec.districts)} Kreis(e)"
-    if version == _data_version(spec):
+    if version == data_version(spec):
         print(f"Messdatensatz ({size}) ist schon vorhanden und wird wiederverwendet.")
         return {"action": "reused", "seconds": None, "data_version": version}
     reason = "leer" if version is None else f"enthält einen anderen Datensatz ({version})"
@@ -245,7 +240,7 @@ def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     return {
         "action": "created",
         "seconds": seconds,
-        "data_version": _data_version(spec),
+        "data_version": data_version(spec),
         "rows": written,
     }
 

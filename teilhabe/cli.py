@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import teilhabe.boundaries_cli as boundaries_cli
 import teilhabe.hsds as hsds
+import teilhabe.import_cli as import_cli
+import teilhabe.report_cli as report_cli
 from data_access import barriers, figures
-from data_access.catalogue import BARRIER_CODES, SEXES
 from data_access.confidentiality import SUPPRESSED
 from data_access.db import (
     DatabaseUnavailable,
@@ -25,10 +26,10 @@ from data_access.db import (
     ensure_schema,
     upgrade_schema,
 )
-from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
-from data_access.periods import format_month, parse_month
+from data_access.indicators import DIMENSIONS, Filters
+from data_access.periods import format_month
 from data_access.settings import ConfigurationError, Settings
-from teilhabe import bench
+from teilhabe import bench, cli_common
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
 from teilhabe.formatting import format_count, format_decimal
 from teilhabe.startup import case_copy, open_database
@@ -41,7 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated, RealDataPresent) as error:
+    except (
+        ConfigurationError,
+        DatabaseUnavailable,
+        SchemaOutdated,
+        RealDataPresent,
+        cli_common.UsageError,
+    ) as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -71,26 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     figures_ = commands.add_parser("figures", help="Kennzahlen zu einem Stichtag ausgeben")
     _database_option(figures_)
     figures_.add_argument("--json", action="store_true", help="als JSON-Objekt ausgeben")
-    figures_.add_argument(
-        "--as-of", type=_month, help="Monat JJJJ-MM (Standard: Datenstand der Datenbank)"
-    )
-    group = figures_.add_argument_group("Filter (wiederholbar)")
-    group.add_argument(
-        "--municipality",
-        action="append",
-        default=[],
-        metavar="AGS",
-        help="Gemeinde (achtstelliger Schlüssel)",
-    )
-    group.add_argument("--sex", action="append", default=[], choices=list(SEXES))
-    group.add_argument("--age-group", action="append", default=[], choices=list(AGE_GROUPS))
-    group.add_argument("--barrier", action="append", default=[], choices=list(BARRIER_CODES))
-    group.add_argument(
-        "--barrier-mode",
-        choices=["any", "all"],
-        default="any",
-        help="mindestens eines (any) oder alle (all) der Hemmnisse",
-    )
+    cli_common.add_as_of_option(figures_)
+    cli_common.add_filter_options(figures_)
     figures_.add_argument(
         "--by",
         choices=[*DIMENSIONS, "barrier"],
@@ -101,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_parser(commands)
     boundaries_cli.add_parser(commands)
     hsds.add_parser(commands)
+    import_cli.add_parser(commands)
+    report_cli.add_parser(commands)
 
     db = commands.add_parser("db", help="Datenbankschema verwalten")
     db_commands = db.add_subparsers(required=True, metavar="AKTION")
@@ -127,13 +118,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _month(text: str) -> int:
-    try:
-        return parse_month(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _demo(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     engine = create_db_engine(settings.database_url)
@@ -155,29 +139,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     engine = open_database(settings)
-    latest = figures.data_as_of(engine=engine)
-    if latest is None:
-        print("Fehler: Die Datenbank enthält keine Leistungsdaten.", file=sys.stderr)
-        return EXIT_ERROR
-    as_of = args.as_of if args.as_of is not None else latest
-    if as_of > latest:
-        print(
-            f"Fehler: --as-of {format_month(as_of)} liegt nach dem Datenstand "
-            f"({format_month(latest)}).",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    unknown = sorted(set(args.municipality) - set(figures.municipality_names(engine=engine)))
-    if unknown:
-        print(f"Fehler: Unbekannte Gemeinde(n): {', '.join(unknown)}.", file=sys.stderr)
-        return EXIT_ERROR
-    chosen = Filters(
-        municipalities=tuple(args.municipality),
-        sexes=tuple(args.sex),
-        age_groups=tuple(args.age_group),
-        barriers=tuple(args.barrier),
-        barrier_mode=args.barrier_mode,
-    )
+    as_of = cli_common.resolve_as_of(engine, args.as_of)
+    chosen = cli_common.filters_from(args)
+    cli_common.check_municipalities(engine, chosen.municipalities)
     cases = case_copy(engine, settings)
     threshold = settings.suppression_threshold
     result = _json_figures(engine, cases, as_of, threshold, chosen)

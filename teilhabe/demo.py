@@ -59,6 +59,16 @@ class DemoSpec:
         return self == DemoSpec()
 
 
+# Raise when the generator produces different data for the same spec: the version names the data
+# (caches of the case copy are keyed on it), so a changed generator must not reuse it.
+GENERATOR_REVISION = 2
+
+
+def data_version(spec: DemoSpec) -> str:
+    """The data version the demo records for ``spec``."""
+    return f"demo-r{GENERATOR_REVISION}-{spec.seed}-{spec.clients}-{spec.districts}"
+
+
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
     """All tables of the demo data set, as polars frames keyed by table name."""
     rng = np.random.default_rng(spec.seed)
@@ -90,7 +100,7 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
                     "true",
                     "Synthetischer Demodatensatz des Teilhabe-Monitors "
                     f"(Seed {spec.seed}, {spec.clients:,} Personen, {spec.districts} Kreis(e))",
-                    f"demo-{spec.seed}-{spec.clients}-{spec.districts}",
+                    data_version(spec),
                 ],
             }
         ),
@@ -576,7 +586,10 @@ def _barriers(rng, ids, client_idx, start_m, end_m) -> tuple[pl.DataFrame, np.nd
     recorded = first_start[client] + rng.integers(0, 3, client.size)
     recorded_on = _dates(recorded, rng.integers(0, 28, client.size))
     resolved = rng.random(client.size) < 0.12
-    resolved_month = np.minimum(recorded + rng.integers(6, 40, client.size), AS_OF)
+    resolved_month = recorded + rng.integers(6, 40, client.size)
+    # resolved at least six months after the recording and before the as-of month, never before
+    # it was recorded (the importer rightly refuses that)
+    resolved &= resolved_month < AS_OF
     resolved_on = _dates(resolved_month, np.full(client.size, 9))
     frame = pl.DataFrame(
         {

@@ -169,7 +169,7 @@ def test_barriers_page_without_a_barrier_filter(app: AppTest) -> None:
     prevalence = app.dataframe[0].value
     assert list(prevalence.columns) == ["Hemmnis", "ELB", "Anteil ELB", "LZB", "Anteil LZB", "K2"]
     debts = prevalence[prevalence["Hemmnis"] == "Schulden"].iloc[0]
-    assert (debts["ELB"], debts["LZB"]) == ("929", "703")
+    assert (debts["ELB"], debts["LZB"]) == ("965", "713")
     assert len(app.get("plotly_chart")) == 5
 
 

@@ -51,3 +51,68 @@ def test_unrelated_tables_do_not_block_a_new_schema(tmp_path) -> None:
         connection.execute(text("CREATE TABLE someone_elses (x INTEGER)"))
     ensure_schema(engine, allow_upgrade=True)
     assert current_revision(engine) == head_revision()
+
+
+def upgrade_keeps_the_data(engine) -> None:
+    """Revision 0002 adds the import log to a database of revision 0001 and keeps its rows."""
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from data_access.db import _alembic_config, upgrade_schema
+    from data_access.imports import import_table, template_csv
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+        connection.execute(
+            text("INSERT INTO district VALUES ('08135', 'Landkreis Heidenheim', 'JC')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO municipality VALUES ('08135019', '08135', 'Heidenheim', 'Stadt', "
+                "49526, '2012-12-31', 48.68, 10.15)"
+            )
+        )
+        connection.execute(text("INSERT INTO dataset_info VALUES ('data_version', 'v1')"))
+    assert current_revision(engine) == "0001"
+    assert "import_log" not in inspect(engine).get_table_names()
+
+    upgrade_schema(engine)
+    assert_schema_matches_models(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT ags, population FROM municipality")).all() == [
+            ("08135019", 49526)
+        ]
+        assert connection.execute(text("SELECT count(*) FROM import_log")).scalar() == 0
+    # and the new table is usable right away
+    report = import_table(engine, "district", template_csv("district"), name="kreis.csv")
+    assert report.ok and report.log_id == 1
+    with engine.connect() as connection:
+        logged = connection.execute(text("SELECT imported_at FROM import_log")).scalar()
+    assert str(logged)[:4] == str(dt.date.today().year)
+
+
+def test_an_existing_0001_database_is_upgraded_without_losing_data(tmp_path) -> None:
+    engine = create_db_engine(make_url(f"sqlite:///{tmp_path / 'old.sqlite'}"))
+    try:
+        upgrade_keeps_the_data(engine)
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_0001_database_on_postgresql_is_upgraded(postgres_url) -> None:
+    admin = create_engine(postgres_url)
+    with admin.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS migration_0001 CASCADE"))
+        connection.execute(text("CREATE SCHEMA migration_0001"))
+    engine = create_db_engine(
+        make_url(postgres_url).update_query_dict({"options": "-csearch_path=migration_0001"})
+    )
+    try:
+        upgrade_keeps_the_data(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text("DROP SCHEMA migration_0001 CASCADE"))
+        admin.dispose()

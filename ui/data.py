@@ -49,6 +49,14 @@ def _engine() -> Engine:
     return _database()[1]
 
 
+def has_receipt_data() -> bool:
+    """Whether the database is usable and holds benefit data (so the filters can be drawn)."""
+    try:
+        return figures.data_as_of(engine=_database()[1]) is not None
+    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated):
+        return False
+
+
 def dataset() -> Dataset:
     """The loaded data set; stops the page with a clear message if the database is unusable."""
     try:
@@ -309,3 +317,9 @@ def group_labels(version: str, by: str) -> dict[str, str]:
         "duration": DURATION_BANDS,
         "barrier_count": BARRIER_COUNTS,
     }[by]
+
+
+def report_inputs(version: str) -> tuple[Engine, Cases]:
+    """The engine and the case copy, for the PDF report built outside the page run
+    (``ui.downloads.report_download``); pages never see them."""
+    return _engine(), _cases(version)

@@ -1,15 +1,27 @@
-"""Download buttons for every table: CSV and Excel, with "*" where the page shows "*"."""
+"""Download buttons: every table as CSV and Excel ("*" where the page shows "*"), every chart
+as PNG, and the PDF report for the current selection.
+
+PNG and PDF are produced only when the button is clicked (a callable as ``data``, run by
+Streamlit off the page script): rendering with kaleido takes 0.3 to 2 s per file, which no page
+run should wait for. Both work offline (``teilhabe.images``, ``teilhabe.report``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+from collections.abc import Callable, Sequence
 
+import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 import streamlit as st
 
 from data_access.confidentiality import footnote
+from data_access.periods import format_month as month_key
 from teilhabe.exports import Column, to_csv, to_xlsx
 from teilhabe.formatting import format_as_of
+from ui import charts, data
 from ui.data import Dataset
 from ui.filters import Selection, describe
 
@@ -58,3 +70,123 @@ def table_downloads(
             icon=":material/download:",
             on_click="ignore",
         )
+
+
+# --- Charts as PNG ---------------------------------------------------------------------------
+
+
+def chart_note(dataset: Dataset, selection: Selection) -> list[str]:
+    """What a downloaded chart says under its title: Jobcenter, Stichtag, filters, "*"."""
+    first = f"{dataset.jobcenter} · Stichtag {format_as_of(selection.as_of)} · "
+    first += f"Auswahl: {describe(selection)}"
+    if dataset.synthetic:
+        first += " · Demodaten"
+    return [first, "* aus Gründen der statistischen Geheimhaltung nicht angezeigt"]
+
+
+def chart_with_download(
+    figure: go.Figure,
+    key: str,
+    file_stem: str,
+    *,
+    title: str | None = None,
+    note: str | Sequence[str] | None = None,
+) -> None:
+    """The chart as on the pages (``st.plotly_chart``), and under it a "PNG" button.
+
+    The image is rendered offline when the button is clicked, not on the page run; ``title``
+    and ``note`` (e.g. ``chart_note(dataset, selection)``) are printed into the image only.
+    Usage on a page, instead of ``st.plotly_chart(fig, key=..., config=charts.PLOTLY_CONFIG)``:
+    ``downloads.chart_with_download(fig, "stock_trend", "bestaende", title="Entwicklung der
+    Bestände", note=downloads.chart_note(dataset, chosen))``.
+    """
+    st.plotly_chart(figure, key=key, config=charts.PLOTLY_CONFIG)
+    st.download_button(
+        "PNG",
+        data=_png_later(figure, title, tuple([note] if isinstance(note, str) else note or ())),
+        file_name=f"{file_stem}.png",
+        mime="image/png",
+        key=f"download_{key}_png",
+        icon=":material/image:",
+        on_click="ignore",
+        help="Das Diagramm als Bild (PNG) herunterladen",
+    )
+
+
+def _png_later(figure: go.Figure, title: str | None, note: tuple[str, ...]) -> Callable[[], bytes]:
+    """A callable for ``st.download_button``: the PNG, rendered on click (cached)."""
+    return lambda: _png(figure.to_json(), title, note)
+
+
+@functools.lru_cache(maxsize=32)
+def _png(figure_json: str, title: str | None, note: tuple[str, ...]) -> bytes:
+    """PNG bytes of a figure, cached on its JSON: a second click costs nothing."""
+    from teilhabe.images import figure_png  # kaleido: only when a PNG is asked for
+
+    return figure_png(pio.from_json(figure_json), title=title, note=note)
+
+
+# --- The PDF report --------------------------------------------------------------------------
+
+_REPORTS: dict[tuple, bytes] = {}  # the last few reports, by what they show
+_REPORTS_KEPT = 4
+_REPORTS_LOCK = threading.Lock()
+
+
+def report_download(dataset: Dataset, selection: Selection, *, key: str = "report_pdf") -> None:
+    """One button "Bericht (PDF)": the report for the current selection, built on click.
+
+    Title, Stichtag, filters, headline figures with the year before, key charts, table by
+    municipality, definitions and confidentiality note (``teilhabe.report``). Where Chromium
+    is missing the report comes without charts and says so.
+    """
+    from teilhabe.report import DatasetFacts
+
+    engine, cases = data.report_inputs(dataset.version)  # in the page run: cached resources
+    facts = DatasetFacts(dataset.jobcenter, dataset.as_of, dataset.synthetic)
+    filter_text = describe(selection)
+    wanted = (
+        dataset.version,
+        dataset.threshold,
+        facts,
+        selection.as_of,
+        selection.years,
+        selection.filters,
+        filter_text,
+    )
+
+    def build() -> bytes:
+        from teilhabe.report import build_report
+
+        with _REPORTS_LOCK:
+            if wanted in _REPORTS:
+                return _REPORTS[wanted]
+        pdf = build_report(
+            engine,
+            cases,
+            as_of=selection.as_of,
+            threshold=dataset.threshold,
+            filters=selection.filters,
+            years=selection.years,
+            filter_text=filter_text,
+            facts=facts,
+            charts="try",
+        )
+        with _REPORTS_LOCK:
+            _REPORTS[wanted] = pdf
+            while len(_REPORTS) > _REPORTS_KEPT:
+                _REPORTS.pop(next(iter(_REPORTS)))
+        return pdf
+
+    st.download_button(
+        "Bericht (PDF)",
+        data=build,
+        file_name=f"teilhabe-bericht-{month_key(selection.as_of)}.pdf",
+        mime="application/pdf",
+        key=key,
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        help="Bericht für Gremien mit der aktuellen Auswahl: Kennzahlen mit Vorjahr, "
+        "Diagramme, Tabelle nach Gemeinden, Begriffe, Hinweis zur Geheimhaltung "
+        "(wird beim Klick erzeugt, einige Sekunden).",
+    )

@@ -19,6 +19,7 @@ from data_access.indicators import AGE_GROUPS, Filters
 from data_access.periods import format_month as month_key
 from data_access.periods import parse_month
 from teilhabe.formatting import format_month
+from teilhabe.selection import describe_filters
 from ui import data
 
 PERIODS = {"1": "1 Jahr", "2": "2 Jahre", "3": "3 Jahre", "5": "5 Jahre"}
@@ -130,27 +131,7 @@ def selection() -> Selection:
 
 def describe(selection: Selection) -> str:
     """The active filters in words, for captions and exports: "alle Personen" if none."""
-    version = data.dataset().version
-    labels = {
-        "municipalities": data.municipality_names(version),
-        "sexes": SEXES,
-        "age_groups": AGE_GROUPS,
-        "barriers": {b.code: b.label for b in BARRIERS},
-    }
-    chosen = selection.filters
-    parts = []
-    for name, values in (
-        ("municipalities", chosen.municipalities),
-        ("sexes", chosen.sexes),
-        ("age_groups", chosen.age_groups),
-        ("barriers", chosen.barriers),
-    ):
-        if values:
-            label = SPECS[name].label
-            if name == "barriers" and len(values) > 1:
-                label += f" ({BARRIER_MODES[chosen.barrier_mode]})"
-            parts.append(f"{label}: {', '.join(labels[name][v] for v in values)}")
-    return "; ".join(parts) if parts else "alle Personen"
+    return describe_filters(selection.filters, data.municipality_names(data.dataset().version))
 
 
 def _seed_from_link(spec: FilterSpec, allowed: list[str]) -> None:

@@ -42,6 +42,9 @@ def test_network_page_from_a_barrier_link(
     expect(page.get_by_role("heading", name="Netzwerk", exact=True)).to_be_visible()
     expect(page.get_by_role("combobox", name="Hemmnis", exact=True)).to_have_value("Schulden")
     expect(page.get_by_text(f"{debts} von {directory.height} Angeboten")).to_be_visible()
+    heading = page.get_by_role("heading", name="Wege: Hemmnis → Leistungsart → Ergebnis")
+    heading.scroll_into_view_if_needed()  # charts further down are drawn when they come into view
+    expect(page.locator(".js-plotly-plot .sankey").first).to_be_attached()
     traces = page.evaluate(TRACES)
     assert any(t["type"] == "sankey" for plot in traces for t in plot)
     save_screenshot(page, "network")

@@ -1,0 +1,731 @@
+"""The PDF report for officials: one file to take into a committee meeting.
+
+Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active filters (with the
+"Demodaten" note for synthetic data); the headline figures (ELB, LZB, LZB ≥ 4 Jahre and the
+§ 48a figures K2, K2E3, K2E4, K3, K3E1, K3E2) with their value a year before and the change; the
+network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
+figures, rendered offline by ``teilhabe.images``); a table by municipality (ELB, LZB and K2 at the
+Stichtag and a year before); the definitions used; the confidentiality note, also in the footer
+of every page. Every number comes from the data layer already suppressed ("*"); German number
+and date formats throughout.
+
+Font: a TrueType font with the German umlauts, "≥" and "–" from the system, if one is found at a
+known path (DejaVu Sans from Debian's ``fonts-dejavu-core``, which fontconfig pulls in, or
+Liberation Sans); none is shipped. Without one the report falls back to fpdf2's core font
+Helvetica, which has only Latin-1: then "≥" becomes ">=", "–" "-", and so on
+(``LATIN1_REPLACEMENTS``); umlauts and "ß" are Latin-1 and stay.
+
+No Streamlit here: the CLI (``teilhabe report``) and the app (``ui.downloads``) both call
+``build_report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import plotly.graph_objects as go
+import polars as pl
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from sqlalchemy import Engine
+
+from data_access import figures
+from data_access.cases import Cases
+from data_access.confidentiality import SUPPRESSED, footnote
+from data_access.indicators import Filters
+from teilhabe import images
+from teilhabe.formatting import (
+    format_as_of,
+    format_count,
+    format_date,
+    format_decimal,
+    format_percent,
+)
+from teilhabe.glossary import GLOSSARY
+from teilhabe.selection import describe_filters
+from ui import charts as app_charts  # plotly only, no Streamlit (tests/test_report.py checks)
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Teilhabe-Monitor – Bericht"
+SYNTHETIC_NOTE = (
+    "Demodaten: Alle Personen, Zahlen und Träger sind synthetisch erzeugt; die Namen der Träger "
+    "sind erfunden. Die Eckwerte zum September 2013 folgen einem Pressebericht über die "
+    "2. Netzwerkkonferenz des Jobcenters Heidenheim."
+)
+CHART_WIDTH = 800  # layout pixels across the 180 mm of the page: plotly's 12 px are 8 pt
+CHARTS_MISSING_NOTE = "Die Diagramme konnten auf diesem Rechner nicht erzeugt werden"
+
+# The headline figures: key, abbreviation, name, kind (count or rate in percent).
+HEADLINE: tuple[tuple[str, str, str, str], ...] = (
+    ("elb", "ELB", "Erwerbsfähige Leistungsberechtigte", "count"),
+    ("lzb", "LZB", "Langzeitleistungsbeziehende", "count"),
+    ("lzb_4y_plus", "LZB ≥ 4 Jahre", "LZB seit 4 Jahren und länger im Bezug", "count"),
+    ("integration_rate", "K2", "Integrationsquote", "rate"),
+    ("continuity_rate", "K2E3", "Kontinuierliche Beschäftigung nach Integration", "rate"),
+    ("integration_rate_single_parents", "K2E4", "Integrationsquote der Alleinerziehenden", "rate"),
+    ("lzb_change", "K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat", "rate"),
+    ("integration_rate_lzb", "K3E1", "Integrationsquote der LZB", "rate"),
+    ("activation_rate_lzb", "K3E2", "Aktivierungsquote der LZB", "rate"),
+)
+# Glossary entries the report uses, in the order they are printed.
+DEFINITIONS = (
+    "as_of",
+    "elb",
+    "lzb",
+    "lzb_4y_plus",
+    "lzb_duration",
+    "integration_rate",
+    "continuity_rate",
+    "integration_rate_single_parents",
+    "lzb_change",
+    "integration_rate_lzb",
+    "activation_rate_lzb",
+    "providers",
+    "network_events",
+)
+# Columns of the table by municipality: (key of the figure, header, kind).
+MUNICIPALITY_COLUMNS = (
+    ("elb", "ELB", "count"),
+    ("lzb", "LZB", "count"),
+    ("integration_rate", "K2", "rate"),
+)
+DURATION_BANDS = {
+    "lzb_under_2y": "unter 2 Jahre",
+    "lzb_2_4y": "2 bis unter 4 Jahre",
+    "lzb_4y_plus": "4 Jahre und länger",
+}
+
+
+# --- What the report shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What the report says about the data set (the app's ``ui.data.Dataset`` has the same)."""
+
+    jobcenter: str  # the Jobcenter's name, or how many Jobcenters the data cover
+    data_as_of: int  # month index of the Datenstand
+    synthetic: bool
+
+
+def dataset_facts(engine: Engine) -> DatasetFacts:
+    """The facts as the app shows them in every page header."""
+    jobcenters = figures.jobcenter_names(engine=engine)
+    latest = figures.data_as_of(engine=engine)
+    if latest is None:
+        raise ValueError("Die Datenbank enthält keine Leistungsdaten.")
+    return DatasetFacts(
+        jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
+        data_as_of=latest,
+        synthetic=figures.dataset_info(engine=engine).get("synthetic") == "true",
+    )
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Every number and text of the report, already suppressed (None = "*")."""
+
+    as_of: int
+    first_month: int  # first month of the trend charts
+    threshold: int
+    filters: Filters
+    filter_text: str
+    facts: DatasetFacts
+    now: dict[str, object]  # headline_figures at the Stichtag
+    year_before: dict[str, object]  # headline_figures twelve months earlier
+    series: pl.DataFrame  # figure_series from first_month to as_of
+    municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
+    totals: dict[str, object]  # the same keys for the "Insgesamt" row (None where hidden)
+
+
+def report_content(
+    engine: Engine,
+    cases: Cases,
+    *,
+    as_of: int,
+    threshold: int,
+    filters: Filters | None = None,
+    years: int = 5,
+    filter_text: str | None = None,
+    facts: DatasetFacts | None = None,
+) -> ReportContent:
+    """Gather the report's figures from the data layer (the same calls as the pages)."""
+    filters = filters or Filters()
+    names = figures.municipality_names(engine=engine)
+    if filter_text is None:
+        filter_text = describe_filters(filters, names)
+    facts = facts or dataset_facts(engine)
+    now = figures.headline_figures(
+        engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=filters
+    )
+    year_before = figures.headline_figures(
+        engine=engine, cases=cases, as_of=as_of - 12, threshold=threshold, filters=filters
+    )
+    # as on the Übersicht: the chosen period, not before receipt of 4 years can be counted
+    earliest = figures.first_complete_month(engine=engine, years=4) or as_of
+    first_month = min(as_of, max(as_of - 12 * years + 1, earliest))
+    series = figures.figure_series(
+        cases=cases, first=first_month, last=as_of, threshold=threshold, filters=filters
+    )
+    municipalities, totals = _by_municipality(
+        cases,
+        as_of=as_of,
+        threshold=threshold,
+        filters=filters,
+        names=names,
+        now=now,
+        year_before=year_before,
+    )
+    return ReportContent(
+        as_of=as_of,
+        first_month=first_month,
+        threshold=threshold,
+        filters=filters,
+        filter_text=filter_text,
+        facts=facts,
+        now=now,
+        year_before=year_before,
+        series=series,
+        municipalities=municipalities,
+        totals=totals,
+    )
+
+
+def _by_municipality(
+    cases: Cases,
+    *,
+    as_of: int,
+    threshold: int,
+    filters: Filters,
+    names: dict[str, str],
+    now: dict[str, object],
+    year_before: dict[str, object],
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """ELB, LZB and K2 per municipality now and a year before, and the total row.
+
+    The totals are the headline figures, hidden where the breakdown would give a cell away
+    (``figures.breakdown_totals_hidden``), as next to every breakdown in the app.
+    """
+    keys = [key for key, _, _ in MUNICIPALITY_COLUMNS]
+    groups = figures.breakdown_series(
+        cases=cases,
+        by="municipality",
+        months=[as_of - 12, as_of],
+        threshold=threshold,
+        filters=filters,
+    )
+    table = (
+        groups.filter(pl.col("month") == as_of)
+        .select("municipality", *[pl.col(k).alias(f"{k}_now") for k in keys])
+        .join(
+            groups.filter(pl.col("month") == as_of - 12).select(
+                "municipality", *[pl.col(k).alias(f"{k}_before") for k in keys]
+            ),
+            on="municipality",
+            how="full",
+            coalesce=True,
+        )
+        .with_columns(
+            pl.col("municipality")
+            .replace_strict(names, default=pl.col("municipality"))
+            .alias("name")
+        )
+        .sort("name")
+        .select("municipality", "name", *[f"{k}_{w}" for k in keys for w in ("now", "before")])
+    )
+    totals: dict[str, object] = {}
+    for when, month, headline in (("now", as_of, now), ("before", as_of - 12, year_before)):
+        hidden = figures.breakdown_totals_hidden(
+            cases=cases, by="municipality", as_of=month, threshold=threshold, filters=filters
+        )
+        for key in keys:
+            totals[f"{key}_{when}"] = None if key in hidden else headline[key]
+    return table, totals
+
+
+def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
+    """The key charts with their headings: the app's own plotly figures (``ui.charts``)."""
+    events = content.now["network_events"]
+    now = content.now
+    bands = pl.DataFrame(
+        {"band": list(DURATION_BANDS.values()), "count": [now[k] for k in DURATION_BANDS]},
+        schema={"band": pl.String, "count": pl.Int64},
+    )
+    comparison = content.municipalities.select(
+        pl.col("name").alias("group"), pl.col("integration_rate_now").alias("now")
+    ).sort("now", descending=True, nulls_last=True)
+    by_place = app_charts.group_bars(comparison, overall=now["integration_rate"])
+    # room for the value labels outside the longest bar
+    largest = max((v for v in comparison["now"].to_list() if v is not None), default=0.0)
+    by_place.update_xaxes(range=[0, max(10.0, largest * 1.15)])
+    return [
+        ("Entwicklung der Bestände", app_charts.stock_trend(content.series, events)),
+        (
+            "Integrationsquote (K2)",
+            app_charts.rate_trend(content.series, "integration_rate", events),
+        ),
+        ("LZB nach Dauer des laufenden Bezugs", app_charts.duration_bars(bands)),
+        (
+            "Integrationsquote (K2) nach Gemeinde",
+            by_place,
+        ),
+    ]
+
+
+def build_report(
+    engine: Engine,
+    cases: Cases,
+    *,
+    as_of: int,
+    threshold: int,
+    filters: Filters | None = None,
+    years: int = 5,
+    filter_text: str | None = None,
+    facts: DatasetFacts | None = None,
+    charts: Literal["include", "omit", "try"] = "include",
+    created: dt.date | None = None,
+) -> bytes:
+    """The PDF report as bytes.
+
+    ``charts``: "include" renders the key charts (``images.ChartRenderError`` if that fails),
+    "omit" leaves them out, "try" leaves them out with a note in the report if they cannot be
+    rendered. ``filter_text`` defaults to the wording of the app (``describe_filters``),
+    ``facts`` to the database's, ``created`` to today.
+    """
+    content = report_content(
+        engine,
+        cases,
+        as_of=as_of,
+        threshold=threshold,
+        filters=filters,
+        years=years,
+        filter_text=filter_text,
+        facts=facts,
+    )
+    pictures: list[tuple[str, bytes]] = []
+    note = None
+    if charts != "omit":
+        chosen = key_figures(content)
+        try:
+            pictures = list(
+                zip(
+                    [title for title, _ in chosen],
+                    images.figure_pngs([figure for _, figure in chosen], width=CHART_WIDTH),
+                    strict=True,
+                )
+            )
+        except images.ChartRenderError as error:
+            if charts == "include":
+                raise
+            logger.warning("Bericht ohne Diagramme: %s", error)
+            note = f"{CHARTS_MISSING_NOTE}."
+    return render_pdf(content, pictures, chart_note=note, created=created)
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+# Characters outside Latin-1 that the app's texts use, for the core-font fallback.
+LATIN1_REPLACEMENTS = {
+    "≥": ">=",
+    "≤": "<=",
+    "–": "-",
+    "—": "-",
+    "−": "-",
+    "„": '"',
+    "“": '"',
+    "”": '"',
+    "‚": "'",
+    "‘": "'",
+    "’": "'",
+    "…": "...",
+    "→": "->",
+    "€": "EUR",
+    "•": "-",
+}
+# Needed of a TrueType font: German letters, the symbols of the texts, the digits.
+REQUIRED_CHARACTERS = "äöüÄÖÜß≥–„“§·\u00a0"
+# Regular and bold face at the paths of common Linux distributions, best first.
+FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
+    (
+        "DejaVuSans",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # Debian, Ubuntu
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "DejaVuSans",
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",  # Fedora
+        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "DejaVuSans",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",  # Arch
+        "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "DejaVuSans",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",  # Alpine, older Fedora
+        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "LiberationSans",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",  # Debian
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
+    (
+        "LiberationSans",
+        "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",  # Fedora
+        "/usr/share/fonts/liberation-sans/LiberationSans-Bold.ttf",
+    ),
+)
+CORE_FONT = "Helvetica"
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    family: str
+    regular: str | None  # None: fpdf2's core font (Latin-1 only)
+    bold: str | None
+
+
+@functools.cache
+def report_font(candidates: tuple[tuple[str, str, str], ...] = FONT_CANDIDATES) -> FontChoice:
+    """The first candidate whose two files exist and have every required character."""
+    for family, regular, bold in candidates:
+        if all(_covers(path) for path in (regular, bold)):
+            return FontChoice(family, regular, bold)
+    logger.info("Keine TrueType-Schrift gefunden; der Bericht nutzt %s (Latin-1).", CORE_FONT)
+    return FontChoice(CORE_FONT, None, None)
+
+
+def _covers(path: str) -> bool:
+    if not Path(path).is_file():
+        return False
+    try:
+        from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+        with TTFont(path, lazy=True) as font:
+            mapping = font.getBestCmap() or {}
+    except Exception:  # a damaged or unreadable file is simply not used
+        return False
+    return all(ord(c) in mapping for c in REQUIRED_CHARACTERS)
+
+
+def to_latin1(text: str) -> str:
+    """Text for the core font: known replacements, anything else outside Latin-1 as "?"."""
+    for character, replacement in LATIN1_REPLACEMENTS.items():
+        text = text.replace(character, replacement)
+    return text.encode("latin-1", errors="replace").decode("latin-1")
+
+
+BLUE = (31, 95, 139)  # charts.COLOURS["elb"]
+GREY = (91, 107, 122)
+LIGHT = (236, 241, 246)
+PAGE_MARGIN = 15  # mm
+
+
+class _ReportPDF(FPDF):
+    """A4 portrait with the report's font, and footer with page number and confidentiality."""
+
+    def __init__(self, font: FontChoice, footer_text: str, note: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.choice = font
+        self.footer_text = footer_text
+        self.footer_note = note
+        if font.regular and font.bold:
+            self.add_font(font.family, "", font.regular)
+            self.add_font(font.family, "B", font.bold)
+        self.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
+        self.set_auto_page_break(True, margin=24)
+
+    def normalize_text(self, text: str) -> str:
+        if not self.is_ttf_font:
+            text = to_latin1(text)
+        return super().normalize_text(text)
+
+    def use(self, size: float, bold: bool = False, colour: tuple[int, int, int] = (0, 0, 0)):
+        self.set_font(self.choice.family, "B" if bold else "", size)
+        self.set_text_color(*colour)
+
+    def footer(self) -> None:
+        self.set_y(-20)
+        self.use(7, colour=GREY)
+        self.multi_cell(0, 3.2, self.footer_note, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.use(7.5, colour=GREY)
+        self.cell(0, 5, f"{self.footer_text} · Seite {self.page_no()} von {{nb}}", align="R")
+
+    def keep(self, height: float) -> None:
+        """Start a new page unless ``height`` mm fit below (but never on an empty page)."""
+        if self.get_y() + height > self.page_break_trigger and self.get_y() > self.t_margin + 1:
+            self.add_page()
+
+    def heading(self, text: str, follows: float = 25) -> None:
+        """A section heading, on a new page unless it and ``follows`` mm after it fit."""
+        self.keep(13 + follows)
+        self.ln(4)
+        self.use(13, bold=True, colour=BLUE)
+        self.cell(0, 8, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def paragraph(self, text: str, size: float = 9.5, colour=(0, 0, 0), bold=False) -> None:
+        self.use(size, bold=bold, colour=colour)
+        self.multi_cell(0, size * 0.48, text, align="L", new_x="LMARGIN", new_y="NEXT")
+
+
+def render_pdf(
+    content: ReportContent,
+    pictures: Sequence[tuple[str, bytes]] = (),
+    *,
+    chart_note: str | None = None,
+    created: dt.date | None = None,
+) -> bytes:
+    """Lay out the report (A4) from its content and chart images (title, PNG bytes)."""
+    as_of_text = format_as_of(content.as_of)
+    pdf = _ReportPDF(
+        report_font(),
+        footer_text=f"{TITLE} · {content.facts.jobcenter} · Stichtag {as_of_text}",
+        note=footnote(content.threshold),
+    )
+    pdf.set_title(f"{TITLE}, Stichtag {as_of_text}")
+    pdf.set_author(content.facts.jobcenter)
+    pdf.set_subject(f"Kennzahlen nach § 48a SGB II; Auswahl: {content.filter_text}")
+    pdf.set_creator("Teilhabe-Monitor")
+    pdf.set_lang("de-DE")
+    pdf.add_page()
+    _title(pdf, content, created or dt.date.today())
+    _headline_table(pdf, content)
+    _network(pdf, content)
+    _charts(pdf, pictures, chart_note)
+    _municipality_table(pdf, content)
+    _definitions(pdf, content)
+    return bytes(pdf.output())
+
+
+def _title(pdf: _ReportPDF, content: ReportContent, created: dt.date) -> None:
+    pdf.use(20, bold=True, colour=BLUE)
+    pdf.cell(0, 11, TITLE, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.use(12, bold=True)
+    pdf.cell(0, 7, content.facts.jobcenter, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    rows = [
+        ("Stichtag", format_as_of(content.as_of)),
+        ("Datenstand", format_as_of(content.facts.data_as_of)),
+        ("Auswahl", content.filter_text),
+        ("Verläufe", f"{_month_label(content.first_month)} bis {_month_label(content.as_of)}"),
+        ("Erstellt am", format_date(created)),
+    ]
+    for label, value in rows:
+        pdf.use(9.5, bold=True)
+        pdf.cell(28, 5.2, f"{label}:")
+        pdf.use(9.5)
+        pdf.multi_cell(0, 5.2, value, align="L", new_x="LMARGIN", new_y="NEXT")
+    if content.facts.synthetic:
+        pdf.ln(2)
+        pdf.set_fill_color(*LIGHT)
+        pdf.use(8.5, colour=GREY)
+        pdf.multi_cell(
+            0, 4.2, SYNTHETIC_NOTE, fill=True, padding=2, align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+
+
+def _month_label(month: int) -> str:
+    return f"{month % 12 + 1:02d}/{month // 12}"
+
+
+def _headline_table(pdf: _ReportPDF, content: ReportContent) -> None:
+    pdf.heading(f"Kennzahlen zum Stichtag {format_as_of(content.as_of)}")
+    headings = (
+        "Kennzahl",
+        "Bezeichnung",
+        format_as_of(content.as_of),
+        format_as_of(content.as_of - 12),
+        "Veränderung",
+    )
+    rows = []
+    for key, short, name, kind in HEADLINE:
+        now, before = content.now[key], content.year_before[key]
+        if kind == "count":
+            rows.append(
+                (short, name, format_count(now), format_count(before), _count_change(now, before))
+            )
+        else:
+            rows.append(
+                (
+                    short,
+                    name,
+                    format_percent(now),
+                    format_percent(before),
+                    _rate_change(now, before),
+                )
+            )
+    _table(pdf, headings, rows, widths=(24, 70, 24, 24, 38), numeric_from=2)
+    pdf.use(8, colour=GREY)
+    pdf.multi_cell(
+        0,
+        3.8,
+        "Quoten in Prozent; ihre Veränderung in Prozentpunkten. Die Spalten nennen den Stichtag "
+        "und denselben Monat ein Jahr zuvor. Definitionen am Ende des Berichts.",
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+
+
+def _count_change(now: object, before: object) -> str:
+    if now is None or before is None:
+        return SUPPRESSED
+    change = int(now) - int(before)
+    text = f"{'+' if change > 0 else ''}{format_count(change)}"
+    if before:
+        relative = change / int(before) * 100
+        text += f" ({'+' if relative > 0 else ''}{format_percent(relative)})"
+    return text
+
+
+def _rate_change(now: object, before: object) -> str:
+    if now is None or before is None:
+        return SUPPRESSED
+    change = round(float(now), 1) - round(float(before), 1)
+    return f"{'+' if change > 0 else ''}{format_decimal(change, 1)} Prozentpunkte"
+
+
+def _network(pdf: _ReportPDF, content: ReportContent) -> None:
+    pdf.heading("Netzwerk")
+    now = content.now
+    pdf.paragraph(
+        f"{format_count(now['providers'])} Träger und Behörden im Netzwerk, "
+        f"{format_count(now['municipalities'])} Gemeinden im Zuständigkeitsgebiet."
+    )
+    events: pl.DataFrame = now["network_events"]
+    if events.is_empty():
+        pdf.paragraph("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
+        return
+    pdf.ln(1)
+    rows = [
+        (format_date(day), title, format_count(attendees), format_count(providers))
+        for day, title, attendees, providers in events.select(
+            "date", "title", "attendees", "providers"
+        ).iter_rows()
+    ]
+    _table(
+        pdf,
+        ("Datum", "Netzwerkveranstaltung", "Teilnehmende", "Träger und Behörden"),
+        rows,
+        widths=(24, 96, 28, 32),
+        numeric_from=2,
+    )
+
+
+def _charts(pdf: _ReportPDF, pictures: Sequence[tuple[str, bytes]], note: str | None) -> None:
+    if not pictures and not note:
+        return
+    pdf.add_page()
+    pdf.heading("Diagramme")
+    if note:
+        pdf.paragraph(note, colour=GREY)
+    width = pdf.epw
+    for title, png in pictures:
+        from PIL import Image  # fpdf2's own dependency
+
+        with Image.open(io.BytesIO(png)) as image:
+            height = width * image.height / image.width
+        pdf.keep(height + 10)
+        pdf.use(11, bold=True)
+        pdf.cell(0, 7, title, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.image(io.BytesIO(png), w=width, h=height)
+        pdf.ln(3)
+
+
+def _municipality_table(pdf: _ReportPDF, content: ReportContent) -> None:
+    # the table on one page if it fits on one
+    pdf.heading("Nach Gemeinden", follows=min(6.2 * (content.municipalities.height + 2) + 12, 200))
+    now_label, before_label = _month_label(content.as_of), _month_label(content.as_of - 12)
+    headings = ["Gemeinde"]
+    kinds = []
+    for _, header, kind in MUNICIPALITY_COLUMNS:
+        headings += [f"{header}\n{now_label}", f"{header}\n{before_label}"]
+        kinds += [kind, kind]
+    columns = [f"{key}_{w}" for key, _, _ in MUNICIPALITY_COLUMNS for w in ("now", "before")]
+
+    def cells(values: Sequence[object]) -> list[str]:
+        return [
+            format_count(v) if kind == "count" else format_percent(v)
+            for v, kind in zip(values, kinds, strict=True)
+        ]
+
+    rows = [
+        (name, *cells(values))
+        for name, *values in content.municipalities.select("name", *columns).iter_rows()
+    ]
+    rows.append(("Insgesamt", *cells([content.totals[c] for c in columns])))
+    _table(pdf, headings, rows, widths=(48, 22, 22, 22, 22, 22, 22), numeric_from=1, last_bold=True)
+    pdf.use(8, colour=GREY)
+    pdf.multi_cell(
+        0,
+        3.8,
+        f"ELB und LZB am Stichtag ({format_as_of(content.as_of)}) und ein Jahr zuvor "
+        f"({format_as_of(content.as_of - 12)}); K2 = Integrationsquote der zwölf Monate bis "
+        "dahin. Wohnort der Personen; es gelten die Filter der Auswahl.",
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+
+
+def _definitions(pdf: _ReportPDF, content: ReportContent) -> None:
+    pdf.heading("Begriffe")
+    keys = list(DEFINITIONS)
+    if content.filters.barriers:
+        keys.append("barrier_group")
+    for key in keys:
+        term, definition = GLOSSARY[key]
+        if pdf.get_y() > pdf.page_break_trigger - 18:  # term and definition together
+            pdf.add_page()
+        pdf.use(9, bold=True)
+        pdf.multi_cell(0, 4.4, term, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(definition, size=9)
+        pdf.ln(1.2)
+    pdf.heading("Geheimhaltung")
+    pdf.paragraph(footnote(content.threshold), size=9)
+    pdf.paragraph(
+        "Die Zahlen folgen der Geheimhaltung der Statistik der Bundesagentur für Arbeit "
+        "(§ 16 BStatG, § 281 SGB III): auch Werte, aus denen sich ein gesperrter Wert errechnen "
+        "ließe, und Quoten mit zu kleinem Zähler oder Nenner sind durch * ersetzt.",
+        size=9,
+    )
+
+
+def _table(
+    pdf: _ReportPDF,
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    widths: Sequence[float],
+    numeric_from: int,
+    last_bold: bool = False,
+) -> None:
+    """A table with a shaded heading row; columns from ``numeric_from`` on right-aligned."""
+    pdf.use(8.5)
+    align = tuple("LEFT" if i < numeric_from else "RIGHT" for i in range(len(headings)))
+    style = FontFace(emphasis="BOLD", fill_color=LIGHT, color=(0, 0, 0))
+    with pdf.table(
+        col_widths=tuple(widths),
+        width=sum(widths),
+        align="LEFT",
+        text_align=align,
+        headings_style=style,
+        line_height=4.6,
+        borders_layout="HORIZONTAL_LINES",
+        padding=(1, 1.2),
+    ) as table:
+        table.row(list(headings))
+        for number, row in enumerate(rows):
+            bold = last_bold and number == len(rows) - 1
+            table.row(list(row), style=FontFace(emphasis="BOLD") if bold else None)

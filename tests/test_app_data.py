@@ -1,0 +1,195 @@
+"""The Daten page through Streamlit's AppTest: upload, check, import, templates, data quality."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
+
+from data_access import figures
+from data_access.db import create_db_engine, ensure_schema
+from data_access.imports import import_table, template_csv, template_xlsx
+from data_access.models import Client, ImportLog
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+PAGE = str(REPO / "pages" / "data.py")
+REGISTERED = "pages/data.py" in (REPO / "app.py").read_text(encoding="utf-8")
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("cp1252")
+
+
+@pytest.fixture
+def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
+    """A private copy of the demo database for the app (imports change it)."""
+    target = tmp_path / "app.sqlite"
+    source = sqlite3.connect(make_url(demo_sqlite_url).database)
+    with sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
+    monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return url
+
+
+def open_page() -> AppTest:
+    """The Daten page: through the router once app.py lists it, else the page on its own."""
+    if REGISTERED:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.switch_page("pages/data.py").run()
+    else:
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.run()
+    assert not at.exception
+    return at
+
+
+def clients(url: str) -> int:
+    engine = create_db_engine(make_url(url))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(Client)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+HEADER = ["Personen-ID", "Gemeindeschlüssel", "Geschlecht", "Geburtsjahr"]
+
+
+def test_upload_check_then_import(database) -> None:
+    at = open_page()
+    assert at.title[0].value == "Daten"
+    assert "Datenstand 30.09.2013" in at.caption[0].value
+    at.selectbox(key="import_table").set_value("client").run()
+
+    bad = csv_bytes([HEADER, ["NEU-1", "08135019", "w", "1980"], ["NEU-2", "99999999", "w", "17"]])
+    at.file_uploader(key="import_file").set_value(("personen.csv", bad, "text/csv")).run()
+    assert not at.exception
+    assert "2 Probleme" in at.error[0].value
+    problems = at.dataframe[1].value  # after the column guide
+    assert list(problems.columns) == ["Datei", "Zeile", "Spalte", "Wert", "Problem"]
+    assert problems[["Zeile", "Spalte", "Wert"]].values.tolist() == [
+        ["3", "Geburtsjahr", "17"],
+        ["3", "Gemeindeschlüssel", "99999999"],
+    ]
+    assert not [b for b in at.button if b.key == "import_confirm"]
+    assert clients(database) == 24_000
+
+    good = csv_bytes(
+        [HEADER, ["NEU-1", "08135019", "w", "1980"], ["NEU-2", "8135019", "m", "1975"]]
+    )
+    at.file_uploader(key="import_file").set_value(("personen.csv", good, "text/csv")).run()
+    assert not at.error
+    assert "2 Zeilen geprüft, keine Probleme. Beim Import: 2 neu, 0 geändert, 0 unverändert" in (
+        at.success[0].value
+    )
+    assert any("Windows-1252" in caption.value for caption in at.caption)
+    version = figures.dataset_info(engine=create_db_engine(make_url(database)))["data_version"]
+
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert "**personen.csv** importiert: 2 neu, 0 geändert, 0 unverändert" in at.success[0].value
+    # the same file again is now "unchanged": nothing left to import
+    assert "Beim Import: 0 neu, 0 geändert, 2 unverändert" in at.success[1].value
+    assert clients(database) == 24_002
+    engine = create_db_engine(make_url(database))
+    assert figures.dataset_info(engine=engine)["data_version"] != version
+    with engine.connect() as connection:
+        logged = connection.execute(select(ImportLog.file_name, ImportLog.imported_by)).all()
+    engine.dispose()
+    assert [tuple(r) for r in logged] == [("personen.csv", "Weboberfläche")]
+    log = at.dataframe[-1].value
+    assert log[["Tabelle", "Datei", "neu", "von"]].values.tolist() == [
+        ["Personen", "personen.csv", "2", "Weboberfläche"]
+    ]
+
+
+def test_an_excel_upload_and_the_templates(database) -> None:
+    at = open_page()
+    at.selectbox(key="import_table").set_value("district").run()
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert {"Vorlage CSV", "Vorlage Excel"} <= set(buttons)
+    workbook = template_xlsx("district")
+    at.file_uploader(key="import_file").set_value(("kreise.xlsx", workbook, "application/x")).run()
+    assert not at.exception and not at.error
+    assert "Beim Import: 0 neu, 0 geändert, 1 unverändert" in at.success[0].value
+    guide = at.dataframe[0].value
+    assert guide["Spalte"].tolist() == ["Kreisschlüssel", "Kreis", "Jobcenter"]
+
+
+def test_the_data_quality_panel(database) -> None:
+    at = open_page()
+    overview = at.dataframe[1].value
+    assert overview.set_index("Tabelle").loc["Personen", "Zeilen"] == "24.000"
+    assert overview.set_index("Tabelle").loc["Leistungszeiträume", "bis"] == "28.09.2013"
+    gaps = at.dataframe[2].value.set_index("Prüfung")["Anzahl"]
+    assert gaps["Personen ohne Leistungszeitraum"] == "0"
+    assert gaps["Verweise auf fehlende Datensätze"] == "0"
+    missing = at.dataframe[3].value
+    assert list(missing.columns) == ["Tabelle", "Spalte", "leer", "Anteil"]
+    assert any("30.09.2013" in m.value for m in at.markdown)
+    assert any("Geheimhaltung" in c.value for c in at.caption)
+
+
+def test_persons_without_spells_are_shown_as_a_star(database) -> None:
+    engine = create_db_engine(make_url(database))
+    rows = [HEADER, ["NEU-1", "08135019", "w", "1980"]]
+    assert import_table(engine, "client", csv_bytes(rows), name="p.csv").ok
+    engine.dispose()
+    gaps = open_page().dataframe[2].value.set_index("Prüfung")["Anzahl"]
+    assert gaps["Personen ohne Leistungszeitraum"] == "*"
+
+
+def test_the_page_works_on_a_database_without_data(tmp_path, monkeypatch) -> None:
+    """The first data come in here: an empty database must not stop the page."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    engine = create_db_engine(make_url(url))
+    ensure_schema(engine, allow_upgrade=True)
+    engine.dispose()
+    monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
+    monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Daten"
+    assert "noch keine Leistungsdaten" in at.info[0].value
+    at.selectbox(key="import_table").set_value("district").run()
+    upload = ("kreis.csv", template_csv("district"), "text/csv")
+    at.file_uploader(key="import_file").set_value(upload).run()
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert "**kreis.csv** importiert: 1 neu" in at.success[0].value
+
+
+def test_other_pages_show_imported_data_without_a_restart(database) -> None:
+    """An import (here from another session) gives a new data version; the next run uses it."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert {m.label: m.value for m in at.metric}["ELB"] == "4.230"
+    engine = create_db_engine(make_url(database))
+    new = [[f"NEU-{i}", "08135019", "f", "1980"] for i in range(5)]
+    assert import_table(engine, "client", csv_bytes([HEADER, *new]), name="p.csv").ok
+    spells = [["Personen-ID", "Beginn"], *[[f"NEU-{i}", "01.01.2013"] for i in range(5)]]
+    assert import_table(engine, "benefit_spell", csv_bytes(spells), name="s.csv").ok
+    engine.dispose()
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["ELB"] == "4.235"
+    assert not any("Demodaten" in info.value for info in at.info)  # no longer synthetic

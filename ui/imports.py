@@ -1,0 +1,206 @@
+"""The Daten page's access to the data layer: imports, templates, import log, data quality.
+
+Checking an upload is cached per data version, table and file content, so the report does not
+run again on every rerun; an import gives the data a new version, and with it every cache of the
+app (keyed on the version) and the Parquet case copy refresh without a restart.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import figures, imports, quality
+from data_access.db import DatabaseUnavailable, SchemaOutdated
+from data_access.imports import ImportReport
+from data_access.settings import ConfigurationError
+from teilhabe.formatting import format_count
+from ui import data
+from ui.data import Dataset
+
+TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    name: spec.description for name, spec in imports.TABLES.items()
+}
+UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "parquet"]
+CSV_MIME = "text/csv"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROBLEM_HEADERS = {
+    "file": "Datei",
+    "row": "Zeile",
+    "column": "Spalte",
+    "value": "Wert",
+    "message": "Problem",
+}
+
+
+def loaded_dataset() -> Dataset | None:
+    """The loaded data set, or None while the database holds no benefit data yet.
+
+    Unlike ``data.dataset`` this does not stop the page on an empty database: the Daten page is
+    where the first data come in. An unusable database still stops it with its message.
+    """
+    try:
+        empty = figures.data_as_of(engine=data._engine()) is None
+    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated):
+        empty = False  # data.dataset() shows the message and stops
+    return None if empty else data.dataset()
+
+
+def data_version() -> str:
+    return figures.dataset_info(engine=data._engine()).get("data_version", "")
+
+
+# --- Checking and importing ------------------------------------------------------------------
+
+
+def file_hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+@st.cache_data(show_spinner="Datei wird geprüft …", max_entries=20)
+def check_upload(version: str, table: str, name: str, sha256: str, _content: bytes) -> ImportReport:
+    """Cached per data version, table and file (by its hash): what an import would do."""
+    return imports.validate(data._engine(), table, _content, name=name)
+
+
+def run_import(table: str, name: str, content: bytes) -> ImportReport:
+    """Import for real (logged as from the web interface); never cached. A database error is
+    returned as the report's problem (nothing was written)."""
+    try:
+        return imports.import_table(
+            data._engine(), table, content, name=name, user=imports.WEB_USER
+        )
+    except SQLAlchemyError as error:
+        report = ImportReport(table, name, file_hash(content), "", dry_run=False)
+        report.problems.append(
+            imports.Problem(name, None, None, None, imports.failure_message(error))
+        )
+        return report
+
+
+def problems_frame(report: ImportReport) -> pl.DataFrame:
+    """The report's problems with German headers, one row each, as the page shows them."""
+    return pl.DataFrame(
+        [
+            {
+                "Datei": p.file,
+                "Zeile": "" if p.row is None else format_count(p.row),
+                "Spalte": p.column or "",
+                "Wert": p.value or "",
+                "Problem": p.message,
+            }
+            for p in report.problems
+        ],
+        schema={header: pl.String for header in PROBLEM_HEADERS.values()},
+    )
+
+
+def problems_csv(report: ImportReport) -> bytes:
+    """The problems as a CSV file German Excel opens (semicolon, UTF-8 with BOM)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    frame = problems_frame(report)
+    writer.writerow(frame.columns)
+    writer.writerows(frame.iter_rows())
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def counts_text(report: ImportReport) -> str:
+    return (
+        f"{format_count(report.added)} neu, {format_count(report.updated)} geändert, "
+        f"{format_count(report.unchanged)} unverändert"
+    )
+
+
+# --- Templates -------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def template_csv(table: str) -> bytes:
+    return imports.template_csv(table)
+
+
+@st.cache_data(show_spinner=False)
+def template_xlsx(table: str) -> bytes:
+    return imports.template_xlsx(table)
+
+
+@st.cache_data(show_spinner=False)
+def column_guide(table: str) -> pl.DataFrame:
+    return imports.column_guide(table)
+
+
+def template_name(table: str, suffix: str) -> str:
+    return imports.template_name(table, suffix)
+
+
+# --- Import log ------------------------------------------------------------------------------
+
+try:
+    LOCAL_TIME: dt.tzinfo = ZoneInfo("Europe/Berlin")
+except ZoneInfoNotFoundError:  # no time zone data on this machine: show UTC
+    LOCAL_TIME = dt.UTC
+
+
+def import_log() -> pl.DataFrame:
+    """The newest imports first, for display (not cached: an import that changed nothing adds
+    a line without changing the data version)."""
+    log = imports.import_log(data._engine())
+    zone = "MEZ/MESZ" if LOCAL_TIME is not dt.UTC else "UTC"
+    return pl.DataFrame(
+        {
+            f"Zeitpunkt ({zone})": [
+                t.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+                for t in log["imported_at"].to_list()
+            ],
+            "Tabelle": [TABLE_LABELS.get(t, t) for t in log["table_name"].to_list()],
+            "Datei": log["file_name"].to_list(),
+            "Zeilen": [format_count(v) for v in log["rows"].to_list()],
+            "neu": [format_count(v) for v in log["added"].to_list()],
+            "geändert": [format_count(v) for v in log["updated"].to_list()],
+            "unverändert": [format_count(v) for v in log["unchanged"].to_list()],
+            "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
+            "SHA-256": log["file_sha256"].to_list(),
+            "Datenstand-Version": [v or "(keine Änderung)" for v in log["data_version"].to_list()],
+        },
+        schema_overrides={"Datei": pl.String, "SHA-256": pl.String},
+    )
+
+
+# --- Data quality ----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False)
+def table_overview(version: str) -> pl.DataFrame:
+    """Cached per data version: rows per table and the range of its main date."""
+    return quality.table_overview(engine=data._engine())
+
+
+@st.cache_data(show_spinner=False)
+def missing_values(version: str, threshold: int) -> pl.DataFrame:
+    """Cached per data version: empty optional fields per table and column."""
+    return quality.missing_values(engine=data._engine(), threshold=threshold)
+
+
+@st.cache_data(show_spinner=False)
+def gaps(version: str, threshold: int) -> pl.DataFrame:
+    """Cached per data version: records without their counterpart, dangling references."""
+    return quality.gaps(engine=data._engine(), threshold=threshold)
+
+
+@st.cache_data(show_spinner=False)
+def data_state(version: str) -> dict[str, object]:
+    """Cached per data version: as-of month, whether recorded, data version, synthetic."""
+    return quality.data_state(engine=data._engine())
+
+
+def threshold() -> int:
+    return data.settings().suppression_threshold
