@@ -34,9 +34,9 @@ from data_access.indicators import (
     figures_series,
     monthly_base,
 )
+from data_access.network import integrated_within_12_months, referrals_of
 
 MATRIX = ("barrier_count", "duration")
-OUTCOME_MONTHS = 12  # an integration within 12 months of the referral's start counts for it
 
 
 def _rows(cases: Cases, kind: str, filters: Filters, first: int, last: int) -> pl.DataFrame:
@@ -84,13 +84,10 @@ def prevalence_exact(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame
     return exact.insert_column(0, pl.Series("barrier", BARRIER_CODES))
 
 
-def prevalence(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
-    """Per barrier: elb, elb_share, lzb, lzb_share (shares of the group's ELB/LZB in percent),
-    integrations_12m and integration_rate (K2 of the ELB with the barrier), suppressed."""
-    exact = prevalence_exact(cases, filters, as_of)
+def _stocks_shown(threshold: int) -> list[pl.Expr]:
+    """elb, elb_share, lzb, lzb_share from the exact counts and the group's, suppressed."""
     small = _disclosive(threshold)
-    return exact.select(
-        "barrier",
+    return [
         pl.when(small("elb")).then(None).otherwise("elb").alias("elb"),
         pl.when(small("elb") | small("group_elb"))
         .then(None)
@@ -101,6 +98,17 @@ def prevalence(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl
         .then(None)
         .otherwise(_share(pl.col("lzb"), pl.col("group_lzb")))
         .alias("lzb_share"),
+    ]
+
+
+def prevalence(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
+    """Per barrier: elb, elb_share, lzb, lzb_share (shares of the group's ELB/LZB in percent),
+    integrations_12m and integration_rate (K2 of the ELB with the barrier), suppressed."""
+    exact = prevalence_exact(cases, filters, as_of)
+    small = _disclosive(threshold)
+    return exact.select(
+        "barrier",
+        *_stocks_shown(threshold),
         pl.when(small("integrations_12m"))
         .then(None)
         .otherwise("integrations_12m")
@@ -131,22 +139,7 @@ def prevalence_series(
                     pl.col("lzb").sum().cast(pl.Int64).alias("group_lzb"),
                 )
             )
-    exact = pl.concat(frames)
-    small = _disclosive(threshold)
-    return exact.select(
-        "month",
-        "barrier",
-        pl.when(small("elb")).then(None).otherwise("elb").alias("elb"),
-        pl.when(small("elb") | small("group_elb"))
-        .then(None)
-        .otherwise(_share(pl.col("elb"), pl.col("group_elb")))
-        .alias("elb_share"),
-        pl.when(small("lzb")).then(None).otherwise("lzb").alias("lzb"),
-        pl.when(small("lzb") | small("group_lzb"))
-        .then(None)
-        .otherwise(_share(pl.col("lzb"), pl.col("group_lzb")))
-        .alias("lzb_share"),
-    )
+    return pl.concat(frames).select("month", "barrier", *_stocks_shown(threshold))
 
 
 def co_occurrence_exact(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
@@ -246,7 +239,12 @@ def group_comparison(cases: Cases, filters: Filters, as_of: int, threshold: int)
 
 
 def referral_outcomes(
-    cases: Cases, filters: Filters, as_of: int, threshold: int, barriers: Sequence[str] = ()
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    threshold: int,
+    barriers: Sequence[str] = (),
+    addresses: dict[str, list[str]] | None = None,
 ) -> pl.DataFrame:
     """Per barrier: referrals of people with it to a service that addresses it, and outcomes.
 
@@ -255,34 +253,19 @@ def referral_outcomes(
     referrals_outcome_known (started in the 12 months ending 12 months before ``as_of``, so that
     12 months have passed), integrated_12m (of those, followed by an integration within 12
     months of the start), outcome_rate (percent). People and their barriers are taken in the
-    month of the referral's start. Suppressed.
+    month of the referral's start. ``addresses`` maps service categories to the barriers they
+    address (default: the catalogue's mapping; the app passes the directory's). Suppressed.
     """
     chosen = tuple(barriers) or filters.barriers or BARRIER_CODES
-    rows = cases.referral_rows
-    months = rows["month"]
-    start = months.search_sorted(as_of - 2 * WINDOW + 1, side="left")
-    end = months.search_sorted(as_of, side="right")
-    rows = rows.slice(start, end - start)
-    conditions = []
-    for column, values in (
-        ("municipality", filters.municipalities),
-        ("sex", filters.sexes),
-        ("age_group", filters.age_groups),
-    ):
-        if values:
-            conditions.append(pl.col(column).cast(pl.String).is_in(list(values)))
-    if filters.barriers:
-        conditions.append(cube.barrier_condition(filters.barriers, filters.barrier_mode))
-    if conditions:
-        rows = rows.filter(*conditions)
+    if addresses is None:
+        addresses = {c.code: list(c.barriers) for c in SERVICE_CATEGORIES}
+    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of)
     recent = pl.col("month") > as_of - WINDOW
     known = pl.col("month") <= as_of - WINDOW
-    success = pl.col("next_integration_month").is_not_null() & (
-        pl.col("next_integration_month") < pl.col("month") + OUTCOME_MONTHS
-    )
+    success = integrated_within_12_months()
     frames = []
     for code in (c for c in BARRIER_CODES if c in chosen):
-        categories = [c.code for c in SERVICE_CATEGORIES if code in c.barriers]
+        categories = [category for category, codes in addresses.items() if code in codes]
         matching = rows.filter(cube.has_barrier(code), pl.col("category_code").is_in(categories))
         frames.append(
             matching.select(

@@ -278,7 +278,8 @@ def referrals_of(cases: Cases, filters: Filters, first: int, last: int) -> pl.Da
     return rows.filter(*conditions) if conditions else rows
 
 
-def _success() -> pl.Expr:
+def integrated_within_12_months() -> pl.Expr:
+    """Referral rows followed by an integration within 12 months of their start."""
     return pl.col("next_integration_month").is_not_null() & (
         pl.col("next_integration_month") < pl.col("month") + WINDOW
     )
@@ -299,7 +300,7 @@ def reach(
             pl.col("client").filter(recent).n_unique().alias("clients"),
             recent.sum().alias("referrals"),
             known.sum().alias("outcome_known"),
-            (known & _success()).sum().alias("integrated"),
+            (known & integrated_within_12_months()).sum().alias("integrated"),
         )
         .with_columns(pl.exclude(by).cast(pl.Int64))
         .sort(by)
@@ -522,8 +523,8 @@ def flows(
     )
     links = pl.concat(
         [
-            recorded.select("barrier", "category_code", _success().alias("ok")),
-            inferred.select("barrier", "category_code", _success().alias("ok")),
+            recorded.select("barrier", "category_code", integrated_within_12_months().alias("ok")),
+            inferred.select("barrier", "category_code", integrated_within_12_months().alias("ok")),
         ]
     ).with_columns(
         pl.when("ok")

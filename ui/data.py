@@ -150,7 +150,9 @@ def group_comparison(version: str, as_of: int, threshold: int, filters: Filters)
 @st.cache_data(show_spinner=False)
 def referral_outcomes(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
     """Cached: referrals to services addressing each barrier and their outcomes."""
-    return barriers.referral_outcomes(_cases(version), filters, as_of, threshold)
+    return barriers.referral_outcomes(
+        _cases(version), filters, as_of, threshold, addresses=_addresses(version)
+    )
 
 
 # --- The network -----------------------------------------------------------------------------
