@@ -204,8 +204,16 @@ with interval:
         label_visibility="collapsed",
     )
 with leave:
-    if st.button("Beenden", icon=":material/close:", shortcut="Esc", key="beenden"):
-        st.switch_page("pages/overview.py")
+    st.button(
+        "Beenden",
+        icon=":material/close:",
+        shortcut="Esc",
+        key="beenden",
+        on_click=st.session_state.__setitem__,
+        args=("_beenden", True),
+    )
+if st.session_state.pop("_beenden", False):
+    st.switch_page("pages/overview.py")
 components.confidentiality_footnote(threshold)
 
 if seconds:

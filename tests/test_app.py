@@ -251,3 +251,11 @@ def test_presentation_turns_its_slides(app: AppTest) -> None:
     ]
     app.button(key="folie_zurueck").click().run()
     assert app.title[0].value == "Integrationsquote"
+
+
+def test_leaving_the_presentation_returns_to_the_overview(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/presentation.py").run()
+    app.button(key="beenden").click().run()
+    assert not app.exception
+    assert app.title[0].value == "Übersicht"
