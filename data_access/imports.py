@@ -1843,7 +1843,8 @@ def _seed_catalogues(connection: Connection, spec: TableSpec) -> bool:
     return seeded
 
 
-def _set_info(connection: Connection, key: str, value: str) -> None:
+def set_dataset_info(connection: Connection, key: str, value: str) -> None:
+    """Insert or update one key of ``dataset_info`` (inside the caller's transaction)."""
     exists = connection.execute(select(DatasetInfo.key).where(DatasetInfo.key == key)).scalar()
     if exists is None:
         connection.execute(insert(DatasetInfo).values(key=key, value=value))
@@ -1947,9 +1948,9 @@ def _log(connection: Connection, report: ImportReport, user: str | None) -> None
         .where(ImportLog.id == report.log_id)
         .values(data_version=report.data_version)
     )
-    _set_info(connection, "data_version", report.data_version)
+    set_dataset_info(connection, "data_version", report.data_version)
     if TABLES[report.table].personal:
-        _set_info(connection, "synthetic", "false")
+        set_dataset_info(connection, "synthetic", "false")
 
 
 def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:

@@ -48,6 +48,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from data_access.catalogue import PROVIDER_KINDS, SERVICE_CATEGORIES
+from data_access.imports import set_dataset_info
 from data_access.models import (
     Barrier,
     Municipality,
@@ -1479,6 +1480,7 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
     and services missing from the package stay (referrals may point to them) and are listed
     under ``not_in_package``. Any problem raises ``HsdsPackageInvalid`` listing all of them,
     before anything is written. With ``dry_run`` the report is the same but nothing is written.
+    An import that changes something sets a new data version, so a running app shows it.
 
     Returns ``{"dry_run", "counts": {table: {"added", "updated"|"removed", "unchanged"}},
     "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...}}``; a change
@@ -1493,6 +1495,10 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
         plan = _plan(current, wanted)
         if not dry_run:
             _apply(connection, plan)
+            if plan.changes:
+                # a new data version: the app's caches of the directory are keyed on it
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+                set_dataset_info(connection, "data_version", f"hsds-{stamp}")
     return {
         "dry_run": dry_run,
         "counts": plan.counts,

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
+from data_access import figures
 from data_access.db import create_db_engine, ensure_schema
 from data_access.models import (
     Barrier,
@@ -337,9 +338,13 @@ def test_a_changed_name_and_phone_update_exactly_those_rows(demo_copy, tmp_path)
     next(p for p in phones if p["organization_id"] == p05)["number"] = "07321 999999"
     write(folder, "phone.csv", phones)
     before = snapshot(demo_copy)
+    version = figures.dataset_info(engine=demo_copy)["data_version"]
 
     report = import_hsds(demo_copy, folder)
 
+    # a new data version, so that a running app shows the changed directory
+    assert figures.dataset_info(engine=demo_copy)["data_version"].startswith("hsds-")
+    assert figures.dataset_info(engine=demo_copy)["data_version"] != version
     assert report["counts"]["provider"] == {"added": 0, "updated": 2, "unchanged": 18}
     assert report["counts"]["service"] == {"added": 0, "updated": 0, "unchanged": 28}
     assert report["changes"] == [
