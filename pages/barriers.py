@@ -11,8 +11,8 @@ import streamlit as st
 
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of, format_percent
-from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download, table_downloads
+from ui import charts, components, data, filters, shell
+from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
 
 BARRIERS = data.barrier_catalogue()
 LABELS = {b.code: b.label for b in BARRIERS}
@@ -41,7 +41,14 @@ DURATION_BANDS = data.group_labels(version, "duration")
 components.page_header("Hemmnisse", dataset, as_of, filters.describe(chosen))
 
 
+def show_table(frame: pl.DataFrame, columns: list[Column], title: str, stem: str, key: str) -> None:
+    table_with_downloads(
+        frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem, key=key
+    )
+
+
 def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
+    """Only the buttons: for data shown as a chart, not as a table."""
     table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
 
 
@@ -73,12 +80,13 @@ prevalence_columns = [
     Column("integration_rate", "K2", "rate"),
 ]
 with table:
-    st.dataframe(
-        tables.german_rates(prevalence, {c.name: c.header for c in prevalence_columns}),
-        hide_index=True,
-        key="prevalence_table",
+    show_table(
+        prevalence,
+        prevalence_columns,
+        "Verbreitung der Hemmnisse",
+        "hemmnisse_verbreitung",
+        "prevalence_table",
     )
-    downloads(prevalence, prevalence_columns, "Verbreitung der Hemmnisse", "hemmnisse_verbreitung")
 with st.expander("Die Hemmnisse im Einzelnen und die Angebote dazu", icon=":material/info:"):
     for barrier in BARRIERS:
         text, link = st.columns([4, 1])
@@ -211,12 +219,13 @@ with counts_table:
         Column("elb", "ELB", "count"),
         Column("integration_rate", "Integrationsquote (K2)", "rate"),
     ]
-    st.dataframe(
-        tables.german_rates(by_count, {c.name: c.header for c in count_columns}),
-        hide_index=True,
-        key="barrier_count_table",
+    show_table(
+        by_count,
+        count_columns,
+        "Zahl der Hemmnisse je Person",
+        "hemmnisse_anzahl",
+        "barrier_count_table",
     )
-    downloads(by_count, count_columns, "Zahl der Hemmnisse je Person", "hemmnisse_anzahl")
 
 # --- The central finding: more barriers, longer receipt, lower integration rate ---------------
 st.subheader("Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs")
@@ -295,12 +304,13 @@ else:
             Column("lzb", "LZB", "count"),
             Column("integration_rate", "Integrationsquote (K2)", "rate"),
         ]
-        st.dataframe(
-            tables.german_rates(places, {c.name: c.header for c in place_columns}),
-            hide_index=True,
-            key="group_municipalities",
+        show_table(
+            places,
+            place_columns,
+            "Gruppe nach Gemeinde",
+            "hemmnisse_gruppe_gemeinden",
+            "group_municipalities",
         )
-        downloads(places, place_columns, "Gruppe nach Gemeinde", "hemmnisse_gruppe_gemeinden")
     with how_long:
         st.markdown("**Dauer des laufenden Bezugs**")
         durations = (
@@ -319,12 +329,13 @@ else:
             Column("lzb", "LZB", "count"),
             Column("integration_rate", "Integrationsquote (K2)", "rate"),
         ]
-        st.dataframe(
-            tables.german_rates(durations, {c.name: c.header for c in duration_columns}),
-            hide_index=True,
-            key="group_durations",
+        show_table(
+            durations,
+            duration_columns,
+            "Gruppe nach Bezugsdauer",
+            "hemmnisse_gruppe_dauer",
+            "group_durations",
         )
-        downloads(durations, duration_columns, "Gruppe nach Bezugsdauer", "hemmnisse_gruppe_dauer")
 
 # --- Referrals to services that address the barrier ------------------------------------------
 st.subheader("Zuweisungen zu passenden Angeboten und ihr Ergebnis")
@@ -344,12 +355,13 @@ referral_columns = [
     Column("integrated_12m", "davon Integration", "count"),
     Column("outcome_rate", "Anteil", "rate"),
 ]
-st.dataframe(
-    tables.german_rates(referrals, {c.name: c.header for c in referral_columns}),
-    hide_index=True,
-    key="referral_outcomes",
+show_table(
+    referrals,
+    referral_columns,
+    "Zuweisungen und Ergebnis",
+    "hemmnisse_zuweisungen",
+    "referral_outcomes",
 )
-downloads(referrals, referral_columns, "Zuweisungen und Ergebnis", "hemmnisse_zuweisungen")
 
 components.glossary(
     [

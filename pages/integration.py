@@ -31,8 +31,7 @@ shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
-earliest = data.first_complete_month(dataset.version, 2) or as_of
-first_month = min(as_of, max(chosen.first_month, earliest))
+first_month = filters.trend_start(chosen, 2)
 series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
 now = series.row(-1, named=True)
 year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)

@@ -6,7 +6,7 @@ import streamlit as st
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of
 from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download, table_downloads
+from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -20,7 +20,14 @@ names = data.municipality_names(version)
 components.page_header("Netzwerk", dataset, as_of, filters.describe(chosen))
 
 
+def show_table(frame: pl.DataFrame, columns: list[Column], title: str, stem: str, key: str) -> None:
+    table_with_downloads(
+        frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem, key=key
+    )
+
+
 def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
+    """Only the buttons: for data shown as a chart, not as a table."""
     table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
 
 
@@ -117,12 +124,9 @@ directory_columns = [
     Column("status", "Status"),
 ]
 st.caption(f"{found.height} von {directory.height} Angeboten")
-st.dataframe(
-    tables.german(found, {c.name: c.header for c in directory_columns}),
-    hide_index=True,
-    key="directory",
+show_table(
+    found, directory_columns, "Verzeichnis der Angebote", "netzwerk_verzeichnis", "directory"
 )
-downloads(found, directory_columns, "Verzeichnis der Angebote", "netzwerk_verzeichnis")
 
 # --- Reach ------------------------------------------------------------------------------------
 st.subheader("Reichweite")
@@ -144,12 +148,13 @@ reach_columns = [
     Column("integrated", "davon Integration", "count"),
     Column("outcome_rate", "Anteil mit Integration", "rate"),
 ]
-st.dataframe(
-    tables.german_rates(by_category.sort("label"), {c.name: c.header for c in reach_columns}),
-    hide_index=True,
-    key="reach_categories",
+show_table(
+    by_category.sort("label"),
+    reach_columns,
+    "Reichweite nach Leistungsart",
+    "netzwerk_reichweite",
+    "reach_categories",
 )
-downloads(by_category, reach_columns, "Reichweite nach Leistungsart", "netzwerk_reichweite")
 TRENDS = {
     "clients": "Erreichte Personen",
     "outcome_rate": "Anteil mit Integration binnen 12 Monaten",
@@ -200,12 +205,9 @@ provider_columns = [
     *reach_columns[1:],
 ]
 with st.expander("Reichweite je Träger", icon=":material/groups:"):
-    st.dataframe(
-        tables.german_rates(providers, {c.name: c.header for c in provider_columns}),
-        hide_index=True,
-        key="reach_providers",
+    show_table(
+        providers, provider_columns, "Reichweite je Träger", "netzwerk_traeger", "reach_providers"
     )
-    downloads(providers, provider_columns, "Reichweite je Träger", "netzwerk_traeger")
 
 # --- Barrier coverage -------------------------------------------------------------------------
 st.subheader("Abdeckung der Hemmnisse")
@@ -227,12 +229,13 @@ with chart:
         note=chart_note(dataset, chosen),
     )
 with table:
-    st.dataframe(
-        tables.german_rates(coverage, {c.name: c.header for c in coverage_columns}),
-        hide_index=True,
-        key="coverage_table",
+    show_table(
+        coverage,
+        coverage_columns,
+        "Abdeckung der Hemmnisse",
+        "netzwerk_abdeckung",
+        "coverage_table",
     )
-    downloads(coverage, coverage_columns, "Abdeckung der Hemmnisse", "netzwerk_abdeckung")
 
 coverage_trend = data.coverage_series(
     version, as_of, max(2, chosen.years), threshold, group
@@ -297,7 +300,7 @@ else:
         Column("provider_names", "beteiligt"),
     ]
     st.dataframe(
-        tables.german(shown_events, {c.name: c.header for c in event_columns}),
+        tables.shown(shown_events, event_columns),
         hide_index=True,
         key="events_table",
     )

@@ -9,8 +9,8 @@ import polars as pl
 import streamlit as st
 
 from teilhabe.exports import Column
-from ui import components, data, filters, maps, shell, tables
-from ui.downloads import chart_note, chart_with_download, table_downloads
+from ui import components, data, filters, maps, shell
+from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -101,31 +101,29 @@ if group.barriers:
         .replace_strict(labels, default=pl.col("barrier_code"))
         .alias("barrier"),
         pl.when(pl.col("gap")).then(pl.lit("ja")).otherwise(pl.lit("nein")).alias("gap_text"),
+        # no active matching service anywhere: say so instead of a number
+        pl.when(pl.col("distance_km").is_null())
+        .then(pl.lit("keins"))
+        .otherwise(
+            pl.col("distance_km").round(1).cast(pl.String).str.replace(".", ",", literal=True)
+        )
+        .alias("distance_text"),
     ).sort("gap", "place", descending=[True, False])
     gap_columns = [
         Column("place", "Gemeinde"),
         Column("barrier", "Hemmnis"),
         Column("affected", "ELB mit dem Hemmnis", "count"),
-        Column("distance_km", "nächstes passendes Angebot (km)", "decimal"),
+        Column("distance_text", "nächstes passendes Angebot (km)"),
         Column("gap_text", f"Lücke (über {distance} km)"),
     ]
-    table = tables.german_rates(
-        shown, {c.name: c.header for c in gap_columns}, decimals={"distance_km"}
-    ).with_columns(
-        # no active matching service anywhere: say so instead of a number
-        pl.when(shown["distance_km"].is_null())
-        .then(pl.lit("keins"))
-        .otherwise(pl.col("nächstes passendes Angebot (km)"))
-        .alias("nächstes passendes Angebot (km)")
-    )
-    st.dataframe(table, hide_index=True, key="gap_table")
-    table_downloads(
+    table_with_downloads(
         shown,
         gap_columns,
         title="Versorgungslücken",
         dataset=dataset,
         selection=chosen,
         file_stem="netzwerkkarte_luecken",
+        key="gap_table",
     )
 else:
     st.info(
@@ -148,22 +146,14 @@ if group.barriers:
         Column("barrier_share", "Anteil mit den Hemmnissen", "rate"),
         Column("coverage_rate", "Abdeckung", "rate"),
     ]
-st.dataframe(
-    tables.german_rates(
-        measures.with_columns(pl.col("lzb_per_1000").round(1)),
-        {c.name: c.header for c in value_columns},
-        decimals={"lzb_per_1000"},
-    ),
-    hide_index=True,
-    key="municipality_values",
-)
-table_downloads(
+table_with_downloads(
     measures,
     value_columns,
     title="Werte je Gemeinde",
     dataset=dataset,
     selection=chosen,
     file_stem="netzwerkkarte_gemeinden",
+    key="municipality_values",
 )
 
 components.glossary(["lzb", "integration_rate", "barrier_coverage", "coverage_gap", "reach"])

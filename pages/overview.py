@@ -15,8 +15,7 @@ as_of = chosen.as_of
 now = data.headline(dataset.version, as_of, dataset.threshold, chosen.filters)
 year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)
 # The chosen period, but not before the data can count receipt of four years and longer.
-earliest = data.first_complete_month(dataset.version, 4) or as_of
-first_month = min(as_of, max(chosen.first_month, earliest))
+first_month = filters.trend_start(chosen, 4)
 series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
 
 components.page_header("Übersicht", dataset, as_of, filters.describe(chosen))
@@ -28,19 +27,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
         icon=":material/slideshow:",
     )
 
-cards = st.columns(4)
-with cards[0]:
-    components.count_card("elb", now["elb"], year_before["elb"], lower_is_better=True)
-with cards[1]:
-    components.count_card("lzb", now["lzb"], year_before["lzb"], lower_is_better=True)
-with cards[2]:
-    components.count_card(
-        "lzb_4y_plus", now["lzb_4y_plus"], year_before["lzb_4y_plus"], lower_is_better=True
-    )
-with cards[3]:
-    components.rate_card(
-        "integration_rate", now["integration_rate"], year_before["integration_rate"]
-    )
+components.headline_cards(now, year_before)
 
 trend, rate = st.columns([3, 2])
 with trend:

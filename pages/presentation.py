@@ -56,19 +56,7 @@ st.caption(
 if slide == 1:
     now = data.headline(version, as_of, threshold, group)
     before = data.headline(version, as_of - 12, threshold, group)
-    cards = st.columns(4)
-    with cards[0]:
-        components.count_card("elb", now["elb"], before["elb"], lower_is_better=True)
-    with cards[1]:
-        components.count_card("lzb", now["lzb"], before["lzb"], lower_is_better=True)
-    with cards[2]:
-        components.count_card(
-            "lzb_4y_plus", now["lzb_4y_plus"], before["lzb_4y_plus"], lower_is_better=True
-        )
-    with cards[3]:
-        components.rate_card(
-            "integration_rate", now["integration_rate"], before["integration_rate"]
-        )
+    components.headline_cards(now, before)
     cards = st.columns(4)
     with cards[0]:
         components.count_card("providers", now["providers"])
@@ -83,8 +71,7 @@ if slide == 1:
             "lzb_change", now["lzb_change"], before["lzb_change"], lower_is_better=True
         )
 elif slide == 2:
-    earliest = data.first_complete_month(version, 2) or as_of
-    first = min(as_of, max(chosen.first_month, earliest))
+    first = filters.trend_start(chosen, 2)
     series = data.figure_series(version, first, as_of, threshold, group)
     events = data.headline(version, as_of, threshold, group)["network_events"]
     st.plotly_chart(

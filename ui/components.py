@@ -64,6 +64,16 @@ def rate_card(
     )
 
 
+def headline_cards(now: dict, before: dict) -> None:
+    """ELB, LZB, LZB >= 4 years and K2 with their change against the year before, in a row."""
+    cards = st.columns(4)
+    for column, key in zip(cards, ("elb", "lzb", "lzb_4y_plus"), strict=False):
+        with column:
+            count_card(key, now[key], before[key], lower_is_better=True)
+    with cards[3]:
+        rate_card("integration_rate", now["integration_rate"], before["integration_rate"])
+
+
 def confidentiality_footnote(threshold: int) -> None:
     # escaped: a leading "* " would be a Markdown list item
     st.caption(footnote(threshold).replace("*", "\\*", 1))

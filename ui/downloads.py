@@ -21,7 +21,7 @@ from data_access.confidentiality import footnote
 from data_access.periods import format_month as month_key
 from teilhabe.exports import Column, to_csv, to_xlsx
 from teilhabe.formatting import format_as_of
-from ui import charts, data
+from ui import charts, data, tables
 from ui.data import Dataset
 from ui.filters import Selection, describe
 
@@ -38,6 +38,23 @@ def header_lines(title: str, dataset: Dataset, selection: Selection) -> list[str
         lines.append("Demodaten: alle Personen und Zahlen sind synthetisch erzeugt.")
     lines.append(footnote(dataset.threshold))
     return lines
+
+
+def table_with_downloads(
+    frame: pl.DataFrame,
+    columns: Sequence[Column],
+    *,
+    title: str,
+    dataset: Dataset,
+    selection: Selection,
+    file_stem: str,
+    key: str,
+) -> None:
+    """A table as the page shows it, with its CSV and Excel buttons: one spec for both."""
+    st.dataframe(tables.shown(frame, columns), hide_index=True, key=key)
+    table_downloads(
+        frame, columns, title=title, dataset=dataset, selection=selection, file_stem=file_stem
+    )
 
 
 def table_downloads(

@@ -129,6 +129,13 @@ def selection() -> Selection:
     )
 
 
+def trend_start(selection: Selection, history_years: int) -> int:
+    """First month of the trend charts: the chosen period, but not before the data have
+    ``history_years`` of history (2 for LZB, 4 for "four years and longer")."""
+    earliest = data.first_complete_month(data.dataset().version, history_years) or selection.as_of
+    return min(selection.as_of, max(selection.first_month, earliest))
+
+
 def describe(selection: Selection) -> str:
     """The active filters in words, for captions and exports: "alle Personen" if none."""
     return describe_filters(selection.filters, data.municipality_names(data.dataset().version))
