@@ -1,7 +1,8 @@
 """Barrier analysis for team leads (the Hemmnisse page and ``teilhabe figures --by barrier``).
 
 Every answer is computed from the monthly cube (``data_access.cube``) with the barrier mask of
-each month, for the group of the global filters, and leaves this module suppressed:
+each month, for the group of the global filters, and leaves this module published
+(``protection.publish``: every count with the cell key of the records it counts):
 
 - prevalence: per barrier, ELB and LZB with it and their share of the group, K2 of those with it;
 - co-occurrence: per pair of barriers, ELB with both and their share of the group;
@@ -9,10 +10,7 @@ each month, for the group of the global filters, and leaves this module suppress
 - the group with the chosen barriers against everybody else (same other filters);
 - referrals to services that address the barrier, and what came of them.
 
-Prevalence and co-occurrence counts overlap (one person has several barriers), so they are not
-parts of a total: a hidden one cannot be recovered by subtraction, and primary suppression
-suffices. Where parts do add up to a total (group and everybody else, the number of barriers per
-person) the secondary suppression of ``figures.suppress_groups`` applies.
+Shares and rates are ratios of published counts.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import polars as pl
 from data_access import cube
 from data_access.cases import Cases
 from data_access.catalogue import BARRIER_CODES, SERVICE_CATEGORIES
-from data_access.figures import COUNT_COLUMNS, RATES, suppress, suppress_groups
+from data_access.figures import COUNT_COLUMNS, RATES
 from data_access.indicators import (
     WINDOW,
     Filters,
@@ -35,6 +33,7 @@ from data_access.indicators import (
     monthly_base,
 )
 from data_access.network import integrated_within_12_months, referrals_of
+from data_access.protection import Protection, key_column, publish, rate
 
 MATRIX = ("barrier_count", "duration")
 
@@ -55,13 +54,47 @@ def _rows(cases: Cases, kind: str, filters: Filters, first: int, last: int) -> p
     )
 
 
-def _share(count: pl.Expr, whole: pl.Expr) -> pl.Expr:
-    return pl.when(whole > 0).then(count / whole * 100)
+def _sums(measure: str, condition: pl.Expr | None, name: str) -> list[pl.Expr]:
+    """The sum of ``measure`` and of its key sum over the rows meeting ``condition`` (all rows
+    for None), as ``name`` and ``key_column(name)``."""
+    count, key = pl.col(measure), pl.col(key_column(measure))
+    if condition is not None:
+        count, key = count.filter(condition), key.filter(condition)
+    return [count.sum().cast(pl.Int64).alias(name), key.sum().alias(key_column(name))]
 
 
-def prevalence_exact(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
-    """Per barrier (catalogue order): exact elb, lzb, group_elb, group_lzb as of ``as_of`` and
-    integrations_12m, elb_sum_12m over the 12 months up to it (K2 of those with the barrier)."""
+def _stock_sums(now: pl.DataFrame, code: str) -> pl.DataFrame:
+    """One row: elb, lzb with barrier ``code`` and the group's (group_elb, group_lzb), with
+    their key sums."""
+    with_it = cube.has_barrier(code)
+    return now.select(
+        *_sums("elb", with_it, "elb"),
+        *_sums("lzb", with_it, "lzb"),
+        *_sums("elb", None, "group_elb"),
+        *_sums("lzb", None, "group_lzb"),
+    )
+
+
+def _stocks_published(protection: Protection) -> list[pl.Expr]:
+    """elb, elb_share, lzb, lzb_share from the published counts of ``_stock_sums``."""
+    elb, lzb, group_elb, group_lzb = (
+        publish(c, key_column(c), protection) for c in ("elb", "lzb", "group_elb", "group_lzb")
+    )
+    return [
+        elb.alias("elb"),
+        rate(elb, group_elb, protection).alias("elb_share"),
+        lzb.alias("lzb"),
+        rate(lzb, group_lzb, protection).alias("lzb_share"),
+    ]
+
+
+def prevalence(
+    cases: Cases, filters: Filters, as_of: int, protection: Protection
+) -> pl.DataFrame:
+    """Per barrier (catalogue order): elb, elb_share, lzb, lzb_share (shares of the group's
+    ELB/LZB in percent) as of ``as_of``, integrations_12m and integration_rate (K2 of the ELB
+    with the barrier: published integrations over the mean of the 12 published monthly stocks),
+    all published."""
     first = as_of - WINDOW + 1
     stocks = _rows(cases, "stock", filters, first, as_of)
     flows = _rows(cases, "flow", filters, first, as_of)
@@ -69,129 +102,96 @@ def prevalence_exact(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame
     frames = []
     for code in BARRIER_CODES:
         with_it = cube.has_barrier(code)
-        stock = now.select(
-            pl.col("elb").filter(with_it).sum().alias("elb"),
-            pl.col("lzb").filter(with_it).sum().alias("lzb"),
-            pl.col("elb").sum().alias("group_elb"),
-            pl.col("lzb").sum().alias("group_lzb"),
+        monthly = (
+            stocks.group_by("month")
+            .agg(_sums("elb", with_it, "elb"))
+            .select(publish("elb", key_column("elb"), protection).alias("elb"))
         )
-        window = stocks.select(pl.col("elb").filter(with_it).sum().alias("elb_sum_12m"))
-        events = flows.select(
-            pl.col("integrations").filter(with_it).sum().alias("integrations_12m")
+        mean_stock = monthly["elb"].sum() / WINDOW
+        events = flows.select(_sums("integrations", with_it, "integrations_12m"))
+        frames.append(
+            pl.concat([_stock_sums(now, code), events], how="horizontal").with_columns(
+                pl.lit(mean_stock, dtype=pl.Float64).alias("elb_mean_12m")
+            )
         )
-        frames.append(pl.concat([stock, window, events], how="horizontal"))
-    exact = pl.concat(frames).cast(pl.Int64)
-    return exact.insert_column(0, pl.Series("barrier", BARRIER_CODES))
-
-
-def _stocks_shown(threshold: int) -> list[pl.Expr]:
-    """elb, elb_share, lzb, lzb_share from the exact counts and the group's, suppressed."""
-    small = _disclosive(threshold)
-    return [
-        pl.when(small("elb")).then(None).otherwise("elb").alias("elb"),
-        pl.when(small("elb") | small("group_elb"))
-        .then(None)
-        .otherwise(_share(pl.col("elb"), pl.col("group_elb")))
-        .alias("elb_share"),
-        pl.when(small("lzb")).then(None).otherwise("lzb").alias("lzb"),
-        pl.when(small("lzb") | small("group_lzb"))
-        .then(None)
-        .otherwise(_share(pl.col("lzb"), pl.col("group_lzb")))
-        .alias("lzb_share"),
-    ]
-
-
-def prevalence(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
-    """Per barrier: elb, elb_share, lzb, lzb_share (shares of the group's ELB/LZB in percent),
-    integrations_12m and integration_rate (K2 of the ELB with the barrier), suppressed."""
-    exact = prevalence_exact(cases, filters, as_of)
-    small = _disclosive(threshold)
-    return exact.select(
+    sums = pl.concat(frames).insert_column(0, pl.Series("barrier", BARRIER_CODES))
+    integrations = publish("integrations_12m", key_column("integrations_12m"), protection)
+    return sums.select(
         "barrier",
-        *_stocks_shown(threshold),
-        pl.when(small("integrations_12m"))
-        .then(None)
-        .otherwise("integrations_12m")
-        .alias("integrations_12m"),
-        pl.when(small("integrations_12m") | (pl.col("elb_sum_12m") < WINDOW * threshold))
-        .then(None)
-        .otherwise(_share(pl.col("integrations_12m"), pl.col("elb_sum_12m") / WINDOW))
-        .alias("integration_rate"),
+        *_stocks_published(protection),
+        integrations.alias("integrations_12m"),
+        rate(integrations, pl.col("elb_mean_12m"), protection).alias("integration_rate"),
     )
 
 
 def prevalence_series(
-    cases: Cases, filters: Filters, months: Sequence[int], threshold: int
+    cases: Cases, filters: Filters, months: Sequence[int], protection: Protection
 ) -> pl.DataFrame:
-    """Per month of ``months`` and barrier: elb, elb_share, lzb, lzb_share (suppressed)."""
+    """Per month of ``months`` and barrier: elb, elb_share, lzb, lzb_share (published)."""
     frames = []
     for month in sorted(set(months)):
         now = _rows(cases, "stock", filters, month, month)
         for code in BARRIER_CODES:
-            with_it = cube.has_barrier(code)
             frames.append(
-                now.select(
+                _stock_sums(now, code).select(
                     pl.lit(month, dtype=pl.Int32).alias("month"),
                     pl.lit(code).alias("barrier"),
-                    pl.col("elb").filter(with_it).sum().cast(pl.Int64).alias("elb"),
-                    pl.col("lzb").filter(with_it).sum().cast(pl.Int64).alias("lzb"),
-                    pl.col("elb").sum().cast(pl.Int64).alias("group_elb"),
-                    pl.col("lzb").sum().cast(pl.Int64).alias("group_lzb"),
+                    pl.all(),
                 )
             )
-    return pl.concat(frames).select("month", "barrier", *_stocks_shown(threshold))
+    return pl.concat(frames).select("month", "barrier", *_stocks_published(protection))
 
 
-def co_occurrence_exact(cases: Cases, filters: Filters, as_of: int) -> pl.DataFrame:
-    """Per ordered pair of barriers (both orders, and a barrier with itself): exact elb with both
-    as of ``as_of`` and group_elb."""
+def co_occurrence(
+    cases: Cases, filters: Filters, as_of: int, protection: Protection
+) -> pl.DataFrame:
+    """Per ordered pair of barriers (both orders, and a barrier with itself): elb with both as
+    of ``as_of`` and its share of the group's ELB, published. A pair's value is the same in both
+    orders, and a barrier with itself is that barrier's ELB of ``prevalence``."""
     now = _rows(cases, "stock", filters, as_of, as_of)
-    group = int(now["elb"].sum())
     pairs = list(itertools.combinations_with_replacement(BARRIER_CODES, 2))
-    counts = now.select(
-        pl.col("elb")
-        .filter(cube.has_barrier(a) & cube.has_barrier(b))
-        .sum()
-        .cast(pl.Int64)
-        .alias(f"{a}|{b}")
-        for a, b in pairs
-    ).row(0)
+    sums = now.select(
+        *_sums("elb", None, "group"),
+        *(
+            expr
+            for a, b in pairs
+            for expr in _sums("elb", cube.has_barrier(a) & cube.has_barrier(b), f"{a}|{b}")
+        ),
+    )
+    published = sums.select(
+        publish(c, key_column(c), protection).alias(c)
+        for c in ("group", *(f"{a}|{b}" for a, b in pairs))
+    ).row(0, named=True)
     rows = []
-    for (a, b), count in zip(pairs, counts, strict=True):
-        rows.append((a, b, count))
+    for a, b in pairs:
+        rows.append((a, b, published[f"{a}|{b}"]))
         if a != b:
-            rows.append((b, a, count))
+            rows.append((b, a, published[f"{a}|{b}"]))
     frame = pl.DataFrame(
         rows, schema={"barrier_a": pl.String, "barrier_b": pl.String, "elb": pl.Int64}, orient="row"
     )
-    return frame.with_columns(pl.lit(group, dtype=pl.Int64).alias("group_elb"))
+    group = pl.lit(published["group"], dtype=pl.Int64)
+    return frame.with_columns(rate("elb", group, protection).alias("share"))
 
 
-def co_occurrence(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
-    """Per ordered pair of barriers: elb with both and share of the group's ELB (suppressed)."""
-    exact = co_occurrence_exact(cases, filters, as_of)
-    small = _disclosive(threshold)
-    return exact.select(
-        "barrier_a",
-        "barrier_b",
-        pl.when(small("elb")).then(None).otherwise("elb").alias("elb"),
-        pl.when(small("elb") | small("group_elb"))
-        .then(None)
-        .otherwise(_share(pl.col("elb"), pl.col("group_elb")))
-        .alias("share"),
-    )
+def co_occurrence_matrix(frame: pl.DataFrame, column: str = "elb") -> list[list[object]]:
+    """The pairs of ``co_occurrence`` as a square matrix in catalogue order (rows barrier_a,
+    columns barrier_b)."""
+    values = {(a, b): v for a, b, v in frame.select("barrier_a", "barrier_b", column).iter_rows()}
+    return [[values.get((a, b)) for b in BARRIER_CODES] for a in BARRIER_CODES]
 
 
-def rate_matrix(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
-    """K2 (and K3E1) per number of barriers x duration of receipt, as of ``as_of`` (suppressed).
+def rate_matrix(
+    cases: Cases, filters: Filters, as_of: int, protection: Protection
+) -> pl.DataFrame:
+    """K2 (and K3E1) per number of barriers x duration of receipt, as of ``as_of`` (published).
 
     Columns: barrier_count, duration, elb, integrations_12m, integration_rate,
-    integration_rate_lzb. Groups and duration are those of each month (``cube``).
+    integration_rate_lzb. Groups and duration are those of each month (``cube``). Cells whose
+    published mean ELB stock of the 12 months is 0 are left out (nobody to speak of).
     """
-    exact = figures_series(cases, filters, as_of, as_of, by=MATRIX).filter(
-        pl.col("elb_sum_12m") > 0  # nobody in the cell during the 12 months: nothing to say
-    )
-    return suppress(exact, threshold=threshold).select(
+    published = figures_series(cases, filters, as_of, as_of, protection, by=MATRIX)
+    return published.filter(pl.col("elb_mean_12m") > 0).select(
         *MATRIX, "elb", "integrations_12m", "integration_rate", "integration_rate_lzb"
     )
 
@@ -199,13 +199,16 @@ def rate_matrix(cases: Cases, filters: Filters, as_of: int, threshold: int) -> p
 GROUP_LABELS = {"group": "mit den gewählten Hemmnissen", "others": "alle anderen"}
 
 
-def group_comparison(cases: Cases, filters: Filters, as_of: int, threshold: int) -> pl.DataFrame:
+def group_comparison(
+    cases: Cases, filters: Filters, as_of: int, protection: Protection
+) -> pl.DataFrame:
     """The group with the chosen barriers against everybody else with the same other filters.
 
     One row per side (``side``: "group", "others") with every figure of ``COUNT_COLUMNS`` and
-    ``RATES`` as of ``as_of``. The total of both sides is published on every page (without the
-    barrier filter), so it cannot be hidden: where one side's count is hidden, so is the other's,
-    and the rates built on them.
+    ``RATES`` as of ``as_of``, published. "Everybody else" is a set of persons like any other:
+    its counts and key sums are those of everybody minus those of the group, so its published
+    values carry their own noise, and the group plus everybody else need not add up exactly to
+    the published total.
     """
     if not filters.barriers:
         raise ValueError("group_comparison needs a barrier filter")
@@ -216,33 +219,21 @@ def group_comparison(cases: Cases, filters: Filters, as_of: int, threshold: int)
     others = everybody.join(group, on="month", suffix="_group").select(
         "month", *(pl.col(c) - pl.col(f"{c}_group") for c in columns)
     )
-    exact = pl.concat(
+    return pl.concat(
         [
-            figures_from_base(frame)
+            figures_from_base(frame, protection)
             .filter(pl.col("month") == as_of)
-            .with_columns(pl.lit(side).alias("side"))
+            .select(pl.lit(side).alias("side"), *COUNT_COLUMNS, *RATES)
             for side, frame in (("group", group), ("others", others))
         ]
     )
-    shown = suppress_groups(exact, by="side", threshold=threshold)
-    both = [
-        pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c)).alias(c)
-        for c in COUNT_COLUMNS
-    ]
-    shown = shown.with_columns(both)
-    rates = [
-        pl.when(pl.col(numerator).is_null()).then(None).otherwise(pl.col(rate)).alias(rate)
-        for rate, (numerator, _) in RATES.items()
-        if numerator in COUNT_COLUMNS
-    ]
-    return shown.with_columns(rates)
 
 
 def referral_outcomes(
     cases: Cases,
     filters: Filters,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     barriers: Sequence[str] = (),
     addresses: dict[str, list[str]] | None = None,
 ) -> pl.DataFrame:
@@ -254,7 +245,8 @@ def referral_outcomes(
     12 months have passed), integrated_12m (of those, followed by an integration within 12
     months of the start), outcome_rate (percent). People and their barriers are taken in the
     month of the referral's start. ``addresses`` maps service categories to the barriers they
-    address (default: the catalogue's mapping; the app passes the directory's). Suppressed.
+    address (default: the catalogue's mapping; the app passes the directory's). Published:
+    referral counts with the referrals' keys, persons with the persons' keys.
     """
     chosen = tuple(barriers) or filters.barriers or BARRIER_CODES
     if addresses is None:
@@ -267,39 +259,40 @@ def referral_outcomes(
     for code in (c for c in BARRIER_CODES if c in chosen):
         categories = [category for category, codes in addresses.items() if code in codes]
         matching = rows.filter(cube.has_barrier(code), pl.col("category_code").is_in(categories))
+        persons = matching.filter(recent).unique("client")
         frames.append(
-            matching.select(
-                pl.lit(code).alias("barrier"),
-                recent.sum().cast(pl.Int64).alias("referrals_12m"),
-                pl.col("client").filter(recent).n_unique().cast(pl.Int64).alias("clients_12m"),
-                known.sum().cast(pl.Int64).alias("referrals_outcome_known"),
-                (known & success).sum().cast(pl.Int64).alias("integrated_12m"),
+            pl.concat(
+                [
+                    matching.select(
+                        pl.lit(code).alias("barrier"),
+                        *_referral_sums("referrals_12m", recent),
+                        *_referral_sums("referrals_outcome_known", known),
+                        *_referral_sums("integrated_12m", known & success),
+                    ),
+                    persons.select(
+                        pl.len().cast(pl.Int64).alias("clients_12m"),
+                        pl.col("client_key").sum().alias(key_column("clients_12m")),
+                    ),
+                ],
+                how="horizontal",
             )
         )
-    schema = {
-        "barrier": pl.String,
-        "referrals_12m": pl.Int64,
-        "clients_12m": pl.Int64,
-        "referrals_outcome_known": pl.Int64,
-        "integrated_12m": pl.Int64,
-    }
-    exact = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
-    small = _disclosive(threshold)
     counts = ["referrals_12m", "clients_12m", "referrals_outcome_known", "integrated_12m"]
-    return exact.select(
-        "barrier",
-        *(pl.when(small(c)).then(None).otherwise(c).alias(c) for c in counts),
-        pl.when(small("integrated_12m") | small("referrals_outcome_known"))
-        .then(None)
-        .otherwise(_share(pl.col("integrated_12m"), pl.col("referrals_outcome_known")))
-        .alias("outcome_rate"),
+    if not frames:
+        return pl.DataFrame(
+            schema={"barrier": pl.String, **dict.fromkeys(counts, pl.Int64), "outcome_rate": pl.Float64}
+        )
+    published = pl.concat(frames).select(
+        "barrier", *(publish(c, key_column(c), protection).alias(c) for c in counts)
+    )
+    return published.with_columns(
+        rate("integrated_12m", "referrals_outcome_known", protection).alias("outcome_rate")
     )
 
 
-def _disclosive(threshold: int):
-    """An expression factory: is the count in column ``name`` in 1 .. threshold - 1?"""
-
-    def small(name: str) -> pl.Expr:
-        return pl.col(name).is_between(1, threshold - 1)
-
-    return small
+def _referral_sums(name: str, condition: pl.Expr) -> list[pl.Expr]:
+    """How many referral rows meet ``condition``, and the sum of their referral keys."""
+    return [
+        condition.sum().cast(pl.Int64).alias(name),
+        pl.col("referral_key").filter(condition).sum().alias(key_column(name)),
+    ]

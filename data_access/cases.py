@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import Engine, and_, func, select
 
 from data_access import cube
+from data_access.protection import record_keys, secret_fingerprint
 from data_access.models import (
     BarrierAssessment,
     BenefitSpell,
@@ -37,16 +38,22 @@ READ_BATCH_ROWS = 200_000
 class Cases:
     """Integer-coded case data; ``client`` is a dense index into ``clients``.
 
-    - clients: client, client_id, municipality_ags, district_key, sex, birth_year, single_parent
+    - clients: client, client_id, municipality_ags, district_key, sex, birth_year, single_parent,
+      key (the person's record key, ``protection.record_keys``)
     - spells: client, start_month, end_month, lzb_from_month (plus the client's attributes)
     - integrations: client, month, kind, continued_12m, lzb (LZB in the month of integration),
-      spell_start_month (start of the spell during or at whose end it happened)
+      spell_start_month (start of the spell during or at whose end it happened), key (the
+      integration's record key)
     - barriers: client, barrier_code, first_month, last_month (months the barrier is recorded)
     - measures: client, first_month, last_month (referrals to active labour-market measures)
     - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
       (``data_access.cube``), up to the month the data describe
     - referral_rows: referrals that started, with the client's characteristics in the month of
-      the start and the first integration from then on (``cube.referral_rows``)
+      the start and the first integration from then on (``cube.referral_rows``), the person's
+      key (client_key) and the referral's (referral_key)
+
+    Record keys stay in the data layer: every count computed from these frames leaves it through
+    ``protection.publish``.
     """
 
     clients: pl.DataFrame
@@ -64,8 +71,11 @@ class Cases:
 CLIENT_ATTRIBUTES = ("municipality_ags", "district_key", "sex", "birth_year", "single_parent")
 
 
-def read_cases(*, engine: Engine) -> Cases:
-    """Read the case tables once and code them as integers (a few seconds per million clients)."""
+def read_cases(*, engine: Engine, secret: str) -> Cases:
+    """Read the case tables once and code them as integers (a few seconds per million clients).
+
+    ``secret`` is the installation's cell-key secret (``settings.cell_key_secret``): the record
+    keys of the persons, integrations and referrals are derived from it."""
     with engine.connect() as connection:
         clients = _read(
             connection,
@@ -145,6 +155,7 @@ def read_cases(*, engine: Engine) -> Cases:
             connection,
             select(
                 Referral.client_id,
+                Referral.service_id,
                 Referral.start_date,
                 Referral.status,
                 Referral.barrier_code,
@@ -155,6 +166,7 @@ def read_cases(*, engine: Engine) -> Cases:
             .where(Referral.status != "planned"),
             {
                 "client_id": pl.String,
+                "service_id": pl.String,
                 "start_date": pl.Date,
                 "status": pl.String,
                 "barrier_code": pl.String,
@@ -162,7 +174,7 @@ def read_cases(*, engine: Engine) -> Cases:
                 "provider_id": pl.String,
             },
         )
-    return _code(clients, spells, integrations, barriers, measures, referrals, through)
+    return _code(clients, spells, integrations, barriers, measures, referrals, through, secret)
 
 
 def data_as_of(connection) -> int | None:
@@ -197,8 +209,29 @@ def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame
 
 
 def _code(  # noqa: PLR0913 - one argument per case table
-    clients, spells, integrations, barriers, measures, referrals, through: int | None
+    clients, spells, integrations, barriers, measures, referrals, through: int | None, secret: str
 ) -> Cases:
+    clients = clients.with_columns(
+        record_keys(clients["client_id"], secret=secret, kind="client").alias("key")
+    )
+    # natural keys: an integration is (client, month), a referral (client, service, start)
+    integrations = integrations.with_columns(
+        record_keys(
+            (f"{c}\0{m}" for c, m in integrations.select("client_id", "month").iter_rows()),
+            secret=secret,
+            kind="integration",
+        ).alias("key")
+    )
+    referrals = referrals.with_columns(
+        record_keys(
+            (
+                f"{c}\0{s}\0{d.isoformat()}"
+                for c, s, d in referrals.select("client_id", "service_id", "start_date").iter_rows()
+            ),
+            secret=secret,
+            kind="referral",
+        ).alias("referral_key")
+    )
     index = clients.select("client", "client_id")
     attributes = clients.select("client", *CLIENT_ATTRIBUTES)
 
@@ -226,6 +259,7 @@ def _code(  # noqa: PLR0913 - one argument per case table
     referrals = coded(referrals).select(
         "client",
         month_index_expr(pl.col("start_date")).alias("month"),
+        "referral_key",
         "status",
         "barrier_code",
         "category_code",
@@ -287,22 +321,25 @@ def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFram
 
 
 # Raise when the layout of the copy changes, so that no process reads a copy of an older layout.
-COPY_FORMAT = 4
+COPY_FORMAT = 5
 
 
-def cache_folder(data_dir: Path, database_label: str, version: str) -> Path:
-    """One folder per database, data version and copy layout; never an old copy."""
-    key = f"{database_label}\n{version}\n{COPY_FORMAT}"
+def cache_folder(data_dir: Path, database_label: str, version: str, secret: str) -> Path:
+    """One folder per database, data version, cell-key secret and copy layout; never an old
+    copy, nor one whose record keys come from another secret."""
+    key = f"{database_label}\n{version}\n{COPY_FORMAT}\n{secret_fingerprint(secret)}"
     key = hashlib.sha256(key.encode()).hexdigest()[:16]
     return data_dir / "cache" / key
 
 
-def load_cases(*, engine: Engine, folder: Path | None) -> Cases:
-    """The case copy from the Parquet cache in ``folder`` if present, else read and cache it."""
+def load_cases(*, engine: Engine, folder: Path | None, secret: str) -> Cases:
+    """The case copy from the Parquet cache in ``folder`` if present, else read and cache it.
+
+    ``folder`` must come from ``cache_folder`` with the same ``secret``."""
     names = [f.name for f in fields(Cases)]
     if folder is not None and all((folder / f"{n}.parquet").is_file() for n in names):
         return Cases(**{n: pl.read_parquet(folder / f"{n}.parquet") for n in names})
-    cases = read_cases(engine=engine)
+    cases = read_cases(engine=engine, secret=secret)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:

@@ -23,6 +23,11 @@ statistics use, e.g. K2E4 over the single parents of each month), and every figu
 over cells. A filter change is therefore a filter and a group-by over the cube, never over the
 persons (see ``teilhabe bench``).
 
+Next to every measure, its key sum (``protection.key_column``, e.g. ``elb__key``): the sum of
+the record keys of the persons (stocks) or integrations (flows) counted in it, as UInt32 that
+wraps around modulo 2^32. Key sums add over cells exactly like the counts, so any filter or
+breakdown yields the cell key of its counts by the same sums (``protection``).
+
 Two frames: ``cells`` with the barrier mask (for barrier filters) and ``plain`` summed over the
 mask (for everything else; far fewer rows). Both are sorted by month.
 """
@@ -35,6 +40,7 @@ from collections import OrderedDict
 import polars as pl
 
 from data_access.catalogue import BARRIERS
+from data_access.protection import KEY_DTYPE, key_column
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
 
 BARRIER_BITS: dict[str, int] = {b.code: 1 << position for position, b in enumerate(BARRIERS)}
@@ -54,6 +60,8 @@ FLOWS = (
     "continued",
 )
 MEASURES = (*STOCKS, *FLOWS)
+STOCK_KEYS = tuple(key_column(m) for m in STOCKS)
+FLOW_KEYS = tuple(key_column(m) for m in FLOWS)
 PERSON_KEYS = ("municipality", "sex", "single_parent")
 CELL_KEYS = (*PERSON_KEYS, "age_group", "duration", "barrier_count")
 
@@ -81,6 +89,7 @@ def build(
         pl.col("sex").cast(types["sex"]),
         "birth_year",
         "single_parent",
+        pl.col("key").alias("person_key"),
     )
     mask_segments = _mask_segments(barriers, through)
     measure_segments = _measure_segments(measures, through)
@@ -102,6 +111,7 @@ def build(
     months = _attach_segments(months, mask_segments, "barrier_mask", 0)
     months = _attach_segments(months, measure_segments, "in_measure", False)
     lzb = pl.col("lzb_from_month").is_not_null() & (pl.col("lzb_from_month") <= pl.col("month"))
+    person_key = pl.col("person_key")
     stocks = (
         months.join(people, on="client")
         .group_by(
@@ -115,24 +125,46 @@ def build(
             pl.len().cast(pl.UInt32).alias("elb"),
             lzb.sum().cast(pl.UInt32).alias("lzb"),
             (lzb & pl.col("in_measure")).sum().cast(pl.UInt32).alias("lzb_measure"),
+            person_key.sum().alias(key_column("elb")),
+            person_key.filter(lzb).sum().alias(key_column("lzb")),
+            person_key.filter(lzb & pl.col("in_measure")).sum().alias(key_column("lzb_measure")),
         )
         .with_columns(
             *(
-                pl.when(pl.col("duration") == band).then("lzb").otherwise(0).alias(column)
+                pl.when(pl.col("duration") == band).then(measure).otherwise(0).alias(target)
                 for band, column in LZB_BANDS.items()
+                for measure, target in (
+                    ("lzb", column),
+                    (key_column("lzb"), key_column(column)),
+                )
             ),
-            pl.when("single_parent").then("elb").otherwise(0).alias("elb_single_parent"),
+            *(
+                pl.when("single_parent").then(measure).otherwise(0).alias(target)
+                for measure, target in (
+                    ("elb", "elb_single_parent"),
+                    (key_column("elb"), key_column("elb_single_parent")),
+                )
+            ),
         )
     )
 
     events = _attach_segments(
         integrations.filter(pl.col("month") <= through)
-        .select("client", "month", "kind", "continued_12m", "lzb", "spell_start_month")
+        .select(
+            "client",
+            "month",
+            "kind",
+            "continued_12m",
+            "lzb",
+            "spell_start_month",
+            pl.col("key").alias("event_key"),
+        )
         .sort("month"),
         mask_segments,
         "barrier_mask",
         0,
     )
+    event_key = pl.col("event_key")
     flows = (
         events.join(people, on="client")
         .group_by(
@@ -152,17 +184,37 @@ def build(
             ),
             pl.col("continued_12m").is_not_null().sum().cast(pl.UInt32).alias("continuity_known"),
             pl.col("continued_12m").fill_null(False).sum().cast(pl.UInt32).alias("continued"),
+            event_key.sum().alias(key_column("integrations")),
+            event_key.filter("lzb").sum().alias(key_column("integrations_lzb")),
+            *(
+                event_key.filter(pl.col("kind") == kind).sum().alias(
+                    key_column(f"integrations_{kind}")
+                )
+                for kind in KINDS
+            ),
+            event_key.filter(pl.col("continued_12m").is_not_null())
+            .sum()
+            .alias(key_column("continuity_known")),
+            event_key.filter(pl.col("continued_12m").fill_null(False))
+            .sum()
+            .alias(key_column("continued")),
         )
         .with_columns(
-            pl.when("single_parent")
-            .then("integrations")
-            .otherwise(0)
-            .alias("integrations_single_parent")
+            *(
+                pl.when("single_parent").then(measure).otherwise(0).alias(target)
+                for measure, target in (
+                    ("integrations", "integrations_single_parent"),
+                    (key_column("integrations"), key_column("integrations_single_parent")),
+                )
+            ),
         )
     )
 
     cubes = {}
-    for name, frame, measures in (("stock", stocks, STOCKS), ("flow", flows, FLOWS)):
+    for name, frame, measures in (
+        ("stock", stocks, (*STOCKS, *STOCK_KEYS)),
+        ("flow", flows, (*FLOWS, *FLOW_KEYS)),
+    ):
         cells = (
             frame.with_columns(_barrier_count(types))
             .with_columns(pl.col(*measures).cast(pl.UInt32))
@@ -188,10 +240,11 @@ def referral_rows(
 ) -> pl.DataFrame:
     """One row per referral that started up to ``through``, sorted by its start month.
 
-    Columns: month (of the start), client, the client's cell characteristics in that month
-    (municipality, sex, single_parent, age_group, barrier_mask), status, barrier_code (the barrier
-    it addresses, where recorded), category_code, provider_id, and next_integration_month: the
-    first integration in or after the start month (null if none up to ``through``).
+    Columns: month (of the start), client, client_key (the person's record key), referral_key,
+    the client's cell characteristics in that month (municipality, sex, single_parent,
+    age_group, barrier_mask), status, barrier_code (the barrier it addresses, where recorded),
+    category_code, provider_id, and next_integration_month: the first integration in or after
+    the start month (null if none up to ``through``).
     """
     started = referrals.filter(pl.col("month") <= through).sort("month")
     started = _attach_segments(started, mask_segments, "barrier_mask", 0)
@@ -210,6 +263,8 @@ def referral_rows(
         .select(
             "month",
             "client",
+            pl.col("person_key").cast(KEY_DTYPE).alias("client_key"),
+            pl.col("referral_key").cast(KEY_DTYPE),
             *PERSON_KEYS,
             "age_group",
             pl.col("barrier_mask").cast(pl.Int16),

@@ -28,6 +28,7 @@ import polars as pl
 
 from data_access import cube
 from data_access.cases import Cases
+from data_access.protection import Protection, key_column, publish, rate
 
 WINDOW = 12
 DURATION_BANDS = {
@@ -79,14 +80,15 @@ def monthly_base(
 
     Columns: [by], month, elb, lzb, lzb_under_2y, lzb_2_4y, lzb_4y_plus, lzb_measure,
     elb_single_parent, integrations, integrations_lzb, integrations_single_parent,
-    integrations_<kind>, continuity_known, continued. All are exact counts (no suppression yet).
-    Every group that occurs in the months has a row for each month (zeros where empty).
+    integrations_<kind>, continuity_known, continued, each with its key sum
+    (``protection.key_column``). All are exact counts, not yet published. Every group that
+    occurs in the months has a row for each month (zeros where empty).
     """
     keys = _keys(by)
     parts = []
     for cells, plain, measures in (
-        (cases.stock_cells, cases.stock_plain, cube.STOCKS),
-        (cases.flow_cells, cases.flow_plain, cube.FLOWS),
+        (cases.stock_cells, cases.stock_plain, (*cube.STOCKS, *cube.STOCK_KEYS)),
+        (cases.flow_cells, cases.flow_plain, (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
         rows = cube.select_cells(
             cells,
@@ -120,58 +122,87 @@ RATE_COLUMNS = (
     "integration_rate_lzb",
     "activation_rate_lzb",
 )
+# Monthly stocks that are published month by month (and averaged over 12 months for a rate).
+MONTHLY_STOCKS = (*cube.STOCKS,)
+# Counts over the 12 months up to the month: (published column, monthly measure, shift).
+WINDOW_COUNTS = {
+    "integrations_12m": ("integrations", 0),
+    "integrations_lzb_12m": ("integrations_lzb", 0),
+    "integrations_single_parent_12m": ("integrations_single_parent", 0),
+    "integrations_employment_12m": ("integrations_employment", 0),
+    "integrations_training_12m": ("integrations_training", 0),
+    "integrations_self_employment_12m": ("integrations_self_employment", 0),
+    # K2E3: the integrations of the 12 months ending 12 months before (their year has passed)
+    "continuity_known_12m": ("continuity_known", WINDOW),
+    "continued_12m": ("continued", WINDOW),
+}
 
 
-def figures_from_base(base: pl.DataFrame, by: By = None) -> pl.DataFrame:
-    """The figures of each month from the monthly table: counts and their numerators/denominators.
+def figures_from_base(
+    base: pl.DataFrame, protection: Protection, by: By = None
+) -> pl.DataFrame:
+    """The published figures of each month from the monthly table (``monthly_base``).
 
-    Needs the 23 months before the first month of interest in ``base`` (for K2E3 and K3).
-    Rates are in percent; a rate with a zero denominator is null.
+    Every count is published (``protection.publish``) with the cell key of exactly the records
+    it counts: the monthly stocks per month, the 12-month counts with the key sum over the
+    window. Rates are built from published counts only:
+
+    - K2 = published integrations of the 12 months / mean of the 12 published monthly ELB
+      stocks (likewise K2E4, K3E1 with their stocks);
+    - K2E3 = published continued / published integrations with known continuity;
+    - K3 = published LZB / published LZB a year before, as change in percent;
+    - K3E2 = published LZB in a measure / published LZB.
+
+    A rate whose published denominator (the mean stock, for K2) is below
+    ``protection.min_rate_base`` is null. Needs the 23 months before the first month of
+    interest in ``base`` (for K2E3 and K3). The result has no key columns.
     """
     keys = _keys(by)
 
-    def rolling(column: str, months: int = WINDOW, shift: int = 0) -> pl.Expr:
-        expr = pl.col(column).shift(shift) if shift else pl.col(column)
-        expr = expr.rolling_sum(months)
+    def over(expr: pl.Expr) -> pl.Expr:
         return expr.over(keys) if keys else expr
 
-    def lagged(column: str, months: int) -> pl.Expr:
-        expr = pl.col(column).shift(months)
-        return expr.over(keys) if keys else expr
+    def window_sum(column: str, shift: int) -> pl.Expr:
+        expr = pl.col(column).cast(pl.Int64)
+        return over((expr.shift(shift) if shift else expr).rolling_sum(WINDOW))
 
-    frame = base.sort(*keys, "month").with_columns(
-        integrations_12m=rolling("integrations"),
-        integrations_lzb_12m=rolling("integrations_lzb"),
-        integrations_single_parent_12m=rolling("integrations_single_parent"),
-        integrations_employment_12m=rolling("integrations_employment"),
-        integrations_training_12m=rolling("integrations_training"),
-        integrations_self_employment_12m=rolling("integrations_self_employment"),
-        elb_sum_12m=rolling("elb"),
-        lzb_sum_12m=rolling("lzb"),
-        elb_single_parent_sum_12m=rolling("elb_single_parent"),
-        continuity_known_12m=rolling("continuity_known", shift=WINDOW),
-        continued_12m=rolling("continued", shift=WINDOW),
-        lzb_year_before=lagged("lzb", WINDOW),
-    )
-    return frame.with_columns(
-        integration_rate=_rate("integrations_12m", pl.col("elb_sum_12m") / WINDOW),
-        continuity_rate=_rate("continued_12m", pl.col("continuity_known_12m")),
-        integration_rate_single_parents=_rate(
-            "integrations_single_parent_12m", pl.col("elb_single_parent_sum_12m") / WINDOW
+    published = base.sort(*keys, "month").with_columns(
+        *(publish(m, key_column(m), protection).alias(m) for m in MONTHLY_STOCKS),
+        *(
+            publish(window_sum(measure, shift), window_sum(key_column(measure), shift), protection)
+            .alias(column)
+            for column, (measure, shift) in WINDOW_COUNTS.items()
         ),
-        lzb_change=_rate("lzb", pl.col("lzb_year_before")) - 100,
-        integration_rate_lzb=_rate("integrations_lzb_12m", pl.col("lzb_sum_12m") / WINDOW),
-        activation_rate_lzb=_rate("lzb_measure", pl.col("lzb")),
     )
-
-
-def _rate(numerator: str, denominator: pl.Expr) -> pl.Expr:
-    return pl.when(denominator > 0).then(pl.col(numerator) / denominator * 100)
+    frame = published.with_columns(
+        elb_mean_12m=over(pl.col("elb").rolling_sum(WINDOW)) / WINDOW,
+        lzb_mean_12m=over(pl.col("lzb").rolling_sum(WINDOW)) / WINDOW,
+        elb_single_parent_mean_12m=over(pl.col("elb_single_parent").rolling_sum(WINDOW)) / WINDOW,
+        lzb_year_before=over(pl.col("lzb").shift(WINDOW)),
+    )
+    frame = frame.with_columns(
+        integration_rate=rate("integrations_12m", "elb_mean_12m", protection),
+        continuity_rate=rate("continued_12m", "continuity_known_12m", protection),
+        integration_rate_single_parents=rate(
+            "integrations_single_parent_12m", "elb_single_parent_mean_12m", protection
+        ),
+        lzb_change=rate("lzb", "lzb_year_before", protection) - 100,
+        integration_rate_lzb=rate("integrations_lzb_12m", "lzb_mean_12m", protection),
+        activation_rate_lzb=rate("lzb_measure", "lzb", protection),
+    )
+    return frame.drop([c for c in frame.columns if c.endswith("__key")]).drop(
+        [m for m in cube.FLOWS if m in frame.columns]
+    )
 
 
 def figures_series(
-    cases: Cases, filters: Filters, as_of: int, first: int, by: By = None
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    first: int,
+    protection: Protection,
+    by: By = None,
 ) -> pl.DataFrame:
-    """Monthly figures from ``first`` to ``as_of`` (exact, not yet suppressed)."""
+    """Published monthly figures from ``first`` to ``as_of``."""
     base = monthly_base(cases, filters, first - 2 * WINDOW, as_of, by)
-    return figures_from_base(base, by).filter(pl.col("month") >= first)
+    return figures_from_base(base, protection, by).filter(pl.col("month") >= first)

@@ -1,7 +1,8 @@
 """The network: provider directory, reach, barrier coverage, coverage gaps, flows, events.
 
 Facts about providers and events come from the database (SQL); figures about clients come from
-the case copy (``cases.referral_rows``, the cube) and leave this module suppressed. Definitions
+the case copy (``cases.referral_rows``, the cube) and leave this module published
+(``protection.publish``: persons with the persons' keys, referrals with the referrals'). Definitions
 (DESIGN.md, shown in the glossary):
 
 - reach of a provider (or service category): distinct clients with a referral to it that started
@@ -42,6 +43,7 @@ from data_access.models import (
     ServiceCategoryBarrier,
 )
 from data_access.periods import month_end
+from data_access.protection import Protection, key_column, publish, rate
 
 METRIC_CRS = "EPSG:25832"
 OUTCOMES = {
@@ -236,27 +238,6 @@ def events_with_providers(*, engine: Engine, until: int | None = None) -> pl.Dat
 # --- Client figures --------------------------------------------------------------------------
 
 
-def _small(name: str, threshold: int) -> pl.Expr:
-    return pl.col(name).is_between(1, threshold - 1)
-
-
-def _hide(name: str, threshold: int) -> pl.Expr:
-    return pl.when(_small(name, threshold)).then(None).otherwise(pl.col(name)).alias(name)
-
-
-def _share(numerator: str, denominator: str, threshold: int) -> pl.Expr:
-    """A share in percent; hidden when its numerator or denominator is small, null if 0/0."""
-    return (
-        pl.when(
-            _small(numerator, threshold)
-            | _small(denominator, threshold)
-            | (pl.col(denominator) == 0)
-        )
-        .then(None)
-        .otherwise(pl.col(numerator) / pl.col(denominator) * 100)
-    )
-
-
 def referrals_of(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:
     """Referrals that started in months ``first`` .. ``last`` by people in the filtered group
     (characteristics in the month of the start)."""
@@ -286,39 +267,54 @@ def integrated_within_12_months() -> pl.Expr:
 
 
 def reach(
-    cases: Cases, filters: Filters, as_of: int, threshold: int, *, by: str = "provider_id"
+    cases: Cases, filters: Filters, as_of: int, protection: Protection, *, by: str = "provider_id"
 ) -> pl.DataFrame:
     """Per provider (``by="provider_id"``) or service category (``"category_code"``): clients
     reached and referrals in the 12 months up to ``as_of``; referrals with a known outcome and
-    the share followed by an integration within 12 months. Suppressed."""
+    the share followed by an integration within 12 months. Published; a provider or category
+    with no referral in the 24 months has no row."""
     rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of)
     recent = pl.col("month") > as_of - WINDOW
     known = ~recent
-    exact = (
-        rows.group_by(by)
-        .agg(
-            pl.col("client").filter(recent).n_unique().alias("clients"),
-            recent.sum().alias("referrals"),
-            known.sum().alias("outcome_known"),
-            (known & integrated_within_12_months()).sum().alias("integrated"),
-        )
-        .with_columns(pl.exclude(by).cast(pl.Int64))
-        .sort(by)
+    referral_key = pl.col("referral_key")
+    counted = rows.group_by(by).agg(
+        recent.sum().cast(pl.Int64).alias("referrals"),
+        referral_key.filter(recent).sum().alias(key_column("referrals")),
+        known.sum().cast(pl.Int64).alias("outcome_known"),
+        referral_key.filter(known).sum().alias(key_column("outcome_known")),
+        (known & integrated_within_12_months()).sum().cast(pl.Int64).alias("integrated"),
+        referral_key.filter(known & integrated_within_12_months())
+        .sum()
+        .alias(key_column("integrated")),
     )
-    return exact.select(
-        by,
-        *(_hide(c, threshold) for c in ("clients", "referrals", "outcome_known", "integrated")),
-        _share("integrated", "outcome_known", threshold).alias("outcome_rate"),
+    persons = (
+        rows.filter(recent)
+        .unique([by, "client"])
+        .group_by(by)
+        .agg(
+            pl.len().cast(pl.Int64).alias("clients"),
+            pl.col("client_key").sum().alias(key_column("clients")),
+        )
+    )
+    counts = ("clients", "referrals", "outcome_known", "integrated")
+    joined = counted.join(persons, on=by, how="left").with_columns(
+        pl.col("clients", key_column("clients")).fill_null(0)
+    )
+    published = joined.select(
+        by, *(publish(c, key_column(c), protection).alias(c) for c in counts)
+    ).sort(by)
+    return published.with_columns(
+        rate("integrated", "outcome_known", protection).alias("outcome_rate")
     )
 
 
 def reach_series(
-    cases: Cases, filters: Filters, as_of: int, years: int, threshold: int, *, by: str
+    cases: Cases, filters: Filters, as_of: int, years: int, protection: Protection, *, by: str
 ) -> pl.DataFrame:
     """``reach`` for each 12-month window ending ``as_of``, a year before, ... (``years``
     windows), with the column window_end (the last month of the window)."""
     frames = [
-        reach(cases, filters, end, threshold, by=by).with_columns(
+        reach(cases, filters, end, protection, by=by).with_columns(
             pl.lit(end, dtype=pl.Int32).alias("window_end")
         )
         for end in range(as_of, as_of - WINDOW * years, -WINDOW)
@@ -331,12 +327,12 @@ def coverage_series(
     filters: Filters,
     as_of: int,
     years: int,
-    threshold: int,
+    protection: Protection,
     addresses: dict[str, list[str]],
 ) -> pl.DataFrame:
     """``barrier_coverage`` as of ``as_of``, a year before, ... with the column month."""
     frames = [
-        barrier_coverage(cases, filters, month, threshold, addresses).with_columns(
+        barrier_coverage(cases, filters, month, protection, addresses).with_columns(
             pl.lit(month, dtype=pl.Int32).alias("month")
         )
         for month in range(as_of, as_of - WINDOW * years, -WINDOW)
@@ -388,7 +384,7 @@ def _elb_with_barriers(
     )
 
 
-def barrier_coverage_exact(
+def barrier_coverage_counts(
     cases: Cases,
     filters: Filters,
     as_of: int,
@@ -396,7 +392,8 @@ def barrier_coverage_exact(
     *,
     by_municipality: bool = False,
 ) -> pl.DataFrame:
-    """Exact counts: per barrier (and municipality) the ELB with it at the Stichtag
+    """Exact counts with their key sums (not for display: pass them through
+    ``protection.publish``): per barrier (and municipality) the ELB with it at the Stichtag
     (``affected``, from the cube) and those of them with a referral to a service addressing it
     that started in the 12 months up to the Stichtag (``covered``, checked person by person for
     the referred only)."""
@@ -414,20 +411,28 @@ def barrier_coverage_exact(
         keep_mask=True,
     )
     per_barrier = [
-        pl.col("elb").filter(cube.has_barrier(code)).sum().cast(pl.Int64).alias(code)
+        pl.struct(
+            pl.col("elb").filter(cube.has_barrier(code)).sum().cast(pl.Int64).alias("affected"),
+            pl.col(key_column("elb"))
+            .filter(cube.has_barrier(code))
+            .sum()
+            .alias(key_column("affected")),
+        ).alias(code)
         for code in BARRIER_CODES
     ]
     if by_municipality:
-        affected = (
+        wide = (
             now.group_by("municipality")
             .agg(per_barrier)
             .with_columns(pl.col("municipality").cast(pl.String))
-            .unpivot(index="municipality", variable_name="barrier_code", value_name="affected")
         )
+        index = ["municipality"]
     else:
-        affected = now.select(per_barrier).unpivot(
-            variable_name="barrier_code", value_name="affected"
-        )
+        wide = now.select(per_barrier)
+        index = []
+    affected = wide.unpivot(
+        index=index, variable_name="barrier_code", value_name="sums"
+    ).unnest("sums")
     pairs = pl.DataFrame(
         [(c, b) for c, barriers in addresses.items() for b in barriers],
         schema={"category_code": pl.String, "barrier_code": pl.String},
@@ -443,65 +448,62 @@ def barrier_coverage_exact(
     covered = (
         _elb_with_barriers(cases, filters, as_of, referred.select("client").unique())
         .join(referred, on=["client", "barrier_code"], how="semi")
+        .join(cases.clients.select("client", "key"), on="client")
         .group_by(keys)
-        .agg(pl.len().cast(pl.Int64).alias("covered"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("covered"),
+            pl.col("key").sum().alias(key_column("covered")),
+        )
     )
     counted = affected.join(covered, on=keys, how="left").with_columns(
-        pl.col("covered").fill_null(0)
+        pl.col("covered").fill_null(0), pl.col(key_column("covered")).fill_null(0)
     )
+    columns = [*keys, "affected", key_column("affected"), "covered", key_column("covered")]
     if by_municipality:
-        return counted.filter(pl.col("affected") > 0).sort(keys)
-    return counted.select("barrier_code", "affected", "covered")
+        return counted.filter(pl.col("affected") > 0).select(columns).sort(keys)
+    return counted.select(columns)
 
 
 def barrier_coverage(
     cases: Cases,
     filters: Filters,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     addresses: dict[str, list[str]],
     *,
     by_municipality: bool = False,
 ) -> pl.DataFrame:
-    """``barrier_coverage_exact`` suppressed, with ``coverage_rate`` in percent."""
-    exact = barrier_coverage_exact(
+    """Per barrier (and municipality): published ``affected`` and ``covered``, and
+    ``coverage_rate`` in percent (published covered / published affected)."""
+    counts = barrier_coverage_counts(
         cases, filters, as_of, addresses, by_municipality=by_municipality
     )
     keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
-    return exact.select(
+    published = counts.select(
         *keys,
-        _hide("affected", threshold),
-        # covered and not covered add up to affected: hide both sides when either is small
-        pl.when(_small("covered", threshold) | _small_difference(threshold))
-        .then(None)
-        .otherwise(pl.col("covered"))
-        .alias("covered"),
-        pl.when(
-            _small("covered", threshold)
-            | _small_difference(threshold)
-            | _small("affected", threshold)
-            | (pl.col("affected") == 0)
-        )
-        .then(None)
-        .otherwise(pl.col("covered") / pl.col("affected") * 100)
-        .alias("coverage_rate"),
+        *(publish(c, key_column(c), protection).alias(c) for c in ("affected", "covered")),
+    )
+    if by_municipality:
+        published = published.filter(pl.col("affected") > 0)
+    return published.with_columns(
+        rate("covered", "affected", protection).alias("coverage_rate")
     )
 
 
-def _small_difference(threshold: int) -> pl.Expr:
-    return (pl.col("affected") - pl.col("covered")).is_between(1, threshold - 1)
-
-
 def flows(
-    cases: Cases, filters: Filters, as_of: int, threshold: int, addresses: dict[str, list[str]]
-) -> tuple[pl.DataFrame, int]:
+    cases: Cases,
+    filters: Filters,
+    as_of: int,
+    protection: Protection,
+    addresses: dict[str, list[str]],
+) -> pl.DataFrame:
     """Referrals with a known outcome (started 13 to 24 months before the Stichtag) as flows
     barrier -> service category -> outcome. A referral counts for the barrier it was recorded
     for, else for the barriers of the person its category addresses.
 
     Returns the links (source, target, referrals; source/target are "barrier:<code>",
-    "category:<code>", "outcome:<key>") that are at least the threshold, and how many links
-    were left out because they are small (their counts are never shown).
+    "category:<code>", "outcome:<key>"), each published with the keys of its referrals; links
+    published as 0 are left out.
     """
     rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of - WINDOW)
     pairs = pl.DataFrame(
@@ -521,97 +523,91 @@ def flows(
             != 0
         )
     )
-    links = pl.concat(
-        [
-            recorded.select("barrier", "category_code", integrated_within_12_months().alias("ok")),
-            inferred.select("barrier", "category_code", integrated_within_12_months().alias("ok")),
-        ]
-    ).with_columns(
+    columns = ["barrier", "category_code", "referral_key", integrated_within_12_months().alias("ok")]
+    links = pl.concat([recorded.select(columns), inferred.select(columns)]).with_columns(
         pl.when("ok")
         .then(pl.lit("integrated"))
         .otherwise(pl.lit("not_integrated"))
         .alias("outcome")
     )
+    sums = [
+        pl.len().cast(pl.Int64).alias("referrals"),
+        pl.col("referral_key").sum().alias(key_column("referrals")),
+    ]
     first = (
         links.group_by("barrier", "category_code")
-        .len("referrals")
+        .agg(sums)
         .select(
             ("barrier:" + pl.col("barrier")).alias("source"),
             ("category:" + pl.col("category_code")).alias("target"),
             "referrals",
+            key_column("referrals"),
         )
     )
     second = (
         links.group_by("category_code", "outcome")
-        .len("referrals")
+        .agg(sums)
         .select(
             ("category:" + pl.col("category_code")).alias("source"),
             ("outcome:" + pl.col("outcome")).alias("target"),
             "referrals",
+            key_column("referrals"),
         )
     )
-    every = pl.concat([first, second]).with_columns(pl.col("referrals").cast(pl.Int64))
-    shown = every.filter(pl.col("referrals") >= threshold).sort("source", "target")
-    return shown, every.height - shown.height
+    published = pl.concat([first, second]).select(
+        "source",
+        "target",
+        publish("referrals", key_column("referrals"), protection).alias("referrals"),
+    )
+    return published.filter(pl.col("referrals") > 0).sort("source", "target")
 
 
 def municipality_measures(
     cases: Cases,
     filters: Filters,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     places: pl.DataFrame,
     addresses: dict[str, list[str]],
 ) -> pl.DataFrame:
-    """Per municipality the measures the map can shade, suppressed:
-    lzb, lzb_per_1000 (LZB per 1,000 inhabitants), elb, integration_rate (K2), and for the
-    chosen barriers (if any): barrier_elb (ELB with them), barrier_share (percent of the ELB
+    """Per municipality the measures the map can shade, published:
+    lzb, lzb_per_1000 (published LZB per 1,000 inhabitants), elb, integration_rate (K2), and for
+    the chosen barriers (if any): barrier_elb (ELB with them), barrier_share (percent of the ELB
     with the other filters), coverage_rate (barrier coverage of those with them)."""
     everybody = Filters(
         municipalities=filters.municipalities, sexes=filters.sexes, age_groups=filters.age_groups
     )
     base = breakdown_series(
-        cases=cases, by="municipality", months=[as_of], threshold=threshold, filters=filters
+        cases=cases, by="municipality", months=[as_of], protection=protection, filters=filters
     ).select(pl.col("municipality").alias("ags"), "elb", "lzb", "integration_rate")
     frame = places.select("ags", "name", "population").join(base, on="ags", how="left")
     frame = frame.with_columns(
-        pl.when(pl.col("population") > 0)
-        .then(pl.col("lzb") / pl.col("population") * 1000)
-        .alias("lzb_per_1000")
+        rate("lzb", "population", protection, scale=1000.0).alias("lzb_per_1000")
     )
     if not filters.barriers:
         return frame
     all_elb = breakdown_series(
-        cases=cases, by="municipality", months=[as_of], threshold=threshold, filters=everybody
+        cases=cases, by="municipality", months=[as_of], protection=protection, filters=everybody
     ).select(pl.col("municipality").alias("ags"), pl.col("elb").alias("all_elb"))
     covered = (
-        barrier_coverage_exact(cases, filters, as_of, addresses, by_municipality=True)
+        barrier_coverage_counts(cases, filters, as_of, addresses, by_municipality=True)
         .filter(pl.col("barrier_code").is_in(list(filters.barriers)))
         .group_by("municipality")
-        .agg(pl.col("affected", "covered").sum())
+        .agg(pl.col("affected", "covered", key_column("affected"), key_column("covered")).sum())
         .select(
             pl.col("municipality").alias("ags"),
-            pl.when(
-                _small("affected", threshold)
-                | _small("covered", threshold)
-                | _small_difference(threshold)
-                | (pl.col("affected") == 0)
-            )
-            .then(None)
-            .otherwise(pl.col("covered") / pl.col("affected") * 100)
-            .alias("coverage_rate"),
+            rate(
+                publish("covered", key_column("covered"), protection),
+                publish("affected", key_column("affected"), protection),
+                protection,
+            ).alias("coverage_rate"),
         )
     )
     return (
         frame.join(all_elb, on="ags", how="left")
         .with_columns(
             pl.col("elb").alias("barrier_elb"),
-            pl.when(
-                pl.col("elb").is_null() | pl.col("all_elb").is_null() | (pl.col("all_elb") == 0)
-            )
-            .then(None)
-            .otherwise(pl.col("elb") / pl.col("all_elb") * 100)
-            .alias("barrier_share"),
+            rate("elb", "all_elb", protection).alias("barrier_share"),
         )
         .join(covered, on="ags", how="left")
         .drop("all_elb")
@@ -639,12 +635,11 @@ def coverage_gaps(
     as_of: int,
     distance_km: float,
     barriers: Sequence[str],
-    threshold: int,
 ) -> pl.DataFrame:
     """Per municipality (``areas``: ags, geometry) and barrier: affected ELB (``affected``:
-    municipality, barrier_code, affected exact), the distance to the nearest active service
-    addressing the barrier, and ``gap`` (affected > 0 and no such service within
-    ``distance_km``). ``affected`` is suppressed in the result."""
+    municipality, barrier_code, affected, already published), the distance to the nearest active
+    service addressing the barrier, and ``gap`` (published affected > 0 and no such service
+    within ``distance_km``)."""
     services = active_services(directory, as_of).filter(
         pl.col("lat").is_not_null(), pl.col("lon").is_not_null()
     )
@@ -672,5 +667,4 @@ def coverage_gaps(
                 & (pl.col("distance_km").is_null() | (pl.col("distance_km") > distance_km))
             ).alias("gap")
         )
-        .with_columns(_hide("affected", threshold))
     )

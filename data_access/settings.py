@@ -14,12 +14,17 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from data_access.protection import DEFAULT_MIN_RATE_BASE, DEMO_SECRET, Protection
+
 SETTINGS_HELP: dict[str, str] = {
     "TEILHABE_DATABASE_URL": "SQLAlchemy URL of the database (SQLite or PostgreSQL). Without it, "
     "a local SQLite file with the demo data is used.",
     "TEILHABE_DATA_DIR": "Folder for the local SQLite file and caches (default ./data).",
-    "TEILHABE_SUPPRESSION_THRESHOLD": "Smallest count that may be shown; smaller counts become "
-    '"*" (default 3, at least 3).',
+    "TEILHABE_CELL_KEY_SECRET": "Installation secret of the cell-key method (at least 16 "
+    "characters, kept like a password): every published count is perturbed with keys derived "
+    "from it. Required for real data; the synthetic demo uses a documented fixed one.",
+    "TEILHABE_MIN_RATE_BASE": "Smallest published denominator for which a rate is shown "
+    '(default 10); smaller groups show "–".',
     "TEILHABE_MAP_STYLE": 'Base style of the maps (default "white-bg", needs no internet); '
     'a tile style such as "open-street-map" or "carto-positron" needs internet access.',
     "TEILHABE_GAP_DISTANCE_KM": "Default distance in km within which a matching service closes "
@@ -35,7 +40,7 @@ MAP_STYLES = (
 DEFAULT_GAP_DISTANCE_KM = 10.0
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
-MINIMUM_THRESHOLD = 3
+MINIMUM_SECRET_LENGTH = 16
 
 
 class ConfigurationError(Exception):
@@ -46,11 +51,33 @@ class ConfigurationError(Exception):
 class Settings:
     database_url: URL
     data_dir: Path
-    suppression_threshold: int
     # True when no URL was configured: the app creates and fills the local demo database itself.
     uses_default_database: bool
     map_style: str = "white-bg"
     gap_distance_km: float = DEFAULT_GAP_DISTANCE_KM
+    cell_key_secret: str | None = None
+    min_rate_base: int = DEFAULT_MIN_RATE_BASE
+
+    @property
+    def protection(self) -> Protection:
+        """How published numbers are protected (the cell-key method with these settings)."""
+        return Protection(min_rate_base=self.min_rate_base)
+
+    def secret_for(self, *, synthetic: bool) -> str:
+        """The cell-key secret for data that are (not) synthetic: the configured one, else for
+        the synthetic demo data its documented fixed secret; real data without one are refused.
+        """
+        if self.cell_key_secret:
+            return self.cell_key_secret
+        if synthetic:
+            return DEMO_SECRET
+        raise ConfigurationError(
+            "TEILHABE_CELL_KEY_SECRET fehlt: Für echte Daten braucht der Teilhabe-Monitor ein "
+            f"geheimes Schlüsselwort (mindestens {MINIMUM_SECRET_LENGTH} Zeichen), mit dem jede "
+            "Fallzahl geschützt wird. Setzen Sie die Umgebungsvariable TEILHABE_CELL_KEY_SECRET "
+            "(oder cell_key_secret in .streamlit/secrets.toml) und bewahren Sie es wie ein "
+            "Passwort auf; ändern Sie es nicht, sonst ändern sich alle gezeigten Werte."
+        )
 
     @classmethod
     def load(
@@ -71,10 +98,16 @@ class Settings:
             if raw_url
             else URL.create("sqlite", database=str((data_dir / "teilhabe.sqlite").resolve()))
         )
-        threshold = _parse_threshold(
-            env.get("TEILHABE_SUPPRESSION_THRESHOLD")
-            or secrets.get("suppression_threshold")
-            or MINIMUM_THRESHOLD
+        secret = env.get("TEILHABE_CELL_KEY_SECRET") or secrets.get("cell_key_secret") or None
+        if secret is not None and len(str(secret)) < MINIMUM_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"TEILHABE_CELL_KEY_SECRET ist zu kurz: mindestens {MINIMUM_SECRET_LENGTH} "
+                "Zeichen, damit niemand es erraten kann."
+            )
+        min_rate_base = _parse_min_rate_base(
+            env.get("TEILHABE_MIN_RATE_BASE")
+            or secrets.get("min_rate_base")
+            or DEFAULT_MIN_RATE_BASE
         )
         map_style = str(env.get("TEILHABE_MAP_STYLE") or secrets.get("map_style") or "white-bg")
         if map_style not in MAP_STYLES:
@@ -86,7 +119,15 @@ class Settings:
             or secrets.get("gap_distance_km")
             or DEFAULT_GAP_DISTANCE_KM
         )
-        return cls(url, data_dir, threshold, uses_default, map_style, distance)
+        return cls(
+            url,
+            data_dir,
+            uses_default,
+            map_style,
+            distance,
+            None if secret is None else str(secret),
+            min_rate_base,
+        )
 
     @property
     def database_label(self) -> str:
@@ -135,16 +176,14 @@ def _parse_distance(raw: object) -> float:
     return value
 
 
-def _parse_threshold(raw: object) -> int:
+def _parse_min_rate_base(raw: object) -> int:
     try:
         value = int(str(raw))
     except ValueError:
+        raise ConfigurationError(f"TEILHABE_MIN_RATE_BASE {raw!r} ist keine ganze Zahl.") from None
+    if value < 3:
         raise ConfigurationError(
-            f"TEILHABE_SUPPRESSION_THRESHOLD {raw!r} ist keine ganze Zahl."
-        ) from None
-    if value < MINIMUM_THRESHOLD:
-        raise ConfigurationError(
-            f"TEILHABE_SUPPRESSION_THRESHOLD muss mindestens {MINIMUM_THRESHOLD} sein "
-            f"(Geheimhaltungsregel der Statistik der BA), nicht {value}."
+            f"TEILHABE_MIN_RATE_BASE muss mindestens 3 sein (Geheimhaltungsregel der Statistik "
+            f"der BA), nicht {value}."
         )
     return value

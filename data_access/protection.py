@@ -1,0 +1,245 @@
+"""Statistical disclosure protection of every published count: the cell-key method.
+
+Every count the app, the CLI, the downloads, the PDF report and the slides publish passes
+``publish`` (or ``publish_columns``) here; every rate is built by ``rate`` from published parts.
+The method is the one the statistical offices use for tables built on demand from microdata
+(ABS TableBuilder, the 2022 census of Destatis and the Länder; Thompson, Broadfoot and Elazar
+2013; Giessing 2016):
+
+- Each record has a fixed random key in [0, 1): a person (stocks, groups, reach), an integration,
+  a referral. The key is a keyed hash (HMAC-SHA256) of the record's pseudonymous natural key with
+  an installation secret (``record_keys``), so nobody without the secret can compute it. Keys are
+  32-bit integers (the key times 2^32); they stay in the data layer and never reach an export.
+- A cell's key is the sum of its records' keys modulo 2^32 (exact integer arithmetic, so the same
+  in SQLite, PostgreSQL and polars, and additive like the counts themselves: the monthly cube
+  carries the key sum of every count next to it).
+- A perturbation table (``perturbation_table.csv``, made by ``script/perturbation_table.py``)
+  maps (count, cell key) to a deviation d; the published value is count + d.
+
+What is guaranteed for every published count:
+
+- the same set of records gets the same published value on every route, page, filter and export
+  (the value depends on nothing but the records);
+- 0 stays 0; 1 and 2 are never published (they appear as 0 or 3); a count of 3 or more is
+  published as 3 or more; the deviation is at most ``MAX_DEVIATION`` (2) and 0 on average;
+- the difference of two published numbers is the difference of the true numbers plus noise of up
+  to 2 x ``MAX_DEVIATION``: comparing two views (two filter choices, two months, a total and its
+  parts, "any" and "all", LZB and ELB) no longer gives a group of one or two persons exactly.
+
+What is not guaranteed: parts do not add up exactly to their published total; a rate is a ratio
+of published (not true) counts; and as with every noise method, an attacker who can publish many
+*different* pairs of sets that differ by the same persons could average the noise away over
+very many queries (the reason the deviation is drawn from a table with variance about 1 rather
+than being tiny). Rates whose published denominator is below ``Protection.min_rate_base`` are
+not shown ("zu kleine Gruppe").
+
+Exact values are only for whoever holds the database: ``Protection(exact=True)`` (the CLI's
+``--exact``) passes counts through unchanged and is marked so.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+KEY_BITS = 32
+KEY_RANGE = 1 << KEY_BITS
+KEY_DTYPE = pl.UInt32  # sums of UInt32 wrap around modulo 2^32 in polars: exactly the cell key
+TABLE_FILE = Path(__file__).with_name("perturbation_table.csv")
+DEFAULT_MIN_RATE_BASE = 10
+
+# The documented secret of the synthetic demo data (never for real data: a secret known to
+# everybody lets everybody compute the keys and undo the perturbation).
+DEMO_SECRET = "teilhabe-monitor-demo-synthetic-data"
+
+NOTE = (
+    "Zum Schutz der Sozialdaten ist jede Fallzahl geringfügig und stets gleich verändert "
+    "(Zufallsüberlagerung, höchstens ±2); die Werte 1 und 2 erscheinen nie. "
+    "Teilsummen ergeben daher nicht immer genau die gezeigte Summe, und Quoten werden erst "
+    "ab {base} Personen im Nenner gezeigt („–“ = zu kleine Gruppe)."
+)
+NOTE_EXACT = "Exakte Werte ohne Zufallsüberlagerung – nur für den internen Gebrauch."
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How published numbers are protected: the cell-key method (default) or exact values.
+
+    ``min_rate_base``: the smallest published denominator for which a rate is shown.
+    """
+
+    exact: bool = False
+    min_rate_base: int = DEFAULT_MIN_RATE_BASE
+
+    @property
+    def label(self) -> str:
+        """"cell-key" or "none", as the CLI's JSON names it."""
+        return "none" if self.exact else "cell-key"
+
+    @property
+    def note(self) -> str:
+        """The plain-German explanation for footnotes, export headers, PDF and slides."""
+        return NOTE_EXACT if self.exact else NOTE.format(base=self.min_rate_base)
+
+
+# --- Record keys -------------------------------------------------------------------------------
+
+
+def record_keys(ids: Iterable[str], *, secret: str, kind: str) -> pl.Series:
+    """The 32-bit key of each record: HMAC-SHA256(secret, kind + NUL + id), first 4 bytes.
+
+    ``kind`` separates the key spaces ("client", "integration", "referral"), so that an
+    integration does not share its person's key.
+    """
+    # HMAC(k, m) = H((k ^ opad) || H((k ^ ipad) || m)), with both padded-key states hashed once
+    block = hashlib.sha256().block_size
+    key = secret.encode("utf-8")
+    key = hashlib.sha256(key).digest() if len(key) > block else key
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    inner.update(kind.encode("utf-8") + b"\0")
+
+    def one(record_id: object) -> int:
+        message = inner.copy()
+        message.update(str(record_id).encode("utf-8"))
+        mac = outer.copy()
+        mac.update(message.digest())
+        return int.from_bytes(mac.digest()[:4], "big")
+
+    values = [one(i) for i in ids]
+    return pl.Series("key", values, dtype=KEY_DTYPE)
+
+
+def secret_fingerprint(secret: str) -> str:
+    """A short digest that names the secret in cache paths without revealing it."""
+    return hashlib.sha256(b"teilhabe cell key\0" + secret.encode("utf-8")).hexdigest()[:16]
+
+
+# --- The perturbation table --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Table:
+    n_max: int
+    max_deviation: int
+    # per n in 0..n_max: the deviations in ascending order and their upper key bounds
+    deviations: tuple[tuple[int, ...], ...]
+    uppers: tuple[tuple[int, ...], ...]
+
+
+@cache
+def table() -> _Table:
+    rows: dict[int, list[tuple[int, int]]] = {}
+    with TABLE_FILE.open(encoding="utf-8") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        for record in csv.DictReader(lines):
+            rows.setdefault(int(record["n"]), []).append((int(record["d"]), int(record["upper"])))
+    n_max = max(rows)
+    if sorted(rows) != list(range(n_max + 1)):
+        raise ValueError(f"{TABLE_FILE}: counts 0..{n_max} must each have a distribution")
+    deviations, uppers = [], []
+    for n in range(n_max + 1):
+        pairs = sorted(rows[n])
+        if pairs[-1][1] != KEY_RANGE:
+            raise ValueError(f"{TABLE_FILE}: the distribution of n={n} does not end at 2^32")
+        deviations.append(tuple(d for d, _ in pairs))
+        uppers.append(tuple(u for _, u in pairs))
+    max_deviation = max(abs(d) for ds in deviations for d in ds)
+    return _Table(n_max, max_deviation, tuple(deviations), tuple(uppers))
+
+
+MAX_DEVIATION = table().max_deviation
+
+
+def deviation(count: int, key: int) -> int:
+    """The deviation for a true ``count`` whose cell key (sum of record keys) is ``key``."""
+    t = table()
+    row = min(count, t.n_max)
+    cell_key = key % KEY_RANGE
+    for d, upper in zip(t.deviations[row], t.uppers[row], strict=True):
+        if cell_key < upper:
+            return d
+    raise AssertionError("the last upper bound is 2^32")  # pragma: no cover
+
+
+@cache
+def _lookup() -> tuple[pl.Series, list[pl.Series]]:
+    """The table as series for a vectorised lookup: for row n, the deviation is
+    ``first[n] + sum_j (key >= step_j[n]) * rise_j[n]`` over the steps of the row."""
+    t = table()
+    width = max(len(d) for d in t.deviations)
+    first = pl.Series([ds[0] for ds in t.deviations], dtype=pl.Int64)
+    steps = []
+    for j in range(width - 1):
+        # step j: where the key reaches the upper bound of deviation j, move to deviation j + 1;
+        # rows with fewer deviations get a bound no key reaches
+        bounds = [u[j] if j < len(u) - 1 else KEY_RANGE for u in t.uppers]
+        rises = [ds[j + 1] - ds[j] if j < len(ds) - 1 else 0 for ds in t.deviations]
+        steps.append((pl.Series(bounds, dtype=pl.Int64), pl.Series(rises, dtype=pl.Int64)))
+    return first, steps
+
+
+def publish(count: pl.Expr | str, key: pl.Expr | str, protection: Protection) -> pl.Expr:
+    """The published value of a count whose cell key (key sum, any integer type) is ``key``.
+
+    Null counts stay null. With ``protection.exact`` the count itself.
+    """
+    count = pl.col(count) if isinstance(count, str) else count
+    if protection.exact:
+        return count.cast(pl.Int64)
+    key = pl.col(key) if isinstance(key, str) else key
+    n = count.cast(pl.Int64)
+    row = pl.min_horizontal(n, pl.lit(table().n_max, dtype=pl.Int64))
+    cell_key = key.cast(pl.Int64) % KEY_RANGE  # polars' % takes the sign of the divisor
+    first, steps = _lookup()
+    shift = pl.lit(first).gather(row)
+    for bounds, rises in steps:
+        shift = shift + pl.when(cell_key >= pl.lit(bounds).gather(row)).then(
+            pl.lit(rises).gather(row)
+        ).otherwise(0)
+    return pl.when(n.is_null()).then(None).otherwise(n + shift)
+
+
+def key_column(count: str) -> str:
+    """The column holding the key sum of a count column."""
+    return f"{count}__key"
+
+
+def publish_columns(
+    frame: pl.DataFrame, counts: Iterable[str] | Mapping[str, str], protection: Protection
+) -> pl.DataFrame:
+    """``frame`` with each count column replaced by its published value and the key columns
+    (``key_column(count)``, or the mapping's values) dropped."""
+    pairs = dict(counts) if isinstance(counts, Mapping) else {c: key_column(c) for c in counts}
+    if not pairs:
+        return frame
+    return frame.with_columns(
+        publish(count, key, protection).alias(count) for count, key in pairs.items()
+    ).drop([k for k in pairs.values() if k in frame.columns])
+
+
+def drop_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without any key column (nothing with a key may leave the data layer)."""
+    return frame.drop([c for c in frame.columns if c.endswith("__key")])
+
+
+def rate(
+    numerator: pl.Expr | str,
+    denominator: pl.Expr | str,
+    protection: Protection,
+    *,
+    scale: float = 100.0,
+) -> pl.Expr:
+    """A rate (percent by default) of published parts; null where the published denominator is
+    below ``protection.min_rate_base`` (or null)."""
+    numerator = pl.col(numerator) if isinstance(numerator, str) else numerator
+    denominator = pl.col(denominator) if isinstance(denominator, str) else denominator
+    minimum = 1 if protection.exact else max(protection.min_rate_base, 1)
+    return pl.when(denominator >= minimum).then(numerator / denominator * scale)
