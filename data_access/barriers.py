@@ -88,9 +88,7 @@ def _stocks_published(protection: Protection) -> list[pl.Expr]:
     ]
 
 
-def prevalence(
-    cases: Cases, filters: Filters, as_of: int, protection: Protection
-) -> pl.DataFrame:
+def prevalence(cases: Cases, filters: Filters, as_of: int, protection: Protection) -> pl.DataFrame:
     """Per barrier (catalogue order): elb, elb_share, lzb, lzb_share (shares of the group's
     ELB/LZB in percent) as of ``as_of``, integrations_12m and integration_rate (K2 of the ELB
     with the barrier: published integrations over the mean of the 12 published monthly stocks),
@@ -181,9 +179,7 @@ def co_occurrence_matrix(frame: pl.DataFrame, column: str = "elb") -> list[list[
     return [[values.get((a, b)) for b in BARRIER_CODES] for a in BARRIER_CODES]
 
 
-def rate_matrix(
-    cases: Cases, filters: Filters, as_of: int, protection: Protection
-) -> pl.DataFrame:
+def rate_matrix(cases: Cases, filters: Filters, as_of: int, protection: Protection) -> pl.DataFrame:
     """K2 (and K3E1) per number of barriers x duration of receipt, as of ``as_of`` (published).
 
     Columns: barrier_count, duration, elb, integrations_12m, integration_rate,
@@ -280,7 +276,11 @@ def referral_outcomes(
     counts = ["referrals_12m", "clients_12m", "referrals_outcome_known", "integrated_12m"]
     if not frames:
         return pl.DataFrame(
-            schema={"barrier": pl.String, **dict.fromkeys(counts, pl.Int64), "outcome_rate": pl.Float64}
+            schema={
+                "barrier": pl.String,
+                **dict.fromkeys(counts, pl.Int64),
+                "outcome_rate": pl.Float64,
+            }
         )
     published = pl.concat(frames).select(
         "barrier", *(publish(c, key_column(c), protection).alias(c) for c in counts)

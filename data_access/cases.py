@@ -18,7 +18,6 @@ import polars as pl
 from sqlalchemy import Engine, and_, func, select
 
 from data_access import cube
-from data_access.protection import record_keys, secret_fingerprint
 from data_access.models import (
     BarrierAssessment,
     BenefitSpell,
@@ -30,6 +29,7 @@ from data_access.models import (
     Service,
 )
 from data_access.periods import OPEN_END_MONTH, covered_months, month_index_expr, parse_month
+from data_access.protection import record_keys, secret_fingerprint
 
 READ_BATCH_ROWS = 200_000
 

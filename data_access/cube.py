@@ -187,9 +187,9 @@ def build(
             event_key.sum().alias(key_column("integrations")),
             event_key.filter("lzb").sum().alias(key_column("integrations_lzb")),
             *(
-                event_key.filter(pl.col("kind") == kind).sum().alias(
-                    key_column(f"integrations_{kind}")
-                )
+                event_key.filter(pl.col("kind") == kind)
+                .sum()
+                .alias(key_column(f"integrations_{kind}"))
                 for kind in KINDS
             ),
             event_key.filter(pl.col("continued_12m").is_not_null())

@@ -138,9 +138,7 @@ WINDOW_COUNTS = {
 }
 
 
-def figures_from_base(
-    base: pl.DataFrame, protection: Protection, by: By = None
-) -> pl.DataFrame:
+def figures_from_base(base: pl.DataFrame, protection: Protection, by: By = None) -> pl.DataFrame:
     """The published figures of each month from the monthly table (``monthly_base``).
 
     Every count is published (``protection.publish``) with the cell key of exactly the records
@@ -169,8 +167,9 @@ def figures_from_base(
     published = base.sort(*keys, "month").with_columns(
         *(publish(m, key_column(m), protection).alias(m) for m in MONTHLY_STOCKS),
         *(
-            publish(window_sum(measure, shift), window_sum(key_column(measure), shift), protection)
-            .alias(column)
+            publish(
+                window_sum(measure, shift), window_sum(key_column(measure), shift), protection
+            ).alias(column)
             for column, (measure, shift) in WINDOW_COUNTS.items()
         ),
     )

@@ -430,9 +430,9 @@ def barrier_coverage_counts(
     else:
         wide = now.select(per_barrier)
         index = []
-    affected = wide.unpivot(
-        index=index, variable_name="barrier_code", value_name="sums"
-    ).unnest("sums")
+    affected = wide.unpivot(index=index, variable_name="barrier_code", value_name="sums").unnest(
+        "sums"
+    )
     pairs = pl.DataFrame(
         [(c, b) for c, barriers in addresses.items() for b in barriers],
         schema={"category_code": pl.String, "barrier_code": pl.String},
@@ -485,9 +485,7 @@ def barrier_coverage(
     )
     if by_municipality:
         published = published.filter(pl.col("affected") > 0)
-    return published.with_columns(
-        rate("covered", "affected", protection).alias("coverage_rate")
-    )
+    return published.with_columns(rate("covered", "affected", protection).alias("coverage_rate"))
 
 
 def flows(
@@ -523,7 +521,12 @@ def flows(
             != 0
         )
     )
-    columns = ["barrier", "category_code", "referral_key", integrated_within_12_months().alias("ok")]
+    columns = [
+        "barrier",
+        "category_code",
+        "referral_key",
+        integrated_within_12_months().alias("ok"),
+    ]
     links = pl.concat([recorded.select(columns), inferred.select(columns)]).with_columns(
         pl.when("ok")
         .then(pl.lit("integrated"))

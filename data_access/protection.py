@@ -79,7 +79,7 @@ class Protection:
 
     @property
     def label(self) -> str:
-        """"cell-key" or "none", as the CLI's JSON names it."""
+        """ "cell-key" or "none", as the CLI's JSON names it."""
         return "none" if self.exact else "cell-key"
 
     @property
@@ -223,6 +223,13 @@ def publish_columns(
     return frame.with_columns(
         publish(count, key, protection).alias(count) for count, key in pairs.items()
     ).drop([k for k in pairs.values() if k in frame.columns])
+
+
+def withhold_small(count: int, protection: Protection) -> int | None:
+    """For the few counts about persons that come without record keys (the data-quality
+    checks of the Daten page, one fixed table per data version, never filtered): 1 and 2 are
+    withheld (None, shown as "–"); everything else as it is. With ``exact`` the count."""
+    return None if not protection.exact and 0 < count < 3 else count
 
 
 def drop_keys(frame: pl.DataFrame) -> pl.DataFrame:

@@ -7,8 +7,8 @@
 - ``data_state``: the as-of month and where it comes from, the data version, synthetic or not.
 
 Counts of records about persons that are not whole-table totals (e.g. persons without a benefit
-spell, empty fields of client-level tables) pass the primary suppression of the confidentiality
-rule: 1 to threshold - 1 become null (shown as "*").
+spell, empty fields of client-level tables) pass ``protection.withhold_small``: 1 and 2 become
+null (shown as "–").
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import polars as pl
 from sqlalchemy import Engine, and_, exists, func, not_, select
 
 from data_access import cases
-from data_access.confidentiality import is_disclosive
 from data_access.imports import IMPORT_ORDER, TABLES
 from data_access.models import (
     Barrier,
@@ -36,6 +35,7 @@ from data_access.models import (
     ServiceArea,
     ServiceCategory,
 )
+from data_access.protection import Protection, withhold_small
 
 # The date whose range says which period a table covers.
 MAIN_DATES = {
@@ -50,8 +50,8 @@ MAIN_DATES = {
 CATALOGUES = ((Barrier, "Hemmniskatalog"), (ServiceCategory, "Leistungskategorien"))
 
 
-def _suppressed(count: int, *, personal: bool, threshold: int) -> int | None:
-    return None if personal and is_disclosive(count, threshold=threshold) else count
+def _suppressed(count: int, *, personal: bool, protection: Protection) -> int | None:
+    return withhold_small(count, protection) if personal else count
 
 
 def table_overview(*, engine: Engine) -> pl.DataFrame:
@@ -100,7 +100,7 @@ def _as_date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])  # SQLite aggregates may return text
 
 
-def missing_values(*, engine: Engine, threshold: int) -> pl.DataFrame:
+def missing_values(*, engine: Engine, protection: Protection) -> pl.DataFrame:
     """Per optional column of each table: rows with the field empty, and their share in %."""
     rows = []
     with engine.connect() as connection:
@@ -118,7 +118,7 @@ def missing_values(*, engine: Engine, threshold: int) -> pl.DataFrame:
             total = int(counts[0])
             for column, filled in zip(optional, counts[1:], strict=True):
                 missing = _suppressed(
-                    total - int(filled), personal=spec.personal, threshold=threshold
+                    total - int(filled), personal=spec.personal, protection=protection
                 )
                 rows.append(
                     {
@@ -136,7 +136,7 @@ def missing_values(*, engine: Engine, threshold: int) -> pl.DataFrame:
     )
 
 
-def gaps(*, engine: Engine, threshold: int) -> pl.DataFrame:
+def gaps(*, engine: Engine, protection: Protection) -> pl.DataFrame:
     """Records that miss their counterpart, and references to rows that do not exist."""
     checks = [
         (
@@ -205,7 +205,7 @@ def gaps(*, engine: Engine, threshold: int) -> pl.DataFrame:
             rows.append(
                 {
                     "check": label,
-                    "count": _suppressed(count, personal=personal, threshold=threshold),
+                    "count": _suppressed(count, personal=personal, protection=protection),
                 }
             )
         dangling = 0
@@ -228,7 +228,7 @@ def gaps(*, engine: Engine, threshold: int) -> pl.DataFrame:
         rows.append(
             {
                 "check": "Verweise auf fehlende Datensätze",
-                "count": _suppressed(dangling, personal=dangling_personal, threshold=threshold),
+                "count": _suppressed(dangling, personal=dangling_personal, protection=protection),
             }
         )
     return pl.DataFrame(rows, schema={"check": pl.String, "count": pl.Int64})

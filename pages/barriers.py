@@ -34,7 +34,7 @@ dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 group = chosen.filters
-version, threshold = dataset.version, dataset.threshold
+version, protection = dataset.version, dataset.protection
 BARRIER_COUNTS = data.group_labels(version, "barrier_count")
 DURATION_BANDS = data.group_labels(version, "duration")
 
@@ -53,7 +53,7 @@ def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str)
 
 
 # --- How common each barrier is --------------------------------------------------------------
-prevalence = data.prevalence(version, as_of, threshold, group).with_columns(
+prevalence = data.prevalence(version, as_of, protection, group).with_columns(
     pl.col("barrier").replace_strict(LABELS).alias("label")
 )
 st.subheader("Verbreitung der Hemmnisse")
@@ -119,7 +119,7 @@ if group.barriers:
 else:
     trend_filters, shown, whom = group, tuple(LABELS), f"der {STOCKS[stock]}"
 series = (
-    data.prevalence_series(version, months, threshold, trend_filters)
+    data.prevalence_series(version, months, protection, trend_filters)
     .filter(pl.col("barrier").is_in(list(shown)))
     .with_columns(pl.col("barrier").replace_strict(LABELS).alias("label"))
     .sort("barrier", "month")
@@ -152,7 +152,7 @@ downloads(
 )
 
 # --- Which barriers come together ------------------------------------------------------------
-pairs = data.co_occurrence(version, as_of, threshold, group)
+pairs = data.co_occurrence(version, as_of, protection, group)
 order = [b.code for b in BARRIERS]
 matrix = [
     [
@@ -161,7 +161,7 @@ matrix = [
     ]
     for a in order
 ]
-by_count = data.breakdown(version, "barrier_count", (as_of,), threshold, group).with_columns(
+by_count = data.breakdown(version, "barrier_count", (as_of,), protection, group).with_columns(
     pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("band"),
     pl.col("barrier_count")
     .replace_strict({k: i for i, k in enumerate(BARRIER_COUNTS)})
@@ -229,7 +229,7 @@ with counts_table:
 
 # --- The central finding: more barriers, longer receipt, lower integration rate ---------------
 st.subheader("Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs")
-cells = data.rate_matrix(version, as_of, threshold, group).with_columns(
+cells = data.rate_matrix(version, as_of, protection, group).with_columns(
     pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("count_label"),
     pl.col("duration").replace_strict(DURATION_BANDS).alias("duration_label"),
 )
@@ -274,7 +274,7 @@ if not group.barriers:
         icon=":material/filter_alt:",
     )
 else:
-    sides = data.group_comparison(version, as_of, threshold, group)
+    sides = data.group_comparison(version, as_of, protection, group)
     side_of = {row["side"]: row for row in sides.iter_rows(named=True)}
     mine, others = side_of.get("group", {}), side_of.get("others", {})
     cards = st.columns(4)
@@ -294,7 +294,7 @@ else:
     with where:
         st.markdown("**Wohnort**")
         places = (
-            data.breakdown(version, "municipality", (as_of,), threshold, group)
+            data.breakdown(version, "municipality", (as_of,), protection, group)
             .with_columns(pl.col("municipality").replace_strict(names).alias("label"))
             .sort("label")
         )
@@ -314,7 +314,7 @@ else:
     with how_long:
         st.markdown("**Dauer des laufenden Bezugs**")
         durations = (
-            data.breakdown(version, "duration", (as_of,), threshold, group)
+            data.breakdown(version, "duration", (as_of,), protection, group)
             .with_columns(
                 pl.col("duration").replace_strict(DURATION_BANDS).alias("label"),
                 pl.col("duration")
@@ -339,7 +339,7 @@ else:
 
 # --- Referrals to services that address the barrier ------------------------------------------
 st.subheader("Zuweisungen zu passenden Angeboten und ihr Ergebnis")
-referrals = data.referral_outcomes(version, as_of, threshold, group).with_columns(
+referrals = data.referral_outcomes(version, as_of, protection, group).with_columns(
     pl.col("barrier").replace_strict(LABELS).alias("label")
 )
 st.caption(
@@ -375,4 +375,4 @@ components.glossary(
         "referral_outcome",
     ]
 )
-components.confidentiality_footnote(threshold)
+components.confidentiality_footnote(protection)

@@ -139,7 +139,7 @@ with import_tab:
             )
 
 with quality_tab:
-    threshold = imports.threshold()
+    protection = imports.protection()
     version = imports.data_version()
     state = imports.data_state(version)
     st.subheader("Datenstand")
@@ -172,7 +172,7 @@ with quality_tab:
         st.subheader("Lücken und Verweise")
         st.dataframe(
             tables.german(
-                imports.gaps(version, threshold), {"check": "Prüfung", "count": "Anzahl"}
+                imports.gaps(version, protection), {"check": "Prüfung", "count": "Anzahl"}
             ),
             hide_index=True,
             key="quality_gaps",
@@ -181,13 +181,13 @@ with quality_tab:
         st.subheader("Leere Felder")
         st.dataframe(
             tables.german_rates(
-                imports.missing_values(version, threshold),
+                imports.missing_values(version, protection),
                 {"table": "Tabelle", "column": "Spalte", "missing": "leer", "share": "Anteil"},
             ),
             hide_index=True,
             key="quality_missing",
         )
-    components.confidentiality_footnote(threshold)
+    components.confidentiality_footnote(protection)
 
 with log_tab:
     st.subheader("Importprotokoll")

@@ -32,10 +32,10 @@ dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 first_month = filters.trend_start(chosen, 2)
-series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
+series = data.figure_series(dataset.version, first_month, as_of, dataset.protection, chosen.filters)
 now = series.row(-1, named=True)
-year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)
-events = data.headline(dataset.version, as_of, dataset.threshold, chosen.filters)["network_events"]
+year_before = data.headline(dataset.version, as_of - 12, dataset.protection, chosen.filters)
+events = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)["network_events"]
 
 components.page_header("Integration", dataset, as_of, filters.describe(chosen))
 
@@ -68,7 +68,9 @@ by = st.selectbox(
     key="aufgliederung",
     bind="query-params",
 )
-groups = data.breakdown(dataset.version, by, (as_of - 12, as_of), dataset.threshold, chosen.filters)
+groups = data.breakdown(
+    dataset.version, by, (as_of - 12, as_of), dataset.protection, chosen.filters
+)
 labels = data.group_labels(dataset.version, by)
 comparison = (
     groups.filter(pl.col("month") == as_of)
@@ -134,4 +136,4 @@ with continuity:
     )
 
 components.glossary(RATE_KEYS)
-components.confidentiality_footnote(dataset.threshold)
+components.confidentiality_footnote(dataset.protection)

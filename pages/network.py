@@ -13,7 +13,7 @@ dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 group = chosen.filters
-version, threshold = dataset.version, dataset.threshold
+version, protection = dataset.version, dataset.protection
 barrier_labels = {b.code: b.label for b in data.barrier_catalogue()}
 names = data.municipality_names(version)
 
@@ -135,7 +135,7 @@ st.caption(
     f"{format_as_of(as_of)}; Ergebnis: Integration binnen 12 Monaten nach Beginn der "
     "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen."
 )
-by_category = data.reach(version, as_of, threshold, group, "category_code").with_columns(
+by_category = data.reach(version, as_of, protection, group, "category_code").with_columns(
     pl.col("category_code")
     .replace_strict(categories, default=pl.col("category_code"))
     .alias("label")
@@ -164,7 +164,7 @@ trend = st.segmented_control(
 )
 trend = trend or "clients"
 series = data.reach_series(
-    version, as_of, max(2, chosen.years), threshold, group, "category_code"
+    version, as_of, max(2, chosen.years), protection, group, "category_code"
 ).with_columns(
     pl.col("category_code")
     .replace_strict(categories, default=pl.col("category_code"))
@@ -191,12 +191,19 @@ else:
         note=chart_note(dataset, chosen),
     )
 
-by_provider = data.reach(version, as_of, threshold, group, "provider_id")
+by_provider = data.reach(version, as_of, protection, group, "provider_id")
 providers = (
     directory.group_by("provider_id", maintain_order=True)
     .agg(pl.col("provider").first(), pl.col("category").unique().sort().str.join(", "))
+    # a provider without any referral in the 24 months has no row: it reached nobody (a true 0)
     .join(by_provider, on="provider_id", how="left")
-    .with_columns(pl.col("clients", "referrals", "outcome_known", "integrated").fill_null(0))
+    .with_columns(
+        pl.when(pl.col("provider_id").is_in(by_provider["provider_id"].implode()))
+        .then(pl.col(column))
+        .otherwise(0)
+        .alias(column)
+        for column in ("clients", "referrals", "outcome_known", "integrated")
+    )
     .sort("provider")
 )
 provider_columns = [
@@ -211,7 +218,7 @@ with st.expander("Reichweite je Träger", icon=":material/groups:"):
 
 # --- Barrier coverage -------------------------------------------------------------------------
 st.subheader("Abdeckung der Hemmnisse")
-coverage = data.coverage(version, as_of, threshold, group).with_columns(
+coverage = data.coverage(version, as_of, protection, group).with_columns(
     pl.col("barrier_code").replace_strict(barrier_labels).alias("label")
 )
 coverage_columns = [
@@ -238,7 +245,7 @@ with table:
     )
 
 coverage_trend = data.coverage_series(
-    version, as_of, max(2, chosen.years), threshold, group
+    version, as_of, max(2, chosen.years), protection, group
 ).with_columns(pl.col("barrier_code").replace_strict(barrier_labels).alias("label"))
 st.markdown("**Abdeckung im Verlauf** (jeweils am Stichtag eines Jahres)")
 chart_with_download(
@@ -250,7 +257,7 @@ chart_with_download(
 
 # --- Flows ------------------------------------------------------------------------------------
 st.subheader("Wege: Hemmnis → Leistungsart → Ergebnis")
-links, left_out = data.flows(version, as_of, threshold, group)
+links = data.flows(version, as_of, protection, group)
 if links.is_empty():
     st.info("Für die gewählte Gruppe gibt es zu wenige Zuweisungen mit bekanntem Ergebnis.")
 else:
@@ -267,13 +274,8 @@ else:
         note=chart_note(dataset, chosen),
     )
     st.caption(
-        "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen."
-        + (
-            f" {left_out} kleine Ströme (unter {threshold} Zuweisungen) sind aus Gründen der "
-            "Geheimhaltung nicht dargestellt."
-            if left_out
-            else ""
-        )
+        "Zuweisungen, die 13 bis 24 Monate vor dem Stichtag begannen; jeder Strom ist für sich "
+        "geschützt, Zu- und Abflüsse eines Knotens müssen daher nicht genau übereinstimmen."
     )
 
 # --- Events -----------------------------------------------------------------------------------
@@ -306,4 +308,4 @@ else:
     )
 
 components.glossary(["reach", "referral_outcome", "barrier_coverage", "network_events"])
-components.confidentiality_footnote(threshold)
+components.confidentiality_footnote(protection)

@@ -17,7 +17,7 @@ dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 group = chosen.filters
-version, threshold = dataset.version, dataset.threshold
+version, protection = dataset.version, dataset.protection
 settings = data.settings()
 labels = {b.code: b.label for b in data.barrier_catalogue()}
 names = data.municipality_names(version)
@@ -56,11 +56,11 @@ with controls[1]:
     )
 
 areas = data.map_areas(version)
-measures = data.map_measures(version, as_of, threshold, group)
+measures = data.map_measures(version, as_of, protection, group)
 services = data.active_directory(version, as_of, group.barriers)
-reach = data.reach(version, as_of, threshold, group, "provider_id")
+reach = data.reach(version, as_of, protection, group, "provider_id")
 points = maps.provider_points(services, reach, names)
-gaps = data.gaps(version, as_of, threshold, group, float(distance)) if group.barriers else None
+gaps = data.gaps(version, as_of, protection, group, float(distance)) if group.barriers else None
 gap_places = (
     sorted(set(gaps.filter(pl.col("gap"))["municipality"].to_list())) if gaps is not None else []
 )
@@ -157,4 +157,4 @@ table_with_downloads(
 )
 
 components.glossary(["lzb", "integration_rate", "barrier_coverage", "coverage_gap", "reach"])
-components.confidentiality_footnote(threshold)
+components.confidentiality_footnote(protection)

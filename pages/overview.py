@@ -12,11 +12,11 @@ shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
-now = data.headline(dataset.version, as_of, dataset.threshold, chosen.filters)
-year_before = data.headline(dataset.version, as_of - 12, dataset.threshold, chosen.filters)
+now = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)
+year_before = data.headline(dataset.version, as_of - 12, dataset.protection, chosen.filters)
 # The chosen period, but not before the data can count receipt of four years and longer.
 first_month = filters.trend_start(chosen, 4)
-series = data.figure_series(dataset.version, first_month, as_of, dataset.threshold, chosen.filters)
+series = data.figure_series(dataset.version, first_month, as_of, dataset.protection, chosen.filters)
 
 components.page_header("Übersicht", dataset, as_of, filters.describe(chosen))
 with st.container(horizontal=True, vertical_alignment="center"):
@@ -97,4 +97,4 @@ with network:
 components.glossary(
     ["as_of", "elb", "lzb", "lzb_4y_plus", "lzb_duration", "integration_rate", "providers"]
 )
-components.confidentiality_footnote(dataset.threshold)
+components.confidentiality_footnote(dataset.protection)

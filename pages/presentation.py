@@ -29,7 +29,7 @@ dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 group = chosen.filters
-version, threshold = dataset.version, dataset.threshold
+version, protection = dataset.version, dataset.protection
 
 # --- Which slide: from the link on the first run, then from the buttons ---------------------
 if "folie" not in st.session_state:
@@ -54,8 +54,8 @@ st.caption(
 
 # --- The slides -------------------------------------------------------------------------------
 if slide == 1:
-    now = data.headline(version, as_of, threshold, group)
-    before = data.headline(version, as_of - 12, threshold, group)
+    now = data.headline(version, as_of, protection, group)
+    before = data.headline(version, as_of - 12, protection, group)
     components.headline_cards(now, before)
     cards = st.columns(4)
     with cards[0]:
@@ -72,8 +72,8 @@ if slide == 1:
         )
 elif slide == 2:
     first = filters.trend_start(chosen, 2)
-    series = data.figure_series(version, first, as_of, threshold, group)
-    events = data.headline(version, as_of, threshold, group)["network_events"]
+    series = data.figure_series(version, first, as_of, protection, group)
+    events = data.headline(version, as_of, protection, group)["network_events"]
     st.plotly_chart(
         presentation.big(charts.rate_trend(series, "integration_rate", events), height=600),
         key="slide_rate_trend",
@@ -82,7 +82,7 @@ elif slide == 2:
     )
 elif slide == 3:
     labels = {b.code: b.label for b in data.barrier_catalogue()}
-    prevalence = data.prevalence(version, as_of, threshold, group).with_columns(
+    prevalence = data.prevalence(version, as_of, protection, group).with_columns(
         pl.col("barrier").replace_strict(labels).alias("label")
     )
     st.plotly_chart(
@@ -98,9 +98,9 @@ elif slide == 3:
     )
 elif slide == 4:
     areas = data.map_areas(version)
-    measures = data.map_measures(version, as_of, threshold, group)
+    measures = data.map_measures(version, as_of, protection, group)
     services = data.active_directory(version, as_of, group.barriers)
-    reach = data.reach(version, as_of, threshold, group, "provider_id")
+    reach = data.reach(version, as_of, protection, group, "provider_id")
     points = maps.provider_points(services, reach, data.municipality_names(version))
     figure = maps.district_map(
         areas.geojson,
@@ -123,7 +123,7 @@ elif slide == 5:
     directory = data.directory(version)
     categories = dict(directory.select("category_code", "category").unique().iter_rows())
     reach = (
-        data.reach(version, as_of, threshold, group, "category_code")
+        data.reach(version, as_of, protection, group, "category_code")
         .with_columns(
             pl.col("category_code")
             .replace_strict(categories, default=pl.col("category_code"))
@@ -201,7 +201,7 @@ with leave:
     )
 if st.session_state.pop("_beenden", False):
     st.switch_page("pages/overview.py")
-components.confidentiality_footnote(threshold)
+components.confidentiality_footnote(protection)
 
 if seconds:
 

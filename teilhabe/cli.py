@@ -17,7 +17,6 @@ import teilhabe.hsds as hsds
 import teilhabe.import_cli as import_cli
 import teilhabe.report_cli as report_cli
 from data_access import barriers, figures
-from data_access.confidentiality import SUPPRESSED
 from data_access.db import (
     DatabaseUnavailable,
     SchemaOutdated,
@@ -28,6 +27,7 @@ from data_access.db import (
 )
 from data_access.indicators import DIMENSIONS, Filters
 from data_access.periods import format_month
+from data_access.protection import Protection
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import bench, cli_common
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     figures_.add_argument("--json", action="store_true", help="als JSON-Objekt ausgeben")
     cli_common.add_as_of_option(figures_)
     cli_common.add_filter_options(figures_)
+    figures_.add_argument(
+        "--exact",
+        action="store_true",
+        help="exakte Werte ohne Zufallsüberlagerung (nur für den internen Gebrauch; "
+        'als "protection": "none" gekennzeichnet)',
+    )
     figures_.add_argument(
         "--by",
         choices=[*DIMENSIONS, "barrier"],
@@ -143,12 +149,12 @@ def _figures(args: argparse.Namespace) -> int:
     chosen = cli_common.filters_from(args)
     cli_common.check_municipalities(engine, chosen.municipalities)
     cases = case_copy(engine, settings)
-    threshold = settings.suppression_threshold
-    result = _json_figures(engine, cases, as_of, threshold, chosen)
+    protection = Protection(exact=True) if args.exact else settings.protection
+    result = _json_figures(engine, cases, as_of, protection, chosen)
     if args.by == "barrier":
         # prevalence per barrier: counts overlap (several barriers per person), so the total is
         # the group's figures as they are
-        rows = barriers.prevalence(cases, chosen, as_of, threshold)
+        rows = barriers.prevalence(cases, chosen, as_of, protection)
         result = {
             "as_of": result["as_of"],
             "by": "barrier",
@@ -158,15 +164,12 @@ def _figures(args: argparse.Namespace) -> int:
                 for row in rows.iter_rows(named=True)
             ],
             "total": {k: result[k] for k in ("elb", "lzb", "integrations_12m", "integration_rate")},
+            "protection": result["protection"],
         }
     elif args.by:
         groups = figures.breakdown_series(
-            cases=cases, by=args.by, months=[as_of], threshold=threshold, filters=chosen
+            cases=cases, by=args.by, months=[as_of], protection=protection, filters=chosen
         ).drop("month")
-        # totals shown next to a breakdown: hidden where the breakdown would give a cell away
-        hidden_totals = figures.breakdown_totals_hidden(
-            cases=cases, by=args.by, as_of=as_of, threshold=threshold, filters=chosen
-        )
         result = {
             "as_of": result["as_of"],
             "by": args.by,
@@ -175,11 +178,8 @@ def _figures(args: argparse.Namespace) -> int:
                 {key: _json_value(value) for key, value in row.items()}
                 for row in groups.sort(args.by).iter_rows(named=True)
             ],
-            "total": {
-                k: SUPPRESSED if k in hidden_totals else v
-                for k, v in result.items()
-                if k in groups.columns
-            },
+            "total": {k: v for k, v in result.items() if k in groups.columns},
+            "protection": result["protection"],
         }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -189,10 +189,12 @@ def _figures(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_figures(engine, cases, as_of: int, threshold: int, chosen: Filters) -> dict[str, object]:
-    """The headline figures as plain JSON values; suppressed values are the string "*"."""
+def _json_figures(
+    engine, cases, as_of: int, protection: Protection, chosen: Filters
+) -> dict[str, object]:
+    """The headline figures as plain JSON values; a rate not shown is null."""
     headline = figures.headline_figures(
-        engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=chosen
+        engine=engine, cases=cases, as_of=as_of, protection=protection, filters=chosen
     )
     events = headline.pop("network_events")
     return {
@@ -202,14 +204,13 @@ def _json_figures(engine, cases, as_of: int, threshold: int, chosen: Filters) ->
         "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chosen).items()},
         **{key: _json_value(value) for key, value in headline.items()},
         "network_events": [{**e, "date": e["date"].isoformat()} for e in events.to_dicts()],
-        "suppression_threshold": threshold,
+        "protection": protection.label,
+        "min_rate_base": protection.min_rate_base,
     }
 
 
 def _json_value(value: object) -> object:
-    """Suppressed values become "*"; rates are rounded to one decimal as published."""
-    if value is None:
-        return SUPPRESSED
+    """Rates are rounded to one decimal as published; a rate not shown stays null."""
     if isinstance(value, float):
         return round(value, 1)
     return value

@@ -1,8 +1,9 @@
 """Tables as files for officials: CSV (as German Excel reads it) and Excel, with a header.
 
-Input is a table that has already passed the confidentiality layer: a null in a figure column is
-a suppressed value (or an undefined rate) and is written as "*". Above the table a few lines say
-what it is: title, Stichtag, the active filters and the confidentiality note.
+Input is a table that has already passed the protection layer (``data_access.protection``): a
+null in a figure column is a value not shown (a rate of too small a group) and is written as "–".
+Above the table a few lines say what it is: title, Stichtag, the active filters and the note on
+how the numbers are protected.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 import xlsxwriter
 
-from teilhabe.formatting import SUPPRESSED, format_date
+from teilhabe.formatting import NOT_SHOWN, format_date
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,13 @@ class Column:
 
 
 def _cell(value: object, kind: str) -> object:
-    """The value as written: "*" for a null figure, numbers rounded as shown in the app."""
+    """The value as written: "–" for a null figure, numbers rounded as shown in the app."""
     if kind == "text":
         if isinstance(value, dt.date):
             return format_date(value)
         return "" if value is None else value
     if value is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     if kind == "count":
         return int(value)
     return round(float(value), 1)
@@ -64,7 +65,7 @@ def to_csv(frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str]
 def to_xlsx(
     frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str], sheet: str = "Tabelle"
 ) -> bytes:
-    """One worksheet: the header lines, then the table with numbers as numbers and "*" as text."""
+    """One worksheet: the header lines, then the table with numbers as numbers and "–" as text."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     worksheet = book.add_worksheet(sheet[:31])
@@ -73,7 +74,7 @@ def to_xlsx(
         "count": book.add_format({"num_format": "#,##0"}),
         "rate": book.add_format({"num_format": "0.0"}),
         "decimal": book.add_format({"num_format": "0.0"}),
-        "suppressed": book.add_format({"align": "right"}),
+        "not_shown": book.add_format({"align": "right"}),
     }
     for line_number, line in enumerate(header):
         worksheet.write_string(line_number, 0, line, bold if line_number == 0 else None)
@@ -85,8 +86,8 @@ def to_xlsx(
         for column_number, (value, column) in enumerate(zip(row, columns, strict=True)):
             if isinstance(value, int | float) and not isinstance(value, bool):
                 worksheet.write_number(row_number, column_number, value, formats[column.kind])
-            elif value == SUPPRESSED and column.kind != "text":
-                worksheet.write_string(row_number, column_number, value, formats["suppressed"])
+            elif value == NOT_SHOWN and column.kind != "text":
+                worksheet.write_string(row_number, column_number, value, formats["not_shown"])
             else:
                 worksheet.write(row_number, column_number, value)
     book.close()

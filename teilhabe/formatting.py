@@ -1,11 +1,13 @@
-"""German number and date formats, and "*" for suppressed values; used by the UI and exports."""
+"""German number and date formats, and "–" for values not shown; used by the UI and exports."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from data_access.confidentiality import SUPPRESSED
 from data_access.periods import month_end
+
+# A value that is not shown: a rate of a too small group, or a figure the data cannot give.
+NOT_SHOWN = "–"
 
 MONTH_NAMES = (
     "Januar",
@@ -24,23 +26,23 @@ MONTH_NAMES = (
 
 
 def format_count(value: int | None) -> str:
-    """``2380`` -> ``2.380``; a suppressed count (None) -> ``*``."""
+    """``2380`` -> ``2.380``; no value (None) -> ``–``."""
     if value is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     return f"{value:,}".replace(",", ".")
 
 
 def format_decimal(value: float | None, digits: int = 1) -> str:
-    """``1234.5`` -> ``1.234,5``; a suppressed value (None) -> ``*``."""
+    """``1234.5`` -> ``1.234,5``; no value (None) -> ``–``."""
     if value is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     return f"{value:,.{digits}f}".translate(str.maketrans(",.", ".,"))
 
 
 def format_percent(value: float | None, digits: int = 1) -> str:
-    """``24.3`` -> ``24,3 %``; a suppressed rate (None) -> ``*``."""
+    """``24.3`` -> ``24,3 %``; a rate not shown (None: too small a group) -> ``–``."""
     if value is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     return f"{format_decimal(value, digits)}\u00a0%"
 
 

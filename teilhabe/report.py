@@ -6,8 +6,8 @@ Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active f
 network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
 figures, rendered offline by ``teilhabe.images``); a table by municipality (ELB, LZB and K2 at the
 Stichtag and a year before); the definitions used; the confidentiality note, also in the footer
-of every page. Every number comes from the data layer already suppressed ("*"); German number
-and date formats throughout.
+of every page. Every number comes from the data layer already protected (``data_access.protection``;
+"–" where a rate of too small a group is not shown); German number and date formats throughout.
 
 Font: a TrueType font with the German umlauts, "≥" and "–" from the system, if one is found at a
 known path (DejaVu Sans from Debian's ``fonts-dejavu-core``, which fontconfig pulls in, or
@@ -38,10 +38,11 @@ from sqlalchemy import Engine
 
 from data_access import figures
 from data_access.cases import Cases
-from data_access.confidentiality import SUPPRESSED, footnote
 from data_access.indicators import Filters
+from data_access.protection import Protection
 from teilhabe import images
 from teilhabe.formatting import (
+    NOT_SHOWN,
     format_as_of,
     format_count,
     format_date,
@@ -131,11 +132,11 @@ def dataset_facts(engine: Engine) -> DatasetFacts:
 
 @dataclass(frozen=True)
 class ReportContent:
-    """Every number and text of the report, already suppressed (None = "*")."""
+    """Every number and text of the report, already protected (None = "–", not shown)."""
 
     as_of: int
     first_month: int  # first month of the trend charts
-    threshold: int
+    protection: Protection
     filters: Filters
     filter_text: str
     facts: DatasetFacts
@@ -143,7 +144,7 @@ class ReportContent:
     year_before: dict[str, object]  # headline_figures twelve months earlier
     series: pl.DataFrame  # figure_series from first_month to as_of
     municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
-    totals: dict[str, object]  # the same keys for the "Insgesamt" row (None where hidden)
+    totals: dict[str, object]  # the same keys for the "Insgesamt" row
 
 
 def report_content(
@@ -151,7 +152,7 @@ def report_content(
     cases: Cases,
     *,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     filters: Filters | None = None,
     years: int = 5,
     filter_text: str | None = None,
@@ -164,21 +165,21 @@ def report_content(
         filter_text = describe_filters(filters, names)
     facts = facts or dataset_facts(engine)
     now = figures.headline_figures(
-        engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=filters
+        engine=engine, cases=cases, as_of=as_of, protection=protection, filters=filters
     )
     year_before = figures.headline_figures(
-        engine=engine, cases=cases, as_of=as_of - 12, threshold=threshold, filters=filters
+        engine=engine, cases=cases, as_of=as_of - 12, protection=protection, filters=filters
     )
     # as on the Übersicht: the chosen period, not before receipt of 4 years can be counted
     earliest = figures.first_complete_month(engine=engine, years=4) or as_of
     first_month = min(as_of, max(as_of - 12 * years + 1, earliest))
     series = figures.figure_series(
-        cases=cases, first=first_month, last=as_of, threshold=threshold, filters=filters
+        cases=cases, first=first_month, last=as_of, protection=protection, filters=filters
     )
     municipalities, totals = _by_municipality(
         cases,
         as_of=as_of,
-        threshold=threshold,
+        protection=protection,
         filters=filters,
         names=names,
         now=now,
@@ -187,7 +188,7 @@ def report_content(
     return ReportContent(
         as_of=as_of,
         first_month=first_month,
-        threshold=threshold,
+        protection=protection,
         filters=filters,
         filter_text=filter_text,
         facts=facts,
@@ -203,7 +204,7 @@ def _by_municipality(
     cases: Cases,
     *,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     filters: Filters,
     names: dict[str, str],
     now: dict[str, object],
@@ -211,15 +212,15 @@ def _by_municipality(
 ) -> tuple[pl.DataFrame, dict[str, object]]:
     """ELB, LZB and K2 per municipality now and a year before, and the total row.
 
-    The totals are the headline figures, hidden where the breakdown would give a cell away
-    (``figures.breakdown_totals_hidden``), as next to every breakdown in the app.
+    The totals are the headline figures (published as a whole, so the municipalities need not
+    add up exactly to them), as next to every breakdown in the app.
     """
     keys = [key for key, _, _ in MUNICIPALITY_COLUMNS]
     groups = figures.breakdown_series(
         cases=cases,
         by="municipality",
         months=[as_of - 12, as_of],
-        threshold=threshold,
+        protection=protection,
         filters=filters,
     )
     table = (
@@ -242,12 +243,9 @@ def _by_municipality(
         .select("municipality", "name", *[f"{k}_{w}" for k in keys for w in ("now", "before")])
     )
     totals: dict[str, object] = {}
-    for when, month, headline in (("now", as_of, now), ("before", as_of - 12, year_before)):
-        hidden = figures.breakdown_totals_hidden(
-            cases=cases, by="municipality", as_of=month, threshold=threshold, filters=filters
-        )
+    for when, headline in (("now", now), ("before", year_before)):
         for key in keys:
-            totals[f"{key}_{when}"] = None if key in hidden else headline[key]
+            totals[f"{key}_{when}"] = headline[key]
     return table, totals
 
 
@@ -285,7 +283,7 @@ def build_report(
     cases: Cases,
     *,
     as_of: int,
-    threshold: int,
+    protection: Protection,
     filters: Filters | None = None,
     years: int = 5,
     filter_text: str | None = None,
@@ -304,7 +302,7 @@ def build_report(
         engine,
         cases,
         as_of=as_of,
-        threshold=threshold,
+        protection=protection,
         filters=filters,
         years=years,
         filter_text=filter_text,
@@ -491,7 +489,7 @@ def render_pdf(
     pdf = _ReportPDF(
         report_font(),
         footer_text=f"{TITLE} · {content.facts.jobcenter} · Stichtag {as_of_text}",
-        note=footnote(content.threshold),
+        note=content.protection.note,
     )
     pdf.set_title(f"{TITLE}, Stichtag {as_of_text}")
     pdf.set_author(content.facts.jobcenter)
@@ -580,7 +578,7 @@ def _headline_table(pdf: _ReportPDF, content: ReportContent) -> None:
 
 def _count_change(now: object, before: object) -> str:
     if now is None or before is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     change = int(now) - int(before)
     text = f"{'+' if change > 0 else ''}{format_count(change)}"
     if before:
@@ -591,7 +589,7 @@ def _count_change(now: object, before: object) -> str:
 
 def _rate_change(now: object, before: object) -> str:
     if now is None or before is None:
-        return SUPPRESSED
+        return NOT_SHOWN
     change = round(float(now), 1) - round(float(before), 1)
     return f"{'+' if change > 0 else ''}{format_decimal(change, 1)} Prozentpunkte"
 
@@ -693,11 +691,12 @@ def _definitions(pdf: _ReportPDF, content: ReportContent) -> None:
         pdf.paragraph(definition, size=9)
         pdf.ln(1.2)
     pdf.heading("Geheimhaltung")
-    pdf.paragraph(footnote(content.threshold), size=9)
+    pdf.paragraph(content.protection.note, size=9)
     pdf.paragraph(
-        "Die Zahlen folgen der Geheimhaltung der Statistik der Bundesagentur für Arbeit "
-        "(§ 16 BStatG, § 281 SGB III): auch Werte, aus denen sich ein gesperrter Wert errechnen "
-        "ließe, und Quoten mit zu kleinem Zähler oder Nenner sind durch * ersetzt.",
+        "Verfahren: Zufallsüberlagerung mit Zellschlüsseln (Cell-Key-Methode, wie im Zensus "
+        "2022): dieselbe Personengruppe erhält auf jeder Seite, in jeder Auswahl und in jeder Datei "
+        "denselben Wert, so dass sich aus dem Vergleich zweier Werte keine einzelne Person "
+        "errechnen lässt.",
         size=9,
     )
 

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 engine,
                 cases,
                 as_of=as_of,
-                threshold=settings.suppression_threshold,
+                protection=settings.protection,
                 filters=filters,
                 years=args.years,
                 charts="omit" if args.no_charts else "include",

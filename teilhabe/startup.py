@@ -26,8 +26,20 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def cell_key_secret(engine: Engine, settings: Settings) -> str:
+    """The secret the record keys of this database's data derive from (ConfigurationError
+    for real data without a configured secret)."""
+    info = figures.dataset_info(engine=engine)
+    return settings.secret_for(synthetic=info.get("synthetic") == "true")
+
+
 def case_copy(engine: Engine, settings: Settings) -> Cases:
     """The columnar copy of the case data for the loaded data version (Parquet-cached)."""
     version = figures.dataset_info(engine=engine).get("data_version", "")
-    folder = cache_folder(settings.data_dir, settings.database_label, version) if version else None
-    return load_cases(engine=engine, folder=folder)
+    secret = cell_key_secret(engine, settings)
+    folder = (
+        cache_folder(settings.data_dir, settings.database_label, version, secret)
+        if version
+        else None
+    )
+    return load_cases(engine=engine, folder=folder, secret=secret)

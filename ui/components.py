@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.confidentiality import footnote
+from data_access.protection import Protection
 from teilhabe.formatting import format_as_of, format_count, format_decimal, format_percent
 from teilhabe.glossary import GLOSSARY, SHORT_LABELS
 from ui.data import Dataset
@@ -74,9 +74,9 @@ def headline_cards(now: dict, before: dict) -> None:
         rate_card("integration_rate", now["integration_rate"], before["integration_rate"])
 
 
-def confidentiality_footnote(threshold: int) -> None:
-    # escaped: a leading "* " would be a Markdown list item
-    st.caption(footnote(threshold).replace("*", "\\*", 1))
+def confidentiality_footnote(protection: Protection) -> None:
+    """How the numbers are protected, in two plain sentences (``Protection.note``)."""
+    st.caption(protection.note, help=None)
 
 
 def glossary(keys: list[str]) -> None:

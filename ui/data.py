@@ -19,6 +19,7 @@ from data_access.cases import Cases
 from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
+from data_access.protection import Protection
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.startup import case_copy, open_database
 
@@ -31,7 +32,7 @@ class Dataset:
     as_of: int
     synthetic: bool
     source: str
-    threshold: int
+    protection: Protection
     jobcenter: str  # the Jobcenter's name, or how many Jobcenters the data cover
 
 
@@ -75,7 +76,7 @@ def dataset() -> Dataset:
         as_of=as_of,
         synthetic=info.get("synthetic") == "true",
         source=info.get("source", ""),
-        threshold=settings.suppression_threshold,
+        protection=settings.protection,
         jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
     )
 
@@ -88,70 +89,78 @@ def _cases(version: str) -> Cases:
 
 
 @st.cache_data(show_spinner=False)
-def headline(version: str, as_of: int, threshold: int, filters: Filters) -> dict[str, object]:
+def headline(
+    version: str, as_of: int, protection: Protection, filters: Filters
+) -> dict[str, object]:
     """Cached per data version, month and filters: the Übersicht's figures."""
     return figures.headline_figures(
-        engine=_engine(), cases=_cases(version), as_of=as_of, threshold=threshold, filters=filters
+        engine=_engine(), cases=_cases(version), as_of=as_of, protection=protection, filters=filters
     )
 
 
 @st.cache_data(show_spinner=False)
 def figure_series(
-    version: str, first: int, last: int, threshold: int, filters: Filters
+    version: str, first: int, last: int, protection: Protection, filters: Filters
 ) -> pl.DataFrame:
     """Cached per data version, range and filters: every figure per month, for trend charts."""
     return figures.figure_series(
-        cases=_cases(version), first=first, last=last, threshold=threshold, filters=filters
+        cases=_cases(version), first=first, last=last, protection=protection, filters=filters
     )
 
 
 @st.cache_data(show_spinner=False)
 def breakdown(
-    version: str, by: str, months: tuple[int, ...], threshold: int, filters: Filters
+    version: str, by: str, months: tuple[int, ...], protection: Protection, filters: Filters
 ) -> pl.DataFrame:
     """Cached per data version, dimension, months and filters: figures per group and month."""
     return figures.breakdown_series(
-        cases=_cases(version), by=by, months=months, threshold=threshold, filters=filters
+        cases=_cases(version), by=by, months=months, protection=protection, filters=filters
     )
 
 
 @st.cache_data(show_spinner=False)
-def prevalence(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def prevalence(version: str, as_of: int, protection: Protection, filters: Filters) -> pl.DataFrame:
     """Cached: per barrier, ELB/LZB with it, shares, K2 (``barriers.prevalence``)."""
-    return barriers.prevalence(_cases(version), filters, as_of, threshold)
+    return barriers.prevalence(_cases(version), filters, as_of, protection)
 
 
 @st.cache_data(show_spinner=False)
 def prevalence_series(
-    version: str, months: tuple[int, ...], threshold: int, filters: Filters
+    version: str, months: tuple[int, ...], protection: Protection, filters: Filters
 ) -> pl.DataFrame:
     """Cached: per month and barrier, ELB/LZB with it and shares."""
-    return barriers.prevalence_series(_cases(version), filters, months, threshold)
+    return barriers.prevalence_series(_cases(version), filters, months, protection)
 
 
 @st.cache_data(show_spinner=False)
-def co_occurrence(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def co_occurrence(
+    version: str, as_of: int, protection: Protection, filters: Filters
+) -> pl.DataFrame:
     """Cached: per pair of barriers, ELB with both and their share."""
-    return barriers.co_occurrence(_cases(version), filters, as_of, threshold)
+    return barriers.co_occurrence(_cases(version), filters, as_of, protection)
 
 
 @st.cache_data(show_spinner=False)
-def rate_matrix(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def rate_matrix(version: str, as_of: int, protection: Protection, filters: Filters) -> pl.DataFrame:
     """Cached: K2 by number of barriers x duration of receipt."""
-    return barriers.rate_matrix(_cases(version), filters, as_of, threshold)
+    return barriers.rate_matrix(_cases(version), filters, as_of, protection)
 
 
 @st.cache_data(show_spinner=False)
-def group_comparison(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def group_comparison(
+    version: str, as_of: int, protection: Protection, filters: Filters
+) -> pl.DataFrame:
     """Cached: the barrier group against everybody else with the same other filters."""
-    return barriers.group_comparison(_cases(version), filters, as_of, threshold)
+    return barriers.group_comparison(_cases(version), filters, as_of, protection)
 
 
 @st.cache_data(show_spinner=False)
-def referral_outcomes(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def referral_outcomes(
+    version: str, as_of: int, protection: Protection, filters: Filters
+) -> pl.DataFrame:
     """Cached: referrals to services addressing each barrier and their outcomes."""
     return barriers.referral_outcomes(
-        _cases(version), filters, as_of, threshold, addresses=_addresses(version)
+        _cases(version), filters, as_of, protection, addresses=_addresses(version)
     )
 
 
@@ -211,57 +220,63 @@ def _addresses(version: str) -> dict[str, list[str]]:
 
 
 @st.cache_data(show_spinner=False)
-def reach(version: str, as_of: int, threshold: int, filters: Filters, by: str) -> pl.DataFrame:
+def reach(
+    version: str, as_of: int, protection: Protection, filters: Filters, by: str
+) -> pl.DataFrame:
     """Cached: clients reached, referrals and outcomes per provider or service category."""
-    return network.reach(_cases(version), filters, as_of, threshold, by=by)
+    return network.reach(_cases(version), filters, as_of, protection, by=by)
 
 
 @st.cache_data(show_spinner=False)
 def reach_series(
-    version: str, as_of: int, years: int, threshold: int, filters: Filters, by: str
+    version: str, as_of: int, years: int, protection: Protection, filters: Filters, by: str
 ) -> pl.DataFrame:
     """Cached: clients reached per 12-month window and provider or category."""
-    return network.reach_series(_cases(version), filters, as_of, years, threshold, by=by)
+    return network.reach_series(_cases(version), filters, as_of, years, protection, by=by)
 
 
 @st.cache_data(show_spinner=False)
 def coverage_series(
-    version: str, as_of: int, years: int, threshold: int, filters: Filters
+    version: str, as_of: int, years: int, protection: Protection, filters: Filters
 ) -> pl.DataFrame:
     """Cached: barrier coverage as of the month and the years before."""
     return network.coverage_series(
-        _cases(version), filters, as_of, years, threshold, _addresses(version)
+        _cases(version), filters, as_of, years, protection, _addresses(version)
     )
 
 
 @st.cache_data(show_spinner=False)
-def coverage(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def coverage(version: str, as_of: int, protection: Protection, filters: Filters) -> pl.DataFrame:
     """Cached: barrier coverage per barrier."""
-    return network.barrier_coverage(_cases(version), filters, as_of, threshold, _addresses(version))
+    return network.barrier_coverage(
+        _cases(version), filters, as_of, protection, _addresses(version)
+    )
 
 
 @st.cache_data(show_spinner=False)
-def flows(version: str, as_of: int, threshold: int, filters: Filters) -> tuple[pl.DataFrame, int]:
-    """Cached: referral flows barrier -> category -> outcome, and how many were left out."""
-    return network.flows(_cases(version), filters, as_of, threshold, _addresses(version))
+def flows(version: str, as_of: int, protection: Protection, filters: Filters) -> pl.DataFrame:
+    """Cached: referral flows barrier -> category -> outcome (published; zeros left out)."""
+    return network.flows(_cases(version), filters, as_of, protection, _addresses(version))
 
 
 @st.cache_data(show_spinner=False)
-def map_measures(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
+def map_measures(
+    version: str, as_of: int, protection: Protection, filters: Filters
+) -> pl.DataFrame:
     """Cached: the measures the map shades, per municipality."""
     return network.municipality_measures(
-        _cases(version), filters, as_of, threshold, places(version), _addresses(version)
+        _cases(version), filters, as_of, protection, places(version), _addresses(version)
     )
 
 
 @st.cache_data(show_spinner=False)
 def gaps(
-    version: str, as_of: int, threshold: int, filters: Filters, distance_km: float
+    version: str, as_of: int, protection: Protection, filters: Filters, distance_km: float
 ) -> pl.DataFrame:
     """Cached: municipality x chosen barrier with affected ELB and the nearest matching service."""
     chosen = filters.barriers
-    affected = network.barrier_coverage_exact(
-        _cases(version), filters, as_of, _addresses(version), by_municipality=True
+    affected = network.barrier_coverage(
+        _cases(version), filters, as_of, protection, _addresses(version), by_municipality=True
     ).select("municipality", "barrier_code", "affected")
     # distances from the town centres, where most people live (not from the edge of the area)
     centres = places(version)
@@ -277,7 +292,6 @@ def gaps(
         as_of=as_of,
         distance_km=distance_km,
         barriers=chosen,
-        threshold=threshold,
     )
 
 

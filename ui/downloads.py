@@ -1,4 +1,4 @@
-"""Download buttons: every table as CSV and Excel ("*" where the page shows "*"), every chart
+"""Download buttons: every table as CSV and Excel ("–" where the page shows "–"), every chart
 as PNG, and the PDF report for the current selection.
 
 PNG and PDF are produced only when the button is clicked (a callable as ``data``, run by
@@ -17,7 +17,6 @@ import plotly.io as pio
 import polars as pl
 import streamlit as st
 
-from data_access.confidentiality import footnote
 from data_access.periods import format_month as month_key
 from teilhabe.exports import Column, to_csv, to_xlsx
 from teilhabe.formatting import format_as_of
@@ -36,7 +35,7 @@ def header_lines(title: str, dataset: Dataset, selection: Selection) -> list[str
     ]
     if dataset.synthetic:
         lines.append("Demodaten: alle Personen und Zahlen sind synthetisch erzeugt.")
-    lines.append(footnote(dataset.threshold))
+    lines.append(dataset.protection.note)
     return lines
 
 
@@ -93,12 +92,16 @@ def table_downloads(
 
 
 def chart_note(dataset: Dataset, selection: Selection) -> list[str]:
-    """What a downloaded chart says under its title: Jobcenter, Stichtag, filters, "*"."""
+    """What a downloaded chart says under its title: Jobcenter, Stichtag, filters, protection."""
     first = f"{dataset.jobcenter} · Stichtag {format_as_of(selection.as_of)} · "
     first += f"Auswahl: {describe(selection)}"
     if dataset.synthetic:
         first += " · Demodaten"
-    return [first, "* aus Gründen der statistischen Geheimhaltung nicht angezeigt"]
+    return [
+        first,
+        "Fallzahlen geringfügig verändert (Zufallsüberlagerung), 1 und 2 erscheinen nie; "
+        "– = zu kleine Gruppe",
+    ]
 
 
 def chart_with_download(
@@ -164,7 +167,7 @@ def report_download(dataset: Dataset, selection: Selection, *, key: str = "repor
     filter_text = describe(selection)
     wanted = (
         dataset.version,
-        dataset.threshold,
+        dataset.protection,
         facts,
         selection.as_of,
         selection.years,
@@ -182,7 +185,7 @@ def report_download(dataset: Dataset, selection: Selection, *, key: str = "repor
             engine,
             cases,
             as_of=selection.as_of,
-            threshold=dataset.threshold,
+            protection=dataset.protection,
             filters=selection.filters,
             years=selection.years,
             filter_text=filter_text,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data_access import figures, imports, quality
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.imports import ImportReport
+from data_access.protection import Protection
 from data_access.settings import ConfigurationError
 from teilhabe.formatting import format_count
 from ui import data
@@ -185,15 +186,15 @@ def table_overview(version: str) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def missing_values(version: str, threshold: int) -> pl.DataFrame:
+def missing_values(version: str, protection: Protection) -> pl.DataFrame:
     """Cached per data version: empty optional fields per table and column."""
-    return quality.missing_values(engine=data._engine(), threshold=threshold)
+    return quality.missing_values(engine=data._engine(), protection=protection)
 
 
 @st.cache_data(show_spinner=False)
-def gaps(version: str, threshold: int) -> pl.DataFrame:
+def gaps(version: str, protection: Protection) -> pl.DataFrame:
     """Cached per data version: records without their counterpart, dangling references."""
-    return quality.gaps(engine=data._engine(), threshold=threshold)
+    return quality.gaps(engine=data._engine(), protection=protection)
 
 
 @st.cache_data(show_spinner=False)
@@ -202,5 +203,5 @@ def data_state(version: str) -> dict[str, object]:
     return quality.data_state(engine=data._engine())
 
 
-def threshold() -> int:
-    return data.settings().suppression_threshold
+def protection() -> Protection:
+    return data.settings().protection

@@ -1,4 +1,4 @@
-"""Tables for display: German headers, numbers as ``2.380``, dates as ``24.09.2013``, "*"."""
+"""Tables for display: German headers, numbers as ``2.380``, dates as ``24.09.2013``, "–"."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from collections.abc import Sequence
 import polars as pl
 
 from teilhabe.exports import Column
-from teilhabe.formatting import format_count, format_date, format_decimal, format_percent
+from teilhabe.formatting import (
+    NOT_SHOWN,
+    format_count,
+    format_date,
+    format_decimal,
+    format_percent,
+)
 
 
 def german(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
     """The columns named in ``headers``, renamed and formatted as text for display.
 
-    Integer columns are counts (a null is a suppressed count, shown as "*"); dates are German.
+    Integer columns are counts (a null is a value not shown, "–"); dates are German.
     """
     columns = {}
     for name, header in headers.items():
@@ -37,7 +43,7 @@ def german_rates(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
         dtype = frame.schema[name]
         if dtype.is_float() and name == "change":
             columns[header] = [
-                "*" if v is None else f"{'+' if v > 0 else ''}{format_decimal(v, 1)}"
+                NOT_SHOWN if v is None else f"{'+' if v > 0 else ''}{format_decimal(v, 1)}"
                 for v in values
             ]
         elif dtype.is_float():
@@ -51,7 +57,7 @@ def german_rates(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
 
 def shown(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
     """The columns of an export spec as the page shows them: German headers, ``2.380``,
-    ``24,3 %``, ``3,8``, dates ``24.09.2013``, "*" for a suppressed value."""
+    ``24,3 %``, ``3,8``, dates ``24.09.2013``, "–" for a value not shown."""
     formats = {
         "count": format_count,
         "rate": format_percent,
