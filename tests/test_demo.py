@@ -8,22 +8,33 @@ from sqlalchemy import text
 from data_access import figures
 from data_access.cases import read_cases
 from data_access.models import Base
+from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe.demo import AS_OF, DemoSpec, generate
-
-THRESHOLD = 3
 
 
 def test_seed_figures_as_of_september_2013(demo_engine) -> None:
     assert figures.data_as_of(engine=demo_engine) == AS_OF
-    cases = read_cases(engine=demo_engine)
-    stock = figures.benefit_stock(cases=cases, as_of=AS_OF, threshold=THRESHOLD)
-    assert stock.row(0, named=True) == {
+    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
+    stock = figures.benefit_stock(cases=cases, as_of=AS_OF, protection=Protection(exact=True))
+    exact = {
         "elb": 4230,
         "lzb": 2380,
         "lzb_under_2y": 187,
         "lzb_2_4y": 805,
         "lzb_4y_plus": 1388,
     }
+    assert stock.row(0, named=True) == exact
+    # published (cell-key) values: within the maximum deviation, the same on every call
+    published = figures.benefit_stock(cases=cases, as_of=AS_OF, protection=Protection())
+    row = published.row(0, named=True)
+    assert MAX_DEVIATION == 2
+    assert {k: abs(v - exact[k]) <= MAX_DEVIATION for k, v in row.items()} == dict.fromkeys(
+        exact, True
+    )
+    again = read_cases(engine=demo_engine, secret=DEMO_SECRET)
+    assert figures.benefit_stock(cases=again, as_of=AS_OF, protection=Protection()).equals(
+        published
+    )
     assert figures.provider_count(engine=demo_engine) == 20
     assert figures.municipality_count(engine=demo_engine) == 11
 

@@ -8,15 +8,16 @@ from hypothesis import strategies as st
 
 from data_access.cases import read_cases
 from data_access.figures import STOCK_COLUMNS, benefit_stock, figure_series
+from data_access.protection import DEMO_SECRET, Protection
 from data_access.receipt import derive_lzb_from
 
 SEPT_2013 = 2013 * 12 + 8
-UNLIMITED = 1  # a threshold of 1 suppresses nothing: these tests look at raw definitions
+EXACT = Protection(exact=True)  # no perturbation: these tests look at raw definitions
 
 
 def stock(engine, month: int = SEPT_2013) -> dict:
-    cases = read_cases(engine=engine)
-    return benefit_stock(cases=cases, as_of=month, threshold=UNLIMITED).row(0, named=True)
+    cases = read_cases(engine=engine, secret=DEMO_SECRET)
+    return benefit_stock(cases=cases, as_of=month, protection=EXACT).row(0, named=True)
 
 
 def test_21_of_24_months_is_lzb_and_20_is_not(build_db) -> None:
@@ -72,7 +73,10 @@ def test_series_equals_the_figure_of_each_month(build_db) -> None:
         ]
     )
     series = figure_series(
-        cases=read_cases(engine=engine), first=SEPT_2013 - 14, last=SEPT_2013, threshold=UNLIMITED
+        cases=read_cases(engine=engine, secret=DEMO_SECRET),
+        first=SEPT_2013 - 14,
+        last=SEPT_2013,
+        protection=EXACT,
     ).select("month", *STOCK_COLUMNS)
     for row in series.iter_rows(named=True):
         month = row.pop("month")
