@@ -5,10 +5,12 @@ filter (nothing of it is cached then): the 60-month trend, the headline figures 
 and a year before, and the breakdown of every figure by each of the five dimensions (as of the
 month and a year before, as the Integration page shows it). The fast way computes it from the
 monthly cube of the columnar case copy (``data_access.cases``, ``data_access.cube``), built once
-per data version. The naive way, which the design warns about, reads the case tables with
-``pandas.read_sql`` on every change and aggregates them in memory; it computes only the headline
-numbers (ELB, LZB, K2 as of the month, overall and by municipality), and they must equal the fast
-path's.
+per data version, and publishes every count through the cell-key method as the pages do; it is
+also timed with exact values (``Protection(exact=True)``), so that the cost of the protection is
+measured in the same run. The naive way, which the design warns about, reads the case tables with
+``pandas.read_sql`` on every change and aggregates them in memory; it computes only the exact
+headline numbers (ELB, LZB, K2 as of the month, overall and by municipality), and they must equal
+the fast path's exact ones.
 
 The data set is the demo generator's, scaled up (default 1,000,000 persons in 10 districts), in
 an SQLite file under ``<data dir>/bench/`` unless a database URL is given. A database that already
@@ -42,6 +44,7 @@ from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import format_month, month_end
+from data_access.protection import DEMO_SECRET, Protection
 from data_access.settings import Settings
 from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
 from teilhabe.formatting import format_count, format_decimal
@@ -138,15 +141,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"Messdatenbank: {settings.database_label}")
     build = _build(engine, spec)
 
+    secret = settings.cell_key_secret or DEMO_SECRET  # the bench data are synthetic
     started = time.perf_counter()
-    cases = read_cases(engine=engine)
+    cases = read_cases(engine=engine, secret=secret)
     copy_seconds = time.perf_counter() - started
     print(
         f"Spaltenkopie gelesen und Monatswürfel gebildet: {format_decimal(copy_seconds, 1)} s "
         f"({format_count(cases.clients.height)} Personen, "
         f"{format_count(cases.spells.height)} Leistungszeiträume; einmal je Datenstand)"
     )
-    parquet_seconds = _parquet_reload_seconds(engine, cases)
+    parquet_seconds = _parquet_reload_seconds(engine, cases, secret)
     print(
         f"Spaltenkopie aus dem Parquet-Cache (Neustart der App): "
         f"{format_decimal(parquet_seconds, 1)} s"
@@ -155,17 +159,23 @@ def run(args: argparse.Namespace) -> int:
     as_of = figures.data_as_of(engine=engine)
     if as_of is None:
         raise ValueError("Die Messdatenbank enthält keine Leistungsdaten.")
-    threshold = settings.suppression_threshold
+    protection = settings.protection
     scenarios = _scenarios(cases, as_of, args.repeat)
 
-    print(f"\nSchneller Weg (Monatswürfel), {args.repeat} Wiederholungen:")
-    fast_ms, fast_parts, fast_numbers = [], [], []
+    print(f"\nSchneller Weg (Monatswürfel, Zufallsüberlagerung), {args.repeat} Wiederholungen:")
+    fast_ms, fast_parts, exact_ms, exact_numbers = [], [], [], []
     for number, scenario in enumerate(scenarios, start=1):
-        seconds, parts, numbers = _fast(engine, cases, scenario, threshold)
+        seconds, parts, _ = _fast(engine, cases, scenario, protection)
         fast_ms.append(seconds * 1000)
         fast_parts.append(parts)
-        fast_numbers.append(numbers)
-        print(f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
+        # the same with exact values: the cost of the protection, and the numbers to compare
+        exact_seconds, _, numbers = _fast(engine, cases, scenario, Protection(exact=True))
+        exact_ms.append(exact_seconds * 1000)
+        exact_numbers.append(numbers)
+        print(
+            f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms "
+            f"(exakt ohne Schutz {format_decimal(exact_seconds * 1000, 1)} ms)"
+        )
 
     naive_ms: list[float] = []
     naive_read_ms: list[float] = []
@@ -177,15 +187,15 @@ def run(args: argparse.Namespace) -> int:
             f"{naive_repeat} Wiederholungen:"
         )
         for number, scenario in enumerate(scenarios[:naive_repeat], start=1):
-            seconds, read_seconds, numbers = _naive(engine, scenario, threshold)
+            seconds, read_seconds, numbers = _naive(engine, scenario)
             naive_ms.append(seconds * 1000)
             naive_read_ms.append(read_seconds * 1000)
-            _check_agreement(fast_numbers[number - 1], numbers, scenario)
+            _check_agreement(exact_numbers[number - 1], numbers, scenario)
             comparisons.append({"scenario": _scenario_json(scenario), "headline": numbers})
             print(
                 f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms "
                 f"(davon Lesen {format_decimal(read_seconds * 1000, 1)} ms); "
-                "Kennzahlen stimmen mit dem schnellen Weg überein"
+                "Kennzahlen stimmen mit den exakten des schnellen Wegs überein"
             )
 
     result = _result(
@@ -194,11 +204,12 @@ def run(args: argparse.Namespace) -> int:
         build=build,
         copy_seconds=copy_seconds,
         parquet_seconds=parquet_seconds,
-        threshold=threshold,
+        protection=protection,
         scenarios=scenarios,
         fast_ms=fast_ms,
         fast_parts=fast_parts,
-        fast_numbers=fast_numbers,
+        exact_ms=exact_ms,
+        exact_numbers=exact_numbers,
         naive_ms=naive_ms,
         naive_read_ms=naive_read_ms,
         comparisons=comparisons,
@@ -245,13 +256,13 @@ def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     }
 
 
-def _parquet_reload_seconds(engine: Engine, cases: Cases) -> float:
+def _parquet_reload_seconds(engine: Engine, cases: Cases, secret: str) -> float:
     """Time to load the copy from the Parquet cache, as a restarted app does."""
     with tempfile.TemporaryDirectory(prefix="teilhabe-bench-") as folder:
         for field in fields(Cases):
             getattr(cases, field.name).write_parquet(Path(folder) / f"{field.name}.parquet")
         started = time.perf_counter()
-        load_cases(engine=engine, folder=Path(folder))
+        load_cases(engine=engine, folder=Path(folder), secret=secret)
         return time.perf_counter() - started
 
 
@@ -303,13 +314,13 @@ def _scenario_json(scenario: Scenario) -> dict[str, object]:
 
 
 def _fast(
-    engine: Engine, cases: Cases, scenario: Scenario, threshold: int
+    engine: Engine, cases: Cases, scenario: Scenario, protection: Protection
 ) -> tuple[float, dict[str, float], dict[str, object]]:
     """Everything both pages compute after a filter change: total seconds, ms per part, numbers.
 
     Übersicht and Integration page: the trend over 60 months, the headline figures as of the
     month and a year before; the Integration page's breakdown (the month and a year before) for
-    each dimension of its selector. All of it suppressed, as the pages get it.
+    each dimension of its selector. All of it published with ``protection``, as the pages get it.
     """
     as_of, chosen = scenario.as_of, scenario.filters
     parts: dict[str, float] = {}
@@ -327,26 +338,26 @@ def _fast(
             cases=cases,
             first=as_of - TREND_MONTHS + 1,
             last=as_of,
-            threshold=threshold,
+            protection=protection,
             filters=chosen,
         ),
     )
     now = timed(
         "headline",
         lambda: figures.headline_figures(
-            engine=engine, cases=cases, as_of=as_of, threshold=threshold, filters=chosen
+            engine=engine, cases=cases, as_of=as_of, protection=protection, filters=chosen
         ),
     )
     timed(
         "headline_year_before",
         lambda: figures.headline_figures(
-            engine=engine, cases=cases, as_of=as_of - 12, threshold=threshold, filters=chosen
+            engine=engine, cases=cases, as_of=as_of - 12, protection=protection, filters=chosen
         ),
     )
     by_municipality = None
     for by in DIMENSIONS:
         groups = timed(
-            f"by_{by}", lambda by=by: _breakdown(cases, by, (as_of - 12, as_of), threshold, chosen)
+            f"by_{by}", lambda by=by: _breakdown(cases, by, (as_of - 12, as_of), protection, chosen)
         )
         if by == "municipality":
             by_municipality = groups
@@ -366,23 +377,21 @@ def _fast(
 
 
 def _breakdown(
-    cases: Cases, by: str, months: tuple[int, ...], threshold: int, filters: Filters
+    cases: Cases, by: str, months: tuple[int, ...], protection: Protection, filters: Filters
 ) -> pl.DataFrame:
     """The breakdown the Integration page gets: the as-of month and the year before."""
     return figures.breakdown_series(
-        cases=cases, by=by, months=months, threshold=threshold, filters=filters
+        cases=cases, by=by, months=months, protection=protection, filters=filters
     )
 
 
 # --- The naive way: read the case tables on every change -------------------------------------
 
 
-def _naive(
-    engine: Engine, scenario: Scenario, threshold: int
-) -> tuple[float, float, dict[str, object]]:
+def _naive(engine: Engine, scenario: Scenario) -> tuple[float, float, dict[str, object]]:
     """Read the whole case tables with pandas and compute the headline numbers in memory.
 
-    Returns the total and the reading seconds and the numbers, suppressed as the fast path's.
+    Returns the total and the reading seconds and the exact numbers.
     """
     started = time.perf_counter()
     with engine.connect() as connection:
@@ -398,7 +407,7 @@ def _naive(
         )
     read_seconds = time.perf_counter() - started
     numbers = _naive_numbers(
-        clients, spells, integrations, barriers, scenario.filters, scenario.as_of, threshold
+        clients, spells, integrations, barriers, scenario.filters, scenario.as_of
     )
     return time.perf_counter() - started, read_seconds, numbers
 
@@ -410,7 +419,6 @@ def _naive_numbers(
     barriers: pd.DataFrame,
     filters: Filters,
     as_of: int,
-    threshold: int,
 ) -> dict[str, object]:
     """ELB, LZB and K2 as of ``as_of`` for the filtered group, overall and by municipality.
 
@@ -497,14 +505,8 @@ def _naive_numbers(
     table = table.reindex(table.index.union(municipality.unique())).fillna(0).astype("int64")
 
     def headline(elb: int, lzb: int, integrations_12m: int, elb_sum_12m: int) -> dict:
-        k2 = None  # suppressed if the count or the average stock is small, undefined if 0
-        if not 0 < integrations_12m < threshold and elb_sum_12m >= 12 * threshold:
-            k2 = integrations_12m / (elb_sum_12m / 12) * 100
-        return {
-            "elb": None if 0 < elb < threshold else elb,
-            "lzb": None if 0 < lzb < threshold else lzb,
-            "integration_rate": k2,
-        }
+        k2 = integrations_12m / (elb_sum_12m / 12) * 100 if elb_sum_12m > 0 else None
+        return {"elb": elb, "lzb": lzb, "integration_rate": k2}
 
     return {
         "total": headline(*(int(v) for v in table.sum())),
@@ -516,7 +518,8 @@ def _naive_numbers(
 
 
 def _check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
-    """The naive way must give the fast path's ELB, LZB and K2 (overall and by municipality)."""
+    """The naive way must give the fast path's exact ELB, LZB and K2 (overall and by
+    municipality)."""
     empty = dict.fromkeys(HEADLINE_KEYS, 0) | {"integration_rate": None}
     pairs = [("gesamt", fast["total"], naive["total"])] + [
         (
@@ -529,10 +532,8 @@ def _check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
     for where, left, right in pairs:
         for key in HEADLINE_KEYS:
             a, b = left[key], right[key]
-            if a is None:  # the fast path may hide more (complementary suppression)
-                same = True
-            elif b is None:
-                same = False
+            if a is None or b is None:  # a rate without any ELB in the 12 months
+                same = a is None and b is None
             else:
                 same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
             if not same:
@@ -562,11 +563,12 @@ def _result(
     build: dict[str, object],
     copy_seconds: float,
     parquet_seconds: float,
-    threshold: int,
+    protection: Protection,
     scenarios: list[Scenario],
     fast_ms: list[float],
     fast_parts: list[dict[str, float]],
-    fast_numbers: list[dict[str, object]],
+    exact_ms: list[float],
+    exact_numbers: list[dict[str, object]],
     naive_ms: list[float],
     naive_read_ms: list[float],
     comparisons: list[dict[str, object]],
@@ -576,9 +578,11 @@ def _result(
             name: round(statistics.median(p[name] for p in fast_parts), 3) for name in fast_parts[0]
         },
         "parts_ms": [{name: round(ms, 3) for name, ms in p.items()} for p in fast_parts],
+    }
+    exact = _summary(exact_ms) | {
         "headline": [
             {"scenario": _scenario_json(s), "headline": n}
-            for s, n in zip(scenarios, fast_numbers, strict=True)
+            for s, n in zip(scenarios, exact_numbers, strict=True)
         ],
     }
     naive = None
@@ -606,7 +610,7 @@ def _result(
         "clients": spec.clients,
         "districts": spec.districts,
         "seed": SEED,
-        "suppression_threshold": threshold,
+        "protection": {"method": protection.label, "min_rate_base": protection.min_rate_base},
         "build": build,
         "copy_seconds": round(copy_seconds, 3),
         "parquet_seconds": round(parquet_seconds, 3),
@@ -617,6 +621,8 @@ def _result(
             "breakdown_months": ["as_of - 12", "as_of"],
         },
         "fast": fast,
+        "fast_exact": exact,
+        "protection_cost": round(statistics.median(fast_ms) / statistics.median(exact_ms), 3),
         "naive": naive,
         "ratio_naive_to_fast": ratio,
     }
@@ -624,7 +630,10 @@ def _result(
 
 def _table(result: dict) -> str:
     """The German summary table."""
-    rows = [("Schneller Weg (Monatswürfel)", result["fast"])]
+    rows = [
+        ("Schneller Weg (Monatswürfel)", result["fast"]),
+        ("  dasselbe exakt, ohne Schutz", result["fast_exact"]),
+    ]
     if result["naive"] is not None:
         rows.append(("Naiver Weg (pandas.read_sql)", result["naive"]))
     header = f"{'Weg':<30} {'Wdh.':>5} {'Median':>13} {'Minimum':>13} {'Maximum':>13}"
@@ -643,6 +652,10 @@ def _table(result: dict) -> str:
                 for key in ("median_ms", "min_ms", "max_ms")
             )
         )
+    lines.append(
+        "Kosten der Zufallsüberlagerung (Median mit / ohne): "
+        f"{format_decimal((result['protection_cost'] - 1) * 100, 1)} %"
+    )
     if result["ratio_naive_to_fast"] is not None:
         lines.append(
             f"Verhältnis naiv/schnell (Median): {format_decimal(result['ratio_naive_to_fast'], 1)}"

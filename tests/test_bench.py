@@ -46,11 +46,14 @@ def test_result_structure(small_bench) -> None:
     assert first["build"]["action"] == "created" and first["build"]["seconds"] > 0
     assert first["build"]["rows"]["client"] == 3000
     assert first["copy_seconds"] > 0 and first["parquet_seconds"] > 0
-    for way, repetitions in (("fast", 2), ("naive", 2)):
+    for way, repetitions in (("fast", 2), ("fast_exact", 2), ("naive", 2)):
         summary = first[way]
         assert summary["repetitions"] == repetitions == len(summary["ms"])
         assert summary["min_ms"] <= summary["median_ms"] <= summary["max_ms"]
-        assert len(summary["headline"]) == repetitions
+    for way in ("fast_exact", "naive"):
+        assert len(first[way]["headline"]) == 2
+    assert first["protection"] == {"method": "cell-key", "min_rate_base": 10}
+    assert first["protection_cost"] > 0
     parts = first["fast"]["parts_median_ms"]
     assert set(parts) == {
         "trend",
@@ -64,7 +67,7 @@ def test_result_structure(small_bench) -> None:
 
 def test_naive_and_fast_agree_on_the_headline_numbers(small_bench) -> None:
     first, _, _ = small_bench
-    fast = first["fast"]["headline"]
+    fast = first["fast_exact"]["headline"]
     naive = first["naive"]["headline"]
     for fast_run, naive_run in zip(fast, naive, strict=False):
         assert fast_run["scenario"] == naive_run["scenario"]
@@ -78,8 +81,7 @@ def test_naive_and_fast_agree_on_the_headline_numbers(small_bench) -> None:
         by_naive = naive_run["headline"]["by_municipality"]
         for ags in by_fast.keys() & by_naive.keys():
             for key in ("elb", "lzb"):
-                if by_fast[ags][key] is not None:  # the fast path may hide more (complements)
-                    assert by_fast[ags][key] == by_naive[ags][key]
+                assert by_fast[ags][key] == by_naive[ags][key]
     # each repetition changes the filter and steps back the as-of month
     scenarios = [run["scenario"] for run in fast]
     assert scenarios[0]["filters"]["municipalities"] and scenarios[1]["filters"]["sexes"] == ["f"]
@@ -89,7 +91,7 @@ def test_naive_and_fast_agree_on_the_headline_numbers(small_bench) -> None:
 def test_a_second_run_reuses_the_data_set_and_can_skip_the_naive_way(small_bench) -> None:
     first, second, _ = small_bench
     assert second["build"]["action"] == "reused" and second["build"]["seconds"] is None
-    assert second["fast"]["headline"] == first["fast"]["headline"][:1]
+    assert second["fast_exact"]["headline"] == first["fast_exact"]["headline"][:1]
     assert second["naive"] is None and second["ratio_naive_to_fast"] is None
 
 
@@ -101,4 +103,5 @@ def test_the_output_is_german(tmp_path, small_bench, capsys) -> None:
     out = capsys.readouterr().out
     assert "Messdatensatz (3.000 Personen, 1 Kreis(e)) ist schon vorhanden" in out
     assert "Schneller Weg (Monatswürfel)" in out and "Median" in out
+    assert "Kosten der Zufallsüberlagerung" in out
     assert "Naiver Weg" not in out
