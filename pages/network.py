@@ -307,5 +307,7 @@ else:
         key="events_table",
     )
 
-components.glossary(["reach", "referral_outcome", "barrier_coverage", "network_events"])
+components.glossary(
+    ["reach", "referral_outcome", "barrier_coverage", "network_events", "protection"]
+)
 components.confidentiality_footnote(protection)

@@ -156,5 +156,7 @@ table_with_downloads(
     key="municipality_values",
 )
 
-components.glossary(["lzb", "integration_rate", "barrier_coverage", "coverage_gap", "reach"])
+components.glossary(
+    ["lzb", "integration_rate", "barrier_coverage", "coverage_gap", "reach", "protection"]
+)
 components.confidentiality_footnote(protection)

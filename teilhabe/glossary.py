@@ -4,6 +4,14 @@ from __future__ import annotations
 
 # key -> (term, definition); SHORT_LABELS hold the terms as they fit on a KPI card.
 GLOSSARY: dict[str, tuple[str, str]] = {
+    "protection": (
+        "Zufallsüberlagerung (Geheimhaltung)",
+        "Jede Fallzahl wird geringfügig verändert (höchstens um 2), und zwar für dieselbe "
+        "Personengruppe immer gleich, auf jeder Seite, in jeder Auswahl und in jeder Datei. "
+        "Die Werte 1 und 2 erscheinen nie, 0 bleibt 0; Teilsummen ergeben daher nicht immer "
+        "genau die Summe. Quoten beruhen auf den veränderten Zahlen und erscheinen erst ab 10 "
+        "Personen im Nenner (sonst „–“, zu kleine Gruppe).",
+    ),
     "elb": (
         "Erwerbsfähige Leistungsberechtigte (ELB)",
         "Personen, die am Monatsende (Stichtag) Leistungen der Grundsicherung für Arbeitsuchende "
