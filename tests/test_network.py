@@ -17,10 +17,12 @@ from data_access import network
 from data_access.cases import read_cases
 from data_access.catalogue import BARRIERS, SERVICE_CATEGORIES
 from data_access.indicators import Filters
+from data_access.protection import DEMO_SECRET, Protection, deviation
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8
-EVERY = 1
+EXACT = Protection(exact=True)  # exact definitions: no perturbation, every rate shown
+PUBLISHED = Protection()  # the cell-key method as the app publishes
 
 
 @pytest.fixture
@@ -103,7 +105,23 @@ def engine(build_db):
 
 @pytest.fixture
 def cases(engine):
-    return read_cases(engine=engine)
+    return read_cases(engine=engine, secret=DEMO_SECRET)
+
+
+def published(keys: list[int]) -> int:
+    """The published count of the records with these keys (the perturbation table's deviation
+    for their number and key sum, nothing else)."""
+    return len(keys) + deviation(len(keys), sum(keys))
+
+
+def person_keys(cases, *people: str) -> list[int]:
+    return cases.clients.filter(pl.col("client_id").is_in(people))["key"].to_list()
+
+
+def referral_keys(cases, *people: str) -> list[int]:
+    """The record keys of the referrals of these persons (each has one here)."""
+    clients = cases.clients.filter(pl.col("client_id").is_in(people))["client"].to_list()
+    return cases.referral_rows.filter(pl.col("client").is_in(clients))["referral_key"].to_list()
 
 
 def test_directory_lists_each_service_with_what_it_addresses(engine) -> None:
@@ -121,7 +139,7 @@ def test_directory_lists_each_service_with_what_it_addresses(engine) -> None:
 def test_reach_and_outcome_per_provider(cases) -> None:
     table = {
         r["provider_id"]: r
-        for r in network.reach(cases, Filters(), SEPT_2013, EVERY).iter_rows(named=True)
+        for r in network.reach(cases, Filters(), SEPT_2013, EXACT).iter_rows(named=True)
     }
     # P1: D in the last 12 months; H's referral (06/2012) has a known outcome: integrated
     assert table["P1"] == {
@@ -133,12 +151,27 @@ def test_reach_and_outcome_per_provider(cases) -> None:
         "outcome_rate": 100.0,
     }
     assert (table["P2"]["clients"], table["P2"]["outcome_rate"]) == (1, None)  # N; none known
-    hidden = network.reach(cases, Filters(), SEPT_2013, 3)
-    assert hidden["clients"].to_list() == [None, None]
+    shown = network.reach(cases, Filters(), SEPT_2013, PUBLISHED)
+    # one person each (D, N): published by their own keys, so 0 or 3, never 1
+    assert shown.select("provider_id", "clients").rows() == [
+        ("P1", published(person_keys(cases, "D"))),
+        ("P2", published(person_keys(cases, "N"))),
+    ]
+    assert shown.filter(pl.col("provider_id") == "P1").row(0, named=True) == {
+        "provider_id": "P1",
+        "clients": published(person_keys(cases, "D")),
+        "referrals": published(referral_keys(cases, "D")),
+        "outcome_known": published(referral_keys(cases, "H")),
+        "integrated": published(referral_keys(cases, "H")),  # the same referral
+        "outcome_rate": None,  # published base below 10
+    }
+    assert all(
+        n not in (1, 2) for n in shown.select(pl.exclude("provider_id", "outcome_rate")).row(0)
+    )
 
 
 def test_reach_of_a_barrier_group_takes_the_barrier_at_the_referral(cases) -> None:
-    debts = network.reach(cases, Filters(barriers=("debts",)), SEPT_2013, EVERY)
+    debts = network.reach(cases, Filters(barriers=("debts",)), SEPT_2013, EXACT)
     assert debts["provider_id"].to_list() == ["P1"]  # N (no debts) is not in the group
 
 
@@ -146,7 +179,7 @@ def test_barrier_coverage(cases, engine) -> None:
     addresses = network.category_barriers(network.provider_directory(engine=engine))
     table = {
         r["barrier_code"]: (r["affected"], r["covered"], r["coverage_rate"])
-        for r in network.barrier_coverage(cases, Filters(), SEPT_2013, EVERY, addresses).iter_rows(
+        for r in network.barrier_coverage(cases, Filters(), SEPT_2013, EXACT, addresses).iter_rows(
             named=True
         )
     }
@@ -154,20 +187,37 @@ def test_barrier_coverage(cases, engine) -> None:
     assert table["debts"] == (2, 1, 50.0)
     assert table["health"] == (1, 0, 0.0)
     assert table["housing"] == (0, 0, None)
-    small = network.barrier_coverage(cases, Filters(), SEPT_2013, 3, addresses)
-    assert small.filter(pl.col("barrier_code") == "debts").row(0)[1:] == (None, None, None)
+    small = network.barrier_coverage(cases, Filters(), SEPT_2013, PUBLISHED, addresses)
+    assert small.filter(pl.col("barrier_code") == "debts").row(0)[1:] == (
+        published(person_keys(cases, "D", "H")),  # affected: 2, never published as 2
+        published(person_keys(cases, "D")),  # covered: a person, with the person's key
+        None,  # a coverage rate only from a published base of 10
+    )
+    assert small.filter(pl.col("barrier_code") == "housing").row(0)[1:] == (0, 0, None)
+    assert all(n not in (1, 2) for n in small["affected"].to_list() + small["covered"].to_list())
+    # the counts behind it: exact, with the key sums that publishing needs
+    counts = network.barrier_coverage_counts(cases, Filters(), SEPT_2013, addresses)
+    debts = counts.filter(pl.col("barrier_code") == "debts").row(0, named=True)
+    assert (debts["affected"], debts["covered"]) == (2, 1)
+    assert debts["affected__key"] % 2**32 == sum(person_keys(cases, "D", "H")) % 2**32
+    assert debts["covered__key"] % 2**32 == sum(person_keys(cases, "D")) % 2**32
 
 
-def test_flows_leave_out_small_links(cases, engine) -> None:
+def test_flows_leave_out_links_published_as_zero(cases, engine) -> None:
     addresses = network.category_barriers(network.provider_directory(engine=engine))
-    links, left_out = network.flows(cases, Filters(), SEPT_2013, EVERY, addresses)
+    links = network.flows(cases, Filters(), SEPT_2013, EXACT, addresses)
     assert links.rows() == [
         ("barrier:debts", "category:debt_counselling", 1),
         ("category:debt_counselling", "outcome:integrated", 1),
     ]
-    assert left_out == 0
-    links, left_out = network.flows(cases, Filters(), SEPT_2013, 3, addresses)
-    assert links.is_empty() and left_out == 2
+    # both links are H's one referral: published with its key as 0 (left out) or 3
+    one = published(referral_keys(cases, "H"))
+    assert one in (0, 3)
+    shown = network.flows(cases, Filters(), SEPT_2013, PUBLISHED, addresses)
+    if one == 0:
+        assert shown.is_empty()
+    else:
+        assert shown.rows() == [(source, target, one) for source, target, _ in links.rows()]
 
 
 def metric(geometries) -> gpd.GeoDataFrame:
@@ -199,8 +249,9 @@ def test_coverage_gaps() -> None:
         },
         schema_overrides={"active_to": pl.Date},
     )
+    # published affected counts (never 1 or 2)
     affected = pl.DataFrame(
-        {"municipality": ["A", "B", "C"], "barrier_code": ["debts"] * 3, "affected": [10, 2, 0]}
+        {"municipality": ["A", "B", "C"], "barrier_code": ["debts"] * 3, "affected": [10, 3, 0]}
     )
     gaps = network.coverage_gaps(
         centres,
@@ -209,14 +260,13 @@ def test_coverage_gaps() -> None:
         as_of=SEPT_2013,
         distance_km=10,
         barriers=["debts", "housing"],
-        threshold=3,
     )
     table = {
         (r[0], r[1]): (round(r[2], 1) if r[2] is not None else None, r[3], r[4])
         for r in gaps.rows()
     }
     assert table["A", "debts"] == (5.0, 10, False)
-    assert table["B", "debts"] == (15.0, None, True)  # 2 affected: a gap, the count hidden
+    assert table["B", "debts"] == (15.0, 3, True)  # 3 affected, no service within 10 km: a gap
     assert table["C", "debts"] == (35.0, 0, False)  # nobody affected: no gap
     assert table["A", "housing"] == (None, 0, False)  # no housing service at all, nobody affected
 
@@ -230,13 +280,13 @@ def test_events_with_the_providers_taking_part(demo_engine) -> None:
 
 def test_series_repeat_the_figures_for_each_year(cases, engine) -> None:
     addresses = network.category_barriers(network.provider_directory(engine=engine))
-    series = network.reach_series(cases, Filters(), SEPT_2013, 2, EVERY, by="provider_id")
+    series = network.reach_series(cases, Filters(), SEPT_2013, 2, EXACT, by="provider_id")
     assert sorted(set(series["window_end"])) == [SEPT_2013 - 12, SEPT_2013]
     latest = series.filter(pl.col("window_end") == SEPT_2013).drop("window_end")
-    assert latest.equals(network.reach(cases, Filters(), SEPT_2013, EVERY))
+    assert latest.equals(network.reach(cases, Filters(), SEPT_2013, EXACT))
     # a year earlier: H's referral (06/2012) was recent, none had a known outcome
     earlier = series.filter(pl.col("window_end") == SEPT_2013 - 12)
     assert earlier.select("provider_id", "clients", "outcome_known").rows() == [("P1", 1, 0)]
-    coverage = network.coverage_series(cases, Filters(), SEPT_2013, 2, EVERY, addresses)
+    coverage = network.coverage_series(cases, Filters(), SEPT_2013, 2, EXACT, addresses)
     debts = coverage.filter(pl.col("barrier_code") == "debts").sort("month")
     assert debts.select("affected", "covered").rows() == [(2, 1), (2, 1)]  # H then, D now
