@@ -47,10 +47,14 @@ def count_card(
 def rate_card(
     key: str, value: float | None, previous: float | None = None, *, lower_is_better: bool = False
 ) -> None:
-    """A KPI card for a rate in percent, with the change in percentage points."""
+    """A KPI card for a rate in percent, with the change in percentage points; a rate not shown
+    ("–", its published base is below the minimum) says "zu kleine Gruppe"."""
     label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
     delta = None
-    if value is not None and previous is not None:
+    colour, arrow = ("inverse" if lower_is_better else "normal"), "auto"
+    if value is None:
+        delta, colour, arrow = "zu kleine Gruppe", "off", "off"
+    elif previous is not None:
         change = round(value, 1) - round(previous, 1)
         sign = "+" if change > 0 else ""
         delta = f"{sign}{format_decimal(change, 1)} Prozentpunkte ggü. Vorjahr"
@@ -58,7 +62,8 @@ def rate_card(
         label,
         format_percent(value),
         delta=delta,
-        delta_color="inverse" if lower_is_better else "normal",
+        delta_color=colour,
+        delta_arrow=arrow,
         help=f"**{GLOSSARY[key][0]}:** {definition}",
         border=True,
     )
