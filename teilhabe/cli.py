@@ -165,6 +165,7 @@ def _figures(args: argparse.Namespace) -> int:
             ],
             "total": {k: result[k] for k in ("elb", "lzb", "integrations_12m", "integration_rate")},
             "protection": result["protection"],
+            "min_rate_base": result["min_rate_base"],
         }
     elif args.by:
         groups = figures.breakdown_series(
@@ -180,6 +181,7 @@ def _figures(args: argparse.Namespace) -> int:
             ],
             "total": {k: v for k, v in result.items() if k in groups.columns},
             "protection": result["protection"],
+            "min_rate_base": result["min_rate_base"],
         }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

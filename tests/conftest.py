@@ -63,6 +63,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # ---------------------------------------------------------------------------------------------
+# Protection settings
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_protection_settings() -> Iterator[None]:
+    """The CLI, the app and the browser tests' server publish with the demo data's documented
+    secret and the default minimum rate base, as the tests compute them with ``DEMO_SECRET`` and
+    ``Protection()``: a cell-key secret or rate base in the developer's environment would
+    change every published value."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("TEILHABE_CELL_KEY_SECRET", "TEILHABE_MIN_RATE_BASE"):
+            patch.delenv(name, raising=False)
+        yield
+
+
+# ---------------------------------------------------------------------------------------------
 # Requirement: PostgreSQL
 # ---------------------------------------------------------------------------------------------
 

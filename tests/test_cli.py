@@ -8,6 +8,7 @@ from data_access import barriers
 from data_access.cases import read_cases
 from data_access.catalogue import BARRIER_CODES
 from data_access.indicators import Filters
+from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe.cli import main
 from teilhabe.demo import AS_OF
 
@@ -18,12 +19,15 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def figures_json(capsys, url: str, *args: str) -> dict:
+    code, out, err = run(capsys, "figures", "--json", *args, "--database-url", url)
+    assert code == 0, err
+    return json.loads(out)
+
+
 def test_figures_json_on_the_demo(demo_sqlite_url, capsys) -> None:
-    code, out, _ = run(
-        capsys, "figures", "--json", "--as-of", "2013-09", "--database-url", demo_sqlite_url
-    )
-    assert code == 0
-    result = json.loads(out)
+    result = figures_json(capsys, demo_sqlite_url, "--as-of", "2013-09", "--exact")
+    assert (result["protection"], "suppression_threshold" in result) == ("none", False)
     assert {
         k: result[k] for k in ("as_of", "elb", "lzb", "lzb_4y_plus", "providers", "municipalities")
     } == {
@@ -37,6 +41,22 @@ def test_figures_json_on_the_demo(demo_sqlite_url, capsys) -> None:
     assert {"date": "2013-09-24", "attendees": 150, "providers": 20}.items() <= next(
         e for e in result["network_events"] if e["date"] == "2013-09-24"
     ).items()
+
+
+def test_figures_json_publishes_protected_values_by_default(demo_sqlite_url, capsys) -> None:
+    published = figures_json(capsys, demo_sqlite_url, "--as-of", "2013-09")
+    exact = figures_json(capsys, demo_sqlite_url, "--as-of", "2013-09", "--exact")
+    assert (published["protection"], published["min_rate_base"]) == ("cell-key", 10)
+    assert "suppression_threshold" not in published
+    counts = ["elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus", "integrations_12m"]
+    for key in counts:
+        assert abs(published[key] - exact[key]) <= MAX_DEVIATION, key
+    assert [published[k] for k in counts] != [exact[k] for k in counts]  # perturbed, not exact
+    # facts about the network are not about persons: as recorded
+    for key in ("providers", "municipalities", "network_events"):
+        assert published[key] == exact[key], key
+    # the same published values on every call
+    assert figures_json(capsys, demo_sqlite_url, "--as-of", "2013-09") == published
 
 
 def test_figures_default_to_the_data_as_of_month(demo_sqlite_url, capsys) -> None:
@@ -93,11 +113,13 @@ def test_demo_refuses_to_overwrite_real_data(build_db, tmp_path, capsys) -> None
 
 
 def test_figures_json_has_the_rates_in_percent(demo_sqlite_url, capsys) -> None:
-    code, out, _ = run(capsys, "figures", "--json", "--database-url", demo_sqlite_url)
-    assert code == 0
-    result = json.loads(out)
+    result = figures_json(capsys, demo_sqlite_url, "--exact")
     assert result["integration_rate"] == 24.2
     assert result["lzb_change"] == -9.8
+    published = figures_json(capsys, demo_sqlite_url)
+    # rates of published parts: close to the exact ones on groups this large
+    assert abs(published["integration_rate"] - 24.2) < 0.5
+    assert abs(published["lzb_change"] - -9.8) < 0.5
     for key in (
         "continuity_rate",
         "integration_rate_single_parents",
@@ -105,17 +127,25 @@ def test_figures_json_has_the_rates_in_percent(demo_sqlite_url, capsys) -> None:
         "activation_rate_lzb",
     ):
         assert isinstance(result[key], float), key
+        assert isinstance(published[key], float), key
 
 
 def test_figures_by_dimension_returns_rows_and_total(demo_sqlite_url, capsys) -> None:
-    code, out, _ = run(
-        capsys, "figures", "--json", "--by", "municipality", "--database-url", demo_sqlite_url
-    )
-    assert code == 0
-    result = json.loads(out)
+    result = figures_json(capsys, demo_sqlite_url, "--by", "municipality", "--exact")
+    assert result["protection"] == "none"
     assert len(result["rows"]) == 11
     assert result["total"]["elb"] == 4230
     assert sum(row["elb"] for row in result["rows"]) == 4230
+    published = figures_json(capsys, demo_sqlite_url, "--by", "municipality")
+    assert (published["protection"], published["min_rate_base"]) == ("cell-key", 10)
+    assert abs(published["total"]["elb"] - 4230) <= MAX_DEVIATION
+    assert [row["municipality"] for row in published["rows"]] == [
+        row["municipality"] for row in result["rows"]
+    ]
+    for exact_row, row in zip(result["rows"], published["rows"], strict=True):
+        for key in ("elb", "lzb", "integrations_12m"):
+            assert row[key] not in (1, 2), (row["municipality"], key)
+            assert abs(row[key] - exact_row[key]) <= MAX_DEVIATION, (row["municipality"], key)
 
 
 def test_filters_narrow_the_figures(demo_sqlite_url, capsys) -> None:
@@ -159,14 +189,24 @@ def test_figures_by_barrier_gives_the_prevalence_rows_of_the_page(
     assert result["by"] == "barrier"
     rows = {row["barrier"]: row for row in result["rows"]}
     assert list(rows) == list(BARRIER_CODES)
-    assert (rows["debts"]["elb"], rows["debts"]["elb_share"]) == (965, 100.0)
+    assert (result["protection"], result["min_rate_base"]) == ("cell-key", 10)
+    # the group is those with debts: the same persons, the same published value
+    assert rows["debts"]["elb_share"] == 100.0
+    assert result["total"]["elb"] == rows["debts"]["elb"]
+    assert abs(rows["debts"]["elb"] - 965) <= MAX_DEVIATION
     page = barriers.prevalence(
-        read_cases(engine=demo_engine), Filters(barriers=("debts",)), AS_OF, 3
+        read_cases(engine=demo_engine, secret=DEMO_SECRET),
+        Filters(barriers=("debts",)),
+        AS_OF,
+        Protection(),
     )
     for row in page.iter_rows(named=True):
         printed = rows[row["barrier"]]
         for key in ("elb", "lzb", "integrations_12m"):
-            assert printed[key] == ("*" if row[key] is None else row[key])
+            assert printed[key] == row[key]
         for key in ("elb_share", "lzb_share", "integration_rate"):
-            assert printed[key] == ("*" if row[key] is None else round(row[key], 1))
-    assert result["total"]["elb"] == 965
+            assert printed[key] == (None if row[key] is None else round(row[key], 1))
+    exact = figures_json(capsys, demo_sqlite_url, *args[2:], "--exact")
+    exact_rows = {row["barrier"]: row for row in exact["rows"]}
+    assert (exact_rows["debts"]["elb"], exact_rows["debts"]["elb_share"]) == (965, 100.0)
+    assert exact["total"]["elb"] == 965
