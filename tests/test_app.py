@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 from data_access import barriers, figures
 from data_access.cases import read_cases
 from data_access.indicators import Filters
+from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe.cli import main
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import format_count, format_decimal
+from teilhabe.formatting import NOT_SHOWN, format_count, format_decimal
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -30,15 +31,40 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_overview_shows_the_headline_figures(app: AppTest) -> None:
+@pytest.fixture(scope="module")
+def cases(demo_engine):
+    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+
+
+def percent(value: float) -> str:
+    return f"{format_decimal(value, 1)}\u00a0%"
+
+
+def headline(demo_engine, cases, as_of: int = AS_OF, **kwargs) -> dict:
+    """The published headline figures of the data layer (what every page must show)."""
+    return figures.headline_figures(
+        engine=demo_engine, cases=cases, as_of=as_of, protection=Protection(), **kwargs
+    )
+
+
+def assert_near(published: dict, exact: dict) -> None:
+    """Published counts are the exact ones with a deviation of at most ±2."""
+    for key, value in exact.items():
+        assert abs(published[key] - value) <= MAX_DEVIATION, key
+
+
+def test_overview_shows_the_headline_figures(app: AppTest, demo_engine, cases) -> None:
     app.run()
     assert not app.exception
     assert app.title[0].value == "Übersicht"
+    published = headline(demo_engine, cases)
+    assert_near(published, {"elb": 4230, "lzb": 2380, "lzb_4y_plus": 1388})  # the seed figures
+    assert abs(published["integration_rate"] - 24.2) < 0.5
     assert metric_values(app) == {
-        "ELB": "4.230",
-        "LZB": "2.380",
-        "LZB ≥ 4 Jahre": "1.388",
-        "Integrationsquote (K2)": "24,2\u00a0%",
+        "ELB": format_count(published["elb"]),
+        "LZB": format_count(published["lzb"]),
+        "LZB ≥ 4 Jahre": format_count(published["lzb_4y_plus"]),
+        "Integrationsquote (K2)": percent(published["integration_rate"]),
         "Träger/Behörden": "20",
         "Gemeinden": "11",
     }
@@ -47,20 +73,26 @@ def test_overview_shows_the_headline_figures(app: AppTest) -> None:
     assert len(app.get("plotly_chart")) == 3
 
 
-def test_changing_the_as_of_month_updates_every_figure(app: AppTest) -> None:
+def test_changing_the_as_of_month_updates_every_figure(app: AppTest, demo_engine, cases) -> None:
     app.run()
     app.selectbox(key="stand").set_value("2012-09").run()
     assert not app.exception
     values = metric_values(app)
-    assert (values["ELB"], values["LZB"], values["LZB ≥ 4 Jahre"]) == ("4.434", "2.638", "1.331")
+    published = headline(demo_engine, cases, AS_OF - 12)
+    assert_near(published, {"elb": 4434, "lzb": 2638, "lzb_4y_plus": 1331})  # exact in 09/2012
+    assert (values["ELB"], values["LZB"], values["LZB ≥ 4 Jahre"]) == tuple(
+        format_count(published[k]) for k in ("elb", "lzb", "lzb_4y_plus")
+    )
     assert "Stichtag 30.09.2012" in app.caption[0].value
 
 
-def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(app: AppTest) -> None:
+def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(
+    app: AppTest, demo_engine, cases
+) -> None:
     app.query_params["stand"] = "2099-01"
     app.run()
     assert not app.exception
-    assert metric_values(app)["LZB"] == "2.380"
+    assert metric_values(app)["LZB"] == format_count(headline(demo_engine, cases)["lzb"])
     assert any("ungültige Werte („2099-01“)" in toast.value for toast in app.toast)
     assert any("Stichtag" in warning.value for warning in app.sidebar.warning)
 
@@ -78,18 +110,36 @@ def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
     assert not at.metric
 
 
-def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> None:
+def test_integration_page_shows_every_figure_and_a_breakdown(
+    app: AppTest, demo_engine, cases
+) -> None:
     app.run()
     app.switch_page("pages/integration.py").run()
     assert not app.exception
     assert app.title[0].value == "Integration"
+    published = headline(demo_engine, cases)
+    # exact: 24.2, 67.6, 25.0, -9.8, 4.0, 0.7 (rates of published parts stay close)
+    exact = {
+        "integration_rate": 24.2,
+        "continuity_rate": 67.6,
+        "integration_rate_single_parents": 25.0,
+        "lzb_change": -9.8,
+        "integration_rate_lzb": 4.0,
+        "activation_rate_lzb": 0.7,
+    }
+    for key, value in exact.items():
+        assert abs(published[key] - value) < 0.5, key
     assert metric_values(app) == {
-        "Integrationsquote (K2)": "24,2\u00a0%",
-        "Kontinuierliche Beschäftigung nach Integration (K2E3)": "67,6\u00a0%",
-        "Integrationsquote der Alleinerziehenden (K2E4)": "25,0\u00a0%",
-        "Veränderung des LZB-Bestands (K3)": "-9,8\u00a0%",
-        "Integrationsquote der LZB (K3E1)": "4,0\u00a0%",
-        "Aktivierungsquote der LZB (K3E2)": "0,7\u00a0%",
+        "Integrationsquote (K2)": percent(published["integration_rate"]),
+        "Kontinuierliche Beschäftigung nach Integration (K2E3)": percent(
+            published["continuity_rate"]
+        ),
+        "Integrationsquote der Alleinerziehenden (K2E4)": percent(
+            published["integration_rate_single_parents"]
+        ),
+        "Veränderung des LZB-Bestands (K3)": percent(published["lzb_change"]),
+        "Integrationsquote der LZB (K3E1)": percent(published["integration_rate_lzb"]),
+        "Aktivierungsquote der LZB (K3E2)": percent(published["activation_rate_lzb"]),
     }
     table = app.dataframe[0].value
     assert list(table.columns) == [
@@ -102,7 +152,7 @@ def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> No
     assert len(table) == 11
 
 
-def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine) -> None:
+def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine, cases) -> None:
     app.query_params.update({"hemmnis": "debts,health", "verknuepfung": "all"})
     app.run()
     app.switch_page("pages/integration.py").run()
@@ -110,18 +160,10 @@ def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine) -> Non
     assert "Hemmnisse (alle zugleich): Schulden, Gesundheit" in app.caption[0].value
     # the page shows what the data layer (and so `teilhabe figures`) computes for the group
     group = Filters(barriers=("debts", "health"), barrier_mode="all")
-    expected = figures.headline_figures(
-        engine=demo_engine,
-        cases=read_cases(engine=demo_engine),
-        as_of=AS_OF,
-        threshold=3,
-        filters=group,
-    )["integration_rate"]
-    everybody = figures.headline_figures(
-        engine=demo_engine, cases=read_cases(engine=demo_engine), as_of=AS_OF, threshold=3
-    )["integration_rate"]
+    expected = headline(demo_engine, cases, filters=group)["integration_rate"]
+    everybody = headline(demo_engine, cases)["integration_rate"]
     assert expected < everybody  # two barriers at once: integrated less often
-    assert metric_values(app)["Integrationsquote (K2)"] == f"{format_decimal(expected, 1)}\u00a0%"
+    assert metric_values(app)["Integrationsquote (K2)"] == percent(expected)
     app.selectbox(key="aufgliederung").set_value("sex").run()
     assert sorted(app.dataframe[0].value["Geschlecht"]) == ["männlich", "weiblich"]
 
@@ -153,14 +195,12 @@ def test_the_overview_shows_what_the_cli_prints_for_the_same_filters(
     assert shown["ELB"] == format_count(printed["elb"])
     assert shown["LZB"] == format_count(printed["lzb"])
     assert shown["LZB ≥ 4 Jahre"] == format_count(printed["lzb_4y_plus"])
-    assert (
-        shown["Integrationsquote (K2)"]
-        == f"{format_decimal(printed['integration_rate'], 1)}\u00a0%"
-    )
+    assert shown["Integrationsquote (K2)"] == percent(printed["integration_rate"])
+    assert printed["protection"] == "cell-key"
     assert printed["elb"] < 4230  # the filter narrowed the group
 
 
-def test_barriers_page_without_a_barrier_filter(app: AppTest) -> None:
+def test_barriers_page_without_a_barrier_filter(app: AppTest, cases) -> None:
     app.run()
     app.switch_page("pages/barriers.py").run()
     assert not app.exception
@@ -169,29 +209,53 @@ def test_barriers_page_without_a_barrier_filter(app: AppTest) -> None:
     prevalence = app.dataframe[0].value
     assert list(prevalence.columns) == ["Hemmnis", "ELB", "Anteil ELB", "LZB", "Anteil LZB", "K2"]
     debts = prevalence[prevalence["Hemmnis"] == "Schulden"].iloc[0]
-    assert (debts["ELB"], debts["LZB"]) == ("965", "713")
+    page = barriers.prevalence(cases, Filters(), AS_OF, Protection())
+    published = page.filter(pl.col("barrier") == "debts").row(0, named=True)
+    assert_near(published, {"elb": 965, "lzb": 713})  # exact: 965, 713
+    assert (debts["ELB"], debts["LZB"]) == (
+        format_count(published["elb"]),
+        format_count(published["lzb"]),
+    )
     assert len(app.get("plotly_chart")) == 5
 
 
-def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine) -> None:
+def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine, cases) -> None:
     app.query_params.update({"hemmnis": "debts,health", "verknuepfung": "all"})
     app.run()
     app.switch_page("pages/barriers.py").run()
     assert not app.exception
     group = Filters(barriers=("debts", "health"), barrier_mode="all")
-    sides = barriers.group_comparison(read_cases(engine=demo_engine), group, AS_OF, 3)
+    sides = barriers.group_comparison(cases, group, AS_OF, Protection())
     mine = sides.filter(pl.col("side") == "group").row(0, named=True)
     assert metric_values(app) == {
         "ELB": format_count(mine["elb"]),
         "LZB": format_count(mine["lzb"]),
-        "Integrationsquote (K2)": f"{format_decimal(mine['integration_rate'], 1)}\u00a0%",
-        "Integrationsquote der LZB (K3E1)": (
-            f"{format_decimal(mine['integration_rate_lzb'], 1)}\u00a0%"
-        ),
+        "Integrationsquote (K2)": percent(mine["integration_rate"]),
+        "Integrationsquote der LZB (K3E1)": percent(mine["integration_rate_lzb"]),
     }
     # tables in page order: prevalence, number of barriers, municipalities, duration, referrals
     places = app.dataframe[2].value
-    assert len(places) == 11 and "*" in set(places["ELB"])  # small municipalities hidden
+    assert len(places) == 11 and "*" not in set(places["ELB"])
+    names = figures.municipality_names(engine=demo_engine)
+    layer = figures.breakdown_series(
+        cases=cases, by="municipality", months=[AS_OF], protection=Protection(), filters=group
+    ).with_columns(pl.col("municipality").replace_strict(names).alias("Gemeinde"))
+    expected = {
+        row["Gemeinde"]: (
+            format_count(row["elb"]),
+            format_count(row["lzb"]),
+            NOT_SHOWN if row["integration_rate"] is None else percent(row["integration_rate"]),
+        )
+        for row in layer.iter_rows(named=True)
+    }
+    shown = {
+        row["Gemeinde"]: (str(row["ELB"]), str(row["LZB"]), str(row["Integrationsquote (K2)"]))
+        for _, row in places.iterrows()
+    }
+    assert shown == expected
+    # small municipalities: no count of 1 or 2, and no K2 of a mean stock below 10
+    assert not {"1", "2"} & (set(places["ELB"]) | set(places["LZB"]))
+    assert NOT_SHOWN in set(places["Integrationsquote (K2)"])
     referrals = app.dataframe[4].value
     assert list(referrals["Hemmnis"]) == ["Gesundheit", "Schulden"]
 
