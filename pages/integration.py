@@ -38,6 +38,7 @@ year_before = data.headline(dataset.version, as_of - 12, dataset.protection, cho
 events = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)["network_events"]
 
 components.page_header("Integration", dataset, as_of, filters.describe(chosen))
+components.empty_group_notice(now)
 
 for row in (RATE_KEYS[:3], RATE_KEYS[3:]):
     for column, key in zip(st.columns(3), row, strict=True):
@@ -54,12 +55,20 @@ figure_key = st.selectbox(
     bind="query-params",
 )
 st.subheader(f"Verlauf: {GLOSSARY[figure_key][0]}")
-chart_with_download(
-    charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
-    "rate_trend",
-    "rate_trend",
-    note=chart_note(dataset, chosen),
-)
+if series[figure_key].is_null().all():
+    st.info(
+        "Für diese Auswahl ist die Gruppe in keinem Monat groß genug für diese Quote "
+        "(zu kleine Gruppe: weniger als "
+        f"{dataset.protection.min_rate_base} Personen im Nenner).",
+        icon=":material/info:",
+    )
+else:
+    chart_with_download(
+        charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
+        "rate_trend",
+        "rate_trend",
+        note=chart_note(dataset, chosen),
+    )
 
 by = st.selectbox(
     "Aufgliederung nach",

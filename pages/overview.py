@@ -27,6 +27,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
         icon=":material/slideshow:",
     )
 
+components.empty_group_notice(now)
 components.headline_cards(now, year_before)
 
 trend, rate = st.columns([3, 2])

@@ -69,6 +69,16 @@ def rate_card(
     )
 
 
+def empty_group_notice(now: dict) -> None:
+    """Say so when the chosen group has no people at the Stichtag (published ELB 0)."""
+    if now.get("elb") == 0:
+        st.info(
+            "Für diese Auswahl gibt es am Stichtag keine Personen: alle Zahlen sind 0, Quoten "
+            "entfallen („–“).",
+            icon=":material/group_off:",
+        )
+
+
 def headline_cards(now: dict, before: dict) -> None:
     """ELB, LZB, LZB >= 4 years and K2 with their change against the year before, in a row."""
     cards = st.columns(4)
