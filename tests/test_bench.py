@@ -46,7 +46,7 @@ def test_result_structure(small_bench) -> None:
     assert first["build"]["action"] == "created" and first["build"]["seconds"] > 0
     assert first["build"]["rows"]["client"] == 3000
     assert first["copy_seconds"] > 0 and first["parquet_seconds"] > 0
-    for way, repetitions in (("fast", 2), ("fast_exact", 2), ("naive", 2)):
+    for way, repetitions in (("fast", 2), ("fast_warm", 2), ("fast_exact", 2), ("naive", 2)):
         summary = first[way]
         assert summary["repetitions"] == repetitions == len(summary["ms"])
         assert summary["min_ms"] <= summary["median_ms"] <= summary["max_ms"]
