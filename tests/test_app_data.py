@@ -14,9 +14,13 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 from data_access import figures
+from data_access.cases import read_cases
 from data_access.db import create_db_engine, ensure_schema
 from data_access.imports import import_table, template_csv, template_xlsx
 from data_access.models import Client, ImportLog
+from data_access.protection import Protection
+from teilhabe.demo import AS_OF
+from teilhabe.formatting import NOT_SHOWN, format_count
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -69,6 +73,14 @@ def clients(url: str) -> int:
 
 
 HEADER = ["Personen-ID", "Gemeindeschlüssel", "Geschlecht", "Geburtsjahr"]
+TEST_SECRET = "ein-geheimnis-nur-fuer-die-tests"
+
+
+def published_elb(engine) -> int:
+    """The ELB as of 09/2013 as the app publishes it with ``TEST_SECRET``."""
+    cases = read_cases(engine=engine, secret=TEST_SECRET)
+    stock = figures.benefit_stock(cases=cases, as_of=AS_OF, protection=Protection())
+    return stock["elb"].item()
 
 
 def test_upload_check_then_import(database) -> None:
@@ -143,16 +155,39 @@ def test_the_data_quality_panel(database) -> None:
     missing = at.dataframe[3].value
     assert list(missing.columns) == ["Tabelle", "Spalte", "leer", "Anteil"]
     assert any("30.09.2013" in m.value for m in at.markdown)
-    assert any("Geheimhaltung" in c.value for c in at.caption)
+    assert any(c.value == Protection().note for c in at.caption)  # how counts are protected
 
 
-def test_persons_without_spells_are_shown_as_a_star(database) -> None:
+def test_one_or_two_persons_without_spells_are_not_shown(database, monkeypatch) -> None:
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", TEST_SECRET)  # the import makes data real
     engine = create_db_engine(make_url(database))
     rows = [HEADER, ["NEU-1", "08135019", "w", "1980"]]
     assert import_table(engine, "client", csv_bytes(rows), name="p.csv").ok
-    engine.dispose()
     gaps = open_page().dataframe[2].value.set_index("Prüfung")["Anzahl"]
-    assert gaps["Personen ohne Leistungszeitraum"] == "*"
+    assert gaps["Personen ohne Leistungszeitraum"] == NOT_SHOWN
+    rows = [HEADER, *([f"NEU-{i}", "08135019", "w", "1980"] for i in (2, 3))]
+    assert import_table(engine, "client", csv_bytes(rows), name="p2.csv").ok
+    engine.dispose()
+    st.cache_data.clear()
+    gaps = open_page().dataframe[2].value.set_index("Prüfung")["Anzahl"]
+    assert gaps["Personen ohne Leistungszeitraum"] == "3"  # from 3 on as counted
+
+
+def test_real_data_without_a_secret_stop_with_the_message(database) -> None:
+    engine = create_db_engine(make_url(database))
+    rows = [HEADER, ["NEU-1", "08135019", "w", "1980"]]
+    assert import_table(engine, "client", csv_bytes(rows), name="p.csv").ok  # now real data
+    engine.dispose()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert not at.metric
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("TEILHABE_CELL_KEY_SECRET fehlt: Für echte Daten")
+    # the Daten page (imports, data quality: no figures about persons) still works
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Daten"
 
 
 def test_the_page_works_on_a_database_without_data(tmp_path, monkeypatch) -> None:
@@ -178,18 +213,25 @@ def test_the_page_works_on_a_database_without_data(tmp_path, monkeypatch) -> Non
     assert "**kreis.csv** importiert: 1 neu" in at.success[0].value
 
 
-def test_other_pages_show_imported_data_without_a_restart(database) -> None:
+def test_other_pages_show_imported_data_without_a_restart(database, monkeypatch) -> None:
     """An import (here from another session) gives a new data version; the next run uses it."""
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", TEST_SECRET)  # the import makes data real
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    assert {m.label: m.value for m in at.metric}["ELB"] == "4.230"
     engine = create_db_engine(make_url(database))
+    before = published_elb(engine)
+    assert abs(before - 4230) <= 2
+    assert {m.label: m.value for m in at.metric}["ELB"] == format_count(before)
     new = [[f"NEU-{i}", "08135019", "f", "1980"] for i in range(5)]
     assert import_table(engine, "client", csv_bytes([HEADER, *new]), name="p.csv").ok
     spells = [["Personen-ID", "Beginn"], *[[f"NEU-{i}", "01.01.2013"] for i in range(5)]]
     assert import_table(engine, "benefit_spell", csv_bytes(spells), name="s.csv").ok
     engine.dispose()
+    engine = create_db_engine(make_url(database))
+    after = published_elb(engine)
+    engine.dispose()
+    assert abs(after - 4235) <= 2  # 4,230 and 5 new persons
     at.run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["ELB"] == "4.235"
+    assert {m.label: m.value for m in at.metric}["ELB"] == format_count(after)
     assert not any("Demodaten" in info.value for info in at.info)  # no longer synthetic

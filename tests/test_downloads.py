@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data_access.cases import read_cases
 from data_access.indicators import Filters
+from data_access.protection import DEMO_SECRET, Protection
 from teilhabe.demo import AS_OF
 from teilhabe.images import PNG_MAGIC
 from ui import downloads
@@ -23,7 +24,7 @@ DATASET = Dataset(
     as_of=AS_OF,
     synthetic=True,
     source="demo",
-    threshold=3,
+    protection=Protection(),
     jobcenter="Jobcenter Landkreis Heidenheim",
 )
 
@@ -64,7 +65,7 @@ def test_the_png_is_rendered_only_on_click(buttons, monkeypatch) -> None:
 def test_the_report_button_builds_the_report_of_the_selection(
     buttons, monkeypatch, demo_engine
 ) -> None:
-    cases = read_cases(engine=demo_engine)
+    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
     monkeypatch.setattr(downloads.data, "report_inputs", lambda version: (demo_engine, cases))
     monkeypatch.setattr(downloads, "describe", lambda selection: "Gemeinden: Nattheim")
     selection = Selection(as_of=AS_OF, years=2, filters=Filters(municipalities=("08135027",)))
@@ -80,6 +81,7 @@ def test_the_report_button_builds_the_report_of_the_selection(
     assert "Stichtag: 30.09.2013" in text
     assert "Auswahl: Gemeinden: Nattheim" in text
     assert "Verläufe: 10/2011 bis 09/2013" in text
+    assert "Zufallsüberlagerung" in text and "*" not in text  # the cell-key note, no stars
     assert button["data"]() is pdf  # a second click: the same file, not built again
 
 

@@ -58,8 +58,11 @@ def has_receipt_data() -> bool:
         return False
 
 
-def dataset() -> Dataset:
-    """The loaded data set; stops the page with a clear message if the database is unusable."""
+def dataset(*, figures_about_persons: bool = True) -> Dataset:
+    """The loaded data set; stops the page with a clear message if the database is unusable,
+    or, for a page with figures about persons (``figures_about_persons``), if the data are real
+    and no cell-key secret is configured. The filters and the Daten page (imports, data
+    quality) need no secret and pass False."""
     try:
         settings, engine = _database()
         info = figures.dataset_info(engine=engine)
@@ -71,6 +74,12 @@ def dataset() -> Dataset:
     if as_of is None:
         st.warning("Die Datenbank enthält noch keine Leistungsdaten.", icon=":material/info:")
         st.stop()
+    if figures_about_persons:
+        try:  # real data need the cell-key secret before any figure is computed
+            settings.secret_for(synthetic=info.get("synthetic") == "true")
+        except ConfigurationError as error:
+            st.error(str(error), icon=":material/error:")
+            st.stop()
     return Dataset(
         version=info.get("data_version", ""),
         as_of=as_of,

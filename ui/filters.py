@@ -74,7 +74,7 @@ SPECS = {
 
 def sidebar() -> None:
     """Draw the filter widgets; called by app.py for every page."""
-    dataset = data.dataset()
+    dataset = data.dataset(figures_about_persons=False)
     first = data.first_complete_month(dataset.version, years=2) or dataset.as_of
     months = [month_key(m) for m in range(dataset.as_of, min(first, dataset.as_of) - 1, -1)]
     municipalities = data.municipality_names(dataset.version)

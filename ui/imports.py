@@ -52,7 +52,7 @@ def loaded_dataset() -> Dataset | None:
         empty = figures.data_as_of(engine=data._engine()) is None
     except (ConfigurationError, DatabaseUnavailable, SchemaOutdated):
         empty = False  # data.dataset() shows the message and stops
-    return None if empty else data.dataset()
+    return None if empty else data.dataset(figures_about_persons=False)
 
 
 def data_version() -> str:
