@@ -28,7 +28,7 @@ import polars as pl
 
 from data_access import cube
 from data_access.cases import Cases
-from data_access.protection import Protection, key_column, publish, rate
+from data_access.protection import Protection, key_column, publish_columns, rate
 
 WINDOW = 12
 DURATION_BANDS = {
@@ -138,7 +138,9 @@ WINDOW_COUNTS = {
 }
 
 
-def figures_from_base(base: pl.DataFrame, protection: Protection, by: By = None) -> pl.DataFrame:
+def figures_from_base(
+    base: pl.DataFrame, protection: Protection, by: By = None, *, first: int | None = None
+) -> pl.DataFrame:
     """The published figures of each month from the monthly table (``monthly_base``).
 
     Every count is published (``protection.publish``) with the cell key of exactly the records
@@ -153,7 +155,8 @@ def figures_from_base(base: pl.DataFrame, protection: Protection, by: By = None)
 
     A rate whose published denominator (the mean stock, for K2) is below
     ``protection.min_rate_base`` is null. Needs the 23 months before the first month of
-    interest in ``base`` (for K2E3 and K3). The result has no key columns.
+    interest in ``base`` (for K2E3 and K3); ``first`` drops the months before it early. The
+    result has no key columns.
     """
     keys = _keys(by)
 
@@ -164,21 +167,24 @@ def figures_from_base(base: pl.DataFrame, protection: Protection, by: By = None)
         expr = pl.col(column).cast(pl.Int64)
         return over((expr.shift(shift) if shift else expr).rolling_sum(WINDOW))
 
-    published = base.sort(*keys, "month").with_columns(
-        *(publish(m, key_column(m), protection).alias(m) for m in MONTHLY_STOCKS),
+    monthly = publish_columns(base.sort(*keys, "month"), MONTHLY_STOCKS, protection)
+    windows = monthly.with_columns(
         *(
-            publish(
-                window_sum(measure, shift), window_sum(key_column(measure), shift), protection
-            ).alias(column)
+            expr
             for column, (measure, shift) in WINDOW_COUNTS.items()
+            for expr in (
+                window_sum(measure, shift).alias(column),
+                window_sum(key_column(measure), shift).alias(key_column(column)),
+            )
         ),
-    )
-    frame = published.with_columns(
         elb_mean_12m=over(pl.col("elb").rolling_sum(WINDOW)) / WINDOW,
         lzb_mean_12m=over(pl.col("lzb").rolling_sum(WINDOW)) / WINDOW,
         elb_single_parent_mean_12m=over(pl.col("elb_single_parent").rolling_sum(WINDOW)) / WINDOW,
         lzb_year_before=over(pl.col("lzb").shift(WINDOW)),
     )
+    if first is not None:  # the months before are only needed for the windows above
+        windows = windows.filter(pl.col("month") >= first)
+    frame = publish_columns(windows, list(WINDOW_COUNTS), protection)
     frame = frame.with_columns(
         integration_rate=rate("integrations_12m", "elb_mean_12m", protection),
         continuity_rate=rate("continued_12m", "continuity_known_12m", protection),
@@ -204,4 +210,4 @@ def figures_series(
 ) -> pl.DataFrame:
     """Published monthly figures from ``first`` to ``as_of``."""
     base = monthly_base(cases, filters, first - 2 * WINDOW, as_of, by)
-    return figures_from_base(base, protection, by).filter(pl.col("month") >= first)
+    return figures_from_base(base, protection, by, first=first)

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 KEY_BITS = 32
@@ -170,41 +171,56 @@ def deviation(count: int, key: int) -> int:
 
 
 @cache
-def _lookup() -> tuple[pl.Series, list[pl.Series]]:
-    """The table as series for a vectorised lookup: for row n, the deviation is
-    ``first[n] + sum_j (key >= step_j[n]) * rise_j[n]`` over the steps of the row."""
+def _arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The table as two (n_max + 1) x width arrays for a vectorised lookup: the upper key
+    bounds of each row's deviations (padded with a bound no key reaches) and the deviations
+    (padded with the row's last)."""
     t = table()
     width = max(len(d) for d in t.deviations)
-    first = pl.Series([ds[0] for ds in t.deviations], dtype=pl.Int64)
-    steps = []
-    for j in range(width - 1):
-        # step j: where the key reaches the upper bound of deviation j, move to deviation j + 1;
-        # rows with fewer deviations get a bound no key reaches
-        bounds = [u[j] if j < len(u) - 1 else KEY_RANGE for u in t.uppers]
-        rises = [ds[j + 1] - ds[j] if j < len(ds) - 1 else 0 for ds in t.deviations]
-        steps.append((pl.Series(bounds, dtype=pl.Int64), pl.Series(rises, dtype=pl.Int64)))
-    return first, steps
+    uppers = np.full((t.n_max + 1, width), KEY_RANGE + 1, dtype=np.int64)
+    deviations = np.zeros((t.n_max + 1, width), dtype=np.int64)
+    for n, (ds, us) in enumerate(zip(t.deviations, t.uppers, strict=True)):
+        uppers[n, : len(us)] = us
+        deviations[n, :] = ds[-1]
+        deviations[n, : len(ds)] = ds
+    return uppers, deviations
+
+
+def deviations(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``deviation`` for arrays (any shape) of counts (not negative) and key sums (any int64)."""
+    uppers, table_deviations = _arrays()
+    rows = np.minimum(counts, table().n_max)
+    cell_keys = np.remainder(keys, KEY_RANGE)  # the sign of the divisor: 0 .. 2^32 - 1
+    chosen = (cell_keys[..., None] >= uppers[rows]).sum(axis=-1)
+    return table_deviations[rows, chosen]
+
+
+def _published(counts: pl.Series, keys: pl.Series, name: str) -> pl.Series:
+    """The published values of a column of counts with their key sums (nulls stay null)."""
+    missing = counts.is_null() | keys.is_null()
+    n = counts.cast(pl.Int64).fill_null(0).to_numpy()
+    shifted = n + deviations(n, keys.cast(pl.Int64).fill_null(0).to_numpy())
+    published = pl.Series(name, shifted, dtype=pl.Int64)
+    return published.scatter(missing.arg_true(), None) if missing.any() else published
+
+
+def _publish_batch(cells: pl.Series) -> pl.Series:
+    return _published(cells.struct.field("n"), cells.struct.field("k"), cells.name)
 
 
 def publish(count: pl.Expr | str, key: pl.Expr | str, protection: Protection) -> pl.Expr:
     """The published value of a count whose cell key (key sum, any integer type) is ``key``.
 
-    Null counts stay null. With ``protection.exact`` the count itself.
+    Null counts stay null. With ``protection.exact`` the count itself. Vectorised over whole
+    columns (use it in ``select``/``with_columns``, not inside a group-by aggregation).
     """
     count = pl.col(count) if isinstance(count, str) else count
     if protection.exact:
         return count.cast(pl.Int64)
     key = pl.col(key) if isinstance(key, str) else key
-    n = count.cast(pl.Int64)
-    row = pl.min_horizontal(n, pl.lit(table().n_max, dtype=pl.Int64))
-    cell_key = key.cast(pl.Int64) % KEY_RANGE  # polars' % takes the sign of the divisor
-    first, steps = _lookup()
-    shift = pl.lit(first).gather(row)
-    for bounds, rises in steps:
-        shift = shift + pl.when(cell_key >= pl.lit(bounds).gather(row)).then(
-            pl.lit(rises).gather(row)
-        ).otherwise(0)
-    return pl.when(n.is_null()).then(None).otherwise(n + shift)
+    return pl.struct(count.cast(pl.Int64).alias("n"), key.cast(pl.Int64).alias("k")).map_batches(
+        _publish_batch, return_dtype=pl.Int64
+    )
 
 
 def key_column(count: str) -> str:
@@ -216,13 +232,35 @@ def publish_columns(
     frame: pl.DataFrame, counts: Iterable[str] | Mapping[str, str], protection: Protection
 ) -> pl.DataFrame:
     """``frame`` with each count column replaced by its published value and the key columns
-    (``key_column(count)``, or the mapping's values) dropped."""
+    (``key_column(count)``, or the mapping's values) dropped. The same as ``publish`` column
+    by column, all columns in one vectorised step (the hot path of every figure).
+    """
     pairs = dict(counts) if isinstance(counts, Mapping) else {c: key_column(c) for c in counts}
     if not pairs:
         return frame
-    return frame.with_columns(
-        publish(count, key, protection).alias(count) for count, key in pairs.items()
-    ).drop([k for k in pairs.values() if k in frame.columns])
+    names, keys = list(pairs), list(pairs.values())
+    if protection.exact:
+        return frame.with_columns(pl.col(names).cast(pl.Int64)).drop(
+            [k for k in keys if k in frame.columns]
+        )
+    block = frame.select(
+        *(pl.col(n).cast(pl.Int64).alias(f"n{i}") for i, n in enumerate(names)),
+        *(pl.col(k).cast(pl.Int64).alias(f"k{i}") for i, k in enumerate(keys)),
+    )
+    width = len(names)
+    missing = block.select(
+        pl.col(f"n{i}").is_null() | pl.col(f"k{i}").is_null() for i in range(width)
+    ).to_numpy()
+    values = block.fill_null(0).to_numpy()
+    n, k = values[:, :width], values[:, width:]
+    shifted = n + deviations(n, k)
+    published = [pl.Series(name, shifted[:, i], dtype=pl.Int64) for i, name in enumerate(names)]
+    if missing.any():
+        published = [
+            column.scatter(np.flatnonzero(missing[:, i]), None) if missing[:, i].any() else column
+            for i, column in enumerate(published)
+        ]
+    return frame.with_columns(published).drop([k for k in keys if k in frame.columns])
 
 
 def withhold_small(count: int, protection: Protection) -> int | None:
@@ -245,8 +283,11 @@ def rate(
     scale: float = 100.0,
 ) -> pl.Expr:
     """A rate (percent by default) of published parts; null where the published denominator is
-    below ``protection.min_rate_base`` (or null)."""
+    below ``protection.min_rate_base`` (or null); with ``exact`` null only where it is 0."""
     numerator = pl.col(numerator) if isinstance(numerator, str) else numerator
     denominator = pl.col(denominator) if isinstance(denominator, str) else denominator
-    minimum = 1 if protection.exact else max(protection.min_rate_base, 1)
-    return pl.when(denominator >= minimum).then(numerator / denominator * scale)
+    if protection.exact:  # exact values: any group with somebody in it
+        return pl.when(denominator > 0).then(numerator / denominator * scale)
+    return pl.when(denominator >= max(protection.min_rate_base, 1)).then(
+        numerator / denominator * scale
+    )
