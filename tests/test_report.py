@@ -1,8 +1,9 @@
 """The PDF report for officials and the chart images: what they say, and what they never show.
 
 The PDF's text is read back with pypdf: the Stichtag, the filters in words, the figures of the
-Übersicht (and of ``teilhabe figures --json`` for a filter), and in the table by municipality
-"*" exactly where the data layer suppressed a value -- never a count below the threshold.
+Übersicht (and of ``teilhabe figures --json`` for a filter), the data layer's published values
+(cell-key method) in the table by municipality -- never a count of 1 or 2, and "–" exactly where
+a rate's published base is too small.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from pypdf import PdfReader
 from data_access import figures
 from data_access.cases import read_cases
 from data_access.indicators import Filters
+from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe import images, report
 from teilhabe.cli import main
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import format_count, format_percent
+from teilhabe.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
 from teilhabe.selection import describe_filters
 
 ROOT = Path(__file__).resolve().parents[1]
-THRESHOLD = 3
+PUBLISHED = Protection()  # as the app and the CLI publish (the demo's documented secret)
 HEIDENHEIM = "08135019"
-# A group small enough for "*" in the table by municipality.
+# A group small enough for "–" in the table by municipality.
 SMALL_GROUP = Filters(sexes=("f",), barriers=("addiction",))
 SMALL_GROUP_ARGS = ["--sex", "f", "--barrier", "addiction"]
 
@@ -52,7 +54,7 @@ def line_starting(text: str, start: str) -> str:
 
 @pytest.fixture(scope="module")
 def cases(demo_engine):
-    return read_cases(engine=demo_engine)
+    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,22 @@ def build(engine, cases, filters: Filters | None = None, **kwargs) -> bytes:
     """The report as the app builds it, by default without charts (quicker)."""
     options = {"charts": "omit", **kwargs}
     return report.build_report(
-        engine, cases, as_of=AS_OF, threshold=THRESHOLD, filters=filters, **options
+        engine, cases, as_of=AS_OF, protection=PUBLISHED, filters=filters, **options
     )
+
+
+def headline(engine, cases, as_of: int = AS_OF, filters: Filters | None = None) -> dict:
+    """The published headline figures of the data layer."""
+    return figures.headline_figures(
+        engine=engine, cases=cases, as_of=as_of, protection=PUBLISHED, filters=filters
+    )
+
+
+def count_columns(now: dict, before: dict, key: str) -> list[str]:
+    """A count's three numbers in the headline table: now, a year before, the change."""
+    change = now[key] - before[key]
+    sign = "+" if change > 0 else ""
+    return [format_count(now[key]), format_count(before[key]), f"{sign}{format_count(change)}"]
 
 
 # --- The report of the demo ------------------------------------------------------------------
@@ -91,13 +107,27 @@ def test_the_cli_writes_the_report_of_the_demo(demo_report) -> None:
     assert "Demodaten" in text
 
 
-def test_the_report_has_the_figures_of_the_overview_page(demo_report) -> None:
+def test_the_report_has_the_figures_of_the_overview_page(demo_report, demo_engine, cases) -> None:
     text = pdf_text(demo_report[0])
-    # the cards of the Übersicht (tests/test_app.py), with the year before and the change
-    assert line_starting(text, "ELB ").split()[-5:-2] == ["4.230", "4.434", "-204"]
-    assert line_starting(text, "LZB Langzeit").split()[-5:-2] == ["2.380", "2.638", "-258"]
-    assert line_starting(text, "LZB ≥ 4 Jahre").split()[-5:-2] == ["1.388", "1.331", "+57"]
-    assert line_starting(text, "K2 Integrationsquote").endswith("24,2 % 25,8 % -1,6 Prozentpunkte")
+    # the cards of the Übersicht (tests/test_app.py): the data layer's published figures, with
+    # the year before and the change; exact: 4,230 / 4,434, 2,380 / 2,638, 1,388 / 1,331
+    now, before = headline(demo_engine, cases), headline(demo_engine, cases, AS_OF - 12)
+    for key, exact in (("elb", 4230), ("lzb", 2380), ("lzb_4y_plus", 1388)):
+        assert abs(now[key] - exact) <= MAX_DEVIATION, key
+    for key, exact in (("elb", 4434), ("lzb", 2638), ("lzb_4y_plus", 1331)):
+        assert abs(before[key] - exact) <= MAX_DEVIATION, key
+    assert line_starting(text, "ELB ").split()[-5:-2] == count_columns(now, before, "elb")
+    assert line_starting(text, "LZB Langzeit").split()[-5:-2] == count_columns(now, before, "lzb")
+    assert line_starting(text, "LZB ≥ 4 Jahre").split()[-5:-2] == count_columns(
+        now, before, "lzb_4y_plus"
+    )
+    rates = [round(now["integration_rate"], 1), round(before["integration_rate"], 1)]
+    assert abs(rates[0] - 24.2) < 0.5 and abs(rates[1] - 25.8) < 0.5  # exact: 24.2 and 25.8
+    change = rates[0] - rates[1]
+    assert line_starting(text, "K2 Integrationsquote").endswith(
+        f"{format_decimal(rates[0])} % {format_decimal(rates[1])} % "
+        f"{'+' if change > 0 else ''}{format_decimal(change)} Prozentpunkte"
+    )
     for code in ("K2E3", "K2E4", "K3", "K3E1", "K3E2"):
         assert re.search(rf"^{code} .* Prozentpunkte$", text, flags=re.MULTILINE), code
     # the network facts of the Übersicht
@@ -121,9 +151,11 @@ def test_the_report_has_the_charts_definitions_and_confidentiality_note(demo_rep
         "Aktivierungsquote der LZB (K3E2)",
     ):
         assert title in text, title
-    note = "Aus Gründen der statistischen Geheimhaltung werden Zahlenwerte von 1 oder 2"
-    # in the footer of every page and once more at the end
+    note = PUBLISHED.note.split(" (")[0]  # "Zum Schutz der Sozialdaten ist jede Fallzahl ..."
+    assert note.startswith("Zum Schutz der Sozialdaten")
+    # in the footer of every page and once more at the end, with the method
     assert text.count(note) == len(reader.pages) + 1
+    assert "Cell-Key-Methode" in text and "*" not in text
     assert re.search(r"Seite 1 von \d+", text)
 
 
@@ -176,13 +208,13 @@ def municipality_rows(text: str, names: dict[str, str]) -> dict[str, list[str]]:
             if rest != line:
                 tokens = rest.replace(" %", "%").split()
                 if len(tokens) == 6 and all(
-                    re.fullmatch(r"\*|[\d.]+|[\d.]+,\d%", t) for t in tokens
+                    re.fullmatch(rf"{NOT_SHOWN}|[\d.]+|[\d.]+,\d%", t) for t in tokens
                 ):
                     rows[name] = tokens
     return rows
 
 
-def test_no_count_below_the_threshold_and_stars_where_the_data_layer_hides(
+def test_the_published_values_no_count_of_1_or_2_and_dashes_for_too_small_groups(
     demo_engine, cases
 ) -> None:
     text = pdf_text(build(demo_engine, cases, SMALL_GROUP))
@@ -193,10 +225,10 @@ def test_no_count_below_the_threshold_and_stars_where_the_data_layer_hides(
         cases=cases,
         by="municipality",
         months=[AS_OF - 12, AS_OF],
-        threshold=THRESHOLD,
+        protection=PUBLISHED,
         filters=SMALL_GROUP,
     )
-    stars = 0
+    dashes = 0
     for ags, name in names.items():
         printed = rows[name]
         expected = []
@@ -207,34 +239,37 @@ def test_no_count_below_the_threshold_and_stars_where_the_data_layer_hides(
                 ].item()
                 expected.append(value)
         for shown, value, column in zip(printed, expected, range(6), strict=True):
-            if value is None:
-                assert shown == "*", (name, column)
-                stars += 1
-            elif column < 4:  # counts: exact, and never 1 .. threshold - 1
-                assert shown == format_count(value)
-                assert int(shown.replace(".", "")) == 0 or value >= THRESHOLD
+            if column < 4:  # counts: the published ones, every one shown
+                assert shown == format_count(value), (name, column)
+            elif value is None:  # a rate whose published base is below 10
+                assert shown == NOT_SHOWN, (name, column)
+                dashes += 1
             else:
-                assert shown == format_percent(value).replace("\u00a0", "")
-    assert stars > 0, "the small group should need suppression"
-    # the counts of the whole table, total row included
-    counts = [t for tokens in rows.values() for t in tokens[:4] if t != "*"]
-    assert all(int(t.replace(".", "")) == 0 or int(t.replace(".", "")) >= THRESHOLD for t in counts)
+                assert shown == format_percent(value).replace("\u00a0", ""), (name, column)
+    assert dashes > 0, "the small group should have municipalities too small for a rate"
+    # the total row is the headline figures of the whole group
+    now = headline(demo_engine, cases, filters=SMALL_GROUP)
+    before = headline(demo_engine, cases, AS_OF - 12, filters=SMALL_GROUP)
+    assert rows["Insgesamt"][:4] == [
+        format_count(v) for v in (now["elb"], before["elb"], now["lzb"], before["lzb"])
+    ]
+    # the counts of the whole table, total row included: never 1 or 2
+    counts = [int(t.replace(".", "")) for tokens in rows.values() for t in tokens[:4]]
+    assert not {1, 2} & set(counts)
 
 
-def test_the_headline_table_shows_stars_for_suppressed_figures(demo_engine, cases) -> None:
+def test_the_headline_table_shows_dashes_for_rates_of_too_small_groups(demo_engine, cases) -> None:
     chosen = Filters(municipalities=("08135010",), sexes=("f",), barriers=("addiction",))
-    now = figures.headline_figures(
-        engine=demo_engine, cases=cases, as_of=AS_OF, threshold=THRESHOLD, filters=chosen
-    )
+    now = headline(demo_engine, cases, filters=chosen)
     text = pdf_text(build(demo_engine, cases, chosen))
     for key, short, _, kind in report.HEADLINE:
         line = re.search(rf"^{re.escape(short)} .*$", text, flags=re.MULTILINE).group(0)
         value = now[key]
         shown = format_count(value) if kind == "count" else format_percent(value)
         assert f" {shown.replace(chr(160), ' ')} " in f"{line} ", (key, line)
-        if kind == "count" and value is not None:
-            assert value == 0 or value >= THRESHOLD
-    assert any(now[key] is None for key, *_ in report.HEADLINE)
+        if kind == "count":
+            assert value is not None and value not in (1, 2), (key, value)
+    assert any(now[key] is None for key, *_ in report.HEADLINE)  # "–"
 
 
 # --- Command line errors ---------------------------------------------------------------------
@@ -306,7 +341,7 @@ def test_the_app_gets_a_report_with_a_note_when_charts_fail(
         build(demo_engine, cases, charts="include")
     text = pdf_text(build(demo_engine, cases, charts="try"))
     assert report.CHARTS_MISSING_NOTE in text
-    assert "2.380" in text
+    assert format_count(headline(demo_engine, cases)["lzb"]) in text
 
 
 # --- Font --------------------------------------------------------------------------------------
@@ -319,7 +354,10 @@ def test_without_a_truetype_font_the_core_font_gets_replacements(
     monkeypatch.setattr(report, "report_font", lambda: choose(()))
     text = pdf_text(build(demo_engine, cases))
     assert "Teilhabe-Monitor - Bericht" in text
-    assert line_starting(text, "LZB >= 4 Jahre").split()[-5:-2] == ["1.388", "1.331", "+57"]
+    now, before = headline(demo_engine, cases), headline(demo_engine, cases, AS_OF - 12)
+    assert line_starting(text, "LZB >= 4 Jahre").split()[-5:-2] == count_columns(
+        now, before, "lzb_4y_plus"
+    )
     assert "Langzeitleistungsbeziehende" in text and "Erwerbsfähige" in text
 
 
