@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 import xlsxwriter
 
+from data_access.safe_text import spreadsheet_text
 from teilhabe.formatting import NOT_SHOWN, format_date
 
 
@@ -54,11 +55,13 @@ def to_csv(frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     for line in header:
-        writer.writerow([line])
+        writer.writerow([spreadsheet_text(line)])
     writer.writerow([])
     writer.writerow([c.header for c in columns])
     for row in rows(frame, columns):
-        writer.writerow([str(v).replace(".", ",") if isinstance(v, float) else v for v in row])
+        writer.writerow(
+            [str(v).replace(".", ",") if isinstance(v, float) else spreadsheet_text(v) for v in row]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -67,7 +70,10 @@ def to_xlsx(
 ) -> bytes:
     """One worksheet: the header lines, then the table with numbers as numbers and "–" as text."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # text from data stays text: no formulas, no links made from strings
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     worksheet = book.add_worksheet(sheet[:31])
     bold = book.add_format({"bold": True})
     formats = {
@@ -88,6 +94,8 @@ def to_xlsx(
                 worksheet.write_number(row_number, column_number, value, formats[column.kind])
             elif value == NOT_SHOWN and column.kind != "text":
                 worksheet.write_string(row_number, column_number, value, formats["not_shown"])
+            elif isinstance(value, str):
+                worksheet.write_string(row_number, column_number, value)
             else:
                 worksheet.write(row_number, column_number, value)
     book.close()

@@ -694,9 +694,9 @@ def _definitions(pdf: _ReportPDF, content: ReportContent) -> None:
     pdf.paragraph(content.protection.note, size=9)
     pdf.paragraph(
         "Verfahren: Zufallsüberlagerung mit Zellschlüsseln (Cell-Key-Methode, wie im Zensus "
-        "2022): dieselbe Personengruppe erhält auf jeder Seite, in jeder Auswahl und in jeder Datei "
-        "denselben Wert, so dass sich aus dem Vergleich zweier Werte keine einzelne Person "
-        "errechnen lässt.",
+        "2022): dieselbe Personengruppe erhält auf jeder Seite, in jeder Auswahl und in jeder "
+        "Datei denselben Wert, so dass sich aus dem Vergleich zweier Werte keine einzelne "
+        "Person errechnen lässt.",
         size=9,
     )
 

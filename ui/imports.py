@@ -21,6 +21,7 @@ from data_access import figures, imports, quality
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.imports import ImportReport
 from data_access.protection import Protection
+from data_access.safe_text import spreadsheet_text
 from data_access.settings import ConfigurationError
 from teilhabe.formatting import format_count
 from ui import data
@@ -110,7 +111,7 @@ def problems_csv(report: ImportReport) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     frame = problems_frame(report)
     writer.writerow(frame.columns)
-    writer.writerows(frame.iter_rows())
+    writer.writerows([spreadsheet_text(v) for v in row] for row in frame.iter_rows())
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
