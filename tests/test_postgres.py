@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from data_access import figures
 from data_access.cases import read_cases
 from data_access.db import create_db_engine
+from data_access.protection import DEMO_SECRET, Protection
 from teilhabe.cli import main
 
 SEPT_2013 = 2013 * 12 + 8
@@ -23,23 +24,26 @@ def postgres_demo_url(postgres_url: str) -> str:
 
 def test_demo_figures_are_identical_on_postgresql(postgres_demo_url, demo_engine) -> None:
     engine = create_db_engine(make_url(postgres_demo_url))
-    cases_pg, cases_lite = read_cases(engine=engine), read_cases(engine=demo_engine)
-    for name in ("clients", "spells", "integrations", "barriers", "measures"):
+    cases_pg = read_cases(engine=engine, secret=DEMO_SECRET)
+    cases_lite = read_cases(engine=demo_engine, secret=DEMO_SECRET)
+    # the same records with the same record keys (clients, integrations, referrals)
+    for name in ("clients", "spells", "integrations", "barriers", "measures", "referral_rows"):
         assert getattr(cases_pg, name).equals(getattr(cases_lite, name)), name
     try:
         for month in (SEPT_2013, SEPT_2013 - 12, SEPT_2013 - 40):
-            on_postgres = figures.headline_figures(
-                engine=engine, cases=cases_pg, as_of=month, threshold=3
-            )
-            on_sqlite = figures.headline_figures(
-                engine=demo_engine, cases=cases_lite, as_of=month, threshold=3
-            )
-            events_pg, events_lite = (
-                on_postgres.pop("network_events"),
-                on_sqlite.pop("network_events"),
-            )
-            assert on_postgres == on_sqlite
-            assert events_pg.equals(events_lite)
+            for protection in (Protection(), Protection(exact=True)):
+                on_postgres = figures.headline_figures(
+                    engine=engine, cases=cases_pg, as_of=month, protection=protection
+                )
+                on_sqlite = figures.headline_figures(
+                    engine=demo_engine, cases=cases_lite, as_of=month, protection=protection
+                )
+                events_pg, events_lite = (
+                    on_postgres.pop("network_events"),
+                    on_sqlite.pop("network_events"),
+                )
+                assert on_postgres == on_sqlite, (month, protection)
+                assert events_pg.equals(events_lite)
         # and the database side of the network figures, events included
         assert figures.network_events(engine=engine).equals(
             figures.network_events(engine=demo_engine)
@@ -48,11 +52,19 @@ def test_demo_figures_are_identical_on_postgresql(postgres_demo_url, demo_engine
         engine.dispose()
 
 
-def test_cli_figures_on_postgresql(postgres_demo_url, capsys) -> None:
-    args = ["figures", "--json", "--as-of", "2013-09", "--database-url", postgres_demo_url]
-    assert main(args) == 0
+def test_cli_figures_on_postgresql(postgres_demo_url, demo_sqlite_url, capsys) -> None:
+    args = ["figures", "--json", "--as-of", "2013-09", "--database-url"]
+    assert main([*args, postgres_demo_url, "--exact"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["lzb"], result["lzb_4y_plus"], result["providers"]) == (2380, 1388, 20)
+    assert result["protection"] == "none"
+    # published: the same values as from SQLite
+    assert main([*args, postgres_demo_url]) == 0
+    on_postgres = json.loads(capsys.readouterr().out)
+    assert main([*args, demo_sqlite_url]) == 0
+    on_sqlite = json.loads(capsys.readouterr().out)
+    assert on_postgres["protection"] == "cell-key"
+    assert on_postgres == on_sqlite
 
 
 def test_hand_made_definitions_on_postgresql(build_db, postgres_demo_url) -> None:
@@ -66,7 +78,11 @@ def test_hand_made_definitions_on_postgresql(build_db, postgres_demo_url) -> Non
         url=postgres_demo_url,
     )
     try:
-        stock = figures.benefit_stock(cases=read_cases(engine=engine), as_of=SEPT_2013, threshold=1)
+        stock = figures.benefit_stock(
+            cases=read_cases(engine=engine, secret=DEMO_SECRET),
+            as_of=SEPT_2013,
+            protection=Protection(exact=True),
+        )
         assert stock.row(0, named=True) == {
             "elb": 4,
             "lzb": 3,
