@@ -11,11 +11,16 @@ Reading is the same code on SQLite and PostgreSQL; so is everything computed fro
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from data_access import cube
 from data_access.models import (
@@ -76,7 +81,37 @@ def read_cases(*, engine: Engine, secret: str) -> Cases:
 
     ``secret`` is the installation's cell-key secret (``settings.cell_key_secret``): the record
     keys of the persons, integrations and referrals are derived from it."""
+    return read_cases_with_version(engine=engine, secret=secret)[0]
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One connection in one read transaction, so that every table (and the data version) is
+    read from the same state even while an import commits: REPEATABLE READ on PostgreSQL (one
+    snapshot for the transaction), a single read transaction on SQLite."""
+    if engine.dialect.name == "postgresql":
+        with (
+            engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection,
+            connection.begin(),
+        ):
+            yield connection
+        return
     with engine.connect() as connection:
+        # pysqlite opens no transaction for reads by itself; in WAL mode a read transaction
+        # sees the database as of its first read until it ends
+        connection.exec_driver_sql("BEGIN")
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
+def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]:
+    """``read_cases`` and the data version the tables were read at (one snapshot)."""
+    with _snapshot(engine) as connection:
+        version = connection.execute(
+            select(DatasetInfo.value).where(DatasetInfo.key == "data_version")
+        ).scalar()
         clients = _read(
             connection,
             select(
@@ -174,7 +209,8 @@ def read_cases(*, engine: Engine, secret: str) -> Cases:
                 "provider_id": pl.String,
             },
         )
-    return _code(clients, spells, integrations, barriers, measures, referrals, through, secret)
+    coded = _code(clients, spells, integrations, barriers, measures, referrals, through, secret)
+    return coded, version or ""
 
 
 def data_as_of(connection) -> int | None:
@@ -332,18 +368,51 @@ def cache_folder(data_dir: Path, database_label: str, version: str, secret: str)
     return data_dir / "cache" / key
 
 
-def load_cases(*, engine: Engine, folder: Path | None, secret: str) -> Cases:
+def load_cases(
+    *, engine: Engine, folder: Path | None, secret: str, version: str | None = None
+) -> Cases:
     """The case copy from the Parquet cache in ``folder`` if present, else read and cache it.
 
-    ``folder`` must come from ``cache_folder`` with the same ``secret``."""
+    ``folder`` must come from ``cache_folder`` with the same ``secret`` (and ``version``, the
+    data version it was named after). The cache is only an optimisation and holds client-level
+    data: its folders are 0700 and its files 0600; a copy of an older data version is deleted
+    when a new one is written; any error reading or writing it is logged and the copy is read
+    from the database instead (a truncated or corrupt file is rebuilt). A copy whose snapshot
+    turned out to be of another data version than ``version`` (an import committed meanwhile)
+    is used but not cached under the old name.
+    """
     names = [f.name for f in fields(Cases)]
     if folder is not None and all((folder / f"{n}.parquet").is_file() for n in names):
-        return Cases(**{n: pl.read_parquet(folder / f"{n}.parquet") for n in names})
-    cases = read_cases(engine=engine, secret=secret)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            partial = folder / f"{name}.parquet.partial"
-            getattr(cases, name).write_parquet(partial)
-            partial.replace(folder / f"{name}.parquet")  # never a half-written file
+        try:
+            return Cases(**{n: pl.read_parquet(folder / f"{n}.parquet") for n in names})
+        except (OSError, pl.exceptions.PolarsError) as error:
+            LOG.warning("Cache %s unreadable (%s); reading the database instead", folder, error)
+            shutil.rmtree(folder, ignore_errors=True)
+    cases, read_version = read_cases_with_version(engine=engine, secret=secret)
+    if folder is not None and (version is None or read_version == version):
+        try:
+            _write_cache(cases, folder)
+        except OSError as error:
+            LOG.warning("Cache %s not written (%s); the app works without it", folder, error)
+            shutil.rmtree(folder, ignore_errors=True)
     return cases
+
+
+LOG = logging.getLogger(__name__)
+
+
+def _write_cache(cases: Cases, folder: Path) -> None:
+    """Write the copy into ``folder`` (private to the app's user) and delete older copies."""
+    parent = folder.parent
+    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(parent, 0o700)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    for field in fields(Cases):
+        partial = folder / f"{field.name}.parquet.partial"
+        getattr(cases, field.name).write_parquet(partial)
+        os.chmod(partial, 0o600)
+        partial.replace(folder / f"{field.name}.parquet")  # never a half-written file
+    for other in parent.iterdir():  # superseded copies: other versions, secrets or layouts
+        if other != folder and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)

@@ -42,4 +42,4 @@ def case_copy(engine: Engine, settings: Settings) -> Cases:
         if version
         else None
     )
-    return load_cases(engine=engine, folder=folder, secret=secret)
+    return load_cases(engine=engine, folder=folder, secret=secret, version=version)
