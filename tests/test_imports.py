@@ -815,8 +815,9 @@ def test_the_excel_template_explains_its_columns() -> None:
 
 
 def test_after_an_import_the_case_copy_is_read_again(db, tmp_path) -> None:
+    secret = "ein-geheimnis-nur-fuer-die-tests"
     settings = Settings.load(
-        environ={"TEILHABE_DATA_DIR": str(tmp_path / "data")},
+        environ={"TEILHABE_DATA_DIR": str(tmp_path / "data"), "TEILHABE_CELL_KEY_SECRET": secret},
         database_url=db.url.render_as_string(hide_password=False),
     )
     before = case_copy(db, settings)
@@ -830,7 +831,12 @@ def test_after_an_import_the_case_copy_is_read_again(db, tmp_path) -> None:
     after = case_copy(db, settings)
     assert after.clients.height == 3
     version = data_version(db)
-    assert (cache_folder(settings.data_dir, settings.database_label, version)).is_dir()
+    folder = cache_folder(settings.data_dir, settings.database_label, version, secret)
+    assert folder.is_dir()
+    # a copy whose record keys come from another secret is never reused
+    other = cache_folder(settings.data_dir, settings.database_label, version, secret + "-anders")
+    assert other != folder and not other.exists()
+    assert secret not in str(folder)
 
 
 # --- Command line ----------------------------------------------------------------------------
