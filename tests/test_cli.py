@@ -210,3 +210,27 @@ def test_figures_by_barrier_gives_the_prevalence_rows_of_the_page(
     exact_rows = {row["barrier"]: row for row in exact["rows"]}
     assert (exact_rows["debts"]["elb"], exact_rows["debts"]["elb_share"]) == (965, 100.0)
     assert exact["total"]["elb"] == 965
+
+
+def test_real_data_without_a_cell_key_secret_are_refused(
+    build_db, tmp_path, capsys, monkeypatch
+) -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    url = f"sqlite:///{tmp_path / 'real.sqlite'}"
+    build_db(
+        [("x", dt.date(2010, 1, 1), None)],
+        url=url,
+        dataset_info=pl.DataFrame({"key": ["synthetic", "as_of"], "value": ["false", "2013-09"]}),
+    )
+    code, out, err = run(capsys, "figures", "--json", "--database-url", url)
+    assert (code, out) == (2, "")
+    assert err.startswith("Fehler: TEILHABE_CELL_KEY_SECRET fehlt: Für echte Daten")
+    assert len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", "ein-geheimnis-nur-fuer-die-tests")
+    monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    code, out, err = run(capsys, "figures", "--json", "--exact", "--database-url", url)
+    assert code == 0, err
+    assert json.loads(out)["elb"] == 1
