@@ -104,9 +104,9 @@ def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
     at.run()
     assert not at.exception
     assert len(at.error) == 1
-    assert "Datenbank postgresql+psycopg://nobody@127.0.0.1:1/none ist nicht erreichbar" in (
-        at.error[0].value
-    )
+    assert at.error[0].value.startswith("Datenbank nicht erreichbar.")
+    for detail in ("127.0.0.1", "nobody", "none", "postgresql"):  # nothing about the server
+        assert detail not in at.error[0].value
     assert not at.metric
 
 

@@ -7,6 +7,7 @@ version, so an import (which changes the version) shows up without a restart.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,6 +23,12 @@ from data_access.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, F
 from data_access.protection import Protection
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.startup import case_copy, open_database
+
+LOG = logging.getLogger(__name__)
+UNAVAILABLE = (
+    "Datenbank nicht erreichbar. Bitte versuchen Sie es später noch einmal; die Einzelheiten "
+    "stehen im Protokoll des Servers."
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,12 @@ def dataset(*, figures_about_persons: bool = True) -> Dataset:
         info = figures.dataset_info(engine=engine)
         as_of = figures.data_as_of(engine=engine)
         jobcenters = figures.jobcenter_names(engine=engine)
-    except (ConfigurationError, DatabaseUnavailable, SchemaOutdated) as error:
+    except DatabaseUnavailable as error:
+        # visitors learn nothing about host, user, database or path; the server log has it
+        LOG.error("%s", error)
+        st.error(UNAVAILABLE, icon=":material/error:")
+        st.stop()
+    except (ConfigurationError, SchemaOutdated) as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
     if as_of is None:
