@@ -1,7 +1,8 @@
 """Statistical disclosure protection of every published count: the cell-key method.
 
 Every count the app, the CLI, the downloads, the PDF report and the slides publish passes
-``publish`` (or ``publish_columns``) here; every rate is built by ``rate`` from published parts.
+``publish`` (an expression) or ``publish_columns`` (a whole frame at once) here, both through the
+one rule ``deviations``; every rate is built by ``rate`` from published parts.
 The method is the one the statistical offices use for tables built on demand from microdata
 (ABS TableBuilder, the 2022 census of Destatis and the Länder; Thompson, Broadfoot and Elazar
 2013; Giessing 2016):
@@ -268,11 +269,6 @@ def withhold_small(count: int, protection: Protection) -> int | None:
     checks of the Daten page, one fixed table per data version, never filtered): 1 and 2 are
     withheld (None, shown as "–"); everything else as it is. With ``exact`` the count."""
     return None if not protection.exact and 0 < count < 3 else count
-
-
-def drop_keys(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` without any key column (nothing with a key may leave the data layer)."""
-    return frame.drop([c for c in frame.columns if c.endswith("__key")])
 
 
 def rate(
