@@ -76,17 +76,24 @@ chart_with_download(
         gaps=gap_places,
         schematic=areas.schematic,
         style=settings.map_style,
+        attribution=areas.attribution,
     ),
     "district_map",
     "district_map",
     note=chart_note(dataset, chosen),
 )
-source = (
-    "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (Demodaten); amtliche "
-    "Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
-    if areas.schematic
-    else f"Gemeindegrenzen: {areas.source}, © GeoBasis-DE / BKG."
-)
+if not areas.attribution:
+    source = (
+        "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (keine amtlichen "
+        "Grenzen); amtliche Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
+    )
+else:
+    source = f"Gemeindegrenzen: {areas.source}, {areas.attribution}." + (
+        f" {areas.schematic_count} Gemeinden ohne amtliche Grenze sind schematisch gezeichnet "
+        "(aus den Ortsmittelpunkten)."
+        if areas.schematic
+        else ""
+    )
 st.caption(
     f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")

@@ -20,7 +20,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from data_access.boundaries import schematic_boundaries
+from data_access.boundaries import (
+    bkg_attribution,
+    official_rows,
+    read_boundary_file,
+    schematic_boundaries,
+)
 from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
 from data_access.periods import OPEN_END_MONTH, month_end, month_index
 from data_access.store import holds_real_data, replace_dataset
@@ -41,6 +46,12 @@ DEFAULT_CLIENTS = 24_000
 
 HOME_DISTRICT = ("08135", "Landkreis Heidenheim", "Jobcenter Landkreis Heidenheim")
 DEMO_DIR = Path(__file__).parent / "demo_data"
+# The real municipality boundaries of Landkreis Heidenheim in the seed's year: BKG VG250 edition
+# 2013, generalised; redistribution allowed with the attribution "© GeoBasis-DE / BKG 2013 (Daten
+# verändert)" ("Daten verändert" because the geometry is simplified).
+DEMO_BOUNDARY_FILE = DEMO_DIR / "vg250_2013_heidenheim.geojson"
+DEMO_BOUNDARY_SOURCE = "BKG VG250 2013, vereinfacht"
+DEMO_BOUNDARY_YEAR = 2013
 
 # Prevalence of each barrier for a client of average burden (probabilities, same order as
 # BARRIER_CODES: qualification, language, health, mental_health, addiction, debts,
@@ -61,7 +72,7 @@ class DemoSpec:
 
 # Raise when the generator produces different data for the same spec: the version names the data
 # (caches of the case copy are keyed on it), so a changed generator must not reuse it.
-GENERATOR_REVISION = 2
+GENERATOR_REVISION = 3
 
 
 def data_version(spec: DemoSpec) -> str:
@@ -87,8 +98,7 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
     return {
         **_catalogues(),
         **geography,
-        # schematic, clearly labelled polygons from the town centres; official ones are imported
-        "municipality_boundary": schematic_boundaries(geography["municipality"]),
+        "municipality_boundary": _boundaries(geography["municipality"]),
         **network,
         **case_tables,
         "referral": referrals,
@@ -166,6 +176,21 @@ def _geography(districts: int) -> dict[str, pl.DataFrame]:
         "district": pl.DataFrame(district_rows),
         "municipality": pl.DataFrame(municipality_rows),
     }
+
+
+def _boundaries(municipalities: pl.DataFrame) -> pl.DataFrame:
+    """The real 2013 boundaries for Landkreis Heidenheim; schematic, clearly labelled polygons
+    from the town centres for the synthetic districts of a scaled demo (no boundaries exist)."""
+    official = official_rows(
+        read_boundary_file(DEMO_BOUNDARY_FILE, district=HOME_DISTRICT[0]),
+        DEMO_BOUNDARY_SOURCE,
+        bkg_attribution(DEMO_BOUNDARY_YEAR),
+    ).filter(pl.col("ags").is_in(municipalities["ags"].implode()))
+    rest = municipalities.filter(~pl.col("ags").is_in(official["ags"].implode()))
+    parts = [official, schematic_boundaries(rest)] if rest.height else [official]
+    return municipalities.select("ags").join(
+        pl.concat(parts), on="ags", how="inner", maintain_order="left"
+    )
 
 
 # --- Providers and services ------------------------------------------------------------------

@@ -173,8 +173,10 @@ def places(version: str) -> pl.DataFrame:
 @dataclass(frozen=True)
 class MapAreas:
     geojson: dict  # FeatureCollection, feature id = AGS, WGS84
-    schematic: bool
+    schematic: bool  # some or all polygons are schematic (no boundaries exist for them)
     source: str
+    attribution: str = ""  # copyright line of the official boundaries shown ("" if none)
+    schematic_count: int = 0  # municipalities drawn schematically
 
 
 @st.cache_data(show_spinner=False)
@@ -187,12 +189,22 @@ def map_areas(version: str) -> MapAreas:
             {"type": "Feature", "id": ags, "properties": {"ags": ags}, "geometry": json.loads(g)}
             for ags, g in frame.select("ags", "geometry_geojson").iter_rows()
         ]
-        return MapAreas({"type": "FeatureCollection", "features": features}, True, "schematisch")
+        return MapAreas(
+            {"type": "FeatureCollection", "features": features},
+            True,
+            "schematisch",
+            schematic_count=frame.height,
+        )
     collection = json.loads(stored[["ags", "geometry"]].to_json(drop_id=True))
     for feature in collection["features"]:
         feature["id"] = feature["properties"]["ags"]
+    official = stored[~stored["schematic"]]
     return MapAreas(
-        collection, bool(stored["schematic"].any()), ", ".join(sorted(set(stored["source"])))
+        collection,
+        bool(stored["schematic"].any()),
+        ", ".join(sorted({s.split(boundaries.SOURCE_SEPARATOR, 1)[0] for s in official["source"]})),
+        boundaries.attribution(official["source"]),
+        int(stored["schematic"].sum()),
     )
 
 

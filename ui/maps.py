@@ -74,13 +74,15 @@ def district_map(
     gaps: list[str],
     schematic: bool,
     style: str,
+    attribution: str = "",
 ) -> go.Figure:
     """The map.
 
     ``geojson``: FeatureCollection whose features have ``id`` = AGS. ``measures``: ags, name and
     the ``measure`` column (null = suppressed or not defined), ``kind`` "rate" (percent) or
     "decimal". ``providers``: one row per provider with lat, lon, provider, category (colour
-    group), hover (text). ``gaps``: AGS to outline as coverage gaps.
+    group), hover (text). ``gaps``: AGS to outline as coverage gaps. ``attribution``: the
+    copyright line of the official boundaries, written on the map (so also on slides and PNGs).
     """
     ags = measures["ags"].to_list()
     values = measures[measure].to_list()
@@ -157,7 +159,7 @@ def district_map(
     notes = []
     if schematic:
         notes.append(
-            "Gemeindegrenzen schematisch (aus den Ortsmittelpunkten, keine amtlichen Grenzen)"
+            "Gemeindegrenzen schematisch, wo keine amtlichen vorliegen (aus den Ortsmittelpunkten)"
         )
     if gaps:
         notes.append("rot umrandet: Versorgungslücke")
@@ -167,22 +169,42 @@ def district_map(
         height=620,
         legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
         separators=",.",
-        annotations=[
-            {
-                "text": " · ".join(notes),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.01,
-                "y": 0.99,
-                "xanchor": "left",
-                "yanchor": "top",
-                "showarrow": False,
-                "bgcolor": "rgba(255,255,255,0.85)",
-                "font": {"size": 12, "color": "#33414e"},
-            }
-        ]
-        if notes
-        else [],
+        annotations=(
+            [
+                {
+                    "text": " · ".join(notes),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.01,
+                    "y": 0.99,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "font": {"size": 12, "color": "#33414e"},
+                }
+            ]
+            if notes
+            else []
+        )
+        + (
+            [
+                {
+                    "text": f"Gemeindegrenzen: {attribution}",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.99,
+                    "y": 0.01,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "font": {"size": 11, "color": "#33414e"},
+                }
+            ]
+            if attribution
+            else []
+        ),
     )
     return figure
 
