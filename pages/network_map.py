@@ -97,7 +97,9 @@ else:
 st.caption(
     f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
-    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*)."
+    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*). "
+    + f"LZB je 1.000 Einwohner: {maps.population_note(measures)}, je Gemeinde der Stand, der "
+    "dem Stichtag am nächsten liegt."
 )
 
 if group.barriers:
@@ -143,6 +145,7 @@ st.subheader("Werte je Gemeinde")
 value_columns = [
     Column("name", "Gemeinde"),
     Column("population", "Einwohner", "count"),
+    Column("population_date", "Stand Einwohnerzahl"),
     Column("elb", "ELB", "count"),
     Column("lzb", "LZB", "count"),
     Column("lzb_per_1000", "LZB je 1.000 Einwohner", "decimal"),

@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import barriers, boundaries, figures, network
+from data_access import barriers, boundaries, completeness, figures, network, population
 from data_access.cases import Cases
 from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
 from data_access.db import DatabaseUnavailable, SchemaOutdated
@@ -260,10 +260,27 @@ def flows(version: str, as_of: int, threshold: int, filters: Filters) -> tuple[p
 
 @st.cache_data(show_spinner=False)
 def map_measures(version: str, as_of: int, threshold: int, filters: Filters) -> pl.DataFrame:
-    """Cached: the measures the map shades, per municipality."""
-    return network.municipality_measures(
-        _cases(version), filters, as_of, threshold, places(version), _addresses(version)
+    """Cached: the measures the map shades, per municipality; per 1,000 inhabitants with the
+    population nearest to the Stichtag, its date in ``population_date`` (text, 31.12.2012)."""
+    at = population.populations_at(stored_populations(version), as_of)
+    where = places(version).drop("population").join(at, on="ags", how="left")
+    measures = network.municipality_measures(
+        _cases(version), filters, as_of, threshold, where, _addresses(version)
     )
+    dates = at.select("ags", pl.col("population_date").dt.strftime("%d.%m.%Y"))
+    return measures.join(dates, on="ags", how="left")
+
+
+@st.cache_data(show_spinner=False)
+def stored_populations(version: str) -> pl.DataFrame:
+    """Cached per data version: every stored population with its reference date."""
+    return population.populations(engine=_engine())
+
+
+@st.cache_data(show_spinner=False)
+def last_month_check(version: str, last: int) -> completeness.LastMonthCheck:
+    """Cached per data version: whether the data's last month looks incomplete."""
+    return completeness.check_last_month(_cases(version).integrations["month"], last)
 
 
 @st.cache_data(show_spinner=False)
