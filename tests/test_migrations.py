@@ -89,9 +89,7 @@ def upgrade_keeps_the_data(engine) -> None:
         populations = connection.execute(
             text("SELECT ags, reference_date, population FROM municipality_population")
         ).all()
-        assert [(a, str(d), p) for a, d, p in populations] == [
-            ("08135019", "2012-12-31", 49526)
-        ]
+        assert [(a, str(d), p) for a, d, p in populations] == [("08135019", "2012-12-31", 49526)]
     # and the new table is usable right away
     report = import_table(engine, "district", template_csv("district"), name="kreis.csv")
     assert report.ok and report.log_id == 1

@@ -41,7 +41,7 @@ def test_the_population_nearest_to_the_stichtag_is_used_with_its_date(build_db) 
         ("08135021", 2170, D(2018, 9, 30)),
     ]
     # further populations are imported with their date (German file, as people have them)
-    csv = "AGS;Stand Einwohnerzahl;Einwohner\n08135019;31.12.2012;46.140\n".encode()
+    csv = b"AGS;Stand Einwohnerzahl;Einwohner\n08135019;31.12.2012;46.140\n"
     report = import_table(engine, "Einwohnerzahlen", csv, name="einwohner_2012.csv")
     assert report.ok and (report.added, report.data_version is not None) == (1, True)
     stored = populations(engine=engine)
