@@ -14,7 +14,7 @@ from data_access.indicators import Filters
 from teilhabe.demo import AS_OF
 
 THRESHOLD = 3
-MUNICIPALITIES = ["08135010", "08135019", "08135021", "08135028", "08135031"]
+MUNICIPALITIES = ["08135010", "08135019", "08135021", "08135027", "08135031"]
 
 barrier_filters = st.builds(
     Filters,

@@ -17,7 +17,7 @@ from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters, figures_seri
 from teilhabe.demo import AS_OF
 
 THRESHOLD = 3
-MUNICIPALITIES = ["08135010", "08135019", "08135021", "08135028", "08135031"]
+MUNICIPALITIES = ["08135010", "08135019", "08135021", "08135027", "08135031"]
 
 
 @pytest.fixture(scope="module")

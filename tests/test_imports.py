@@ -61,8 +61,8 @@ REPO = Path(__file__).resolve().parents[1]
 MUNICIPALITY_COLUMNS = ("ags", "name", "kind", "population", "population_date", "lat", "lon")
 # What the database must hold after any of the municipality files below.
 EXPECTED_MUNICIPALITIES = [
-    ("08135026", "08135", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354),
     ("08135019", "08135", "Heidenheim an der Brenz", "Stadt", 49526),
+    ("08135026", "08135", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354),
 ]
 EXPECTED_DETAILS = {
     "08135026": (dt.date(2012, 12, 31), 48.6994, 10.2427),
