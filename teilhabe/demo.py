@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,15 @@ GENERATOR_REVISION = 3
 def data_version(spec: DemoSpec) -> str:
     """The data version the demo records for ``spec``."""
     return f"demo-r{GENERATOR_REVISION}-{spec.seed}-{spec.clients}-{spec.districts}"
+
+
+def outdated_spec(version: str) -> DemoSpec | None:
+    """The spec of demo data written by an older revision of the generator (e.g. with the wrong
+    municipality keys of revision 2), or None: other data, or the current revision."""
+    match = re.fullmatch(r"demo-r(\d+)-(\d+)-(\d+)-(\d+)", version or "")
+    if match is None or int(match[1]) >= GENERATOR_REVISION:
+        return None
+    return DemoSpec(clients=int(match[3]), districts=int(match[4]), seed=int(match[2]))
 
 
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:

@@ -162,3 +162,34 @@ def test_the_last_month_is_as_complete_as_the_months_before(demo_engine) -> None
             assert per_month["2013-09"] >= 0.8 * sum(before) / len(before), table
             latest = connection.execute(text(f"SELECT max({column}) FROM {table}")).scalar()
             assert str(latest) >= "2013-09-28", table
+
+
+def test_the_local_demo_of_an_older_generator_is_renewed(tmp_path) -> None:
+    """A local demo database written before the keys were corrected is replaced on start;
+    data that are no longer pure demo data are left alone."""
+    from data_access.db import create_db_engine, ensure_schema
+    from data_access.figures import dataset_info
+    from data_access.imports import set_dataset_info
+    from data_access.settings import Settings
+    from teilhabe.demo import data_version, load_demo
+    from teilhabe.startup import open_database
+
+    settings = Settings.load(environ={"TEILHABE_DATA_DIR": str(tmp_path)}, secrets_file=None)
+    assert settings.uses_default_database
+    engine = create_db_engine(settings.database_url)
+    ensure_schema(engine, allow_upgrade=True)
+    load_demo(engine, DemoSpec(clients=3000))
+    with engine.begin() as connection:  # as revision 2 wrote them
+        set_dataset_info(connection, "data_version", "demo-r2-20130924-3000-1")
+        connection.execute(text("UPDATE municipality SET name = 'Nattheim' WHERE ags = '08135027'"))
+    open_database(settings).dispose()
+    assert dataset_info(engine=engine)["data_version"] == data_version(DemoSpec(clients=3000))
+    with engine.connect() as connection:
+        names = dict(connection.execute(text("SELECT ags, name FROM municipality")).all())
+    assert (names["08135026"], names["08135027"]) == ("Nattheim", "Niederstotzingen")
+
+    with engine.begin() as connection:  # imported data since: kept as they are
+        set_dataset_info(connection, "data_version", "import-7-20261130T080000Z-abcdef12")
+    open_database(settings).dispose()
+    assert dataset_info(engine=engine)["data_version"] == "import-7-20261130T080000Z-abcdef12"
+    engine.dispose()

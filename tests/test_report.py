@@ -103,6 +103,11 @@ def test_the_report_has_the_figures_of_the_overview_page(demo_report) -> None:
     # the network facts of the Übersicht
     assert "20 Träger und Behörden im Netzwerk, 11 Gemeinden im Zuständigkeitsgebiet." in text
     assert "24.09.2013 2. Netzwerkkonferenz mit Markt der Möglichkeiten 150 20" in text
+    # the source of the boundaries, with the attribution BKG asks for
+    assert (
+        "Netzwerkkarte: BKG VG250 2013, vereinfacht, © GeoBasis-DE / BKG 2013 (Daten verändert)."
+        in " ".join(text.split())
+    )
 
 
 def test_the_report_has_the_charts_definitions_and_confidentiality_note(demo_report) -> None:
