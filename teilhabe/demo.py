@@ -2,9 +2,13 @@
 
 The default data set reproduces the figures of the seed article by construction of the case data,
 not by storing them: as of 09/2013 the spells give exactly 2,380 LZB (21 of 24 months), 1,388 of
-them in current receipt for four years or longer. The rest is plausible and consistent: barriers
-accumulate with the duration of receipt, and the chance of an integration falls with the number of
-barriers and the duration. Provider names are invented; every figure is synthetic.
+them in current receipt for four years or longer. The rest is plausible and consistent, and
+calibrated against published values (K2 in the mid-20s with men clearly above women, K3E1 in the
+mid-teens, K3E2 around 10 %): barriers accumulate with the duration of receipt, the chance of an
+integration falls with the number of barriers and the duration, and stocks, spell ends and
+integrations run at their usual rate through the last day of the data (no artefact in the last
+month). The 11 municipalities carry their official keys and the real 2013 boundaries (BKG VG250
+2013, shipped in ``demo_data``). Provider names are invented; every figure is synthetic.
 
 The same generator scales (``clients``, ``districts``) for benchmarks; then the district's figures
 scale along and are no longer the seed's.
