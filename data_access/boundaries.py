@@ -5,8 +5,13 @@ a file the user supplies (BKG VG250), stored as GeoJSON geometry in WGS84.
   the Voronoi cells of the centres of each district, clipped to a rounded outline around them.
 * ``read_boundary_file`` reads and checks a VG250 Shapefile/GeoPackage (EPSG:25832) or a GeoJSON
   file (WGS84); every problem is a ``BoundaryFileError`` with one German sentence.
-* ``import_boundaries`` writes the boundaries of a file into the database in one transaction;
+* ``import_boundaries`` writes the boundaries of a file into the database in one transaction
+  (refused while a name in the file differs from the stored name of the same AGS, unless the
+  file's names are accepted); an import that changes something sets a new data version.
   ``load_boundaries`` reads what is stored.
+* ``official_rows`` turns a boundary file into rows of the table (the demo stores the real 2013
+  boundaries of Landkreis Heidenheim with it); ``attribution`` gives the copyright line of what
+  the map shows.
 
 Geometry work (Voronoi, clipping, simplifying) happens in the metric ETRS89 / UTM zone 32N
 (EPSG:25832), the CRS of the official data; only the stored result is in WGS84.
@@ -14,9 +19,12 @@ Geometry work (Voronoi, clipping, simplifying) happens in the metric ETRS89 / UT
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,9 +36,10 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
-from data_access.models import Municipality, MunicipalityBoundary
+from data_access.imports import set_dataset_info
+from data_access.models import ImportLog, Municipality, MunicipalityBoundary
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
 WGS84 = "EPSG:4326"
@@ -38,6 +47,8 @@ COORDINATE_DECIMALS = 5  # about one metre
 SIMPLIFY_TOLERANCE_M = 30.0  # official boundaries, for the web (VG250 is 1:250,000 anyway)
 LAND_AREAS = (3, 4)  # VG250 field GF: 1/2 = water areas, 3/4 = land areas
 SCHEMATIC_SOURCE = "schematisch aus den Ortsmittelpunkten (Demodaten)"
+BKG_COPYRIGHT = "© GeoBasis-DE / BKG"
+SOURCE_SEPARATOR = " · "  # a stored source is "<what> · <attribution>"
 SCHEMATIC_MARGIN_M = 5_500.0  # the district outline: the centres' convex hull plus this margin
 SCHEMATIC_SIMPLIFY_M = 100.0
 BOUNDARY_COLUMNS = ("ags", "geometry_geojson", "source", "schematic")
@@ -342,31 +353,98 @@ def _listing(values: Iterable[str]) -> str:
 # --- Writing and reading the database ----------------------------------------------------------
 
 
+def bkg_attribution(year: int | None = None) -> str:
+    """The attribution BKG data ask for; "Daten verändert" because we simplify the geometry."""
+    return f"{BKG_COPYRIGHT}{f' {year}' if year else ''} (Daten verändert)"
+
+
+def official_rows(boundaries: gpd.GeoDataFrame, source: str, attribution: str) -> pl.DataFrame:
+    """Rows of ``municipality_boundary`` for boundaries read by ``read_boundary_file``."""
+    return pl.DataFrame(
+        {
+            "ags": boundaries["ags"].astype(str).tolist(),
+            "geometry_geojson": geojson_texts(boundaries.geometry.to_numpy()),
+            "source": [_source_text(source, attribution)] * len(boundaries),
+            "schematic": [False] * len(boundaries),
+        },
+        schema={
+            "ags": pl.String,
+            "geometry_geojson": pl.String,
+            "source": pl.String,
+            "schematic": pl.Boolean,
+        },
+    )
+
+
+def _source_text(source: str, attribution: str) -> str:
+    text = f"{source}{SOURCE_SEPARATOR}{attribution}"
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def attribution(sources: Iterable[str]) -> str:
+    """The copyright line(s) of the stored ``source`` values (their part after " · "), e.g.
+    "© GeoBasis-DE / BKG 2013 (Daten verändert)"; empty for schematic boundaries only."""
+    lines = {
+        source.split(SOURCE_SEPARATOR, 1)[1]
+        for source in sources
+        if source and SOURCE_SEPARATOR in source
+    }
+    return "; ".join(sorted(lines))
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    def norm(text: str | None) -> str:
+        return " ".join(unicodedata.normalize("NFC", text or "").split())
+
+    return norm(a) == norm(b)
+
+
+class BoundaryImportRefused(BoundaryFileError):
+    """The file is readable but does not fit the database (e.g. names differ); ``problems``
+    lists every reason, one German sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
 def import_boundaries(
-    engine: Engine, path: str | Path, layer: str | None = None, district: str | None = None
+    engine: Engine,
+    path: str | Path,
+    layer: str | None = None,
+    district: str | None = None,
+    *,
+    accept_names: bool = False,
+    year: int | None = None,
+    user: str | None = None,
 ) -> dict[str, object]:
     """Store the official boundaries of a file, replacing those of the same AGS; all or nothing.
 
     The file is read and checked completely first. AGS that are not in the municipality table
-    are skipped; if none is known, ``BoundaryFileError`` is raised and nothing changes.
+    are skipped; if none is known, ``BoundaryFileError`` is raised and nothing changes. A name
+    in the file (GEN) that differs from the stored name of the same AGS is a problem: the import
+    is refused (``BoundaryImportRefused`` listing every one) unless ``accept_names``, which
+    takes the file's names into the municipality table. An import that changes boundaries or
+    names is logged (``import_log``) and sets a new data version, so a running app shows it.
+    ``year`` is the edition of the file for the attribution ("© GeoBasis-DE / BKG 2024 (Daten
+    verändert)").
+
     Returns a report: file, layer, source, ``imported`` (count), ``imported_ags``,
-    ``skipped_ags`` (not in the database) and ``without_official_boundary`` (municipalities
-    of the database that still have no official boundary).
+    ``skipped_ags`` (not in the database), ``without_official_boundary`` (municipalities
+    of the database that still have no official boundary), ``renamed`` ([ags, old, new]),
+    ``added``/``updated``/``unchanged`` (boundaries) and ``data_version`` (None if nothing
+    changed).
     """
     path = Path(path)
     boundaries, layer_name, driver = _read(path, layer, district)
     kind = "GeoJSON-Datei" if driver in _GEOJSON_DRIVERS else "BKG VG250"
     source = f"{kind} ({path.name})"
-    if len(source) > 200:
-        source = source[:198] + "…)"
-    texts = geojson_texts(boundaries.geometry.to_numpy())
+    table = official_rows(boundaries, source, bkg_attribution(year))
+    file_names = dict(zip(boundaries["ags"], boundaries["name"], strict=True))
     with engine.begin() as connection:
-        known = set(connection.execute(select(Municipality.ags)).scalars())
-        rows = [
-            {"ags": ags, "geometry_geojson": text, "source": source, "schematic": False}
-            for ags, text in zip(boundaries["ags"], texts, strict=True)
-            if ags in known
-        ]
+        stored_names = dict(connection.execute(select(Municipality.ags, Municipality.name)).all())
+        known = set(stored_names)
+        rows = [row for row in table.iter_rows(named=True) if row["ags"] in known]
         skipped = sorted(set(boundaries["ags"]) - known)
         if not rows:
             raise BoundaryFileError(
@@ -374,24 +452,97 @@ def import_boundaries(
                 f"(z. B. {_listing(skipped[:3])}); es wurde nichts übernommen."
             )
         imported = [row["ags"] for row in rows]
-        table = MunicipalityBoundary.__table__
+        renamed = [
+            [ags, stored_names[ags], file_names[ags]]
+            for ags in imported
+            if file_names.get(ags) is not None
+            and not _same_name(file_names[ags], stored_names[ags])
+        ]
+        if renamed and not accept_names:
+            raise BoundaryImportRefused(
+                [
+                    f"Der Gemeindename passt nicht zum Schlüssel: {ags} heißt in der Datei "
+                    f"„{new}“, in der Datenbank „{old}“."
+                    for ags, old, new in renamed
+                ]
+                + [
+                    "Es wurde nichts übernommen. Stimmen die Schlüssel, die Namen der Datei mit "
+                    "--accept-names übernehmen; sonst die Gemeinden der Datenbank berichtigen."
+                ]
+            )
+        boundary = MunicipalityBoundary.__table__
+        before = {
+            r.ags: (r.geometry_geojson, r.source, bool(r.schematic))
+            for r in connection.execute(select(boundary)).all()
+        }
+        added = sum(1 for row in rows if row["ags"] not in before)
+        unchanged = sum(
+            1
+            for row in rows
+            if before.get(row["ags"]) == (row["geometry_geojson"], row["source"], False)
+        )
+        updated = len(rows) - added - unchanged
         for chunk in _chunks(imported, 1000):
-            connection.execute(delete(table).where(table.c.ags.in_(chunk)))
-        connection.execute(insert(table), rows)
+            connection.execute(delete(boundary).where(boundary.c.ags.in_(chunk)))
+        connection.execute(insert(boundary), rows)
+        for ags, _old, new in renamed:
+            connection.execute(update(Municipality).where(Municipality.ags == ags).values(name=new))
         official = set(
             connection.execute(
                 select(MunicipalityBoundary.ags).where(MunicipalityBoundary.schematic.is_(False))
             ).scalars()
         )
+        version = None
+        if added or updated or renamed:
+            version = _new_version(
+                connection, path, len(rows), added, updated + len(renamed), unchanged, user
+            )
     return {
         "file": str(path),
         "layer": layer_name,
-        "source": source,
+        "source": rows[0]["source"],
         "imported": len(rows),
         "imported_ags": imported,
         "skipped_ags": skipped,
         "without_official_boundary": sorted(known - official),
+        "renamed": renamed,
+        "added": added,
+        "updated": updated,
+        "unchanged": unchanged,
+        "data_version": version,
     }
+
+
+def _new_version(connection, path: Path, rows, added, updated, unchanged, user) -> str:
+    """Log the import and give the data a new version (as table and HSDS imports do)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    digest = _file_sha256(path)
+    result = connection.execute(
+        insert(ImportLog).values(
+            imported_at=now.replace(microsecond=0),
+            table_name="municipality_boundary",
+            file_name=path.name[:255],
+            file_sha256=digest,
+            rows=rows,
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            imported_by=user[:120] if user else None,
+        )
+    )
+    log_id = int(result.inserted_primary_key[0])
+    version = f"boundaries-{log_id}-{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
+    connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(data_version=version))
+    set_dataset_info(connection, "data_version", version)
+    return version
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load_boundaries(engine: Engine) -> gpd.GeoDataFrame:

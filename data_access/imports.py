@@ -64,6 +64,7 @@ from data_access.models import (
     ImportLog,
     Integration,
     Municipality,
+    MunicipalityPopulation,
     NetworkEvent,
     NetworkEventProvider,
     Provider,
@@ -445,6 +446,38 @@ TABLES: dict[str, TableSpec] = {
                 _longitude(required=True),
             ),
             description="Gemeinden mit Einwohnerzahl und Ortsmitte (für die Karte).",
+        ),
+        TableSpec(
+            "municipality_population",
+            "Einwohnerzahlen",
+            MunicipalityPopulation,
+            ("ags", "reference_date"),
+            (
+                _ags("ags"),
+                ColumnSpec(
+                    "reference_date",
+                    "Stand Einwohnerzahl",
+                    "date",
+                    required=True,
+                    aliases=("reference_date", "population_date", "stichtag einwohner", "stand"),
+                    earliest=dt.date(1900, 1, 1),
+                    not_in_future=True,
+                    example=dt.date(2012, 12, 31),
+                ),
+                ColumnSpec(
+                    "population",
+                    "Einwohner",
+                    "integer",
+                    required=True,
+                    aliases=("population", "einwohnerzahl", "bevölkerung", "ew"),
+                    low=0,
+                    high=10_000_000,
+                    example=46140,
+                ),
+            ),
+            description="Weitere Einwohnerzahlen der Gemeinden mit ihrem Stand (z. B. zum "
+            "Stichtag der Daten); Werte je 1.000 Einwohner nehmen die Zahl mit dem Stand, der "
+            "dem Stichtag am nächsten liegt.",
         ),
         TableSpec(
             "provider",

@@ -77,6 +77,21 @@ class Municipality(Base):
     lon: Mapped[float] = mapped_column(Float)
 
 
+class MunicipalityPopulation(Base):
+    """The population of a municipality on a reference date (Stichtag der Einwohnerzahl).
+
+    Several dates per municipality may be stored (e.g. 31.12.2012 next to 31.03.2023); figures
+    per inhabitant use the one nearest to the Stichtag and name its date. The population in
+    ``municipality`` (with its ``population_date``) counts as one more of them.
+    """
+
+    __tablename__ = "municipality_population"
+
+    ags: Mapped[str] = mapped_column(ForeignKey("municipality.ags"), primary_key=True)
+    reference_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    population: Mapped[int] = mapped_column(Integer)
+
+
 class MunicipalityBoundary(Base):
     """The boundary polygon of a municipality as GeoJSON geometry in WGS84."""
 

@@ -40,6 +40,7 @@ from data_access.protection import Protection, withhold_small
 # The date whose range says which period a table covers.
 MAIN_DATES = {
     "municipality": "population_date",
+    "municipality_population": "reference_date",
     "service": "active_from",
     "benefit_spell": "start_date",
     "barrier_assessment": "recorded_on",

@@ -76,21 +76,30 @@ chart_with_download(
         gaps=gap_places,
         schematic=areas.schematic,
         style=settings.map_style,
+        attribution=areas.attribution,
     ),
     "district_map",
     "district_map",
     note=chart_note(dataset, chosen),
 )
-source = (
-    "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (Demodaten); amtliche "
-    "Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
-    if areas.schematic
-    else f"Gemeindegrenzen: {areas.source}, © GeoBasis-DE / BKG."
-)
+if not areas.attribution:
+    source = (
+        "Gemeindegrenzen schematisch, aus den Ortsmittelpunkten abgeleitet (keine amtlichen "
+        "Grenzen); amtliche Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
+    )
+else:
+    source = f"Gemeindegrenzen: {areas.source}, {areas.attribution}." + (
+        f" {areas.schematic_count} Gemeinden ohne amtliche Grenze sind schematisch gezeichnet "
+        "(aus den Ortsmittelpunkten)."
+        if areas.schematic
+        else ""
+    )
 st.caption(
     f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
-    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*)."
+    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*). "
+    + f"LZB je 1.000 Einwohner: {maps.population_note(measures)}, je Gemeinde der Stand, der "
+    "dem Stichtag am nächsten liegt."
 )
 
 if group.barriers:
@@ -136,6 +145,7 @@ st.subheader("Werte je Gemeinde")
 value_columns = [
     Column("name", "Gemeinde"),
     Column("population", "Einwohner", "count"),
+    Column("population_date", "Stand Einwohnerzahl"),
     Column("elb", "ELB", "count"),
     Column("lzb", "LZB", "count"),
     Column("lzb_per_1000", "LZB je 1.000 Einwohner", "decimal"),

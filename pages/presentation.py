@@ -112,6 +112,7 @@ elif slide == 4:
         gaps=[],
         schematic=areas.schematic,
         style=data.settings().map_style,
+        attribution=areas.attribution,
     )
     st.plotly_chart(
         presentation.big(figure, height=680),

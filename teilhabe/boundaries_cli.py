@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
 import sys
 from pathlib import Path
 
-from data_access.boundaries import BoundaryFileError, import_boundaries
+from data_access.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from data_access.settings import Settings
 from teilhabe.formatting import format_count
 from teilhabe.startup import open_database
@@ -30,9 +31,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Übernimmt Gemeindegrenzen aus einer Datei: BKG VG250 als Shapefile oder "
         "GeoPackage (Ebene VG250_GEM, EPSG:25832, Felder AGS, GEN, GF) oder GeoJSON in WGS 84 "
         "(Feld AGS). Nur Landflächen (GF 3 und 4) werden übernommen; die Grenzen derselben "
-        "Gemeinden werden ersetzt, Gemeinden, die nicht in der Datenbank sind, übersprungen.",
+        "Gemeinden werden ersetzt, Gemeinden, die nicht in der Datenbank sind, übersprungen. "
+        "Heißt eine Gemeinde in der Datei anders als in der Datenbank, wird nichts übernommen "
+        "(außer mit --accept-names). Eine Änderung gibt den Daten eine neue Version.",
         epilog="Quelle der amtlichen Grenzen: © GeoBasis-DE / BKG (Jahr), Datenlizenz "
-        "Deutschland – Namensnennung 2.0.",
+        "Deutschland – Namensnennung 2.0; die Karte nennt sie mit „(Daten verändert)“, weil "
+        "die Grenzen vereinfacht werden.",
     )
     import_.add_argument(
         "file", type=Path, metavar="DATEI", help="Shapefile (.shp), GeoPackage (.gpkg) oder GeoJSON"
@@ -49,6 +53,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="nur die Gemeinden dieses Kreises (fünfstelliger Schlüssel, z. B. 08135)",
     )
     import_.add_argument(
+        "--accept-names",
+        action="store_true",
+        help="Gemeindenamen der Datei (Feld GEN) übernehmen, wo sie von denen der Datenbank "
+        "abweichen (sonst wird der Import abgelehnt)",
+    )
+    import_.add_argument(
+        "--year",
+        type=_year,
+        metavar="JAHR",
+        help="Stand (Ausgabejahr) der Datei für die Quellenangabe, z. B. 2024",
+    )
+    import_.add_argument(
         "--database-url",
         help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
     )
@@ -62,11 +78,37 @@ def _district_key(text: str) -> str:
     return text
 
 
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name known (e.g. in a container): log none
+        return None
+
+
+def _year(text: str) -> int:
+    if not re.fullmatch(r"(19|20)\d\d", text):
+        raise argparse.ArgumentTypeError(f"{text!r} ist keine Jahreszahl")
+    return int(text)
+
+
 def _import(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     engine = open_database(settings)
     try:
-        report = import_boundaries(engine, args.file, layer=args.layer, district=args.district)
+        report = import_boundaries(
+            engine,
+            args.file,
+            layer=args.layer,
+            district=args.district,
+            accept_names=args.accept_names,
+            year=args.year,
+            user=_user(),
+        )
+    except BoundaryImportRefused as error:
+        print("Fehler: Die Datei passt nicht zur Datenbank:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_ERROR
     except BoundaryFileError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -81,6 +123,16 @@ def _import(args: argparse.Namespace) -> int:
             f"Übersprungen, weil nicht in der Datenbank: {_count(len(report['skipped_ags']))} "
             f"({_listing(report['skipped_ags'])})."
         )
+    for ags, old, new in report["renamed"]:
+        print(f"Gemeindename übernommen: {ags} „{old}“ heißt jetzt „{new}“.")
+    if report["data_version"]:
+        print(
+            f"Neu: {_count(report['added'])}, geändert: {_count(report['updated'])}, "
+            f"unverändert: {_count(report['unchanged'])}; neue Datenversion "
+            f"{report['data_version']} (eine laufende App zeigt die neuen Grenzen)."
+        )
+    else:
+        print("Die Grenzen waren schon so gespeichert; nichts geändert.")
     missing = report["without_official_boundary"]
     if missing:
         print(

@@ -2,9 +2,13 @@
 
 The default data set reproduces the figures of the seed article by construction of the case data,
 not by storing them: as of 09/2013 the spells give exactly 2,380 LZB (21 of 24 months), 1,388 of
-them in current receipt for four years or longer. The rest is plausible and consistent: barriers
-accumulate with the duration of receipt, and the chance of an integration falls with the number of
-barriers and the duration. Provider names are invented; every figure is synthetic.
+them in current receipt for four years or longer. The rest is plausible and consistent, and
+calibrated against published values (K2 in the mid-20s with men clearly above women, K3E1 in the
+mid-teens, K3E2 around 10 %): barriers accumulate with the duration of receipt, the chance of an
+integration falls with the number of barriers and the duration, and stocks, spell ends and
+integrations run at their usual rate through the last day of the data (no artefact in the last
+month). The 11 municipalities carry their official keys and the real 2013 boundaries (BKG VG250
+2013, shipped in ``demo_data``). Provider names are invented; every figure is synthetic.
 
 The same generator scales (``clients``, ``districts``) for benchmarks; then the district's figures
 scale along and are no longer the seed's.
@@ -14,13 +18,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from data_access.boundaries import schematic_boundaries
+from data_access.boundaries import (
+    bkg_attribution,
+    official_rows,
+    read_boundary_file,
+    schematic_boundaries,
+)
 from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
 from data_access.periods import OPEN_END_MONTH, month_end, month_index
 from data_access.store import holds_real_data, replace_dataset
@@ -38,9 +48,30 @@ ELB_NOT_LZB = 1850
 K2_TARGET = 0.25
 # Leavers: clients whose receipt ended before 09/2013; they carry the history (trend, K2).
 DEFAULT_CLIENTS = 24_000
+# The flow model of receipt (per month, at the default scale; see ``_cases``): entries of the
+# short-term kind (mean duration TAU_SHORT months) and of the long-term kind (TAU_LONG), a third
+# more in 2005 than in 2013, and the transfers from unemployment assistance on 01.01.2005. The
+# figures fit the seed's stock: 1,850 ELB under 21 months, 992 LZB under 4 years, 1,388 over.
+ENTRY_SHORT, ENTRY_LONG = 110.0, 47.0
+TAU_SHORT, TAU_LONG = 10.0, 60.0
+ENTRY_TREND = 0.3
+TRANSFERS_SHORT, TRANSFERS_LONG = 2650, 2500
+TRANSFER_SHARE_4Y = 0.317  # of the LZB over 4 years: in receipt since 01.01.2005
+# Who is integrated (``_integrations``): weight of integrations while receipt goes on against
+# those at the end of a spell, how fast it falls with the months in receipt, and the weight of
+# women against men.
+IN_RECEIPT_WEIGHT = 0.4
+IN_RECEIPT_DURATION = 150.0
+WOMEN_WEIGHT = 0.6
 
 HOME_DISTRICT = ("08135", "Landkreis Heidenheim", "Jobcenter Landkreis Heidenheim")
 DEMO_DIR = Path(__file__).parent / "demo_data"
+# The real municipality boundaries of Landkreis Heidenheim in the seed's year: BKG VG250 edition
+# 2013, generalised; redistribution allowed with the attribution "© GeoBasis-DE / BKG 2013 (Daten
+# verändert)" ("Daten verändert" because the geometry is simplified).
+DEMO_BOUNDARY_FILE = DEMO_DIR / "vg250_2013_heidenheim.geojson"
+DEMO_BOUNDARY_SOURCE = "BKG VG250 2013, vereinfacht"
+DEMO_BOUNDARY_YEAR = 2013
 
 # Prevalence of each barrier for a client of average burden (probabilities, same order as
 # BARRIER_CODES: qualification, language, health, mental_health, addiction, debts,
@@ -61,12 +92,21 @@ class DemoSpec:
 
 # Raise when the generator produces different data for the same spec: the version names the data
 # (caches of the case copy are keyed on it), so a changed generator must not reuse it.
-GENERATOR_REVISION = 2
+GENERATOR_REVISION = 3
 
 
 def data_version(spec: DemoSpec) -> str:
     """The data version the demo records for ``spec``."""
     return f"demo-r{GENERATOR_REVISION}-{spec.seed}-{spec.clients}-{spec.districts}"
+
+
+def outdated_spec(version: str) -> DemoSpec | None:
+    """The spec of demo data written by an older revision of the generator (e.g. with the wrong
+    municipality keys of revision 2), or None: other data, or the current revision."""
+    match = re.fullmatch(r"demo-r(\d+)-(\d+)-(\d+)-(\d+)", version or "")
+    if match is None or int(match[1]) >= GENERATOR_REVISION:
+        return None
+    return DemoSpec(clients=int(match[3]), districts=int(match[4]), seed=int(match[2]))
 
 
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
@@ -87,8 +127,7 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
     return {
         **_catalogues(),
         **geography,
-        # schematic, clearly labelled polygons from the town centres; official ones are imported
-        "municipality_boundary": schematic_boundaries(geography["municipality"]),
+        "municipality_boundary": _boundaries(geography["municipality"]),
         **network,
         **case_tables,
         "referral": referrals,
@@ -166,6 +205,21 @@ def _geography(districts: int) -> dict[str, pl.DataFrame]:
         "district": pl.DataFrame(district_rows),
         "municipality": pl.DataFrame(municipality_rows),
     }
+
+
+def _boundaries(municipalities: pl.DataFrame) -> pl.DataFrame:
+    """The real 2013 boundaries for Landkreis Heidenheim; schematic, clearly labelled polygons
+    from the town centres for the synthetic districts of a scaled demo (no boundaries exist)."""
+    official = official_rows(
+        read_boundary_file(DEMO_BOUNDARY_FILE, district=HOME_DISTRICT[0]),
+        DEMO_BOUNDARY_SOURCE,
+        bkg_attribution(DEMO_BOUNDARY_YEAR),
+    ).filter(pl.col("ags").is_in(municipalities["ags"].implode()))
+    rest = municipalities.filter(~pl.col("ags").is_in(official["ags"].implode()))
+    parts = [official, schematic_boundaries(rest)] if rest.height else [official]
+    return municipalities.select("ags").join(
+        pl.concat(parts), on="ags", how="inner", maintain_order="left"
+    )
 
 
 # --- Providers and services ------------------------------------------------------------------
@@ -378,7 +432,15 @@ def _nearest(rows: list[dict], index: int, count: int) -> list[dict]:
 def _cases(
     rng: np.random.Generator, district_key: tuple[str], munis: pl.DataFrame, scale: float
 ) -> dict[str, pl.DataFrame]:
-    """Clients, spells, barriers and integrations of one district."""
+    """Clients, spells, barriers and integrations of one district.
+
+    Receipt follows one flow model throughout: each month people enter, of a short-term kind
+    (leaving after ``TAU_SHORT`` months on average) or a long-term kind (``TAU_LONG``), and on
+    01.01.2005 the recipients of unemployment assistance came over. The people still in receipt
+    in 09/2013 are built with exactly the seed's counts, their starts following the survivors
+    of that model; the leavers are drawn from the same model. So stocks and flows run smoothly
+    through the last month, with no pile of exits or entries at the end of the data.
+    """
     key = district_key[0]
     n_4y = round(LZB_4Y_PLUS * scale)
     n_lzb = round(LZB_TOTAL * scale) - n_4y
@@ -388,27 +450,25 @@ def _cases(
 
     spells_client, spells_start, spells_end = [], [], []  # month indices; end = last month
 
-    # 1. In receipt for four years or longer: current spell started 2005-01 .. 09/2009; a third
-    #    came over from unemployment assistance on 01.01.2005.
+    # 1. In receipt for four years or longer: current spell started 2005-01 .. 09/2009; about a
+    #    third came over from unemployment assistance on 01.01.2005.
     start = np.where(
-        rng.random(n_4y) < 0.33,
+        rng.random(n_4y) < TRANSFER_SHARE_4Y,
         FIRST_MONTH,
-        rng.integers(FIRST_MONTH, AS_OF - 48, n_4y, endpoint=True),
+        AS_OF - _survivor_durations(rng, n_4y, 48, AS_OF - FIRST_MONTH - 1),
     )
     ids = np.arange(n_4y)
     spells_client.append(ids)
     spells_start.append(start)
     spells_end.append(np.full(n_4y, OPEN_END_MONTH))
 
-    # 2. Other LZB: most in receipt for 2 to < 4 years; some with a short interruption of
-    #    1 to 3 months within the last two years (21 to 23 of 24 months).
+    # 2. Other LZB: in current receipt for 21 months to < 4 years; some with a short
+    #    interruption of 1 to 3 months within the last two years (21 to 23 of 24 months).
     ids = np.arange(n_4y, n_4y + n_lzb)
     interrupted = rng.random(n_lzb) < 0.15
     gap = rng.integers(1, 4, n_lzb)
     k = np.array([rng.integers(2, 23 - g) for g in gap])  # current spell covers k + 1 months
-    start = np.where(
-        interrupted, AS_OF - k, rng.integers(AS_OF - 47, AS_OF - 23, n_lzb, endpoint=True)
-    )
+    start = np.where(interrupted, AS_OF - k, AS_OF - _survivor_durations(rng, n_lzb, 20, 47))
     spells_client.append(ids)
     spells_start.append(start)
     spells_end.append(np.full(n_lzb, OPEN_END_MONTH))
@@ -422,7 +482,7 @@ def _cases(
     # 3. ELB who are not LZB: current receipt of at most 20 months; a quarter had an earlier
     #    spell that ended four or more months before the current one began.
     ids = np.arange(n_4y + n_lzb, n_current)
-    start = AS_OF - np.minimum(rng.geometric(1 / 7, n_short) - 1, 19)
+    start = AS_OF - _survivor_durations(rng, n_short, 0, 19)
     spells_client.append(ids)
     spells_start.append(start)
     spells_end.append(np.full(n_short, OPEN_END_MONTH))
@@ -434,9 +494,8 @@ def _cases(
     spells_start.append(prev_start[keep])
     spells_end.append(prev_end[keep])
 
-    # 4. Leavers: spells that ended before 09/2013, so that the stock over the years runs from
-    #    about 5,000 in 2006 down to today's, with an entry and exit rate of a real Jobcenter.
-    leaver_start, leaver_end = _leaver_spells(rng, n_leavers, scale, spells_start, spells_end)
+    # 4. Leavers: spells of the same flow model that ended by 09/2013.
+    leaver_start, leaver_end = _leaver_spells(rng, n_leavers, scale)
     spells_client.append(np.arange(n_current, n_current + n_leavers))
     spells_start.append(leaver_start)
     spells_end.append(leaver_end)
@@ -447,9 +506,9 @@ def _cases(
     n_clients = n_current + n_leavers
 
     clients = _clients(rng, key, munis, n_clients, client_idx, start_m)
-    spells = _spell_frame(rng, clients["id"].to_numpy(), client_idx, start_m, end_m)
+    spells, day_after = _spell_frame(rng, clients["id"].to_numpy(), client_idx, start_m, end_m)
     barriers, barrier_count = _barriers(rng, clients["id"].to_numpy(), client_idx, start_m, end_m)
-    integrations = _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_m)
+    integrations = _integrations(rng, clients, barrier_count, client_idx, start_m, end_m, day_after)
     return {
         "client": clients,
         "benefit_spell": spells,
@@ -458,64 +517,66 @@ def _cases(
     }
 
 
-def _leaver_spells(rng, n_leavers, scale, starts, ends) -> tuple[np.ndarray, np.ndarray]:
-    """Spells of leavers, added month by month to follow a target stock curve."""
-    months = np.arange(FIRST_MONTH, AS_OF + 1)
-    current = np.zeros(months.size + 1)
-    for s, e in zip(starts, ends, strict=True):
-        first = np.clip(s - FIRST_MONTH, 0, months.size)
-        last = np.clip(np.minimum(e, AS_OF) - FIRST_MONTH + 1, 0, months.size)
-        np.add.at(current, first, 1)
-        np.add.at(current, last, -1)
-    current = np.cumsum(current)[:-1]
-    # Target ELB stock: 5,150 in 2005, gently falling to the 2013 level.
-    target = scale * (
-        5150 - (5150 - (LZB_TOTAL + ELB_NOT_LZB)) * (months - FIRST_MONTH) / (AS_OF - FIRST_MONTH)
+def _entry_trend(months_before: np.ndarray) -> np.ndarray:
+    """Entries per month relative to 2013: more in the early years of SGB II."""
+    return 1 + ENTRY_TREND * months_before / (AS_OF - FIRST_MONTH)
+
+
+def _survivor_weights(durations: np.ndarray) -> np.ndarray:
+    """Expected number still in receipt in 09/2013 per month of start ``durations`` months
+    before it, under the flow model (entries of both kinds times their survival)."""
+    return _entry_trend(durations) * (
+        ENTRY_SHORT * np.exp(-durations / TAU_SHORT) + ENTRY_LONG * np.exp(-durations / TAU_LONG)
     )
-    out_start, out_end = [], []
-    active_end = np.empty(0, dtype=np.int64)
-    remaining = n_leavers
-    for position, month in enumerate(months[:-1]):
-        active_end = active_end[active_end >= month]
-        need = int(round(target[position] - current[position])) - active_end.size
-        if position > 0:
-            need = min(need, max(int(remaining / max(AS_OF - month, 1)) * 3, 0))
-        need = max(min(need, remaining), 0)
-        if need == 0:
-            continue
-        end = month + _leaver_durations(rng, need, AS_OF - 1 - month)
-        out_start.append(np.full(need, month))
-        out_end.append(end)
-        active_end = np.concatenate([active_end, end])
-        remaining -= need
-    if remaining:  # whatever the curve did not need: short spells spread over the years
-        start = rng.integers(FIRST_MONTH, AS_OF - 2, remaining)
-        out_start.append(start)
-        out_end.append(np.minimum(start + rng.integers(1, 12, remaining), AS_OF - 1))
-    return np.concatenate(out_start), np.concatenate(out_end)
 
 
-def _leaver_durations(rng: np.random.Generator, size: int, longest: int) -> np.ndarray:
-    """Spell lengths (months after the first): many short, some long, all at most ``longest``.
+def _survivor_durations(rng: np.random.Generator, size: int, low: int, high: int) -> np.ndarray:
+    """Months since the start of current receipt, ``low`` to ``high``, as the model's
+    survivors are spread over them."""
+    durations = np.arange(low, high + 1)
+    weights = _survivor_weights(durations.astype(float))
+    # systematic sampling: each month of start gets its expected share (no pile by chance)
+    cdf = np.cumsum(weights) / weights.sum()
+    drawn = durations[np.searchsorted(cdf, (np.arange(size) + rng.random()) / size)]
+    return rng.permutation(drawn)
 
-    Drawn from the distribution conditioned on ending before 09/2013, so that no pile of exits
-    gathers in the last months.
+
+def _kind_durations(rng: np.random.Generator, size: int, tau: float) -> np.ndarray:
+    """Months a spell covers after its first: P(at least k) = exp(-k / tau)."""
+    return rng.geometric(1 - np.exp(-1 / tau), size) - 1
+
+
+def _leaver_spells(rng, n_leavers: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exactly ``n_leavers`` spells of the flow model that end before 09/2013.
+
+    The model's entries (with the transfers of 01.01.2005) are drawn, those still in receipt
+    in 09/2013 dropped (the current clients stand for them), and the rest thinned or
+    resampled to the count asked for, which keeps the shape of the flows.
     """
-    durations = np.full(size, -1)
-    todo = np.arange(size)
-    for _ in range(50):
-        draw = np.where(
-            rng.random(todo.size) < 0.55,
-            rng.integers(1, 12, todo.size),
-            rng.integers(12, 60, todo.size),
-        )
-        fits = draw <= longest
-        durations[todo[fits]] = draw[fits]
-        todo = todo[~fits]
-        if todo.size == 0:
-            break
-    durations[todo] = rng.integers(0, longest + 1, todo.size)
-    return durations
+    starts, ends = [], []
+    for count, tau in ((TRANSFERS_SHORT, TAU_SHORT), (TRANSFERS_LONG, TAU_LONG)):
+        n = rng.poisson(count * scale)
+        starts.append(np.full(n, FIRST_MONTH))
+        ends.append(FIRST_MONTH + _kind_durations(rng, n, tau))
+    months = np.arange(FIRST_MONTH + 1, AS_OF + 1)
+    trend = _entry_trend((AS_OF - months).astype(float))
+    for rate, tau in ((ENTRY_SHORT, TAU_SHORT), (ENTRY_LONG, TAU_LONG)):
+        expected = rate * trend * scale  # rounded at random: smooth, with the right mean
+        entries = np.repeat(months, np.floor(expected + rng.random(months.size)).astype(int))
+        starts.append(entries)
+        ends.append(entries + _kind_durations(rng, entries.size, tau))
+    start, end = np.concatenate(starts), np.concatenate(ends)
+    ended = end < AS_OF
+    start, end = start[ended], end[ended]
+    if n_leavers == 0 or start.size == 0:
+        return start[:0], end[:0]
+    pick = (
+        rng.choice(start.size, n_leavers, replace=False)
+        if n_leavers <= start.size
+        else np.concatenate([np.arange(start.size), rng.choice(start.size, n_leavers - start.size)])
+    )
+    pick.sort()
+    return start[pick], end[pick]
 
 
 def _clients(rng, district_key, munis, n_clients, client_idx, start_m) -> pl.DataFrame:
@@ -545,21 +606,31 @@ def _clients(rng, district_key, munis, n_clients, client_idx, start_m) -> pl.Dat
     )
 
 
-def _spell_frame(rng, ids, client_idx, start_m, end_m) -> pl.DataFrame:
-    """Dates for each spell such that its month indices are exactly start_m .. end_m."""
+def _spell_frame(rng, ids, client_idx, start_m, end_m) -> tuple[pl.DataFrame, np.ndarray]:
+    """Dates for each spell such that its month indices are exactly start_m .. end_m, and the
+    day (0-based) after the end of each spell within month end_m + 1.
+
+    A spell that ends in month e covers e's last day and ends before the next month's last day:
+    from e's last day to the last but one of e + 1, spread over the whole month.
+    """
     start_day = rng.integers(0, 28, start_m.size)
     start_day = np.where(start_m == FIRST_MONTH, 0, start_day)  # transfers began on 01.01.2005
-    # A spell that ends in month e covers e's last day and ends before the next month's last day.
-    end_extra = rng.integers(0, 27, end_m.size)
     open_end = end_m == OPEN_END_MONTH
-    end_date = _dates(np.where(open_end, AS_OF, end_m) + 1, end_extra - 1)
-    return pl.DataFrame(
+    after = np.where(open_end, AS_OF, end_m) + 1
+    day_after = np.floor(rng.random(end_m.size) * _days_in_month(after)).astype(np.int64)
+    frame = pl.DataFrame(
         {
             "client_id": ids[client_idx],
             "start_date": _dates(start_m, start_day),
-            "end_date": _blank(end_date, open_end),
+            "end_date": _blank(_dates(after, day_after - 1), open_end),
         }
     ).sort("client_id", "start_date")
+    return frame, day_after
+
+
+def _days_in_month(months: np.ndarray) -> np.ndarray:
+    first = (np.asarray(months) - 1970 * 12).astype("datetime64[M]")
+    return ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
 
 
 def _blank(values: pl.Series, where: np.ndarray) -> pl.Series:
@@ -602,57 +673,78 @@ def _barriers(rng, ids, client_idx, start_m, end_m) -> tuple[pl.DataFrame, np.nd
     return frame, has.sum(axis=1)
 
 
-def _integrations(rng, clients, spells, barrier_count, client_idx, start_m, end_m) -> pl.DataFrame:
-    """Integrations at the end of spells (and a few while receipt goes on).
+def _integrations(rng, clients, barrier_count, client_idx, start_m, end_m, day_after):
+    """Integrations: at the end of a spell (dated the day after it) and while receipt goes on.
 
     Each month about ``K2_TARGET`` / 12 of the stock is integrated, so that the Integrationsquote
-    stays near the level of its time; who is integrated is drawn among the spells ending that
-    month with a weight that falls with the number of barriers and the duration of receipt.
+    stays near the level of its time, in every month through the last one. Who is integrated is
+    drawn among the spells that end that month and, with a lower weight (``IN_RECEIPT_WEIGHT``),
+    among those that go on (employment with continued benefits): the chance falls with the
+    number of barriers and the duration of receipt, and is lower for women
+    (``WOMEN_WEIGHT``; national K2 2013: men 29.7 %, women 19.3 %). At most one integration per
+    person and month, and while receipt goes on at most one in 12 months.
     """
     ended = end_m < AS_OF
-    duration = np.minimum(end_m, AS_OF) - start_m + 1
+    last = np.minimum(end_m, AS_OF)
     barriers = barrier_count[client_idx]
-    weight = np.exp(-0.45 * barriers) * np.exp(-duration / 40)
+    sex = clients["sex"].to_numpy()[client_idx]
+    person = np.exp(-0.45 * barriers) * np.where(sex == "f", WOMEN_WEIGHT, 1.0)
+    exit_weight = person * np.exp(-(last - start_m + 1) / 40)
 
     stock = np.zeros(AS_OF - FIRST_MONTH + 2)
     np.add.at(stock, start_m - FIRST_MONTH, 1)
-    np.add.at(stock, np.minimum(end_m, AS_OF) - FIRST_MONTH + 1, -1)
+    np.add.at(stock, last - FIRST_MONTH + 1, -1)
     stock = np.cumsum(stock)
 
-    month = np.full(start_m.size, -1)
-    take = np.zeros(start_m.size, dtype=bool)
-    # a few integrations while receipt goes on (e.g. training with continued benefits)
-    in_receipt = ~ended & (rng.random(start_m.size) < 0.04 * weight)
-    since = rng.integers(0, 30, in_receipt.sum())
-    month[in_receipt] = np.maximum(AS_OF - since, start_m[in_receipt])
-    take |= in_receipt
-    for m in range(FIRST_MONTH, AS_OF):
-        exits = np.flatnonzero(ended & (end_m == m))
-        target = round(K2_TARGET / 12 * stock[m - FIRST_MONTH] * (1 + rng.normal(0, 0.08)))
-        target -= int((take & (month == m)).sum())
-        if exits.size == 0 or target <= 0:
+    last_integration = np.full(start_m.size, -(10**6))
+    chosen_spell, chosen_month, chosen_day = [], [], []
+    exit_month = np.where(ended, end_m + 1, -1)  # the month a spell's end falls in
+    for m in range(FIRST_MONTH + 1, AS_OF + 1):
+        target = round(K2_TARGET / 12 * stock[m - FIRST_MONTH] * (1 + rng.normal(0, 0.03)))
+        exits = np.flatnonzero((exit_month == m) & (last_integration < m))
+        # while receipt goes on: at most one integration in 12 months
+        going_on = np.flatnonzero((start_m <= m) & (last >= m) & (last_integration <= m - 12))
+        pool = np.concatenate([exits, going_on])
+        if pool.size == 0 or target <= 0:
             continue
-        chosen = rng.choice(
-            exits, min(target, exits.size), replace=False, p=weight[exits] / weight[exits].sum()
+        weight = np.concatenate(
+            [
+                exit_weight[exits],
+                IN_RECEIPT_WEIGHT
+                * person[going_on]
+                * np.exp(-(m - start_m[going_on] + 1) / IN_RECEIPT_DURATION),
+            ]
         )
-        month[chosen] = m
-        take[chosen] = True
-    kinds = rng.choice(
-        ["employment", "training", "self_employment"], take.sum(), p=[0.8, 0.13, 0.07]
-    )
-    dates = _dates(month[take], rng.integers(0, 28, take.sum()))
-    continuity_chance = 0.72 - 0.06 * np.minimum(barriers[take], 5)
-    continued = rng.random(take.sum()) < continuity_chance
-    known = month[take] + 12 <= AS_OF  # the 12 months after it have passed
+        # weighted draw without replacement (Efraimidis-Spirakis keys)
+        keys = np.log(rng.random(pool.size)) / weight
+        chosen = pool[np.argsort(-keys, kind="stable")[: min(target, pool.size)]]
+        last_integration[chosen] = m
+        leaving = exit_month[chosen] == m
+        days = np.where(
+            leaving,
+            day_after[chosen],
+            np.floor(rng.random(chosen.size) * _days_in_month(np.full(chosen.size, m))),
+        )
+        chosen_spell.append(chosen)
+        chosen_month.append(np.full(chosen.size, m))
+        chosen_day.append(days.astype(np.int64))
+    spell = np.concatenate(chosen_spell)
+    month = np.concatenate(chosen_month)
+    n = spell.size
+    kinds = rng.choice(["employment", "training", "self_employment"], n, p=[0.8, 0.13, 0.07])
+    dates = _dates(month, np.concatenate(chosen_day))
+    continuity_chance = 0.72 - 0.06 * np.minimum(barriers[spell], 5)
+    continued = rng.random(n) < continuity_chance
+    known = month + 12 <= AS_OF  # the 12 months after it have passed
     frame = pl.DataFrame(
         {
-            "client_id": clients["id"].to_numpy()[client_idx[take]],
+            "client_id": clients["id"].to_numpy()[client_idx[spell]],
             "date": dates,
-            "month": month[take],
+            "month": month,
             "kind": kinds,
             "continued_12m": _blank(pl.Series(continued), ~known),
         }
-    )
+    ).sort("date", "client_id")
     return frame.unique(["client_id", "month"], keep="first", maintain_order=True)
 
 
@@ -715,8 +807,101 @@ def _referrals(rng, cases, network, municipalities) -> pl.DataFrame:
             .alias("status"),
         )
     )
-    return referrals.unique(
+    measures = _measure_referrals(rng, cases, network)
+    return pl.concat([referrals, measures]).unique(
         ["client_id", "service_id", "start_date"], keep="first", maintain_order=True
+    )
+
+
+# The labour-market measures (qualification, language course, activation) of people in long
+# receipt: after the first year of a spell, MEASURE_RATE participations per year on average,
+# each of 90 to 269 days. So about one LZB in ten is in a measure at any time (K3E2).
+MEASURE_RATE = 0.27
+MEASURE_BARRIERS = ("qualification", "language", "motivation")
+
+
+def _measure_referrals(rng, cases, network) -> pl.DataFrame:
+    """Referrals to labour-market measures during long receipt, for the people with a barrier
+    such a measure addresses (the first of ``MEASURE_BARRIERS`` they have)."""
+    rank = {code: number for number, code in enumerate(MEASURE_BARRIERS)}
+    barrier = (
+        cases["barrier_assessment"]
+        .filter(pl.col("barrier_code").is_in(MEASURE_BARRIERS))
+        .with_columns(pl.col("barrier_code").replace_strict(rank, return_dtype=pl.Int32).alias("r"))
+        .sort("client_id", "r")
+        .group_by("client_id", maintain_order=True)
+        .agg(pl.col("barrier_code").first())
+    )
+    eligible = (
+        cases["benefit_spell"]
+        .join(barrier, on="client_id")
+        .join(
+            cases["client"].select(pl.col("id").alias("client_id"), "municipality_ags"),
+            on="client_id",
+        )
+        .with_columns(
+            (pl.col("start_date") + pl.duration(days=365)).alias("from"),
+            pl.min_horizontal(pl.col("end_date").fill_null(DATA_END), pl.lit(DATA_END)).alias("to"),
+        )
+        .filter(pl.col("to") > pl.col("from"))
+        .sort("client_id", "start_date")
+    )
+    days = (eligible["to"] - eligible["from"]).dt.total_days().to_numpy()
+    count = rng.poisson(MEASURE_RATE * days / 365)
+    rows = np.repeat(np.arange(eligible.height), count)
+    offset = np.floor(rng.random(rows.size) * days[rows]).astype(np.int64)
+    length = rng.integers(90, 270, rows.size)
+    cancelled = rng.random(rows.size) < 0.2
+    options = (
+        network["service"]
+        .filter(pl.col("labour_market_measure"))
+        .select(pl.col("id").alias("service_id"), "category_code")
+        .join(network["service_area"], on="service_id")
+        .join(
+            pl.DataFrame(
+                [
+                    {"barrier_code": b, "category_code": c.code}
+                    for c in SERVICE_CATEGORIES
+                    for b in c.barriers
+                    if b in MEASURE_BARRIERS
+                ]
+            ),
+            on="category_code",
+        )
+        .sort("municipality_ags", "barrier_code", "service_id")
+        .group_by("municipality_ags", "barrier_code", maintain_order=True)
+        .agg(pl.col("service_id").alias("options"))
+    )
+    start = pl.col("from") + pl.duration(days=pl.col("offset"))
+    end = start + pl.duration(days=pl.col("length"))
+    return (
+        eligible.select("client_id", "barrier_code", "municipality_ags", "from")[rows]
+        .with_columns(
+            pl.Series("offset", offset),
+            pl.Series("length", length),
+            pl.Series("cancelled", cancelled),
+        )
+        .join(options, on=["municipality_ags", "barrier_code"], maintain_order="left")
+        .with_columns(
+            pl.col("options")
+            .list.get(pl.col("length") % pl.col("options").list.len())
+            .alias("service_id"),
+            start.alias("start_date"),
+            end.alias("end"),
+        )
+        .select(
+            "client_id",
+            "service_id",
+            "barrier_code",
+            "start_date",
+            pl.when(pl.col("end") <= DATA_END).then(pl.col("end")).alias("end_date"),
+            pl.when(pl.col("end") > DATA_END)
+            .then(pl.lit("active"))
+            .when(pl.col("cancelled"))
+            .then(pl.lit("cancelled"))
+            .otherwise(pl.lit("completed"))
+            .alias("status"),
+        )
     )
 
 

@@ -36,7 +36,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
-from data_access import figures
+from data_access import boundaries, figures
 from data_access.cases import Cases
 from data_access.indicators import Filters
 from data_access.protection import Protection
@@ -145,6 +145,7 @@ class ReportContent:
     series: pl.DataFrame  # figure_series from first_month to as_of
     municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
     totals: dict[str, object]  # the same keys for the "Insgesamt" row
+    boundaries: str = ""  # source and attribution of the municipality boundaries ("" if none)
 
 
 def report_content(
@@ -197,7 +198,18 @@ def report_content(
         series=series,
         municipalities=municipalities,
         totals=totals,
+        boundaries=_boundary_source(engine),
     )
+
+
+def _boundary_source(engine: Engine) -> str:
+    """The official boundaries' source with its attribution, as under the app's map."""
+    stored = boundaries.load_boundaries(engine)
+    official = stored[~stored["schematic"]]
+    if official.empty:
+        return ""
+    names = sorted({s.split(boundaries.SOURCE_SEPARATOR, 1)[0] for s in official["source"]})
+    return f"{', '.join(names)}, {boundaries.attribution(official['source'])}"
 
 
 def _by_municipality(
@@ -503,7 +515,19 @@ def render_pdf(
     _charts(pdf, pictures, chart_note)
     _municipality_table(pdf, content)
     _definitions(pdf, content)
+    _sources(pdf, content)
     return bytes(pdf.output())
+
+
+def _sources(pdf: _ReportPDF, content: ReportContent) -> None:
+    """Where the municipalities' boundaries come from (the attribution BKG data ask for)."""
+    if content.boundaries:
+        pdf.heading("Quellen")
+        pdf.paragraph(
+            "Gemeinden mit ihren amtlichen Gemeindeschlüsseln (AGS); Gemeindegrenzen der "
+            f"Netzwerkkarte: {content.boundaries}.",
+            size=9,
+        )
 
 
 def _title(pdf: _ReportPDF, content: ReportContent, created: dt.date) -> None:

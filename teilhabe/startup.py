@@ -1,7 +1,8 @@
 """Opening the configured database, shared by the CLI and the app.
 
 Without a configured URL the local SQLite file is created, migrated and filled with the demo data
-on first use; a configured database is used as it is and only needs its schema to be current.
+on first use (and demo data of an older generator are renewed); a configured database is used as
+it is and only needs its schema to be current.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from data_access.cases import Cases, cache_folder, load_cases
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from data_access.store import has_data
-from teilhabe.demo import DemoSpec, load_demo
+from teilhabe.demo import DemoSpec, load_demo, outdated_spec
 
 
 def open_database(settings: Settings) -> Engine:
@@ -21,8 +22,15 @@ def open_database(settings: Settings) -> Engine:
     engine = create_db_engine(settings.database_url)
     check_connection(engine)
     ensure_schema(engine, allow_upgrade=settings.uses_default_database)
-    if settings.uses_default_database and not has_data(engine):
-        load_demo(engine, DemoSpec())
+    if settings.uses_default_database:
+        if not has_data(engine):
+            load_demo(engine, DemoSpec())
+        elif info := figures.dataset_info(engine=engine):
+            # demo data of an older generator (e.g. wrong keys) are replaced by the current
+            # ones, unless they are no longer pure demo data (imports give another version)
+            outdated = outdated_spec(info.get("data_version", ""))
+            if outdated is not None and info.get("synthetic") == "true":
+                load_demo(engine, outdated)
     return engine
 
 

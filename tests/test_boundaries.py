@@ -20,14 +20,18 @@ from sqlalchemy import select
 from data_access.boundaries import (
     SCHEMATIC_SOURCE,
     BoundaryFileError,
+    BoundaryImportRefused,
+    attribution,
     import_boundaries,
     load_boundaries,
     read_boundary_file,
     schematic_boundaries,
 )
-from data_access.models import MunicipalityBoundary
+from data_access.figures import dataset_info
+from data_access.imports import import_log
+from data_access.models import Municipality, MunicipalityBoundary
 from teilhabe.cli import main
-from teilhabe.demo import DEMO_DIR, DemoSpec, _geography, generate
+from teilhabe.demo import DEMO_BOUNDARY_FILE, DEMO_DIR, DemoSpec, _geography, generate
 
 X0, Y0 = 584_000.0, 5_392_000.0  # near Heidenheim, ETRS89 / UTM zone 32N
 KM = 1_000.0
@@ -90,12 +94,15 @@ def shapefile(tmp_path):
     return path
 
 
+FILE_NAMES = {f[0]: f[1] for f in FEATURES}
+
+
 def municipalities(ags: list[str]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "ags": ags,
             "district_key": [a[:5] for a in ags],
-            "name": [f"Ort {a}" for a in ags],
+            "name": [FILE_NAMES.get(a, f"Ort {a}") for a in ags],
             "kind": ["Gemeinde"] * len(ags),
             "population": [1000] * len(ags),
             "population_date": [dt.date(2023, 3, 31)] * len(ags),
@@ -262,7 +269,9 @@ def test_import_from_geopackage_and_shapefile(engine, gpkg, shapefile) -> None:
     stored = load_boundaries(engine)
     assert list(stored.columns) == ["ags", "source", "schematic", "geometry"]
     assert stored.crs.to_epsg() == 4326
-    assert stored["source"].unique().tolist() == ["BKG VG250 (vg250_ebenen.gpkg)"]
+    assert stored["source"].unique().tolist() == [
+        "BKG VG250 (vg250_ebenen.gpkg) · © GeoBasis-DE / BKG (Daten verändert)"
+    ]
     assert stored["schematic"].dtype == bool and not stored["schematic"].any()
     assert_expected_areas(stored)
     lake = gpd.GeoSeries([WATER], crs="EPSG:25832").to_crs("EPSG:4326")[0]
@@ -275,7 +284,9 @@ def test_import_from_geopackage_and_shapefile(engine, gpkg, shapefile) -> None:
     assert report["skipped_ags"] == ["08135099", "08136001"]
     stored = load_boundaries(engine)
     assert len(stored) == 3 == len(boundary_rows(engine))
-    assert stored["source"].unique().tolist() == ["BKG VG250 (VG250_GEM.shp)"]
+    assert stored["source"].unique().tolist() == [
+        "BKG VG250 (VG250_GEM.shp) · © GeoBasis-DE / BKG (Daten verändert)"
+    ]
     assert_expected_areas(stored)
 
 
@@ -335,6 +346,63 @@ def test_import_on_postgresql(build_db, postgres_url, gpkg) -> None:
         engine.dispose()
 
 
+def test_a_name_that_differs_from_the_stored_one_refuses_the_import(build_db, gpkg) -> None:
+    """The old demo's wrong keys: a file's polygon must not be stored under another name."""
+    names = municipalities(DB_AGS).with_columns(
+        pl.when(pl.col("ags") == "08135020")
+        .then(pl.lit("Drittdorf"))
+        .otherwise(pl.col("name"))
+        .alias("name")
+    )
+    engine = build_db([], municipality=names)
+    version = dataset_info(engine=engine).get("data_version")
+    with pytest.raises(BoundaryImportRefused) as refused:
+        import_boundaries(engine, gpkg, layer="VG250_GEM")
+    assert refused.value.problems[0] == (
+        "Der Gemeindename passt nicht zum Schlüssel: 08135020 heißt in der Datei „Zweitort“, "
+        "in der Datenbank „Drittdorf“."
+    )
+    assert len(refused.value.problems) == 2 and "--accept-names" in refused.value.problems[1]
+    assert boundary_rows(engine) == []
+    assert dataset_info(engine=engine).get("data_version") == version
+
+    report = import_boundaries(engine, gpkg, layer="VG250_GEM", accept_names=True)
+    assert report["renamed"] == [["08135020", "Drittdorf", "Zweitort"]]
+    assert report["imported"] == 3
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(Municipality.ags, Municipality.name)).all())
+    assert stored["08135020"] == "Zweitort"
+
+
+def test_every_import_that_changes_boundaries_sets_a_new_data_version(
+    engine, gpkg, shapefile
+) -> None:
+    before = dataset_info(engine=engine).get("data_version")
+    first = import_boundaries(engine, gpkg, layer="VG250_GEM", user="tester")
+    assert (first["added"], first["updated"], first["unchanged"]) == (3, 0, 0)
+    assert first["data_version"].startswith("boundaries-")
+    assert dataset_info(engine=engine)["data_version"] == first["data_version"] != before
+
+    # the same file again changes nothing: no new version
+    again = import_boundaries(engine, gpkg, layer="VG250_GEM")
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    assert again["data_version"] is None
+    assert dataset_info(engine=engine)["data_version"] == first["data_version"]
+
+    # another file (another source) replaces them: a new version again
+    other = import_boundaries(engine, shapefile, year=2024)
+    assert (other["added"], other["updated"], other["unchanged"]) == (0, 3, 0)
+    assert other["data_version"] not in (None, first["data_version"])
+    assert dataset_info(engine=engine)["data_version"] == other["data_version"]
+    assert attribution(load_boundaries(engine)["source"]) == (
+        "© GeoBasis-DE / BKG 2024 (Daten verändert)"
+    )
+    log = import_log(engine)
+    assert log["table_name"].to_list() == ["municipality_boundary"] * 2
+    assert log["data_version"].to_list() == [other["data_version"], first["data_version"]]
+    assert log["imported_by"].to_list() == [None, "tester"]
+
+
 # --- Command line --------------------------------------------------------------------------------
 
 
@@ -356,6 +424,24 @@ def test_cli_import_error_is_one_line_and_exit_code_2(engine, gpkg, capsys) -> N
     assert err.startswith("Fehler: Die Ebene „GEM“ gibt es in der Datei")
     assert err.count("\n") == 1
     assert boundary_rows(engine) == []
+
+
+def test_cli_lists_differing_names_and_accepts_them_on_request(build_db, gpkg, capsys) -> None:
+    names = municipalities(DB_AGS).with_columns(pl.lit("Anderswo").alias("name"))
+    engine = build_db([], municipality=names)
+    url = engine.url.render_as_string(hide_password=False)
+    args = ["boundaries", "import", str(gpkg), "--database-url", url]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Fehler: Die Datei passt nicht zur Datenbank:")
+    assert "08135019 heißt in der Datei „Teststadt“, in der Datenbank „Anderswo“" in err
+    assert boundary_rows(engine) == []
+    assert main([*args, "--accept-names"]) == 0
+    out = capsys.readouterr().out
+    assert "Gemeindename übernommen: 08135019 „Anderswo“ heißt jetzt „Teststadt“." in out
+    assert "neue Datenversion boundaries-" in out
+    assert main([*args, "--accept-names"]) == 0
+    assert "nichts geändert" in capsys.readouterr().out
 
 
 def test_cli_refuses_a_malformed_district_key(capsys) -> None:
@@ -434,15 +520,39 @@ def test_schematic_boundaries_of_tiny_districts() -> None:
     ).all()
 
 
-def test_the_demo_stores_schematic_boundaries(demo_engine) -> None:
+def test_the_demo_stores_the_real_2013_boundaries(demo_engine) -> None:
     stored = load_boundaries(demo_engine)
-    assert len(stored) == 11
-    assert stored["schematic"].all()
-    assert stored["source"].unique().tolist() == [SCHEMATIC_SOURCE]
+    assert stored["ags"].tolist() == [
+        "08135010", "08135015", "08135016", "08135019", "08135020", "08135021",
+        "08135025", "08135026", "08135027", "08135031", "08135032",
+    ]  # fmt: skip
+    assert not stored["schematic"].any()
+    assert stored["source"].unique().tolist() == [
+        "BKG VG250 2013, vereinfacht · © GeoBasis-DE / BKG 2013 (Daten verändert)"
+    ]
+    assert attribution(stored["source"]) == "© GeoBasis-DE / BKG 2013 (Daten verändert)"
+    # the keys, names and town centres of the demo fit the official boundaries
+    with demo_engine.connect() as connection:
+        rows = connection.execute(
+            select(Municipality.ags, Municipality.name, Municipality.lon, Municipality.lat)
+        ).all()
+    official = gpd.read_file(DEMO_BOUNDARY_FILE).set_index("AGS")
+    shapes = stored.set_index("ags").geometry
+    for ags, name, lon, lat in rows:
+        assert official.loc[ags, "GEN"] == name, ags
+        assert shapes[ags].contains(shapely.Point(lon, lat)), name
+    metric = stored.to_crs("EPSG:25832")
+    assert metric.area.sum() / 1e6 == pytest.approx(627, rel=0.02)  # the district: 627 km²
+    # generalised independently, neighbours overlap a little along their edges, no more
+    overlap = sum(a.intersection(b).area for a, b in itertools.combinations(metric.geometry, 2))
+    assert overlap < 0.005 * metric.area.sum()
 
 
 def test_the_scaled_demo_has_a_boundary_per_municipality() -> None:
     tables = generate(DemoSpec(clients=3000, districts=2))
-    assert (
-        tables["municipality_boundary"]["ags"].to_list() == tables["municipality"]["ags"].to_list()
-    )
+    boundaries = tables["municipality_boundary"]
+    assert boundaries["ags"].to_list() == tables["municipality"]["ags"].to_list()
+    # real boundaries where they exist, schematic (and labelled so) for the synthetic district
+    assert boundaries.filter(pl.col("schematic"))["ags"].str.starts_with("99002").all()
+    assert boundaries.filter(pl.col("schematic")).height == 11
+    assert boundaries.filter(pl.col("schematic"))["source"].unique().to_list() == [SCHEMATIC_SOURCE]

@@ -68,7 +68,7 @@ def test_the_report_button_builds_the_report_of_the_selection(
     cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
     monkeypatch.setattr(downloads.data, "report_inputs", lambda version: (demo_engine, cases))
     monkeypatch.setattr(downloads, "describe", lambda selection: "Gemeinden: Nattheim")
-    selection = Selection(as_of=AS_OF, years=2, filters=Filters(municipalities=("08135027",)))
+    selection = Selection(as_of=AS_OF, years=2, filters=Filters(municipalities=("08135026",)))
     downloads.report_download(DATASET, selection)
     (button,) = buttons
     assert (button["label"], button["file_name"], button["mime"]) == (

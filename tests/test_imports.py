@@ -61,11 +61,11 @@ REPO = Path(__file__).resolve().parents[1]
 MUNICIPALITY_COLUMNS = ("ags", "name", "kind", "population", "population_date", "lat", "lon")
 # What the database must hold after any of the municipality files below.
 EXPECTED_MUNICIPALITIES = [
-    ("08135010", "08135", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354),
     ("08135019", "08135", "Heidenheim an der Brenz", "Stadt", 49526),
+    ("08135026", "08135", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354),
 ]
 EXPECTED_DETAILS = {
-    "08135010": (dt.date(2012, 12, 31), 48.6994, 10.2427),
+    "08135026": (dt.date(2012, 12, 31), 48.6994, 10.2427),
     "08135019": (dt.date(2012, 12, 31), 48.6767, 10.1522),
 }
 
@@ -213,13 +213,13 @@ GERMAN_HEADER = ["Gemeindeschlüssel", "Gemeinde", "Art", "Einwohner", "Stand Ei
 GERMAN_ROWS = [
     [*GERMAN_HEADER, "Breitengrad", "Längengrad"],
     ["08135019", "Heidenheim an der Brenz", "Stadt", "49.526", "31.12.2012", "48,6767", "10,1522"],
-    ["08135010", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "31.12.2012", "48,6994"]
+    ["08135026", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "31.12.2012", "48,6994"]
     + ["10,2427"],
 ]
 ISO_ROWS = [
     list(MUNICIPALITY_COLUMNS),
     ["08135019", "Heidenheim an der Brenz", "Stadt", "49526", "2012-12-31", "48.6767", "10.1522"],
-    ["8135010", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "2012-12-31", "48.6994"]
+    ["8135026", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "2012-12-31", "48.6994"]
     + ["10.2427"],
 ]
 
@@ -230,7 +230,7 @@ def typed_rows() -> list[list[object]]:
         ["08135019", "Heidenheim an der Brenz", "Stadt", 49526, dt.date(2012, 12, 31), 48.6767]
         + [10.1522],
         # an AGS cell typed as a number loses its leading zero
-        [8135010, "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354, dt.date(2012, 12, 31)]
+        [8135026, "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", 6354, dt.date(2012, 12, 31)]
         + [48.6994, 10.2427],
     ]
 
@@ -270,7 +270,7 @@ DIALECTS: dict[str, tuple[str, bytes]] = {
         parquet_bytes(
             pl.DataFrame(
                 {
-                    "AGS": ["08135019", "08135010"],
+                    "AGS": ["08135019", "08135026"],
                     "Gemeinde": ["Heidenheim an der Brenz", "Nattheim, Gemeinde „am Härtsfeld“"],
                     "Art": ["Stadt", "Gemeinde"],
                     "Einwohner": [49526, 6354],

@@ -54,7 +54,8 @@ def test_unrelated_tables_do_not_block_a_new_schema(tmp_path) -> None:
 
 
 def upgrade_keeps_the_data(engine) -> None:
-    """Revision 0002 adds the import log to a database of revision 0001 and keeps its rows."""
+    """Revision 0002 adds the import log to a database of revision 0001 and keeps its rows;
+    0003 adds the populations with their reference date, starting with those stored."""
     import datetime as dt
 
     from alembic import command
@@ -85,6 +86,10 @@ def upgrade_keeps_the_data(engine) -> None:
             ("08135019", 49526)
         ]
         assert connection.execute(text("SELECT count(*) FROM import_log")).scalar() == 0
+        populations = connection.execute(
+            text("SELECT ags, reference_date, population FROM municipality_population")
+        ).all()
+        assert [(a, str(d), p) for a, d, p in populations] == [("08135019", "2012-12-31", 49526)]
     # and the new table is usable right away
     report = import_table(engine, "district", template_csv("district"), name="kreis.csv")
     assert report.ok and report.log_id == 1

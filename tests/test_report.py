@@ -110,11 +110,11 @@ def test_the_cli_writes_the_report_of_the_demo(demo_report) -> None:
 def test_the_report_has_the_figures_of_the_overview_page(demo_report, demo_engine, cases) -> None:
     text = pdf_text(demo_report[0])
     # the cards of the Übersicht (tests/test_app.py): the data layer's published figures, with
-    # the year before and the change; exact: 4,230 / 4,434, 2,380 / 2,638, 1,388 / 1,331
+    # the year before and the change; exact: 4,230 / 4,350, 2,380 / 2,467, 1,388 / 1,415
     now, before = headline(demo_engine, cases), headline(demo_engine, cases, AS_OF - 12)
     for key, exact in (("elb", 4230), ("lzb", 2380), ("lzb_4y_plus", 1388)):
         assert abs(now[key] - exact) <= MAX_DEVIATION, key
-    for key, exact in (("elb", 4434), ("lzb", 2638), ("lzb_4y_plus", 1331)):
+    for key, exact in (("elb", 4350), ("lzb", 2467), ("lzb_4y_plus", 1415)):
         assert abs(before[key] - exact) <= MAX_DEVIATION, key
     assert line_starting(text, "ELB ").split()[-5:-2] == count_columns(now, before, "elb")
     assert line_starting(text, "LZB Langzeit").split()[-5:-2] == count_columns(now, before, "lzb")
@@ -122,7 +122,7 @@ def test_the_report_has_the_figures_of_the_overview_page(demo_report, demo_engin
         now, before, "lzb_4y_plus"
     )
     rates = [round(now["integration_rate"], 1), round(before["integration_rate"], 1)]
-    assert abs(rates[0] - 24.2) < 0.5 and abs(rates[1] - 25.8) < 0.5  # exact: 24.2 and 25.8
+    assert abs(rates[0] - 25.2) < 0.5 and abs(rates[1] - 25.0) < 0.5  # exact: 25.2 and 25.0
     change = rates[0] - rates[1]
     assert line_starting(text, "K2 Integrationsquote").endswith(
         f"{format_decimal(rates[0])} % {format_decimal(rates[1])} % "
@@ -133,6 +133,11 @@ def test_the_report_has_the_figures_of_the_overview_page(demo_report, demo_engin
     # the network facts of the Übersicht
     assert "20 Träger und Behörden im Netzwerk, 11 Gemeinden im Zuständigkeitsgebiet." in text
     assert "24.09.2013 2. Netzwerkkonferenz mit Markt der Möglichkeiten 150 20" in text
+    # the source of the boundaries, with the attribution BKG asks for
+    assert (
+        "Netzwerkkarte: BKG VG250 2013, vereinfacht, © GeoBasis-DE / BKG 2013 (Daten verändert)."
+        in " ".join(text.split())
+    )
 
 
 def test_the_report_has_the_charts_definitions_and_confidentiality_note(demo_report) -> None:

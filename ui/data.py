@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import barriers, boundaries, figures, network
+from data_access import barriers, boundaries, completeness, figures, network, population
 from data_access.cases import Cases
 from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
 from data_access.db import DatabaseUnavailable, SchemaOutdated
@@ -203,8 +203,10 @@ def places(version: str) -> pl.DataFrame:
 @dataclass(frozen=True)
 class MapAreas:
     geojson: dict  # FeatureCollection, feature id = AGS, WGS84
-    schematic: bool
+    schematic: bool  # some or all polygons are schematic (no boundaries exist for them)
     source: str
+    attribution: str = ""  # copyright line of the official boundaries shown ("" if none)
+    schematic_count: int = 0  # municipalities drawn schematically
 
 
 @st.cache_data(show_spinner=False)
@@ -217,12 +219,22 @@ def map_areas(version: str) -> MapAreas:
             {"type": "Feature", "id": ags, "properties": {"ags": ags}, "geometry": json.loads(g)}
             for ags, g in frame.select("ags", "geometry_geojson").iter_rows()
         ]
-        return MapAreas({"type": "FeatureCollection", "features": features}, True, "schematisch")
+        return MapAreas(
+            {"type": "FeatureCollection", "features": features},
+            True,
+            "schematisch",
+            schematic_count=frame.height,
+        )
     collection = json.loads(stored[["ags", "geometry"]].to_json(drop_id=True))
     for feature in collection["features"]:
         feature["id"] = feature["properties"]["ags"]
+    official = stored[~stored["schematic"]]
     return MapAreas(
-        collection, bool(stored["schematic"].any()), ", ".join(sorted(set(stored["source"])))
+        collection,
+        bool(stored["schematic"].any()),
+        ", ".join(sorted({s.split(boundaries.SOURCE_SEPARATOR, 1)[0] for s in official["source"]})),
+        boundaries.attribution(official["source"]),
+        int(stored["schematic"].sum()),
     )
 
 
@@ -284,10 +296,27 @@ def flows(version: str, as_of: int, protection: Protection, filters: Filters) ->
 def map_measures(
     version: str, as_of: int, protection: Protection, filters: Filters
 ) -> pl.DataFrame:
-    """Cached: the measures the map shades, per municipality."""
-    return network.municipality_measures(
-        _cases(version), filters, as_of, protection, places(version), _addresses(version)
+    """Cached: the measures the map shades, per municipality; per 1,000 inhabitants with the
+    population nearest to the Stichtag, its date in ``population_date`` (text, 31.12.2012)."""
+    at = population.populations_at(stored_populations(version), as_of)
+    where = places(version).drop("population").join(at, on="ags", how="left")
+    measures = network.municipality_measures(
+        _cases(version), filters, as_of, protection, where, _addresses(version)
     )
+    dates = at.select("ags", pl.col("population_date").dt.strftime("%d.%m.%Y"))
+    return measures.join(dates, on="ags", how="left")
+
+
+@st.cache_data(show_spinner=False)
+def stored_populations(version: str) -> pl.DataFrame:
+    """Cached per data version: every stored population with its reference date."""
+    return population.populations(engine=_engine())
+
+
+@st.cache_data(show_spinner=False)
+def last_month_check(version: str, last: int) -> completeness.LastMonthCheck:
+    """Cached per data version: whether the data's last month looks incomplete."""
+    return completeness.check_last_month(_cases(version).integrations["month"], last)
 
 
 @st.cache_data(show_spinner=False)

@@ -104,9 +104,37 @@ def sidebar() -> None:
                 st.radio(spec.label, allowed, horizontal=True, **common)
             else:
                 st.selectbox(spec.label, allowed, **common)
+    _last_month_notice(dataset.version, dataset.as_of, months)
     for name, spec in SPECS.items():
         _mirror_to_link(spec, default=defaults.get(name))
     _show_notices()
+
+
+def _last_month_notice(version: str, last: int, months: list[str]) -> None:
+    """With the data's last month chosen as Stichtag and looking incomplete (far fewer
+    integrations than the months before), say so and offer the month before."""
+    check = data.last_month_check(version, last)
+    key = SPECS["as_of"].key
+    if not check.incomplete or st.session_state.get(key) != month_key(last):
+        return
+    with st.sidebar:
+        st.warning(
+            f"Letzter Monat möglicherweise unvollständig: {format_month(last)} enthält weniger "
+            "als halb so viele Integrationen wie im Mittel der zwölf Monate davor; "
+            "Integrationsquote und Vergleich mit dem Vorjahr sind dann zu niedrig.",
+            icon=":material/warning:",
+        )
+        if month_key(check.suggested) in months:
+            st.button(
+                f"Stichtag {format_month(check.suggested)} wählen",
+                key="vormonat_waehlen",
+                on_click=_choose_month,
+                args=(month_key(check.suggested),),
+            )
+
+
+def _choose_month(key: str) -> None:
+    st.session_state[SPECS["as_of"].key] = key
 
 
 def selection() -> Selection:

@@ -27,7 +27,9 @@ from teilhabe.formatting import format_count
 from ui import data
 from ui.data import Dataset
 
-TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
+TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()} | {
+    "municipality_boundary": "Gemeindegrenzen"  # logged by ``teilhabe boundaries import``
+}
 TABLE_DESCRIPTIONS: dict[str, str] = {
     name: spec.description for name, spec in imports.TABLES.items()
 }

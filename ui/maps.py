@@ -63,6 +63,26 @@ def _view(geojson: dict, width: int = 900, height: int = 620) -> dict:
     }
 
 
+PER_INHABITANT = {"lzb_per_1000"}  # measures per inhabitants: shown with the population's date
+
+
+def population_note(measures: pl.DataFrame) -> str:
+    """The reference dates of the populations in ``measures`` (column ``population_date``,
+    text 31.12.2022): "Einwohner: Stand 31.12.2022" or "... 30.09.2018 bis 31.12.2023 (je
+    Gemeinde)"; empty without the column."""
+    if "population_date" not in measures.columns:
+        return ""
+    dates = sorted(
+        set(measures["population_date"].drop_nulls().to_list()),
+        key=lambda day: (day[6:], day[3:5], day[:2]),
+    )
+    if not dates:
+        return "Einwohner: Stand unbekannt"
+    if len(dates) == 1:
+        return f"Einwohner: Stand {dates[0]}"
+    return f"Einwohner: Stand {dates[0]} bis {dates[-1]} (je Gemeinde)"
+
+
 def district_map(
     geojson: dict,
     measures: pl.DataFrame,
@@ -74,13 +94,15 @@ def district_map(
     gaps: list[str],
     schematic: bool,
     style: str,
+    attribution: str = "",
 ) -> go.Figure:
     """The map.
 
     ``geojson``: FeatureCollection whose features have ``id`` = AGS. ``measures``: ags, name and
     the ``measure`` column (null = suppressed or not defined), ``kind`` "rate" (percent) or
     "decimal". ``providers``: one row per provider with lat, lon, provider, category (colour
-    group), hover (text). ``gaps``: AGS to outline as coverage gaps.
+    group), hover (text). ``gaps``: AGS to outline as coverage gaps. ``attribution``: the
+    copyright line of the official boundaries, written on the map (so also on slides and PNGs).
     """
     ags = measures["ags"].to_list()
     values = measures[measure].to_list()
@@ -89,6 +111,15 @@ def district_map(
         f"<b>{name}</b><br>{measure_name}: {text}"
         for name, text in zip(measures["name"].to_list(), shown, strict=True)
     ]
+    per_inhabitant = measure in PER_INHABITANT and "population_date" in measures.columns
+    if per_inhabitant:  # the population's reference date next to the value
+        hover = [
+            f"{text}<br>Einwohner: Stand {day or 'unbekannt'}"
+            for text, day in zip(hover, measures["population_date"].to_list(), strict=True)
+        ]
+    scale_title = measure_name + (
+        f"<br><sub>{population_note(measures)}</sub>" if per_inhabitant else ""
+    )
     figure = go.Figure()
     # every municipality in grey first: a suppressed value leaves its area grey, not missing
     figure.add_trace(
@@ -115,7 +146,7 @@ def district_map(
                 colorscale="Blues",
                 marker={"line": {"color": "#ffffff", "width": 1.5}, "opacity": 0.85},
                 colorbar={
-                    "title": {"text": measure_name, "side": "right"},
+                    "title": {"text": scale_title, "side": "right"},
                     "ticksuffix": " %" if kind == "rate" else "",
                     "len": 0.6,
                     "y": 0.65,
@@ -157,7 +188,7 @@ def district_map(
     notes = []
     if schematic:
         notes.append(
-            "Gemeindegrenzen schematisch (aus den Ortsmittelpunkten, keine amtlichen Grenzen)"
+            "Gemeindegrenzen schematisch, wo keine amtlichen vorliegen (aus den Ortsmittelpunkten)"
         )
     if gaps:
         notes.append("rot umrandet: Versorgungslücke")
@@ -167,22 +198,42 @@ def district_map(
         height=620,
         legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
         separators=",.",
-        annotations=[
-            {
-                "text": " · ".join(notes),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.01,
-                "y": 0.99,
-                "xanchor": "left",
-                "yanchor": "top",
-                "showarrow": False,
-                "bgcolor": "rgba(255,255,255,0.85)",
-                "font": {"size": 12, "color": "#33414e"},
-            }
-        ]
-        if notes
-        else [],
+        annotations=(
+            [
+                {
+                    "text": " · ".join(notes),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.01,
+                    "y": 0.99,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "font": {"size": 12, "color": "#33414e"},
+                }
+            ]
+            if notes
+            else []
+        )
+        + (
+            [
+                {
+                    "text": f"Gemeindegrenzen: {attribution}",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.99,
+                    "y": 0.01,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.85)",
+                    "font": {"size": 11, "color": "#33414e"},
+                }
+            ]
+            if attribution
+            else []
+        ),
     )
     return figure
 

@@ -24,7 +24,7 @@ def test_choosing_barriers_shows_the_group(app_server, page, open_app, save_scre
 
     expect(page.get_by_text("Hemmnisse (alle zugleich): Schulden, Gesundheit")).to_be_visible()
     expect(page.get_by_test_id("stMetricValue")).to_have_text(
-        ["296", "251", "4,2\u00a0%", "1,9\u00a0%"]
+        ["313", "254", "10,2\u00a0%", "6,3\u00a0%"]
     )
     # prevalence bars, trend, co-occurrence heatmap, barrier counts, K2 matrix
     plots = page.locator(".js-plotly-plot")

@@ -27,7 +27,20 @@ def test_map_draws_municipalities_and_providers_offline(
     assert polygons["points"] == 11
     providers = [t for t in traces if t["type"] == "scattermap"]
     assert providers and sum(t["points"] for t in providers) >= 1
-    expect(page.get_by_text("Gemeindegrenzen schematisch").first).to_be_visible()
+    # the real 2013 boundaries with their attribution, on the map and in the caption
+    locations = page.evaluate(
+        """() => document.querySelector('.js-plotly-plot').data
+            .find(t => t.name === 'Gemeinden').locations"""
+    )
+    assert sorted(locations) == [
+        "08135010", "08135015", "08135016", "08135019", "08135020", "08135021",
+        "08135025", "08135026", "08135027", "08135031", "08135032",
+    ]  # fmt: skip
+    attribution = "© GeoBasis-DE / BKG 2013 (Daten verändert)"
+    expect(page.get_by_text(f"Gemeindegrenzen: {attribution}").first).to_be_attached()
+    expect(page.get_by_text(f"BKG VG250 2013, vereinfacht, {attribution}")).to_be_visible()
+    expect(page.get_by_text("Gemeindegrenzen schematisch")).to_have_count(0)
+    expect(page.get_by_text("Einwohner: Stand 30.09.2018 bis 31.12.2023").first).to_be_visible()
     expect(page.get_by_role("heading", name="Versorgungslücken")).to_be_visible()
     save_screenshot(page, "network_map")
     assert page.external_requests == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-K2_SEPT_2012 = "25,8\u00a0%"
+K2_SEPT_2012 = "25,0\u00a0%"
 
 
 def test_overview_shows_the_seed_figures(app_server, page, open_app, save_screenshot) -> None:
@@ -12,7 +12,7 @@ def test_overview_shows_the_seed_figures(app_server, page, open_app, save_screen
 
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     expect(page.get_by_test_id("stMetricValue")).to_have_text(
-        ["4.230", "2.380", "1.388", "24,2\u00a0%", "20", "11"]
+        ["4.230", "2.380", "1.388", "25,2\u00a0%", "20", "11"]
     )
     expect(page.get_by_text("Stichtag 30.09.2013")).to_be_visible()
     expect(page.get_by_text("Demodaten:")).to_be_visible()
@@ -29,6 +29,6 @@ def test_as_of_month_from_the_link(app_server, page, open_app) -> None:
 
     expect(page.get_by_text("Stichtag 30.09.2012")).to_be_visible()
     expect(page.get_by_test_id("stMetricValue")).to_have_text(
-        ["4.434", "2.638", "1.331", K2_SEPT_2012, "20", "11"]
+        ["4.350", "2.467", "1.415", K2_SEPT_2012, "20", "11"]
     )
     assert "stand=2012-09" in page.url  # the link stays as it was shared

@@ -23,7 +23,7 @@ def test_slides_advance_with_the_keyboard(app_server, page, open_app, save_scree
         expect(page.get_by_text("Gemeinden: Heidenheim an der Brenz")).to_be_visible()
         expect(page.locator(chart).first).to_be_attached()
         if number == 1:
-            expect(page.get_by_test_id("stMetricValue").first).to_have_text("1.855")
+            expect(page.get_by_test_id("stMetricValue").first).to_have_text("1.879")
             save_screenshot(page, "presentation_first")
         page.get_by_role("heading", name=title, exact=True).click()  # focus the page, not a field
         page.keyboard.press("ArrowRight")
