@@ -32,7 +32,34 @@ def test_without_twelve_months_of_history_nothing_is_flagged() -> None:
 
 
 def test_the_calibrated_demo_is_not_flagged(demo_engine) -> None:
-    from data_access.cases import read_cases
+    from data_access.completeness import last_month_in_database
 
-    cases = read_cases(engine=demo_engine)
-    assert not check_last_month(cases.integrations["month"], LAST).incomplete
+    assert not last_month_in_database(engine=demo_engine, last=LAST).incomplete
+
+
+def test_the_database_check_counts_integrations_in_sql(build_db) -> None:
+    """Two integrations in each of the 12 months before the last, none in it: flagged."""
+    import datetime as dt
+
+    import polars as pl
+
+    from data_access.completeness import last_month_in_database
+
+    people = [f"P{i:02d}" for i in range(25)]
+    days = [dt.date(2012 + (8 + i // 2) // 12, (8 + i // 2) % 12 + 1, 15) for i in range(24)]
+    days.append(dt.date(2011, 5, 15))  # history: integrations before the 12 months
+    engine = build_db(
+        [(p, dt.date(2010, 1, 1), None) for p in people],
+        integration=pl.DataFrame(
+            {
+                "client_id": people,
+                "date": days,
+                "kind": ["employment"] * 25,
+                "continued_12m": [None] * 25,
+            },
+            schema_overrides={"continued_12m": pl.Boolean},
+        ),
+    )
+    check = last_month_in_database(engine=engine, last=LAST)
+    assert (check.incomplete, check.suggested) == (True, LAST - 1)
+    assert not last_month_in_database(engine=engine, last=LAST - 1).incomplete

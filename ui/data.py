@@ -316,7 +316,7 @@ def stored_populations(version: str) -> pl.DataFrame:
 @st.cache_data(show_spinner=False)
 def last_month_check(version: str, last: int) -> completeness.LastMonthCheck:
     """Cached per data version: whether the data's last month looks incomplete."""
-    return completeness.check_last_month(_cases(version).integrations["month"], last)
+    return completeness.last_month_in_database(engine=_engine(), last=last)
 
 
 @st.cache_data(show_spinner=False)
