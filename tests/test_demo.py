@@ -12,6 +12,8 @@ from data_access.models import Base
 from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe.demo import AS_OF, DemoSpec, generate
 
+EXACT = Protection(exact=True)
+
 
 def test_seed_figures_as_of_september_2013(demo_engine) -> None:
     assert figures.data_as_of(engine=demo_engine) == AS_OF
@@ -81,13 +83,13 @@ def test_running_demo_twice_gives_the_same_database(tmp_path) -> None:
 def test_integration_rate_falls_with_barriers_and_duration(demo_engine) -> None:
     """Plausible synthetic outcomes: the more barriers and the longer the receipt, the lower K2
     (the seed's central finding)."""
-    cases = read_cases(engine=demo_engine)
+    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
     for by, order in (
         ("barrier_count", ["0", "1", "2", "3", "4plus"]),
         ("duration", ["u2", "2_4", "4plus"]),
     ):
         rates = dict(
-            figures_series(cases, Filters(), AS_OF, AS_OF, by=by)
+            figures_series(cases, Filters(), AS_OF, AS_OF, EXACT, by=by)
             .select(by, "integration_rate")
             .iter_rows()
         )
@@ -107,13 +109,13 @@ def test_scaled_demo_has_several_districts() -> None:
 
 def exact(cases, filters: Filters | None = None, first: int = AS_OF) -> pl.DataFrame:
     """The exact monthly figures (rates in percent) from ``first`` to 09/2013."""
-    return figures_series(cases, filters or Filters(), AS_OF, first)
+    return figures_series(cases, filters or Filters(), AS_OF, first, EXACT)
 
 
 def test_the_demo_is_calibrated_against_published_values(demo_engine) -> None:
     """K2 in the mid-20s (national 2013: 24.3 %), men clearly above women (29.7 % / 19.3 %),
     K3E1 in the mid-teens (2014: 16.4 %), K3E2 around 10 %, a plausible K2E3."""
-    cases = read_cases(engine=demo_engine)
+    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
     now = exact(cases).row(0, named=True)
     rounded = {
         key: round(now[key], 1)
@@ -149,7 +151,7 @@ def test_the_last_month_is_as_complete_as_the_months_before(demo_engine) -> None
     """No cliff at the end of the data: ELB, LZB and the integrations of the last 12 months
     change from 08 to 09/2013 by no more than the mean change of the year before, and
     integrations and spell ends run through September at the rate of the months before."""
-    cases = read_cases(engine=demo_engine)
+    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
     series = exact(cases, first=AS_OF - 13).select("month", "elb", "lzb", "integrations_12m")
     changes = series.with_columns(pl.exclude("month").diff().abs()).drop_nulls()
     year_before, last = changes.head(12), changes.row(-1, named=True)

@@ -16,6 +16,8 @@ NOTICE = "Letzter Monat möglicherweise unvollständig"
 def app_on(url: str, tmp_path: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    # real data (synthetic = false) are published with the installation's secret
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", "ein-geheimnis-nur-fuer-die-tests")
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
