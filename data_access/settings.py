@@ -105,9 +105,11 @@ class Settings:
                 "Zeichen, damit niemand es erraten kann."
             )
         min_rate_base = _parse_min_rate_base(
-            env.get("TEILHABE_MIN_RATE_BASE")
-            or secrets.get("min_rate_base")
-            or DEFAULT_MIN_RATE_BASE
+            _first_set(
+                env.get("TEILHABE_MIN_RATE_BASE"),
+                secrets.get("min_rate_base"),
+                DEFAULT_MIN_RATE_BASE,
+            )
         )
         map_style = str(env.get("TEILHABE_MAP_STYLE") or secrets.get("map_style") or "white-bg")
         if map_style not in MAP_STYLES:
@@ -115,9 +117,11 @@ class Settings:
                 f"TEILHABE_MAP_STYLE {map_style!r} ist unbekannt; möglich: {', '.join(MAP_STYLES)}."
             )
         distance = _parse_distance(
-            env.get("TEILHABE_GAP_DISTANCE_KM")
-            or secrets.get("gap_distance_km")
-            or DEFAULT_GAP_DISTANCE_KM
+            _first_set(
+                env.get("TEILHABE_GAP_DISTANCE_KM"),
+                secrets.get("gap_distance_km"),
+                DEFAULT_GAP_DISTANCE_KM,
+            )
         )
         return cls(
             url,
@@ -133,6 +137,12 @@ class Settings:
     def database_label(self) -> str:
         """The database URL with any password hidden, for messages and the UI."""
         return self.database_url.render_as_string(hide_password=True)
+
+
+def _first_set(*values: object) -> object:
+    """The first value that is set (not None, not empty): a number 0 in secrets.toml is a value
+    to check, not a missing one."""
+    return next(v for v in values if v is not None and v != "")
 
 
 def _read_secrets(path: Path) -> dict[str, object]:

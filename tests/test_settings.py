@@ -81,6 +81,23 @@ def test_protection_settings_from_environment_and_secrets(tmp_path) -> None:
     assert exactly_16.cell_key_secret == "x" * 16
 
 
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("min_rate_base = 0", "TEILHABE_MIN_RATE_BASE muss mindestens 3 sein"),
+        ("min_rate_base = 2", "TEILHABE_MIN_RATE_BASE muss mindestens 3 sein"),
+        ('min_rate_base = "zehn"', "keine ganze Zahl"),
+        ("gap_distance_km = 0", "zwischen 0 und 200 km"),
+        ('cell_key_secret = "kurz"', "TEILHABE_CELL_KEY_SECRET ist zu kurz"),
+    ],
+)
+def test_invalid_values_in_secrets_toml_are_refused(tmp_path, toml, message) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(toml + "\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.load(environ={}, secrets_file=secrets)
+
+
 def test_real_data_without_a_secret_are_refused(tmp_path) -> None:
     settings = Settings.load(environ={}, secrets_file=tmp_path / "none.toml")
     with pytest.raises(ConfigurationError, match="TEILHABE_CELL_KEY_SECRET fehlt") as refused:

@@ -232,8 +232,40 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
 
 @pytest.fixture(scope="session")
 def app_server(start_streamlit: StartStreamlit) -> str:
-    """Base URL of the dashboard (app.py) running on its own demo SQLite database."""
-    return start_streamlit(REPO / "app.py")
+    """Base URL of the dashboard (app.py) running on its own demo SQLite database, published
+    with the demo's documented cell-key secret and the default minimum rate base."""
+    return start_streamlit(
+        REPO / "app.py", env={"TEILHABE_CELL_KEY_SECRET": None, "TEILHABE_MIN_RATE_BASE": None}
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_cases(demo_engine):
+    """The case copy of the demo data (the same data the app server generates for itself)."""
+    from data_access.cases import read_cases
+    from data_access.protection import DEMO_SECRET
+
+    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+
+
+@pytest.fixture(scope="session")
+def published_headline(demo_engine, demo_cases) -> Callable[..., dict]:
+    """``published_headline(as_of=AS_OF, filters=None)``: the data layer's published headline
+    figures (``Protection()``), which every page must show."""
+    from data_access import figures
+    from data_access.protection import Protection
+    from teilhabe.demo import AS_OF
+
+    def headline(as_of: int = AS_OF, filters=None) -> dict:
+        return figures.headline_figures(
+            engine=demo_engine,
+            cases=demo_cases,
+            as_of=as_of,
+            protection=Protection(),
+            filters=filters,
+        )
+
+    return headline
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import polars as pl
 from playwright.sync_api import expect
 
+from data_access.barriers import group_comparison
+from data_access.indicators import Filters
+from data_access.protection import Protection
+from teilhabe.demo import AS_OF
+from teilhabe.formatting import format_count, format_percent
 
-def test_choosing_barriers_shows_the_group(app_server, page, open_app, save_screenshot) -> None:
+
+def test_choosing_barriers_shows_the_group(
+    app_server, page, open_app, save_screenshot, demo_cases
+) -> None:
     open_app(page, f"{app_server}/barriers?stand=2013-09")
     expect(page.get_by_role("heading", name="Hemmnisse", exact=True)).to_be_visible()
     expect(page.get_by_text("Wählen Sie in der Seitenleiste")).to_be_visible()
@@ -23,8 +32,17 @@ def test_choosing_barriers_shows_the_group(app_server, page, open_app, save_scre
     sidebar.get_by_text("alle zugleich").click()
 
     expect(page.get_by_text("Hemmnisse (alle zugleich): Schulden, Gesundheit")).to_be_visible()
+    # the group's published figures from the data layer (exact: 296, 251, 4.2 %, 1.9 %)
+    group = Filters(barriers=("debts", "health"), barrier_mode="all")
+    sides = group_comparison(demo_cases, group, AS_OF, Protection())
+    mine = sides.filter(pl.col("side") == "group").row(0, named=True)
     expect(page.get_by_test_id("stMetricValue")).to_have_text(
-        ["313", "254", "10,2\u00a0%", "6,3\u00a0%"]
+        [
+            format_count(mine["elb"]),
+            format_count(mine["lzb"]),
+            format_percent(mine["integration_rate"]),
+            format_percent(mine["integration_rate_lzb"]),
+        ]
     )
     # prevalence bars, trend, co-occurrence heatmap, barrier counts, K2 matrix
     plots = page.locator(".js-plotly-plot")
