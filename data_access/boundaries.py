@@ -30,6 +30,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from sqlalchemy import Engine, delete, insert, select
 
+from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.models import Municipality, MunicipalityBoundary
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
@@ -343,9 +344,16 @@ def _listing(values: Iterable[str]) -> str:
 
 
 def import_boundaries(
-    engine: Engine, path: str | Path, layer: str | None = None, district: str | None = None
+    engine: Engine,
+    path: str | Path,
+    layer: str | None = None,
+    district: str | None = None,
+    *,
+    actor: Actor,
 ) -> dict[str, object]:
     """Store the official boundaries of a file, replacing those of the same AGS; all or nothing.
+
+    ``actor`` needs the role ``datenverantwortung`` (else ``PermissionDenied``, nothing read).
 
     The file is read and checked completely first. AGS that are not in the municipality table
     are skipped; if none is known, ``BoundaryFileError`` is raised and nothing changes.
@@ -353,6 +361,7 @@ def import_boundaries(
     ``skipped_ags`` (not in the database) and ``without_official_boundary`` (municipalities
     of the database that still have no official boundary).
     """
+    require_role(actor, DATA_STEWARD, "Der Import von Gemeindegrenzen")
     path = Path(path)
     boundaries, layer_name, driver = _read(path, layer, district)
     kind = "GeoJSON-Datei" if driver in _GEOJSON_DRIVERS else "BKG VG250"

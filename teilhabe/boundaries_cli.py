@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from data_access.auth import Actor
 from data_access.boundaries import BoundaryFileError, import_boundaries
 from data_access.settings import Settings
 from teilhabe.formatting import format_count
@@ -66,7 +67,13 @@ def _import(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     engine = open_database(settings)
     try:
-        report = import_boundaries(engine, args.file, layer=args.layer, district=args.district)
+        report = import_boundaries(
+            engine,
+            args.file,
+            layer=args.layer,
+            district=args.district,
+            actor=Actor.command_line(),
+        )
     except BoundaryFileError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -47,6 +47,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
+from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.catalogue import PROVIDER_KINDS, SERVICE_CATEGORIES
 from data_access.imports import set_dataset_info
 from data_access.models import (
@@ -1471,8 +1472,12 @@ def _apply(connection: Connection, plan: _Plan) -> None:
             connection.execute(insert(table), plan.inserts[table.name])
 
 
-def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[str, object]:
+def import_hsds(
+    engine: Engine, folder: Path, *, actor: Actor, dry_run: bool = False
+) -> dict[str, object]:
     """Check the package in ``folder`` and upsert the directory it describes; all or nothing.
+
+    ``actor`` needs the role ``datenverantwortung`` (else ``PermissionDenied``, nothing read).
 
     Providers, services and categories are matched on their natural ids: new ones are added,
     changed ones updated. For each category and each service in the package its barriers and
@@ -1486,6 +1491,7 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
     "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...}}``; a change
     with ``field`` None is an added row.
     """
+    require_role(actor, DATA_STEWARD, "Der Import des Anbieterverzeichnisses")
     package = _read_package(folder)
     with engine.begin() as connection:
         current, catalogues = _load(connection)
@@ -1579,7 +1585,7 @@ def _export_command(args: argparse.Namespace) -> int:
 def _import_command(args: argparse.Namespace) -> int:
     engine = _open(args)
     try:
-        report = import_hsds(engine, args.hsds, dry_run=args.dry_run)
+        report = import_hsds(engine, args.hsds, actor=Actor.command_line(), dry_run=args.dry_run)
     except HsdsError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR

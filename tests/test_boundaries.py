@@ -17,10 +17,11 @@ import pytest
 import shapely
 from sqlalchemy import select
 
+from data_access import boundaries
+from data_access.auth import Actor
 from data_access.boundaries import (
     SCHEMATIC_SOURCE,
     BoundaryFileError,
-    import_boundaries,
     load_boundaries,
     read_boundary_file,
     schematic_boundaries,
@@ -28,6 +29,12 @@ from data_access.boundaries import (
 from data_access.models import MunicipalityBoundary
 from teilhabe.cli import main
 from teilhabe.demo import DEMO_DIR, DemoSpec, _geography, generate
+
+
+def import_boundaries(*args, **kwargs) -> dict[str, object]:
+    kwargs.setdefault("actor", Actor.command_line("tester"))
+    return boundaries.import_boundaries(*args, **kwargs)
+
 
 X0, Y0 = 584_000.0, 5_392_000.0  # near Heidenheim, ETRS89 / UTM zone 32N
 KM = 1_000.0
