@@ -6,21 +6,59 @@ from teilhabe.formatting import format_as_of, format_count
 from ui import components, imports, shell, tables
 
 shell.require_router()
+person = imports.actor()
+if person is None or person.role is None:
+    st.stop()  # not through the router's gate (app.py shows the login or the no-role message)
+can_import = imports.may_import(person)
 dataset = imports.loaded_dataset()
 if dataset is None:
     st.title("Daten")
     st.info(
-        "Die Datenbank enthält noch keine Leistungsdaten. Hier lassen sich die Tabellen "
-        "importieren, am besten in der Reihenfolge der Auswahlliste: Kreise, Gemeinden, "
-        "Anbieter, Leistungen, Personen, Leistungszeiträume, …",
+        "Die Datenbank enthält noch keine Leistungsdaten. "
+        + (
+            "Hier lassen sich die Tabellen importieren, am besten in der Reihenfolge der "
+            "Auswahlliste: Kreise, Gemeinden, Anbieter, Leistungen, Personen, "
+            "Leistungszeiträume, …"
+            if can_import
+            else "Importieren kann, wer die Rolle „Datenverantwortung“ hat."
+        ),
         icon=":material/info:",
     )
 else:
     components.page_header("Daten", dataset, dataset.as_of, "ganzer Datenbestand, ohne Filter")
 
-import_tab, quality_tab, log_tab = st.tabs(["Import", "Datenqualität", "Importprotokoll"])
+if not can_import and not imports.login_configured():
+    st.info(
+        "**Import nur mit Anmeldung.** Ohne Anmeldung zeigt diese Seite die Datenqualität und "
+        "das Importprotokoll; Dateien hochladen und importieren kann hier nur, wer sich über "
+        "den Identitätsanbieter des Jobcenters anmeldet und die Rolle „Datenverantwortung“ "
+        "hat. Die Anmeldung wird mit einem Abschnitt `[auth]` in `.streamlit/secrets.toml` "
+        "eingerichtet (OpenID Connect, z. B. Keycloak oder Microsoft Entra ID; siehe README, "
+        "Abschnitt „Anmeldung und Rollen“). Bis dahin importiert die Kommandozeile: "
+        "`uv run teilhabe import TABELLE DATEI`.",
+        icon=":material/lock:",
+    )
+elif not can_import:
+    st.info(
+        f"**Kein Import mit Ihrer Rolle.** Als {person.role_label} sehen Sie hier die "
+        "Datenqualität und das Importprotokoll. Dateien importieren Personen mit der Rolle "
+        "„Datenverantwortung“; die Rollen vergibt die Administration.",
+        icon=":material/lock:",
+    )
+elif person.kind == "anonymous":
+    st.warning(
+        "**Import ohne Anmeldung ist eingeschaltet** (`TEILHABE_ANONYMOUS_IMPORTS`). Das ist "
+        "nur für eine lokale Installation mit einer einzigen Person gedacht: Jede Person, die "
+        "diese Seite öffnen kann, kann Daten ändern. Importe werden als „Weboberfläche (ohne "
+        "Anmeldung)“ protokolliert.",
+        icon=":material/warning:",
+    )
 
-with import_tab:
+TAB_NAMES = (["Import"] if can_import else []) + ["Datenqualität", "Importprotokoll"]
+tabs = dict(zip(TAB_NAMES, st.tabs(TAB_NAMES), strict=True))
+
+
+def import_section() -> None:
     st.subheader("Datei importieren")
     st.caption(
         "Tabelle wählen, Datei hochladen (CSV mit Komma oder Semikolon, Excel oder Parquet), "
@@ -78,14 +116,20 @@ with import_tab:
                 icon=":material/download:",
                 on_click="ignore",
             )
+    limit = imports.max_upload_mb()
     upload = st.file_uploader(
-        "Datei", type=imports.UPLOAD_TYPES, key="import_file", help="CSV, Excel oder Parquet"
+        "Datei",
+        type=imports.UPLOAD_TYPES,
+        key="import_file",
+        help=f"CSV, Excel oder Parquet, höchstens {limit} MB",
+    )
+    st.caption(
+        f"Höchstens {limit} MB je Datei. Größere Dateien importiert die Kommandozeile "
+        "(`uv run teilhabe import TABELLE DATEI`)."
     )
     if upload is not None:
         content = upload.getvalue()
-        report = imports.check_upload(
-            imports.data_version(), table, upload.name, imports.file_hash(content), content
-        )
+        report = imports.check_upload(table, upload.name, content)
         label = imports.TABLE_LABELS[table]
         if report.problems:
             count = len(report.problems)
@@ -138,7 +182,12 @@ with import_tab:
                 icon=":material/error:",
             )
 
-with quality_tab:
+
+if can_import:
+    with tabs["Import"]:
+        import_section()
+
+with tabs["Datenqualität"]:
     threshold = imports.threshold()
     version = imports.data_version()
     state = imports.data_state(version)
@@ -189,7 +238,7 @@ with quality_tab:
         )
     components.confidentiality_footnote(threshold)
 
-with log_tab:
+with tabs["Importprotokoll"]:
     st.subheader("Importprotokoll")
     log = imports.import_log()
     if log.is_empty():
@@ -198,6 +247,7 @@ with log_tab:
         st.dataframe(log, hide_index=True, key="import_log")
         st.caption(
             "Jeder Import mit Zeitpunkt, Datei, ihrer Prüfsumme (SHA-256), den Zeilenzahlen und "
-            "wer ihn ausgelöst hat (Benutzer der Kommandozeile oder „Weboberfläche“); "
-            "Probeläufe und abgelehnte Dateien werden nicht protokolliert."
+            "wer ihn ausgelöst hat: die angemeldete Person (E-Mail, Rolle und Kennung beim "
+            "Identitätsanbieter), der Benutzer der Kommandozeile oder „Weboberfläche (ohne "
+            "Anmeldung)“. Probeläufe und abgelehnte Dateien werden nicht protokolliert."
         )

@@ -18,11 +18,12 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import figures, imports, quality
+from data_access.auth import ROLE_LABELS, Actor, PermissionDenied
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.imports import ImportReport
 from data_access.settings import ConfigurationError
 from teilhabe.formatting import format_count
-from ui import data
+from ui import auth, data
 from ui.data import Dataset
 
 TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
@@ -65,24 +66,55 @@ def file_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def actor() -> Actor | None:
+    """The person on the page (see ``ui.auth.current_actor``)."""
+    return auth.current_actor()
+
+
+def may_import(person: Actor | None) -> bool:
+    return auth.may_import(person)
+
+
+def login_configured() -> bool:
+    return auth.login_configured()
+
+
+def max_upload_mb() -> int:
+    """The largest file the uploader accepts, in MB (``server.maxUploadSize``)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def check_upload(table: str, name: str, content: bytes) -> ImportReport:
+    """What an import would do. Only for a person who may import (``PermissionDenied``
+    otherwise, before anything is read); the result is cached per data version, table and
+    file (by its hash)."""
+    person = actor()
+    if not may_import(person):
+        raise PermissionDenied(
+            "Das Prüfen von Dateien ist der Rolle „Datenverantwortung“ vorbehalten."
+        )
+    return _check_upload(data_version(), table, name, file_hash(content), content, person)
+
+
 @st.cache_data(show_spinner="Datei wird geprüft …", max_entries=20)
-def check_upload(version: str, table: str, name: str, sha256: str, _content: bytes) -> ImportReport:
-    """Cached per data version, table and file (by its hash): what an import would do."""
-    return imports.validate(data._engine(), table, _content, name=name)
+def _check_upload(
+    version: str, table: str, name: str, sha256: str, _content: bytes, _actor: Actor
+) -> ImportReport:
+    return imports.validate(data._engine(), table, _content, name=name, actor=_actor)
 
 
 def run_import(table: str, name: str, content: bytes) -> ImportReport:
-    """Import for real (logged as from the web interface); never cached. A database error is
-    returned as the report's problem (nothing was written)."""
+    """Import for real, as the person on the page (the data layer refuses without the role);
+    never cached. A refusal or a database error is returned as the report's problem (nothing
+    was written)."""
     try:
-        return imports.import_table(
-            data._engine(), table, content, name=name, user=imports.WEB_USER
-        )
-    except SQLAlchemyError as error:
+        return imports.import_table(data._engine(), table, content, name=name, actor=actor())
+    except (SQLAlchemyError, PermissionDenied) as error:
         report = ImportReport(table, name, file_hash(content), "", dry_run=False)
-        report.problems.append(
-            imports.Problem(name, None, None, None, imports.failure_message(error))
+        message = (
+            str(error) if isinstance(error, PermissionDenied) else imports.failure_message(error)
         )
+        report.problems.append(imports.Problem(name, None, None, None, message))
         return report
 
 
@@ -168,6 +200,8 @@ def import_log() -> pl.DataFrame:
             "geändert": [format_count(v) for v in log["updated"].to_list()],
             "unverändert": [format_count(v) for v in log["unchanged"].to_list()],
             "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
+            "Rolle": [ROLE_LABELS.get(v, "") if v else "" for v in log["imported_by_role"]],
+            "Kennung (OIDC)": [v or "" for v in log["imported_by_subject"].to_list()],
             "SHA-256": log["file_sha256"].to_list(),
             "Datenstand-Version": [v or "(keine Änderung)" for v in log["data_version"].to_list()],
         },
