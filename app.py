@@ -10,9 +10,6 @@ ICON = str(Path(__file__).parent / "ui" / "assets" / "favicon.png")
 
 # A local icon: a ":material/...:" page icon would be fetched from a font server.
 st.set_page_config(page_title="Teilhabe-Monitor", page_icon=ICON, layout="wide")
-# With login configured: only a logged-in person with a role gets past this (ui/auth.py).
-actor = auth.gate()
-
 pages = [
     st.Page("pages/overview.py", title="Übersicht", icon=":material/dashboard:", default=True),
     st.Page("pages/integration.py", title="Integration", icon=":material/trending_up:"),
@@ -22,6 +19,8 @@ pages = [
     st.Page("pages/presentation.py", title="Präsentation", icon=":material/slideshow:"),
     st.Page("pages/data.py", title="Daten", icon=":material/database:"),
 ]
+# With login configured: only a logged-in person with a role gets past this (ui/auth.py).
+actor = auth.gate(pages)
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### :material/hub: Teilhabe-Monitor")

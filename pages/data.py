@@ -244,6 +244,7 @@ with tabs["Importprotokoll"]:
     if log.is_empty():
         st.caption("Noch keine Importe.")
     else:
+        st.markdown(imports.latest_import_line(log))
         st.dataframe(log, hide_index=True, key="import_log")
         st.caption(
             "Jeder Import mit Zeitpunkt, Datei, ihrer Prüfsumme (SHA-256), den Zeilenzahlen und "

@@ -11,10 +11,11 @@ every import (``data_access.auth.require_role``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.navigation.page import StreamlitPage
 
 from data_access.auth import (
     ADMINISTRATOR,
@@ -82,19 +83,24 @@ def may_manage_users(actor: Actor | None) -> bool:
     return actor is not None and actor.kind == "oidc" and actor.may(ADMINISTRATOR)
 
 
-def gate() -> Actor:
+def gate(pages: Sequence[StreamlitPage] = ()) -> Actor:
     """Let through only a person who may see the app; everyone else sees one screen.
 
     Not logged in (login configured): the login screen. Logged in without a role: a clear
     message, their identity (for the administration) and the logout button, nothing else.
+    ``pages`` are the app's pages: their addresses (e.g. ``/data``) show the same screen, so
+    a link to a page neither runs it nor ends in "page not found"; there is no navigation.
     """
     actor = current_actor()
     if actor is not None and actor.role is not None:
         return actor
     screen = _login_screen if actor is None else _no_role_screen
-    # one hidden page: no navigation to the other pages, any URL shows this screen
+    title = "Anmeldung" if actor is None else "Kein Zugang"
+    paths = [page.url_path for page in pages if page.url_path]
     st.navigation(
-        [st.Page(screen, title="Anmeldung", url_path="anmeldung")], position="hidden"
+        [st.Page(screen, title=title, url_path="anmeldung", default=True)]
+        + [st.Page(screen, title=title, url_path=path) for path in paths],
+        position="hidden",
     ).run()
     st.stop()
 

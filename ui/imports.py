@@ -193,19 +193,30 @@ def import_log() -> pl.DataFrame:
                 t.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
                 for t in log["imported_at"].to_list()
             ],
+            "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
+            "Rolle": [ROLE_LABELS.get(v, "") if v else "" for v in log["imported_by_role"]],
             "Tabelle": [TABLE_LABELS.get(t, t) for t in log["table_name"].to_list()],
             "Datei": log["file_name"].to_list(),
             "Zeilen": [format_count(v) for v in log["rows"].to_list()],
             "neu": [format_count(v) for v in log["added"].to_list()],
             "geändert": [format_count(v) for v in log["updated"].to_list()],
             "unverändert": [format_count(v) for v in log["unchanged"].to_list()],
-            "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
-            "Rolle": [ROLE_LABELS.get(v, "") if v else "" for v in log["imported_by_role"]],
             "Kennung (OIDC)": [v or "" for v in log["imported_by_subject"].to_list()],
             "SHA-256": log["file_sha256"].to_list(),
             "Datenstand-Version": [v or "(keine Änderung)" for v in log["data_version"].to_list()],
         },
         schema_overrides={"Datei": pl.String, "SHA-256": pl.String},
+    )
+
+
+def latest_import_line(log: pl.DataFrame) -> str:
+    """Who imported what and when, last time: one German sentence over ``import_log()``."""
+    latest = log.row(0, named=True)
+    when = next(value for key, value in latest.items() if key.startswith("Zeitpunkt"))
+    role = f" (Rolle {latest['Rolle']})" if latest["Rolle"] else ""
+    return (
+        f"Letzter Import: **{latest['Datei']}** in {latest['Tabelle']} am {when} "
+        f"von **{latest['von']}**{role}."
     )
 
 
