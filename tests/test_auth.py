@@ -261,3 +261,26 @@ def test_users_command_adds_lists_and_removes(tmp_path, capsys) -> None:
     assert "steht nicht in der Rollentabelle" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["users", "add", "x@example.org", "--role", "chef", "--database-url", url])
+
+
+def test_the_readme_example_of_the_secrets_is_valid(tmp_path) -> None:
+    """The Keycloak example in the README: valid TOML, roles mapped, [auth] complete."""
+    import re
+    import tomllib
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[auth]" in b)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(example, encoding="utf-8")
+    settings = Settings.load(environ={}, secrets_file=secrets)
+    assert settings.role_source == "claim" and settings.role_claim == "groups"
+    assert dict(settings.role_mapping)["/Teilhabe-Monitor/Datenverantwortung"] == DATA_STEWARD
+    section = tomllib.loads(example)["auth"]
+    assert set(section) == {
+        "redirect_uri",
+        "cookie_secret",
+        "client_id",
+        "client_secret",
+        "server_metadata_url",
+    }
+    assert section["redirect_uri"].endswith("/oauth2callback")
