@@ -54,7 +54,12 @@ elif person.kind == "anonymous":
         icon=":material/warning:",
     )
 
-TAB_NAMES = (["Import"] if can_import else []) + ["Datenqualität", "Importprotokoll"]
+can_manage = imports.may_manage_users(person)
+TAB_NAMES = (
+    (["Import"] if can_import else [])
+    + ["Datenqualität", "Importprotokoll"]
+    + (["Rollen"] if can_manage else [])
+)
 tabs = dict(zip(TAB_NAMES, st.tabs(TAB_NAMES), strict=True))
 
 
@@ -252,3 +257,52 @@ with tabs["Importprotokoll"]:
             "Identitätsanbieter), der Benutzer der Kommandozeile oder „Weboberfläche (ohne "
             "Anmeldung)“. Probeläufe und abgelehnte Dateien werden nicht protokolliert."
         )
+
+
+def roles_section() -> None:
+    st.subheader("Rollen")
+    source, claim, mapping = imports.role_source()
+    labels = imports.role_options()
+    if source == "claim":
+        st.info(
+            f"Die Rollen kommen aus dem Claim „{claim}“ des ID-Tokens "
+            "(`TEILHABE_ROLE_SOURCE=claim`); vergeben werden sie beim Identitätsanbieter über "
+            "die Gruppen. Zuordnung der Gruppen zu Rollen:",
+            icon=":material/info:",
+        )
+        st.dataframe(
+            {"Gruppe": [g for g, _ in mapping], "Rolle": [labels[r] for _, r in mapping]},
+            hide_index=True,
+            key="role_mapping",
+        )
+        return
+    if message := st.session_state.pop("role_message", None):
+        (st.success if message[0] else st.error)(message[1])
+    st.caption(
+        "Wer sich anmeldet, wird über die Kennung (sub) beim Identitätsanbieter oder die "
+        "E-Mail-Adresse erkannt. Änderungen gelten ab dem nächsten Klick der Person. "
+        "Dasselbe auf der Kommandozeile: `uv run teilhabe users add|remove|list`."
+    )
+    st.dataframe(imports.users(), hide_index=True, key="role_table")
+    # callbacks, not the buttons' return values: the request survives any rerun
+    with st.form("role_add", clear_on_submit=True, border=True):
+        st.text_input("E-Mail-Adresse oder Kennung (sub)", key="role_identity")
+        st.selectbox("Rolle", list(labels), format_func=labels.__getitem__, key="role_new")
+        st.form_submit_button(
+            "Rolle vergeben", icon=":material/person_add:", on_click=imports.give_role_request
+        )
+    known = imports.identities()
+    if known:
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.selectbox("Person", known, key="role_remove_identity")
+            st.button(
+                "Rolle entziehen",
+                icon=":material/person_remove:",
+                key="role_remove",
+                on_click=imports.take_role_request,
+            )
+
+
+if can_manage:
+    with tabs["Rollen"]:
+        roles_section()

@@ -95,6 +95,15 @@ def tab_labels(at: AppTest) -> list[str]:
     return [tab.label for tab in at.tabs]
 
 
+def frame(at: AppTest, column: str):
+    """The (last) table on the page that has ``column``."""
+    return [d.value for d in at.dataframe if column in d.value.columns][-1]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
 def districts(url: str) -> int:
     engine = create_db_engine(make_url(url))
     try:
@@ -199,7 +208,11 @@ def test_a_viewer_sees_the_analysis_but_cannot_import(database) -> None:
     at.run()
     assert uploaders(at) == [] and districts(database) == 1
 
-    assert [b.label for b in at.sidebar.button] == ["Abmelden"]  # clicked in the browser test
+    # logging out ends the session: the next run shows the login
+    at.sidebar.button(key="logout").click().run()
+    assert at.user == {"is_logged_in": False}
+    at.run()
+    assert [t.value for t in at.title] == ["Teilhabe-Monitor"]
 
 
 def test_a_data_steward_imports_and_the_log_names_them(database) -> None:
@@ -237,3 +250,44 @@ def test_roles_from_the_role_table(database, monkeypatch) -> None:
     engine.dispose()
     at.run()
     assert uploaders(at) == [] and "Rolle: Betrachter" in texts(at.sidebar.caption)
+
+
+def test_the_administration_manages_the_role_table_on_the_page(database, monkeypatch) -> None:
+    monkeypatch.setenv("TEILHABE_ROLE_SOURCE", "table")
+    st.cache_resource.clear()
+    engine = create_db_engine(make_url(database))
+    auth.add_user(engine, "sub-ada", "administration", actor=auth.Actor.command_line("root"))
+    engine.dispose()
+    admin = person("sub-ada", "ada.admin@jobcenter.example", "Ada Admin", [])
+    at = data_page(app(admin))
+    assert tab_labels(at) == ["Import", "Datenqualität", "Importprotokoll", "Rollen"]
+    assert frame(at, "Kennung")["Kennung"].tolist() == ["sub-ada"]
+
+    at.text_input(key="role_identity").input("Bea.Betrachter@jobcenter.example")
+    at.selectbox(key="role_new").set_value("betrachter")
+    button(at, "Rolle vergeben").click().run()
+    assert not at.exception
+    assert "bea.betrachter@jobcenter.example hat jetzt die Rolle „Betrachter“" in texts(
+        at.success
+    ).replace("Bea.Betrachter", "bea.betrachter")
+    table = frame(at, "Kennung").set_index("Kennung")
+    assert table.loc["bea.betrachter@jobcenter.example", "Rolle"] == "Betrachter"
+    assert table.loc["bea.betrachter@jobcenter.example", "vergeben von"] == (
+        "ada.admin@jobcenter.example"
+    )
+
+    at.selectbox(key="role_remove_identity").set_value("bea.betrachter@jobcenter.example")
+    at.button(key="role_remove").click().run()
+    assert "keine Rolle mehr" in texts(at.success)
+    assert frame(at, "Kennung")["Kennung"].tolist() == ["sub-ada"]
+
+
+def test_only_the_administration_sees_the_roles_and_claims_are_shown_read_only(database) -> None:
+    at = data_page(app(STEWARD))
+    assert "Rollen" not in tab_labels(at)
+    admin = person("sub-ada", "ada.admin@jobcenter.example", "Ada Admin", ["teilhabe-admin"])
+    at = data_page(app(admin))
+    assert tab_labels(at)[-1] == "Rollen"
+    assert "Claim „groups“" in texts(at.info)
+    mapping = frame(at, "Gruppe")
+    assert mapping.values.tolist()[-1] == ["teilhabe-admin", "Administration"]

@@ -114,8 +114,14 @@ def _login_screen() -> None:
     )
     for provider in providers():
         label = "Anmelden" if provider is None else f"Anmelden mit {provider}"
-        if st.button(label, type="primary", icon=":material/login:", key=f"login_{provider}"):
-            st.login(provider)
+        st.button(
+            label,
+            type="primary",
+            icon=":material/login:",
+            key=f"login_{provider}",
+            on_click=st.login,
+            args=(provider,),
+        )
 
 
 def _no_role_screen() -> None:
@@ -139,8 +145,7 @@ def _no_role_screen() -> None:
         "Bitte wenden Sie sich an die Administration des Teilhabe-Monitors und nennen Sie "
         f"diese Angaben, damit sie Ihnen eine Rolle gibt: {identity}."
     )
-    if st.button("Abmelden", icon=":material/logout:", key="logout_no_role"):
-        st.logout()
+    st.button("Abmelden", icon=":material/logout:", key="logout_no_role", on_click=st.logout)
 
 
 def sidebar(actor: Actor) -> None:
@@ -151,8 +156,8 @@ def sidebar(actor: Actor) -> None:
             (f"{actor.email} · " if actor.email and actor.name else "")
             + f"Rolle: {ROLE_LABELS[actor.role]}"
         )
-        if st.button("Abmelden", icon=":material/logout:", key="logout"):
-            st.logout()
+        # a callback, not the button's return value: the request survives any rerun
+        st.button("Abmelden", icon=":material/logout:", key="logout", on_click=st.logout)
     else:
         st.caption(
             "Ohne Anmeldung (lokale Installation)"

@@ -17,6 +17,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from data_access import auth as access
 from data_access import figures, imports, quality
 from data_access.auth import ROLE_LABELS, Actor, PermissionDenied
 from data_access.db import DatabaseUnavailable, SchemaOutdated
@@ -218,6 +219,88 @@ def latest_import_line(log: pl.DataFrame) -> str:
         f"Letzter Import: **{latest['Datei']}** in {latest['Tabelle']} am {when} "
         f"von **{latest['von']}**{role}."
     )
+
+
+# --- Roles (for the administration) ---------------------------------------------------------
+
+
+def may_manage_users(person: Actor | None) -> bool:
+    return auth.may_manage_users(person)
+
+
+def role_options() -> dict[str, str]:
+    """Role → German label, in increasing rights."""
+    return dict(ROLE_LABELS)
+
+
+def role_source() -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """Where roles come from: ("table" | "claim", the claim, the group → role mapping)."""
+    settings = data.settings()
+    return settings.role_source, settings.role_claim, settings.role_mapping
+
+
+def users() -> pl.DataFrame:
+    """The role table for display: identity, role, since (local time), by whom."""
+    rows = access.list_users(data._engine())
+    return pl.DataFrame(
+        {
+            "Kennung": [r["identity"] for r in rows],
+            "Rolle": [ROLE_LABELS.get(r["role"], r["role"]) for r in rows],
+            "seit": [
+                r["added_at"]
+                .replace(tzinfo=dt.UTC)
+                .astimezone(LOCAL_TIME)
+                .strftime("%d.%m.%Y %H:%M")
+                for r in rows
+            ],
+            "vergeben von": [r["added_by"] or "" for r in rows],
+        },
+        schema={
+            "Kennung": pl.String,
+            "Rolle": pl.String,
+            "seit": pl.String,
+            "vergeben von": pl.String,
+        },
+    )
+
+
+def identities() -> list[str]:
+    return [r["identity"] for r in access.list_users(data._engine())]
+
+
+def give_role(identity: str, role: str) -> tuple[bool, str]:
+    """Give ``identity`` the role as the person on the page; (ok, German message)."""
+    try:
+        changed = access.add_user(data._engine(), identity, role, actor=actor())
+    except (PermissionDenied, ValueError) as error:
+        return False, str(error)
+    name = identity.strip()
+    if not changed:
+        return True, f"{name} hatte die Rolle „{ROLE_LABELS[role]}“ schon."
+    return True, f"{name} hat jetzt die Rolle „{ROLE_LABELS[role]}“."
+
+
+def take_role(identity: str) -> tuple[bool, str]:
+    """Take the role of ``identity`` away as the person on the page; (ok, German message)."""
+    try:
+        removed = access.remove_user(data._engine(), identity, actor=actor())
+    except (PermissionDenied, ValueError) as error:
+        return False, str(error)
+    if not removed:
+        return False, f"{identity} steht nicht in der Rollentabelle."
+    return True, f"{identity} hat keine Rolle mehr."
+
+
+def give_role_request() -> None:
+    """Callback of the form "Rolle vergeben" (widgets ``role_identity``, ``role_new``)."""
+    state = st.session_state
+    state["role_message"] = give_role(state.get("role_identity", ""), state.get("role_new", ""))
+
+
+def take_role_request() -> None:
+    """Callback of the button "Rolle entziehen" (widget ``role_remove_identity``)."""
+    state = st.session_state
+    state["role_message"] = take_role(state.get("role_remove_identity", ""))
 
 
 # --- Data quality ----------------------------------------------------------------------------
