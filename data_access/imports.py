@@ -1976,6 +1976,38 @@ def _log(connection: Connection, report: ImportReport, actor: Actor) -> None:
         set_dataset_info(connection, "synthetic", "false")
 
 
+def record_import(
+    connection: Connection,
+    *,
+    table: str,
+    file_name: str,
+    sha256: str,
+    counts: tuple[int, int, int],
+    actor: Actor,
+    data_version: str | None = None,
+) -> int:
+    """Log an import that is not a table file (e.g. the HSDS provider directory) in
+    ``import_log``, inside the caller's transaction; ``counts`` are added, updated and
+    unchanged rows. Returns the log's id."""
+    added, updated, unchanged = counts
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    result = connection.execute(
+        insert(ImportLog).values(
+            imported_at=now,
+            table_name=table[:40],
+            file_name=file_name[:255],
+            file_sha256=sha256,
+            rows=added + updated + unchanged,
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            data_version=data_version,
+            **attribution(actor),
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
 def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:
     """The newest imports first: time (UTC), table, file, hash, counts, by whom, data version."""
     schema = {

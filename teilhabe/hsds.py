@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import math
 import sys
@@ -49,7 +50,7 @@ from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.catalogue import PROVIDER_KINDS, SERVICE_CATEGORIES
-from data_access.imports import set_dataset_info
+from data_access.imports import record_import, set_dataset_info
 from data_access.models import (
     Barrier,
     Municipality,
@@ -1367,6 +1368,7 @@ TABLE_LABELS: dict[str, tuple[str, str]] = {
     "service_area": ("Versorgungsgebiete", "Versorgungsgebiet der Leistung"),
 }
 SHOWN_CHANGES = 100  # the CLI lists at most this many changes
+HSDS_LOG_TABLE = "hsds"  # import_log.table_name of a directory import
 # The two link tables an import sets per owner: table -> (owner column, value column).
 LINK_TABLES: dict[str, tuple[str, str]] = {
     "service_category_barrier": ("category_code", "barrier_code"),
@@ -1501,10 +1503,25 @@ def import_hsds(
         plan = _plan(current, wanted)
         if not dry_run:
             _apply(connection, plan)
+            version = None
             if plan.changes:
                 # a new data version: the app's caches of the directory are keyed on it
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-                set_dataset_info(connection, "data_version", f"hsds-{stamp}")
+                version = f"hsds-{stamp}"
+                set_dataset_info(connection, "data_version", version)
+            # who changed the directory, in the import log like every file import
+            record_import(
+                connection,
+                table=HSDS_LOG_TABLE,
+                file_name=Path(folder).name or str(folder),
+                sha256=_package_hash(folder),
+                counts=tuple(
+                    sum(c.get(k, 0) for c in plan.counts.values())
+                    for k in ("added", "updated", "unchanged")
+                ),
+                actor=actor,
+                data_version=version,
+            )
     return {
         "dry_run": dry_run,
         "counts": plan.counts,
@@ -1514,6 +1531,15 @@ def import_hsds(
             "service": sorted(set(current.services) - set(wanted.services)),
         },
     }
+
+
+def _package_hash(folder: Path) -> str:
+    """SHA-256 over the package's files (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file() and path.suffix.lower() in (".csv", ".json"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 # --- Command line ----------------------------------------------------------------------------

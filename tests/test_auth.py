@@ -284,3 +284,30 @@ def test_the_readme_example_of_the_secrets_is_valid(tmp_path) -> None:
         "server_metadata_url",
     }
     assert section["redirect_uri"].endswith("/oauth2callback")
+
+
+def test_a_directory_import_is_logged_with_the_person(demo_engine, tmp_path) -> None:
+    """The HSDS import names who changed the provider directory, like a file import."""
+    import sqlite3
+
+    target = tmp_path / "copy.sqlite"
+    source = sqlite3.connect(make_url(str(demo_engine.url)).database)
+    with sqlite3.connect(target) as copy:
+        source.backup(copy)
+    source.close()
+    engine = create_db_engine(make_url(f"sqlite:///{target}"))
+    package = tmp_path / "paket"
+    hsds.export_hsds(engine, package)
+    report = hsds.import_hsds(engine, package, actor=person(DATA_STEWARD))
+    log = import_log(engine)
+    engine.dispose()
+    assert report["changes"] == [] and log.height == 1
+    row = log.row(0, named=True)
+    assert (row["table_name"], row["file_name"], row["imported_by_subject"]) == (
+        "hsds",
+        "paket",
+        "f3a1-anna",
+    )
+    assert (row["imported_by"], row["imported_by_role"]) == (ANNA["email"], DATA_STEWARD)
+    assert len(row["file_sha256"]) == 64 and row["data_version"] is None  # nothing changed
+    assert row["added"] == row["updated"] == 0 and row["unchanged"] == row["rows"] > 0

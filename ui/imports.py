@@ -28,6 +28,7 @@ from ui import auth, data
 from ui.data import Dataset
 
 TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
+LOG_LABELS = {**TABLE_LABELS, "hsds": "Anbieterverzeichnis (HSDS)"}  # other imports in the log
 TABLE_DESCRIPTIONS: dict[str, str] = {
     name: spec.description for name, spec in imports.TABLES.items()
 }
@@ -196,7 +197,7 @@ def import_log() -> pl.DataFrame:
             ],
             "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
             "Rolle": [ROLE_LABELS.get(v, "") if v else "" for v in log["imported_by_role"]],
-            "Tabelle": [TABLE_LABELS.get(t, t) for t in log["table_name"].to_list()],
+            "Tabelle": [LOG_LABELS.get(t, t) for t in log["table_name"].to_list()],
             "Datei": log["file_name"].to_list(),
             "Zeilen": [format_count(v) for v in log["rows"].to_list()],
             "neu": [format_count(v) for v in log["added"].to_list()],
