@@ -311,3 +311,30 @@ def test_a_directory_import_is_logged_with_the_person(demo_engine, tmp_path) -> 
     assert (row["imported_by"], row["imported_by_role"]) == (ANNA["email"], DATA_STEWARD)
     assert len(row["file_sha256"]) == 64 and row["data_version"] is None  # nothing changed
     assert row["added"] == row["updated"] == 0 and row["unchanged"] == row["rows"] > 0
+
+
+def test_migration_0004_keeps_the_import_log_and_adds_the_role_table(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from data_access.db import _alembic_config, current_revision, head_revision, upgrade_schema
+
+    engine = create_db_engine(make_url(f"sqlite:///{tmp_path / 'old.sqlite'}"))
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO import_log (imported_at, table_name, file_name, file_sha256, rows, "
+                "added, updated, unchanged, imported_by) VALUES ('2026-11-01 10:00:00', "
+                "'client', 'p.csv', 'ab', 2, 2, 0, 0, 'Weboberfläche')"
+            )
+        )
+    assert "app_user" not in inspect(engine).get_table_names()
+    upgrade_schema(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT imported_by, imported_by_subject, imported_by_role FROM import_log")
+        ).all() == [("Weboberfläche", None, None)]
+    assert auth.list_users(engine) == []
+    engine.dispose()
