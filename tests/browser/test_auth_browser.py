@@ -18,6 +18,9 @@ from playwright.sync_api import expect
 
 from data_access.imports import template_csv
 
+# the mock provider uses an Authlib API that Authlib deprecates; not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
+
 REPO = Path(__file__).resolve().parents[2]
 USERS = {
     "sub-bea": {
@@ -85,7 +88,7 @@ def auth_app(start_streamlit, oidc_provider, tmp_path_factory) -> tuple[str, Pat
     return url, data_dir / "teilhabe.sqlite"
 
 
-def log_in(page, open_app, base_url: str, sub: str) -> None:
+def log_in(page, open_app, base_url: str, sub: str, screenshot=None) -> None:
     """Open the app, press "Anmelden", choose the person on the provider's page, come back."""
     # the provider's pages load a stylesheet from a CDN: answer it locally (no internet)
     page.route("https://cdn.jsdelivr.net/**", lambda route: route.fulfill(body="", status=200))
@@ -94,6 +97,8 @@ def log_in(page, open_app, base_url: str, sub: str) -> None:
     expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
     expect(page.get_by_text("Page not found")).to_have_count(0)
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    if screenshot:
+        screenshot(page, "login")
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/oauth2/authorize**")
     page.get_by_role("button", name=sub, exact=True).click()
@@ -107,7 +112,7 @@ def sidebar(page):
 
 def test_a_viewer_sees_the_analysis_but_no_import(auth_app, page, open_app, save_screenshot):
     base_url, _ = auth_app
-    log_in(page, open_app, base_url, "sub-bea")
+    log_in(page, open_app, base_url, "sub-bea", save_screenshot)
     expect(sidebar(page).get_by_text("Bea Betrachter")).to_be_visible()
     expect(sidebar(page).get_by_text("Rolle: Betrachter")).to_be_visible()
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
