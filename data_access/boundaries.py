@@ -38,7 +38,8 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from sqlalchemy import Engine, delete, insert, select, update
 
-from data_access.imports import set_dataset_info
+from data_access.auth import DATA_STEWARD, Actor, require_role
+from data_access.imports import record_import, set_dataset_info
 from data_access.models import ImportLog, Municipality, MunicipalityBoundary
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
@@ -414,11 +415,13 @@ def import_boundaries(
     layer: str | None = None,
     district: str | None = None,
     *,
+    actor: Actor,
     accept_names: bool = False,
     year: int | None = None,
-    user: str | None = None,
 ) -> dict[str, object]:
     """Store the official boundaries of a file, replacing those of the same AGS; all or nothing.
+
+    ``actor`` needs the role ``datenverantwortung`` (else ``PermissionDenied``, nothing read).
 
     The file is read and checked completely first. AGS that are not in the municipality table
     are skipped; if none is known, ``BoundaryFileError`` is raised and nothing changes. A name
@@ -435,6 +438,7 @@ def import_boundaries(
     ``added``/``updated``/``unchanged`` (boundaries) and ``data_version`` (None if nothing
     changed).
     """
+    require_role(actor, DATA_STEWARD, "Der Import von Gemeindegrenzen")
     path = Path(path)
     boundaries, layer_name, driver = _read(path, layer, district)
     kind = "GeoJSON-Datei" if driver in _GEOJSON_DRIVERS else "BKG VG250"
@@ -495,7 +499,7 @@ def import_boundaries(
         version = None
         if added or updated or renamed:
             version = _new_version(
-                connection, path, len(rows), added, updated + len(renamed), unchanged, user
+                connection, path, added, updated + len(renamed), unchanged, actor
             )
     return {
         "file": str(path),
@@ -513,24 +517,19 @@ def import_boundaries(
     }
 
 
-def _new_version(connection, path: Path, rows, added, updated, unchanged, user) -> str:
-    """Log the import and give the data a new version (as table and HSDS imports do)."""
+def _new_version(connection, path: Path, added, updated, unchanged, actor: Actor) -> str:
+    """Log the import with the acting person and give the data a new version (as table and
+    HSDS imports do)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     digest = _file_sha256(path)
-    result = connection.execute(
-        insert(ImportLog).values(
-            imported_at=now.replace(microsecond=0),
-            table_name="municipality_boundary",
-            file_name=path.name[:255],
-            file_sha256=digest,
-            rows=rows,
-            added=added,
-            updated=updated,
-            unchanged=unchanged,
-            imported_by=user[:120] if user else None,
-        )
+    log_id = record_import(
+        connection,
+        table="municipality_boundary",
+        file_name=path.name,
+        sha256=digest,
+        counts=(added, updated, unchanged),
+        actor=actor,
     )
-    log_id = int(result.inserted_primary_key[0])
     version = f"boundaries-{log_id}-{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
     connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(data_version=version))
     set_dataset_info(connection, "data_version", version)

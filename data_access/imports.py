@@ -45,6 +45,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
+from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.catalogue import (
     BARRIERS,
     INTEGRATION_KINDS,
@@ -81,7 +82,6 @@ DATE_MIN = dt.date(1950, 1, 1)
 DATE_MAX = dt.date(2099, 12, 31)
 LOOKUP_CHUNK = 500  # values per IN (...) when looking rows up
 WRITE_CHUNK = 2_000  # rows per statement when writing
-WEB_USER = "Weboberfläche"
 
 
 # --- Problems and reports --------------------------------------------------------------------
@@ -1889,10 +1889,19 @@ def set_dataset_info(connection: Connection, key: str, value: str) -> None:
 
 
 def validate(
-    engine: Engine, table: str, source: Path | str | bytes | SourceFile, *, name: str | None = None
+    engine: Engine,
+    table: str,
+    source: Path | str | bytes | SourceFile,
+    *,
+    actor: Actor,
+    name: str | None = None,
 ) -> ImportReport:
-    """Check a file completely and say what an import would do; writes nothing."""
-    return import_table(engine, table, source, name=name, dry_run=True)
+    """Check a file completely and say what an import would do; writes nothing.
+
+    Needs the role ``datenverantwortung`` like the import (the check looks up persons and
+    spells in the database).
+    """
+    return import_table(engine, table, source, actor=actor, name=name, dry_run=True)
 
 
 def import_table(
@@ -1900,19 +1909,22 @@ def import_table(
     table: str,
     source: Path | str | bytes | SourceFile,
     *,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
-    user: str | None = None,
 ) -> ImportReport:
     """Check the file and upsert its rows by natural key, all in one transaction.
 
-    With problems nothing is written and the report lists every one of them; with ``dry_run``
-    nothing is written either, and the report says what the import would add and update.
-    Otherwise the rows are written, the import is logged (``import_log``, with ``user``) and,
-    if anything changed, the data get a new version. Raises ``UnknownTable`` for a table name
-    that is not importable; a failure while writing (database gone, disk full) propagates and
-    leaves the database as it was.
+    ``actor`` is the person importing; without the role ``datenverantwortung`` (or higher)
+    ``PermissionDenied`` is raised before the file is even read. With problems nothing is
+    written and the report lists every one of them; with ``dry_run`` nothing is written either,
+    and the report says what the import would add and update. Otherwise the rows are written,
+    the import is logged (``import_log``, naming the actor) and, if anything changed, the data
+    get a new version. Raises ``UnknownTable`` for a table name that is not importable; a
+    failure while writing (database gone, disk full) propagates and leaves the database as it
+    was.
     """
+    require_role(actor, DATA_STEWARD, "Der Import von Dateien")
     spec = table_spec(table)
     file = source if isinstance(source, SourceFile) else read_file(source, name)
     report = ImportReport(spec.name, file.name, file.sha256, file.format, dry_run)
@@ -1939,7 +1951,7 @@ def import_table(
             # derived columns of rows not in the file (LZB months of a person's other spells)
             # count as a change of the data, too
             report.changed = seeded or bool(plan.inserts or plan.updates or plan.updated)
-            _log(connection, report, user)
+            _log(connection, report, actor)
     except (IntegrityError, DataError):
         # e.g. another process changed the same rows at the same moment: nothing was written
         report.problems.append(
@@ -1957,7 +1969,18 @@ def import_table(
     return report
 
 
-def _log(connection: Connection, report: ImportReport, user: str | None) -> None:
+def attribution(actor: Actor) -> dict[str, str | None]:
+    """The ``import_log`` columns naming who imported: a label (e-mail, name or OS user) and,
+    for a logged-in person, their OIDC subject, e-mail and role."""
+    return {
+        "imported_by": actor.label[:120] if actor.kind != "cli" or actor.name else None,
+        "imported_by_subject": actor.subject[:255] if actor.subject else None,
+        "imported_by_email": actor.email[:255] if actor.email else None,
+        "imported_by_role": actor.role if actor.kind != "cli" else None,
+    }
+
+
+def _log(connection: Connection, report: ImportReport, actor: Actor) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     result = connection.execute(
         insert(ImportLog).values(
@@ -1969,7 +1992,7 @@ def _log(connection: Connection, report: ImportReport, user: str | None) -> None
             added=report.added,
             updated=report.updated,
             unchanged=report.unchanged,
-            imported_by=user[:120] if user else None,
+            **attribution(actor),
         )
     )
     report.log_id = int(result.inserted_primary_key[0])
@@ -1986,6 +2009,38 @@ def _log(connection: Connection, report: ImportReport, user: str | None) -> None
         set_dataset_info(connection, "synthetic", "false")
 
 
+def record_import(
+    connection: Connection,
+    *,
+    table: str,
+    file_name: str,
+    sha256: str,
+    counts: tuple[int, int, int],
+    actor: Actor,
+    data_version: str | None = None,
+) -> int:
+    """Log an import that is not a table file (e.g. the HSDS provider directory) in
+    ``import_log``, inside the caller's transaction; ``counts`` are added, updated and
+    unchanged rows. Returns the log's id."""
+    added, updated, unchanged = counts
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    result = connection.execute(
+        insert(ImportLog).values(
+            imported_at=now,
+            table_name=table[:40],
+            file_name=file_name[:255],
+            file_sha256=sha256,
+            rows=added + updated + unchanged,
+            added=added,
+            updated=updated,
+            unchanged=unchanged,
+            data_version=data_version,
+            **attribution(actor),
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
 def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:
     """The newest imports first: time (UTC), table, file, hash, counts, by whom, data version."""
     schema = {
@@ -2000,6 +2055,9 @@ def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:
         "unchanged": pl.Int64,
         "imported_by": pl.String,
         "data_version": pl.String,
+        "imported_by_subject": pl.String,
+        "imported_by_email": pl.String,
+        "imported_by_role": pl.String,
     }
     with engine.connect() as connection:
         records = connection.execute(

@@ -293,7 +293,9 @@ class ImportLog(Base):
     """One import of a file into a table (``data_access.imports``); dry runs are not logged.
 
     ``imported_at`` is UTC. ``imported_by`` is the operating-system user for the command line,
-    "Weboberfläche" for the Daten page, or NULL where unknown. ``data_version`` is the version
+    the person's e-mail (or name) for the Daten page with login (their OIDC subject, e-mail
+    and role in the ``imported_by_*`` columns), "Weboberfläche (ohne Anmeldung)" for anonymous
+    imports of a local installation, or NULL where unknown. ``data_version`` is the version
     the data got from this import (NULL if the import changed nothing).
     """
 
@@ -310,3 +312,24 @@ class ImportLog(Base):
     unchanged: Mapped[int] = mapped_column(Integer)
     imported_by: Mapped[str | None] = mapped_column(String(120))
     data_version: Mapped[str | None] = mapped_column(String(100))
+    # who, for imports through the web interface with login (``data_access.auth.Actor``):
+    # the OIDC subject and e-mail of the person and the role they acted in
+    imported_by_subject: Mapped[str | None] = mapped_column(String(255))
+    imported_by_email: Mapped[str | None] = mapped_column(String(255))
+    imported_by_role: Mapped[str | None] = mapped_column(String(40))
+
+
+class AppUser(Base):
+    """A person's role in the app, when the installation takes roles from this table
+    (``TEILHABE_ROLE_SOURCE=table``; managed with ``teilhabe users``).
+
+    ``identity`` is the person's OIDC subject (``sub``) or e-mail address (lower case); a
+    person matches by subject first, then by e-mail.
+    """
+
+    __tablename__ = "app_user"
+
+    identity: Mapped[str] = mapped_column(String(255), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    added_by: Mapped[str | None] = mapped_column(String(120))

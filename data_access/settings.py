@@ -29,6 +29,15 @@ SETTINGS_HELP: dict[str, str] = {
     'a tile style such as "open-street-map" or "carto-positron" needs internet access.',
     "TEILHABE_GAP_DISTANCE_KM": "Default distance in km within which a matching service closes "
     "a coverage gap on the map (default 10; adjustable on the page).",
+    "TEILHABE_ROLE_SOURCE": 'Where a logged-in person\'s role comes from: "table" (the role table '
+    'managed with "teilhabe users", default) or "claim" (a claim of the ID token).',
+    "TEILHABE_ROLE_CLAIM": 'The ID-token claim holding the groups or roles (default "groups"), '
+    "for TEILHABE_ROLE_SOURCE=claim.",
+    "TEILHABE_ROLE_MAPPING": "Groups of the claim and the role they give, e.g. "
+    '"jc-teilhabe-lesen=betrachter,jc-teilhabe-daten=datenverantwortung" (secrets.toml: a '
+    "[role_mapping] table).",
+    "TEILHABE_ANONYMOUS_IMPORTS": 'Allow imports on the Daten page without login ("true"/"false", '
+    "default false); only for a single-user local installation without [auth].",
 }
 MAP_STYLES = (
     "white-bg",
@@ -38,6 +47,10 @@ MAP_STYLES = (
     "carto-darkmatter",
 )
 DEFAULT_GAP_DISTANCE_KM = 10.0
+ROLE_SOURCES = ("table", "claim")
+ROLE_NAMES = ("betrachter", "datenverantwortung", "administration")  # as data_access.auth.ROLES
+TRUE_TEXTS = ("1", "true", "yes", "ja", "on")
+FALSE_TEXTS = ("0", "false", "no", "nein", "off", "")
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 MINIMUM_SECRET_LENGTH = 16
@@ -57,6 +70,11 @@ class Settings:
     gap_distance_km: float = DEFAULT_GAP_DISTANCE_KM
     cell_key_secret: str | None = None
     min_rate_base: int = DEFAULT_MIN_RATE_BASE
+    # login and roles (data_access.auth): where roles come from, and imports without login
+    role_source: str = "table"
+    role_claim: str = "groups"
+    role_mapping: tuple[tuple[str, str], ...] = ()  # (group, role) pairs
+    anonymous_imports: bool = False
 
     @property
     def protection(self) -> Protection:
@@ -123,6 +141,20 @@ class Settings:
                 DEFAULT_GAP_DISTANCE_KM,
             )
         )
+        role_source = str(env.get("TEILHABE_ROLE_SOURCE") or secrets.get("role_source") or "table")
+        if role_source not in ROLE_SOURCES:
+            raise ConfigurationError(
+                f"TEILHABE_ROLE_SOURCE {role_source!r} ist unbekannt; möglich: "
+                f"{', '.join(ROLE_SOURCES)}."
+            )
+        role_claim = str(env.get("TEILHABE_ROLE_CLAIM") or secrets.get("role_claim") or "groups")
+        mapping = _parse_role_mapping(
+            env.get("TEILHABE_ROLE_MAPPING") or secrets.get("role_mapping") or {}
+        )
+        anonymous = _parse_flag(
+            "TEILHABE_ANONYMOUS_IMPORTS",
+            env.get("TEILHABE_ANONYMOUS_IMPORTS", secrets.get("anonymous_imports", False)),
+        )
         return cls(
             url,
             data_dir,
@@ -131,6 +163,10 @@ class Settings:
             distance,
             None if secret is None else str(secret),
             min_rate_base,
+            role_source,
+            role_claim,
+            mapping,
+            anonymous,
         )
 
     @property
@@ -197,3 +233,39 @@ def _parse_min_rate_base(raw: object) -> int:
             f"der BA), nicht {value}."
         )
     return value
+
+
+def _parse_role_mapping(raw: object) -> tuple[tuple[str, str], ...]:
+    """``group=role`` pairs separated by commas (environment) or a TOML table (secrets)."""
+    if isinstance(raw, dict):
+        pairs = [(str(group), str(role)) for group, role in raw.items()]
+    else:
+        pairs = []
+        for item in str(raw).split(","):
+            if not item.strip():
+                continue
+            group, sep, role = item.rpartition("=")
+            if not sep or not group.strip():
+                raise ConfigurationError(
+                    f"TEILHABE_ROLE_MAPPING: {item.strip()!r} ist kein Paar Gruppe=Rolle, "
+                    "z. B. jc-teilhabe-daten=datenverantwortung."
+                )
+            pairs.append((group.strip(), role.strip()))
+    for group, role in pairs:
+        if role not in ROLE_NAMES:
+            raise ConfigurationError(
+                f"TEILHABE_ROLE_MAPPING: Rolle {role!r} für die Gruppe {group!r} ist unbekannt; "
+                f"möglich: {', '.join(ROLE_NAMES)}."
+            )
+    return tuple(pairs)
+
+
+def _parse_flag(name: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in TRUE_TEXTS:
+        return True
+    if text in FALSE_TEXTS:
+        return False
+    raise ConfigurationError(f"{name} {raw!r} ist weder true noch false.")

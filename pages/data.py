@@ -6,21 +6,64 @@ from teilhabe.formatting import format_as_of, format_count
 from ui import components, imports, shell, tables
 
 shell.require_router()
+person = imports.actor()
+if person is None or person.role is None:
+    st.stop()  # not through the router's gate (app.py shows the login or the no-role message)
+can_import = imports.may_import(person)
 dataset = imports.loaded_dataset()
 if dataset is None:
     st.title("Daten")
     st.info(
-        "Die Datenbank enthält noch keine Leistungsdaten. Hier lassen sich die Tabellen "
-        "importieren, am besten in der Reihenfolge der Auswahlliste: Kreise, Gemeinden, "
-        "Anbieter, Leistungen, Personen, Leistungszeiträume, …",
+        "Die Datenbank enthält noch keine Leistungsdaten. "
+        + (
+            "Hier lassen sich die Tabellen importieren, am besten in der Reihenfolge der "
+            "Auswahlliste: Kreise, Gemeinden, Anbieter, Leistungen, Personen, "
+            "Leistungszeiträume, …"
+            if can_import
+            else "Importieren kann, wer die Rolle „Datenverantwortung“ hat."
+        ),
         icon=":material/info:",
     )
 else:
     components.page_header("Daten", dataset, dataset.as_of, "ganzer Datenbestand, ohne Filter")
 
-import_tab, quality_tab, log_tab = st.tabs(["Import", "Datenqualität", "Importprotokoll"])
+if not can_import and not imports.login_configured():
+    st.info(
+        "**Import nur mit Anmeldung.** Ohne Anmeldung zeigt diese Seite die Datenqualität und "
+        "das Importprotokoll; Dateien hochladen und importieren kann hier nur, wer sich über "
+        "den Identitätsanbieter des Jobcenters anmeldet und die Rolle „Datenverantwortung“ "
+        "hat. Die Anmeldung wird mit einem Abschnitt `[auth]` in `.streamlit/secrets.toml` "
+        "eingerichtet (OpenID Connect, z. B. Keycloak oder Microsoft Entra ID; siehe README, "
+        "Abschnitt „Anmeldung und Rollen“). Bis dahin importiert die Kommandozeile: "
+        "`uv run teilhabe import TABELLE DATEI`.",
+        icon=":material/lock:",
+    )
+elif not can_import:
+    st.info(
+        f"**Kein Import mit Ihrer Rolle.** Als {person.role_label} sehen Sie hier die "
+        "Datenqualität und das Importprotokoll. Dateien importieren Personen mit der Rolle "
+        "„Datenverantwortung“; die Rollen vergibt die Administration.",
+        icon=":material/lock:",
+    )
+elif person.kind == "anonymous":
+    st.warning(
+        "**Import ohne Anmeldung ist eingeschaltet** (`TEILHABE_ANONYMOUS_IMPORTS`). Das ist "
+        "nur für eine lokale Installation mit einer einzigen Person gedacht: Jede Person, die "
+        "diese Seite öffnen kann, kann Daten ändern. Importe werden als „Weboberfläche (ohne "
+        "Anmeldung)“ protokolliert.",
+        icon=":material/warning:",
+    )
 
-with import_tab:
+can_manage = imports.may_manage_users(person)
+TAB_NAMES = (
+    (["Import"] if can_import else [])
+    + ["Datenqualität", "Importprotokoll"]
+    + (["Rollen"] if can_manage else [])
+)
+tabs = dict(zip(TAB_NAMES, st.tabs(TAB_NAMES), strict=True))
+
+
+def import_section() -> None:
     st.subheader("Datei importieren")
     st.caption(
         "Tabelle wählen, Datei hochladen (CSV mit Komma oder Semikolon, Excel oder Parquet), "
@@ -78,14 +121,20 @@ with import_tab:
                 icon=":material/download:",
                 on_click="ignore",
             )
+    limit = imports.max_upload_mb()
     upload = st.file_uploader(
-        "Datei", type=imports.UPLOAD_TYPES, key="import_file", help="CSV, Excel oder Parquet"
+        "Datei",
+        type=imports.UPLOAD_TYPES,
+        key="import_file",
+        help=f"CSV, Excel oder Parquet, höchstens {limit} MB",
+    )
+    st.caption(
+        f"Höchstens {limit} MB je Datei. Größere Dateien importiert die Kommandozeile "
+        "(`uv run teilhabe import TABELLE DATEI`)."
     )
     if upload is not None:
         content = upload.getvalue()
-        report = imports.check_upload(
-            imports.data_version(), table, upload.name, imports.file_hash(content), content
-        )
+        report = imports.check_upload(table, upload.name, content)
         label = imports.TABLE_LABELS[table]
         if report.problems:
             count = len(report.problems)
@@ -138,7 +187,12 @@ with import_tab:
                 icon=":material/error:",
             )
 
-with quality_tab:
+
+if can_import:
+    with tabs["Import"]:
+        import_section()
+
+with tabs["Datenqualität"]:
     protection = imports.protection()
     version = imports.data_version()
     state = imports.data_state(version)
@@ -189,15 +243,66 @@ with quality_tab:
         )
     components.confidentiality_footnote(protection)
 
-with log_tab:
+with tabs["Importprotokoll"]:
     st.subheader("Importprotokoll")
     log = imports.import_log()
     if log.is_empty():
         st.caption("Noch keine Importe.")
     else:
+        st.markdown(imports.latest_import_line(log))
         st.dataframe(log, hide_index=True, key="import_log")
         st.caption(
             "Jeder Import mit Zeitpunkt, Datei, ihrer Prüfsumme (SHA-256), den Zeilenzahlen und "
-            "wer ihn ausgelöst hat (Benutzer der Kommandozeile oder „Weboberfläche“); "
-            "Probeläufe und abgelehnte Dateien werden nicht protokolliert."
+            "wer ihn ausgelöst hat: die angemeldete Person (E-Mail, Rolle und Kennung beim "
+            "Identitätsanbieter), der Benutzer der Kommandozeile oder „Weboberfläche (ohne "
+            "Anmeldung)“. Probeläufe und abgelehnte Dateien werden nicht protokolliert."
         )
+
+
+def roles_section() -> None:
+    st.subheader("Rollen")
+    source, claim, mapping = imports.role_source()
+    labels = imports.role_options()
+    if source == "claim":
+        st.info(
+            f"Die Rollen kommen aus dem Claim „{claim}“ des ID-Tokens "
+            "(`TEILHABE_ROLE_SOURCE=claim`); vergeben werden sie beim Identitätsanbieter über "
+            "die Gruppen. Zuordnung der Gruppen zu Rollen:",
+            icon=":material/info:",
+        )
+        st.dataframe(
+            {"Gruppe": [g for g, _ in mapping], "Rolle": [labels[r] for _, r in mapping]},
+            hide_index=True,
+            key="role_mapping",
+        )
+        return
+    if message := st.session_state.pop("role_message", None):
+        (st.success if message[0] else st.error)(message[1])
+    st.caption(
+        "Wer sich anmeldet, wird über die Kennung (sub) beim Identitätsanbieter oder die "
+        "E-Mail-Adresse erkannt. Änderungen gelten ab dem nächsten Klick der Person. "
+        "Dasselbe auf der Kommandozeile: `uv run teilhabe users add|remove|list`."
+    )
+    st.dataframe(imports.users(), hide_index=True, key="role_table")
+    # callbacks, not the buttons' return values: the request survives any rerun
+    with st.form("role_add", clear_on_submit=True, border=True):
+        st.text_input("E-Mail-Adresse oder Kennung (sub)", key="role_identity")
+        st.selectbox("Rolle", list(labels), format_func=labels.__getitem__, key="role_new")
+        st.form_submit_button(
+            "Rolle vergeben", icon=":material/person_add:", on_click=imports.give_role_request
+        )
+    known = imports.identities()
+    if known:
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.selectbox("Person", known, key="role_remove_identity")
+            st.button(
+                "Rolle entziehen",
+                icon=":material/person_remove:",
+                key="role_remove",
+                on_click=imports.take_role_request,
+            )
+
+
+if can_manage:
+    with tabs["Rollen"]:
+        roles_section()

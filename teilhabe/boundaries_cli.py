@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import re
 import sys
 from pathlib import Path
 
+from data_access.auth import Actor
 from data_access.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from data_access.settings import Settings
 from teilhabe.formatting import format_count
@@ -78,13 +78,6 @@ def _district_key(text: str) -> str:
     return text
 
 
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name known (e.g. in a container): log none
-        return None
-
-
 def _year(text: str) -> int:
     if not re.fullmatch(r"(19|20)\d\d", text):
         raise argparse.ArgumentTypeError(f"{text!r} ist keine Jahreszahl")
@@ -100,9 +93,9 @@ def _import(args: argparse.Namespace) -> int:
             args.file,
             layer=args.layer,
             district=args.district,
+            actor=Actor.command_line(),
             accept_names=args.accept_names,
             year=args.year,
-            user=_user(),
         )
     except BoundaryImportRefused as error:
         print("Fehler: Die Datei passt nicht zur Datenbank:", file=sys.stderr)

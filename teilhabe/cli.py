@@ -16,6 +16,7 @@ import teilhabe.boundaries_cli as boundaries_cli
 import teilhabe.hsds as hsds
 import teilhabe.import_cli as import_cli
 import teilhabe.report_cli as report_cli
+import teilhabe.users_cli as users_cli
 from data_access import barriers, figures
 from data_access.db import (
     DatabaseUnavailable,
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     hsds.add_parser(commands)
     import_cli.add_parser(commands)
     report_cli.add_parser(commands)
+    users_cli.add_parser(commands)
 
     db = commands.add_parser("db", help="Datenbankschema verwalten")
     db_commands = db.add_subparsers(required=True, metavar="AKTION")

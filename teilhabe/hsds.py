@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import math
 import sys
@@ -47,8 +48,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
+from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.catalogue import PROVIDER_KINDS, SERVICE_CATEGORIES
-from data_access.imports import set_dataset_info
+from data_access.imports import record_import, set_dataset_info
 from data_access.models import (
     Barrier,
     Municipality,
@@ -1366,6 +1368,7 @@ TABLE_LABELS: dict[str, tuple[str, str]] = {
     "service_area": ("Versorgungsgebiete", "Versorgungsgebiet der Leistung"),
 }
 SHOWN_CHANGES = 100  # the CLI lists at most this many changes
+HSDS_LOG_TABLE = "hsds"  # import_log.table_name of a directory import
 # The two link tables an import sets per owner: table -> (owner column, value column).
 LINK_TABLES: dict[str, tuple[str, str]] = {
     "service_category_barrier": ("category_code", "barrier_code"),
@@ -1471,8 +1474,12 @@ def _apply(connection: Connection, plan: _Plan) -> None:
             connection.execute(insert(table), plan.inserts[table.name])
 
 
-def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[str, object]:
+def import_hsds(
+    engine: Engine, folder: Path, *, actor: Actor, dry_run: bool = False
+) -> dict[str, object]:
     """Check the package in ``folder`` and upsert the directory it describes; all or nothing.
+
+    ``actor`` needs the role ``datenverantwortung`` (else ``PermissionDenied``, nothing read).
 
     Providers, services and categories are matched on their natural ids: new ones are added,
     changed ones updated. For each category and each service in the package its barriers and
@@ -1486,6 +1493,7 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
     "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...}}``; a change
     with ``field`` None is an added row.
     """
+    require_role(actor, DATA_STEWARD, "Der Import des Anbieterverzeichnisses")
     package = _read_package(folder)
     with engine.begin() as connection:
         current, catalogues = _load(connection)
@@ -1495,10 +1503,25 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
         plan = _plan(current, wanted)
         if not dry_run:
             _apply(connection, plan)
+            version = None
             if plan.changes:
                 # a new data version: the app's caches of the directory are keyed on it
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-                set_dataset_info(connection, "data_version", f"hsds-{stamp}")
+                version = f"hsds-{stamp}"
+                set_dataset_info(connection, "data_version", version)
+            # who changed the directory, in the import log like every file import
+            record_import(
+                connection,
+                table=HSDS_LOG_TABLE,
+                file_name=Path(folder).name or str(folder),
+                sha256=_package_hash(folder),
+                counts=tuple(
+                    sum(c.get(k, 0) for c in plan.counts.values())
+                    for k in ("added", "updated", "unchanged")
+                ),
+                actor=actor,
+                data_version=version,
+            )
     return {
         "dry_run": dry_run,
         "counts": plan.counts,
@@ -1508,6 +1531,15 @@ def import_hsds(engine: Engine, folder: Path, *, dry_run: bool = False) -> dict[
             "service": sorted(set(current.services) - set(wanted.services)),
         },
     }
+
+
+def _package_hash(folder: Path) -> str:
+    """SHA-256 over the package's files (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file() and path.suffix.lower() in (".csv", ".json"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 # --- Command line ----------------------------------------------------------------------------
@@ -1579,7 +1611,7 @@ def _export_command(args: argparse.Namespace) -> int:
 def _import_command(args: argparse.Namespace) -> int:
     engine = _open(args)
     try:
-        report = import_hsds(engine, args.hsds, dry_run=args.dry_run)
+        report = import_hsds(engine, args.hsds, actor=Actor.command_line(), dry_run=args.dry_run)
     except HsdsError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR

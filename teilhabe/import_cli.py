@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.imports import (
     IMPORT_ORDER,
@@ -75,13 +75,6 @@ def _open(settings: Settings) -> Engine:
     return engine
 
 
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name known (e.g. in a container): log none
-        return None
-
-
 def _import(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
     if not args.file.is_file():
@@ -89,7 +82,9 @@ def _import(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     engine = _open(settings)
     try:
-        report = import_table(engine, args.table, args.file, dry_run=args.dry_run, user=_user())
+        report = import_table(
+            engine, args.table, args.file, actor=Actor.command_line(), dry_run=args.dry_run
+        )
     except SQLAlchemyError as error:  # e.g. the database went away or is locked
         print(f"Fehler: {failure_message(error)}", file=sys.stderr)
         return EXIT_ERROR

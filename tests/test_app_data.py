@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 from data_access import figures
+from data_access.auth import Actor
 from data_access.cases import read_cases
 from data_access.db import create_db_engine, ensure_schema
 from data_access.imports import import_table, template_csv, template_xlsx
@@ -26,6 +27,39 @@ REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PAGE = str(REPO / "pages" / "data.py")
 REGISTERED = "pages/data.py" in (REPO / "app.py").read_text(encoding="utf-8")
+
+# Login through OIDC as the app sees it: an [auth] section and a logged-in person whose
+# "groups" claim gives the role (TEILHABE_ROLE_SOURCE=claim; see test_app_auth.py for the rest).
+AUTH_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "ein-langes-zufaelliges-geheimnis",
+        "client_id": "teilhabe-monitor",
+        "client_secret": "geheim",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+}
+ROLE_ENV = {
+    "TEILHABE_ROLE_SOURCE": "claim",
+    "TEILHABE_ROLE_CLAIM": "groups",
+    "TEILHABE_ROLE_MAPPING": "teilhabe-lesen=betrachter,teilhabe-daten=datenverantwortung,"
+    "teilhabe-admin=administration",
+}
+STEWARD = {
+    "is_logged_in": True,
+    "sub": "sub-david",
+    "email": "david.daten@jobcenter.example",
+    "name": "David Daten",
+    "groups": ["teilhabe-daten"],
+}
+CLI = Actor.command_line("tester")
+
+
+def log_in(at: AppTest, user: dict | None = STEWARD) -> AppTest:
+    """Configure login on ``at`` and log ``user`` in (None: nobody logged in)."""
+    at.secrets.update(AUTH_SECRETS)
+    at.user = dict(user) if user is not None else {}
+    return at
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -45,19 +79,22 @@ def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{target}"
     monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    for key, value in ROLE_ENV.items():
+        monkeypatch.setenv(key, value)
     st.cache_resource.clear()
     st.cache_data.clear()
     return url
 
 
-def open_page() -> AppTest:
-    """The Daten page: through the router once app.py lists it, else the page on its own."""
+def open_page(user: dict | None = STEWARD) -> AppTest:
+    """The Daten page as ``user`` (default: a data steward): through the router once app.py
+    lists it, else the page on its own."""
     if REGISTERED:
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = log_in(AppTest.from_file(APP, default_timeout=60), user)
         at.run()
         at.switch_page("pages/data.py").run()
     else:
-        at = AppTest.from_file(PAGE, default_timeout=60)
+        at = log_in(AppTest.from_file(PAGE, default_timeout=60), user)
         at.run()
     assert not at.exception
     return at
@@ -122,12 +159,35 @@ def test_upload_check_then_import(database) -> None:
     engine = create_db_engine(make_url(database))
     assert figures.dataset_info(engine=engine)["data_version"] != version
     with engine.connect() as connection:
-        logged = connection.execute(select(ImportLog.file_name, ImportLog.imported_by)).all()
+        logged = connection.execute(
+            select(
+                ImportLog.file_name,
+                ImportLog.imported_by,
+                ImportLog.imported_by_subject,
+                ImportLog.imported_by_email,
+                ImportLog.imported_by_role,
+            )
+        ).all()
     engine.dispose()
-    assert [tuple(r) for r in logged] == [("personen.csv", "Weboberfläche")]
+    assert [tuple(r) for r in logged] == [
+        (
+            "personen.csv",
+            "david.daten@jobcenter.example",
+            "sub-david",
+            "david.daten@jobcenter.example",
+            "datenverantwortung",
+        )
+    ]
     log = at.dataframe[-1].value
-    assert log[["Tabelle", "Datei", "neu", "von"]].values.tolist() == [
-        ["Personen", "personen.csv", "2", "Weboberfläche"]
+    assert log[["Tabelle", "Datei", "neu", "von", "Rolle", "Kennung (OIDC)"]].values.tolist() == [
+        [
+            "Personen",
+            "personen.csv",
+            "2",
+            "david.daten@jobcenter.example",
+            "Datenverantwortung",
+            "sub-david",
+        ]
     ]
 
 
@@ -162,11 +222,12 @@ def test_one_or_two_persons_without_spells_are_not_shown(database, monkeypatch) 
     monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", TEST_SECRET)  # the import makes data real
     engine = create_db_engine(make_url(database))
     rows = [HEADER, ["NEU-1", "08135019", "w", "1980"]]
-    assert import_table(engine, "client", csv_bytes(rows), name="p.csv").ok
+    assert import_table(engine, "client", csv_bytes(rows), name="p.csv", actor=CLI).ok
+    engine.dispose()
     gaps = open_page().dataframe[2].value.set_index("Prüfung")["Anzahl"]
     assert gaps["Personen ohne Leistungszeitraum"] == NOT_SHOWN
     rows = [HEADER, *([f"NEU-{i}", "08135019", "w", "1980"] for i in (2, 3))]
-    assert import_table(engine, "client", csv_bytes(rows), name="p2.csv").ok
+    assert import_table(engine, "client", csv_bytes(rows), name="p2.csv", actor=CLI).ok
     engine.dispose()
     st.cache_data.clear()
     gaps = open_page().dataframe[2].value.set_index("Prüfung")["Anzahl"]
@@ -176,7 +237,7 @@ def test_one_or_two_persons_without_spells_are_not_shown(database, monkeypatch) 
 def test_real_data_without_a_secret_stop_with_the_message(database) -> None:
     engine = create_db_engine(make_url(database))
     rows = [HEADER, ["NEU-1", "08135019", "w", "1980"]]
-    assert import_table(engine, "client", csv_bytes(rows), name="p.csv").ok  # now real data
+    assert import_table(engine, "client", csv_bytes(rows), name="p.csv", actor=CLI).ok  # real
     engine.dispose()
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -198,9 +259,11 @@ def test_the_page_works_on_a_database_without_data(tmp_path, monkeypatch) -> Non
     engine.dispose()
     monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    for key, value in ROLE_ENV.items():
+        monkeypatch.setenv(key, value)
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = log_in(AppTest.from_file(PAGE, default_timeout=60))
     at.run()
     assert not at.exception
     assert at.title[0].value == "Daten"
@@ -216,16 +279,16 @@ def test_the_page_works_on_a_database_without_data(tmp_path, monkeypatch) -> Non
 def test_other_pages_show_imported_data_without_a_restart(database, monkeypatch) -> None:
     """An import (here from another session) gives a new data version; the next run uses it."""
     monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", TEST_SECRET)  # the import makes data real
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = log_in(AppTest.from_file(APP, default_timeout=60))
     at.run()
     engine = create_db_engine(make_url(database))
     before = published_elb(engine)
     assert abs(before - 4230) <= 2
     assert {m.label: m.value for m in at.metric}["ELB"] == format_count(before)
     new = [[f"NEU-{i}", "08135019", "f", "1980"] for i in range(5)]
-    assert import_table(engine, "client", csv_bytes([HEADER, *new]), name="p.csv").ok
+    assert import_table(engine, "client", csv_bytes([HEADER, *new]), name="p.csv", actor=CLI).ok
     spells = [["Personen-ID", "Beginn"], *[[f"NEU-{i}", "01.01.2013"] for i in range(5)]]
-    assert import_table(engine, "benefit_spell", csv_bytes(spells), name="s.csv").ok
+    assert import_table(engine, "benefit_spell", csv_bytes(spells), name="s.csv", actor=CLI).ok
     engine.dispose()
     engine = create_db_engine(make_url(database))
     after = published_elb(engine)

@@ -17,12 +17,13 @@ import pytest
 import shapely
 from sqlalchemy import select
 
+from data_access import boundaries
+from data_access.auth import Actor
 from data_access.boundaries import (
     SCHEMATIC_SOURCE,
     BoundaryFileError,
     BoundaryImportRefused,
     attribution,
-    import_boundaries,
     load_boundaries,
     read_boundary_file,
     schematic_boundaries,
@@ -32,6 +33,12 @@ from data_access.imports import import_log
 from data_access.models import Municipality, MunicipalityBoundary
 from teilhabe.cli import main
 from teilhabe.demo import DEMO_BOUNDARY_FILE, DEMO_DIR, DemoSpec, _geography, generate
+
+
+def import_boundaries(*args, **kwargs) -> dict[str, object]:
+    kwargs.setdefault("actor", Actor.command_line("tester"))
+    return boundaries.import_boundaries(*args, **kwargs)
+
 
 X0, Y0 = 584_000.0, 5_392_000.0  # near Heidenheim, ETRS89 / UTM zone 32N
 KM = 1_000.0
@@ -378,7 +385,7 @@ def test_every_import_that_changes_boundaries_sets_a_new_data_version(
     engine, gpkg, shapefile
 ) -> None:
     before = dataset_info(engine=engine).get("data_version")
-    first = import_boundaries(engine, gpkg, layer="VG250_GEM", user="tester")
+    first = import_boundaries(engine, gpkg, layer="VG250_GEM")
     assert (first["added"], first["updated"], first["unchanged"]) == (3, 0, 0)
     assert first["data_version"].startswith("boundaries-")
     assert dataset_info(engine=engine)["data_version"] == first["data_version"] != before

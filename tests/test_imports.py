@@ -25,12 +25,12 @@ from sqlalchemy import Engine, create_engine, delete, select, text, update
 from sqlalchemy.engine import make_url
 
 from data_access import figures, imports
+from data_access.auth import Actor
 from data_access.cases import cache_folder
 from data_access.db import create_db_engine, ensure_schema
 from data_access.imports import (
     IMPORT_ORDER,
     TABLES,
-    import_table,
     parse_date,
     parse_integer,
     parse_number,
@@ -38,7 +38,6 @@ from data_access.imports import (
     table_spec,
     template_csv,
     template_xlsx,
-    validate,
 )
 from data_access.models import (
     Barrier,
@@ -58,6 +57,19 @@ from teilhabe.cli import main
 from teilhabe.startup import case_copy
 
 REPO = Path(__file__).resolve().parents[1]
+STEWARD = Actor.command_line("tester")  # who imports in these tests (roles: test_auth.py)
+
+
+def import_table(*args, **kwargs) -> imports.ImportReport:
+    kwargs.setdefault("actor", STEWARD)
+    return imports.import_table(*args, **kwargs)
+
+
+def validate(*args, **kwargs) -> imports.ImportReport:
+    kwargs.setdefault("actor", STEWARD)
+    return imports.validate(*args, **kwargs)
+
+
 MUNICIPALITY_COLUMNS = ("ags", "name", "kind", "population", "population_date", "lat", "lon")
 # What the database must hold after any of the municipality files below.
 EXPECTED_MUNICIPALITIES = [
@@ -572,13 +584,13 @@ def test_the_same_file_twice_changes_nothing_and_a_corrected_file_updates(db) ->
         ["P1", "08135019", "w", "1970", "H1"],
         ["P3", "08135019", "d", "1999", ""],
     ]
-    first = import_table(db, "client", csv_bytes(rows), name="p.csv", user="tester")
+    first = import_table(db, "client", csv_bytes(rows), name="p.csv")
     assert (first.added, first.updated, first.unchanged, first.changed) == (1, 0, 1, True)
     version = data_version(db)
     assert version.startswith(f"import-{first.log_id}-") and version.endswith(first.sha256[:8])
     state = snapshot(db)
 
-    second = import_table(db, "client", csv_bytes(rows), name="p.csv", user="tester")
+    second = import_table(db, "client", csv_bytes(rows), name="p.csv")
     assert (second.added, second.updated, second.unchanged, second.changed) == (0, 0, 2, False)
     assert data_version(db) == version
     after = snapshot(db)
@@ -587,7 +599,7 @@ def test_the_same_file_twice_changes_nothing_and_a_corrected_file_updates(db) ->
     }
 
     rows[1][3] = "1971"  # corrected birth year
-    third = import_table(db, "client", csv_bytes(rows), name="p.csv", user="tester")
+    third = import_table(db, "client", csv_bytes(rows), name="p.csv")
     assert (third.added, third.updated, third.unchanged) == (0, 1, 1)
     assert data_version(db) != version
     with db.connect() as connection:
@@ -759,7 +771,10 @@ def write_then_die(connection, statement, rows):
     os.kill(os.getpid(), signal.SIGKILL)
 imports.WRITE_CHUNK = 2
 imports._write_chunk = write_then_die
-imports.import_table(create_db_engine(make_url({url!r})), "client", {str(path)!r})
+from data_access.auth import Actor
+imports.import_table(
+    create_db_engine(make_url({url!r})), "client", {str(path)!r}, actor=Actor.command_line()
+)
 """
     return subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=120).returncode
 

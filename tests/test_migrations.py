@@ -61,6 +61,7 @@ def upgrade_keeps_the_data(engine) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
+    from data_access.auth import Actor
     from data_access.db import _alembic_config, upgrade_schema
     from data_access.imports import import_table, template_csv
 
@@ -91,7 +92,13 @@ def upgrade_keeps_the_data(engine) -> None:
         ).all()
         assert [(a, str(d), p) for a, d, p in populations] == [("08135019", "2012-12-31", 49526)]
     # and the new table is usable right away
-    report = import_table(engine, "district", template_csv("district"), name="kreis.csv")
+    report = import_table(
+        engine,
+        "district",
+        template_csv("district"),
+        name="kreis.csv",
+        actor=Actor.command_line("tester"),
+    )
     assert report.ok and report.log_id == 1
     with engine.connect() as connection:
         logged = connection.execute(text("SELECT imported_at FROM import_log")).scalar()

@@ -17,18 +17,23 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from data_access import auth as access
 from data_access import figures, imports, quality
+from data_access.auth import ROLE_LABELS, Actor, PermissionDenied
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.imports import ImportReport
 from data_access.protection import Protection
 from data_access.safe_text import spreadsheet_text
 from data_access.settings import ConfigurationError
 from teilhabe.formatting import format_count
-from ui import data
+from ui import auth, data
 from ui.data import Dataset
 
-TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()} | {
-    "municipality_boundary": "Gemeindegrenzen"  # logged by ``teilhabe boundaries import``
+TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
+LOG_LABELS = {  # other imports in the log
+    **TABLE_LABELS,
+    "hsds": "Anbieterverzeichnis (HSDS)",
+    "municipality_boundary": "Gemeindegrenzen",  # logged by ``teilhabe boundaries import``
 }
 TABLE_DESCRIPTIONS: dict[str, str] = {
     name: spec.description for name, spec in imports.TABLES.items()
@@ -69,24 +74,55 @@ def file_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def actor() -> Actor | None:
+    """The person on the page (see ``ui.auth.current_actor``)."""
+    return auth.current_actor()
+
+
+def may_import(person: Actor | None) -> bool:
+    return auth.may_import(person)
+
+
+def login_configured() -> bool:
+    return auth.login_configured()
+
+
+def max_upload_mb() -> int:
+    """The largest file the uploader accepts, in MB (``server.maxUploadSize``)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def check_upload(table: str, name: str, content: bytes) -> ImportReport:
+    """What an import would do. Only for a person who may import (``PermissionDenied``
+    otherwise, before anything is read); the result is cached per data version, table and
+    file (by its hash)."""
+    person = actor()
+    if not may_import(person):
+        raise PermissionDenied(
+            "Das Prüfen von Dateien ist der Rolle „Datenverantwortung“ vorbehalten."
+        )
+    return _check_upload(data_version(), table, name, file_hash(content), content, person)
+
+
 @st.cache_data(show_spinner="Datei wird geprüft …", max_entries=20)
-def check_upload(version: str, table: str, name: str, sha256: str, _content: bytes) -> ImportReport:
-    """Cached per data version, table and file (by its hash): what an import would do."""
-    return imports.validate(data._engine(), table, _content, name=name)
+def _check_upload(
+    version: str, table: str, name: str, sha256: str, _content: bytes, _actor: Actor
+) -> ImportReport:
+    return imports.validate(data._engine(), table, _content, name=name, actor=_actor)
 
 
 def run_import(table: str, name: str, content: bytes) -> ImportReport:
-    """Import for real (logged as from the web interface); never cached. A database error is
-    returned as the report's problem (nothing was written)."""
+    """Import for real, as the person on the page (the data layer refuses without the role);
+    never cached. A refusal or a database error is returned as the report's problem (nothing
+    was written)."""
     try:
-        return imports.import_table(
-            data._engine(), table, content, name=name, user=imports.WEB_USER
-        )
-    except SQLAlchemyError as error:
+        return imports.import_table(data._engine(), table, content, name=name, actor=actor())
+    except (SQLAlchemyError, PermissionDenied) as error:
         report = ImportReport(table, name, file_hash(content), "", dry_run=False)
-        report.problems.append(
-            imports.Problem(name, None, None, None, imports.failure_message(error))
+        message = (
+            str(error) if isinstance(error, PermissionDenied) else imports.failure_message(error)
         )
+        report.problems.append(imports.Problem(name, None, None, None, message))
         return report
 
 
@@ -165,18 +201,113 @@ def import_log() -> pl.DataFrame:
                 t.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
                 for t in log["imported_at"].to_list()
             ],
-            "Tabelle": [TABLE_LABELS.get(t, t) for t in log["table_name"].to_list()],
+            "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
+            "Rolle": [ROLE_LABELS.get(v, "") if v else "" for v in log["imported_by_role"]],
+            "Tabelle": [LOG_LABELS.get(t, t) for t in log["table_name"].to_list()],
             "Datei": log["file_name"].to_list(),
             "Zeilen": [format_count(v) for v in log["rows"].to_list()],
             "neu": [format_count(v) for v in log["added"].to_list()],
             "geändert": [format_count(v) for v in log["updated"].to_list()],
             "unverändert": [format_count(v) for v in log["unchanged"].to_list()],
-            "von": [v or "unbekannt" for v in log["imported_by"].to_list()],
+            "Kennung (OIDC)": [v or "" for v in log["imported_by_subject"].to_list()],
             "SHA-256": log["file_sha256"].to_list(),
             "Datenstand-Version": [v or "(keine Änderung)" for v in log["data_version"].to_list()],
         },
         schema_overrides={"Datei": pl.String, "SHA-256": pl.String},
     )
+
+
+def latest_import_line(log: pl.DataFrame) -> str:
+    """Who imported what and when, last time: one German sentence over ``import_log()``."""
+    latest = log.row(0, named=True)
+    when = next(value for key, value in latest.items() if key.startswith("Zeitpunkt"))
+    role = f" (Rolle {latest['Rolle']})" if latest["Rolle"] else ""
+    return (
+        f"Letzter Import: **{latest['Datei']}** in {latest['Tabelle']} am {when} "
+        f"von **{latest['von']}**{role}."
+    )
+
+
+# --- Roles (for the administration) ---------------------------------------------------------
+
+
+def may_manage_users(person: Actor | None) -> bool:
+    return auth.may_manage_users(person)
+
+
+def role_options() -> dict[str, str]:
+    """Role → German label, in increasing rights."""
+    return dict(ROLE_LABELS)
+
+
+def role_source() -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """Where roles come from: ("table" | "claim", the claim, the group → role mapping)."""
+    settings = data.settings()
+    return settings.role_source, settings.role_claim, settings.role_mapping
+
+
+def users() -> pl.DataFrame:
+    """The role table for display: identity, role, since (local time), by whom."""
+    rows = access.list_users(data._engine())
+    return pl.DataFrame(
+        {
+            "Kennung": [r["identity"] for r in rows],
+            "Rolle": [ROLE_LABELS.get(r["role"], r["role"]) for r in rows],
+            "seit": [
+                r["added_at"]
+                .replace(tzinfo=dt.UTC)
+                .astimezone(LOCAL_TIME)
+                .strftime("%d.%m.%Y %H:%M")
+                for r in rows
+            ],
+            "vergeben von": [r["added_by"] or "" for r in rows],
+        },
+        schema={
+            "Kennung": pl.String,
+            "Rolle": pl.String,
+            "seit": pl.String,
+            "vergeben von": pl.String,
+        },
+    )
+
+
+def identities() -> list[str]:
+    return [r["identity"] for r in access.list_users(data._engine())]
+
+
+def give_role(identity: str, role: str) -> tuple[bool, str]:
+    """Give ``identity`` the role as the person on the page; (ok, German message)."""
+    try:
+        changed = access.add_user(data._engine(), identity, role, actor=actor())
+    except (PermissionDenied, ValueError) as error:
+        return False, str(error)
+    name = identity.strip()
+    if not changed:
+        return True, f"{name} hatte die Rolle „{ROLE_LABELS[role]}“ schon."
+    return True, f"{name} hat jetzt die Rolle „{ROLE_LABELS[role]}“."
+
+
+def take_role(identity: str) -> tuple[bool, str]:
+    """Take the role of ``identity`` away as the person on the page; (ok, German message)."""
+    try:
+        removed = access.remove_user(data._engine(), identity, actor=actor())
+    except (PermissionDenied, ValueError) as error:
+        return False, str(error)
+    if not removed:
+        return False, f"{identity} steht nicht in der Rollentabelle."
+    return True, f"{identity} hat keine Rolle mehr."
+
+
+def give_role_request() -> None:
+    """Callback of the form "Rolle vergeben" (widgets ``role_identity``, ``role_new``)."""
+    state = st.session_state
+    state["role_message"] = give_role(state.get("role_identity", ""), state.get("role_new", ""))
+
+
+def take_role_request() -> None:
+    """Callback of the button "Rolle entziehen" (widget ``role_remove_identity``)."""
+    state = st.session_state
+    state["role_message"] = take_role(state.get("role_remove_identity", ""))
 
 
 # --- Data quality ----------------------------------------------------------------------------
