@@ -407,7 +407,7 @@ def test_every_import_that_changes_boundaries_sets_a_new_data_version(
     log = import_log(engine)
     assert log["table_name"].to_list() == ["municipality_boundary"] * 2
     assert log["data_version"].to_list() == [other["data_version"], first["data_version"]]
-    assert log["imported_by"].to_list() == [None, "tester"]
+    assert log["imported_by"].to_list() == ["tester", "tester"]  # every import names its person
 
 
 # --- Command line --------------------------------------------------------------------------------
