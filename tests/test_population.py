@@ -4,12 +4,15 @@ import datetime as dt
 
 import polars as pl
 
+from data_access.auth import Actor
 from data_access.imports import import_table
 from data_access.periods import month_index
 from data_access.population import populations, populations_at
 
 D = dt.date
 SEPT_2013 = month_index(D(2013, 9, 30))
+
+CLI = Actor.command_line("tester")
 
 
 def municipalities() -> pl.DataFrame:
@@ -42,7 +45,7 @@ def test_the_population_nearest_to_the_stichtag_is_used_with_its_date(build_db) 
     ]
     # further populations are imported with their date (German file, as people have them)
     csv = b"AGS;Stand Einwohnerzahl;Einwohner\n08135019;31.12.2012;46.140\n"
-    report = import_table(engine, "Einwohnerzahlen", csv, name="einwohner_2012.csv")
+    report = import_table(engine, "Einwohnerzahlen", csv, name="einwohner_2012.csv", actor=CLI)
     assert report.ok and (report.added, report.data_version is not None) == (1, True)
     stored = populations(engine=engine)
     assert stored.height == 3
@@ -55,5 +58,5 @@ def test_the_population_nearest_to_the_stichtag_is_used_with_its_date(build_db) 
         D(2023, 3, 31),
     )
     # a tie goes to the earlier date; the same file twice changes nothing
-    again = import_table(engine, "municipality_population", csv, name="einwohner_2012.csv")
+    again = import_table(engine, "municipality_population", csv, name="einwohner_2012.csv", actor=CLI)
     assert (again.added, again.updated, again.unchanged, again.data_version) == (0, 0, 1, None)
