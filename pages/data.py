@@ -78,8 +78,13 @@ with import_tab:
                 icon=":material/download:",
                 on_click="ignore",
             )
+    # a new key after each successful import empties the uploader (no second "Importieren")
+    round_ = st.session_state.get("import_round", 0)
     upload = st.file_uploader(
-        "Datei", type=imports.UPLOAD_TYPES, key="import_file", help="CSV, Excel oder Parquet"
+        "Datei",
+        type=imports.UPLOAD_TYPES,
+        key="import_file" if not round_ else f"import_file_{round_}",
+        help="CSV, Excel oder Parquet",
     )
     if upload is not None:
         content = upload.getvalue()
@@ -132,6 +137,7 @@ with import_tab:
                     "counts": imports.counts_text(done),
                     "changed": done.changed,
                 }
+                st.session_state["import_round"] = round_ + 1
                 st.rerun()
             st.error(
                 "\n\n".join([done.failure_line(), *(str(p) for p in done.problems[:20])]),
