@@ -1388,7 +1388,7 @@ def _check_package(
     kept: dict[tuple[str, str], _Kept] = defaultdict(_Kept)  # ("provider"|"service"|"location", id)
     categories, own_terms = _check_taxonomies(package, catalogues, known, parse, wanted)
     provider_of, location_owner = _check_providers(
-        package, catalogues, parse, wanted, kept, boundaries or {}
+        package, catalogues, known, parse, wanted, kept, boundaries or {}
     )
     service_of = _check_services(
         package, categories, own_terms, category_map, provider_of, parse, wanted, kept
@@ -1426,6 +1426,7 @@ def _municipality_of(
 def _check_providers(
     package: _Package,
     catalogues: _Catalogues,
+    known: _Directory,
     parse: _Parser,
     wanted: _Directory,
     kept: dict[tuple[str, str], _Kept],
@@ -1493,6 +1494,10 @@ def _check_providers(
             locations_of[row.get("organization_id")].append(row)
     location_owner: dict[str, str] = {}
     derived = 0
+    for row in package.rows["location"]:  # the others are checked below
+        if row.get("organization_id") not in provider_of:
+            parse.number(row, "latitude", -90, 90)
+            parse.number(row, "longitude", -180, 180)
     for organization, rows in locations_of.items():
         pid = provider_of[organization]
         for position, row in enumerate(rows, start=1):
@@ -1553,9 +1558,16 @@ def _check_providers(
                     "hsds": None,
                 }
                 target = kept["location", row.id]
-            # a further location has its own name column; in our own packages the main
-            # location is named after the organisation
-            named = position > 1 or package.own
+            # a further location has its own name column; the main location's name is kept
+            # where it is not just the organisation's (in the package or the database)
+            # where it is not just the organisation's (in our own packages: where it was kept
+            # before, i.e. came from another tool; else it is the old name of the provider)
+            before = _hsds_of(known.providers.get(pid, {})).get("fields", {})
+            named = (
+                position > 1
+                or row.get("name") == wanted.providers[pid]["name"]
+                or (package.own and "name" not in before.get("location", {}))
+            )
             target.fields["location"] = _unmodelled(
                 "location", row, also=("name",) if named else ()
             )
@@ -1783,7 +1795,9 @@ def _check_service_areas(
             if found is None:
                 continue  # reported
             if sid is not None:
-                kept["service", sid].rows["service_area"].append(dict(row.values))
+                kept["service", sid].rows["service_area"].append(
+                    {k: v for k, v in row.values.items() if v}
+                )
                 package.used.add(("service_area", row.id))
                 if not found:
                     package.warn(
@@ -1806,7 +1820,9 @@ def _check_service_areas(
             agses = [by_name.get(extent.casefold()) or by_name[row.get("name").casefold()]]
         else:
             if sid is not None:
-                kept["service", sid].rows["service_area"].append(dict(row.values))
+                kept["service", sid].rows["service_area"].append(
+                    {k: v for k, v in row.values.items() if v}
+                )
                 package.used.add(("service_area", row.id))
                 package.warn(
                     row,
@@ -2095,7 +2111,8 @@ def _keep_other_rows(
     for name, row, owner in candidates:
         if (owner, name, row.id) not in seen:
             seen.add((owner, name, row.id))
-            kept[owner].rows[name].append(dict(row.values))
+            # empty cells left out: a file written back has more columns than the original
+            kept[owner].rows[name].append({k: v for k, v in row.values.items() if v})
     for name, count in sorted(package.left_out.items()):
         package.warn(
             package.file(name),
