@@ -88,7 +88,13 @@ source = (
     else f"Gemeindegrenzen: {areas.source}, © GeoBasis-DE / BKG."
 )
 st.caption(
-    f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
+    f"{source} Punkte: {points['provider_id'].n_unique()} Träger mit am Stichtag aktiven "
+    "Angeboten"
+    + (
+        f" an {points.height} Standorten"
+        if points.height > points["provider_id"].n_unique()
+        else ""
+    )
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
     + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*)."
 )

@@ -26,7 +26,15 @@ is described in ``datapackage.json``):
   barrier's key factor.
 
 ``service_area`` rows name one municipality each: ``extent`` holds its AGS (``extent_type``
-``text``), ``name`` its name. ``attribute`` links each service to its category term
+``text``), ``name`` its name. On import a text extent may also be a municipality's name, and a
+GeoJSON extent gives the municipalities it overlaps (it is kept and written back as well).
+
+Packages written by other tools (HSDS 3.x, e.g. the specification's example) are read as they
+come: plural file names, optional files absent, all HSDS 3 files checked for references, several
+locations per organisation (``provider_location``); without our ``teilhabe_*`` columns defaults
+apply with warnings, and a category map (``read_category_map``) places services of a foreign
+taxonomy. HSDS ids, fields the model has no column for and rows of other files are kept as JSON
+(``provider.hsds``, ``provider_location.hsds``, ``service.hsds``) and written back on export. ``attribute`` links each service to its category term
 (``link_type`` ``service_category``) and to the barrier terms its category addresses
 (``link_type`` ``addressed_barrier``; derived from the category, not read back).
 """

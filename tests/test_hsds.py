@@ -920,8 +920,28 @@ def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy
     directory = provider_directory(engine=demo_copy)
     row = directory.filter(pl.col("provider_id") == "P03").row(0, named=True)
     assert [(p["lat"], p["city"]) for p in row["locations"]] == [(48.6213, "Giengen an der Brenz")]
+    from ui.maps import provider_points
+
+    reach = pl.DataFrame(schema={"provider_id": pl.String, "clients": pl.Int64})
+    points = provider_points(directory.filter(pl.col("provider_id") == "P03"), reach, {})
+    assert points.height == 2 and points["lat"].sort().to_list()[0] == 48.6213
+    assert any("Standort: Außenstelle Giengen" in hover for hover in points["hover"])
 
     out = fresh_export(demo_copy, tmp_path, "out")
     assert second in {r["id"] for r in read(out, "location.csv")}
     assert area in {r["id"] for r in read(out, "service_area.csv")}
     assert import_hsds(demo_copy, out)["changes"] == []
+
+
+def test_cli_import_of_a_foreign_package_with_a_category_map(demo_copy, tmp_path, capsys) -> None:
+    folder = repaired_example(tmp_path)
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    url = demo_copy.url.render_as_string(hide_password=False)
+    args = ["providers", "import", "--hsds", str(folder), "--database-url", url, "--dry-run"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Leistungen: 0 neu" in out and "Hinweise (" in out and "--category-map" in out
+    assert main([*args, "--category-map", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert "Leistungen: 1 neu" in out and "nicht übernommen: keine Leistungskategorie" not in out
