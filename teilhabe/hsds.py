@@ -34,9 +34,11 @@ come: plural file names, optional files absent, all HSDS 3 files checked for ref
 locations per organisation (``provider_location``); without our ``teilhabe_*`` columns defaults
 apply with warnings, and a category map (``read_category_map``) places services of a foreign
 taxonomy. HSDS ids, fields the model has no column for and rows of other files are kept as JSON
-(``provider.hsds``, ``provider_location.hsds``, ``service.hsds``) and written back on export. ``attribute`` links each service to its category term
-(``link_type`` ``service_category``) and to the barrier terms its category addresses
-(``link_type`` ``addressed_barrier``; derived from the category, not read back).
+(``provider.hsds``, ``provider_location.hsds``, ``service.hsds``) and written back on export.
+
+``attribute`` links each service to its category term (``link_type`` ``service_category``) and
+to the barrier terms its category addresses (``link_type`` ``addressed_barrier``; derived from
+the category, not read back).
 """
 
 from __future__ import annotations
