@@ -1681,7 +1681,13 @@ def _check_duplicates(checked: _Checked) -> None:
                 )
                 checked.problem(row, "date", message)
                 continue
-            value = " / ".join(_date_text(p) if isinstance(p, dt.date) else str(p) for p in key)
+            # as written in the file where the row has the key's cells
+            value = " / ".join(
+                str(row.raw[k])
+                if row.raw.get(k) is not None
+                else (_date_text(p) if isinstance(p, dt.date) else str(p))
+                for k, p in zip(spec.key, key, strict=True)
+            )
             checked.problem(
                 row,
                 shown,
