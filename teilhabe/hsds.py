@@ -1876,8 +1876,10 @@ def _geojson_municipalities(
                 "geometries": [f.get("geometry") for f in value.get("features", [])],
             }
         geometry = shapely.from_geojson(json.dumps(value))
-        if geometry is None or geometry.is_empty or not geometry.is_valid:
-            raise ValueError("leer oder ungültig")
+        if geometry is not None and not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)  # e.g. a ring crossing itself
+        if geometry is None or geometry.is_empty:
+            raise ValueError("leer")
     except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError):
         package.problem(
             row,
@@ -2531,6 +2533,8 @@ def report_lines(report: dict, *, limit: int | None = None) -> Iterable[str]:
         label = TABLE_LABELS[change["table"]][1]
         if change["field"] is None:
             yield f"  neu: {label} {change['id']}"
+        elif change["field"] == "hsds":
+            yield f"  geändert: {label} {change['id']}: weitere HSDS-Angaben (Felder, Zeilen)"
         elif change["new"] is None:
             yield f"  entfernt: {label} {change['id']}: {_shown(change['old'])}"
         elif change["old"] is None and change["table"] in (

@@ -945,3 +945,23 @@ def test_cli_import_of_a_foreign_package_with_a_category_map(demo_copy, tmp_path
     assert main([*args, "--category-map", str(mapping)]) == 0
     out = capsys.readouterr().out
     assert "Leistungen: 1 neu" in out and "nicht übernommen: keine Leistungskategorie" not in out
+
+
+def test_service_areas_outside_the_district_are_kept_and_reported(demo_copy, tmp_path) -> None:
+    folder = repaired_example(tmp_path)
+    berlin = {"type": "Point", "coordinates": [13.4, 52.52]}
+    areas = read(folder, "service_areas.csv")
+    areas.append({**areas[0], "id": str(uuid.uuid4()), "extent_type": "text", "extent": "MyCity"})
+    areas[0]["extent"] = json.dumps(berlin)
+    write(folder, "service_areas.csv", areas)
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping)
+    warnings = "\n".join(report["warnings"])
+    assert "service_areas.csv, Zeile 2, Feld extent: Das Gebiet (GeoJSON) überschneidet keine" in (
+        warnings
+    )
+    assert "service_areas.csv, Zeile 3, Feld extent, Wert „MyCity“: Keine Gemeinde" in warnings
+    out = fresh_export(demo_copy, tmp_path, "out")
+    kept = {r["id"] for r in read(out, "service_area.csv")}
+    assert {a["id"] for a in areas} <= kept
