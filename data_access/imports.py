@@ -1405,7 +1405,7 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
             "Die Spalte fehlt; sie ist nötig, weil die Datenbank "
             f"{'keinen' if not catalogues.districts else 'mehr als einen'} Kreis kennt.",
         )
-    restored: list[tuple[int, str, str]] = []  # number cells that lost their leading zero
+    restored: list[tuple[int, str, str, str]] = []  # number cells that lost their leading zero
     example = None if spec.name in REAL_EXAMPLES else _example_values(spec, catalogues)
     for line, cells in source.rows:
         raw = {
@@ -1430,7 +1430,9 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
                 checked.problem(row, column.name, str(error))
                 continue
             if column.digits and numeric and _compact(value) != row.values[column.name]:
-                restored.append((line, checked.columns[column.name], value))
+                restored.append(
+                    (line, checked.columns[column.name], value, str(row.values[column.name]))
+                )
         for name in blank:
             if name in fallback:
                 row.values[name] = _value_of(fallback[name], row.values)
@@ -1450,12 +1452,12 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
         checked.rows.append(row)
     if restored:
         shown = "; ".join(
-            f"Zeile {line}, Spalte {header}: {value} → {value.zfill(8)}"
-            for line, header, value in restored[:10]
+            f"Zeile {line}, Spalte {header}: {value} → {key}"
+            for line, header, value, key in restored[:10]
         )
         more = f" und {len(restored) - 10} weitere" if len(restored) > 10 else ""
         checked.notes.append(
-            f"Hinweis: {len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
+            f"{len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
             f"(8 Ziffern erwartet) und wurde ergänzt: {shown}{more}. Bitte prüfen."
         )
     _check_duplicates(checked)
