@@ -965,3 +965,18 @@ def test_service_areas_outside_the_district_are_kept_and_reported(demo_copy, tmp
     out = fresh_export(demo_copy, tmp_path, "out")
     kept = {r["id"] for r in read(out, "service_area.csv")}
     assert {a["id"] for a in areas} <= kept
+
+
+def test_optional_files_may_be_absent_required_ones_are_named_as_in_the_package(
+    demo_copy, tmp_path
+) -> None:
+    folder = repaired_example(tmp_path)
+    (folder / "funding.csv").unlink()  # named in datapackage.json, optional
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping, dry_run=True)
+    assert "funding.csv: In datapackage.json genannt, aber nicht im Paket." in report["warnings"]
+    (folder / "services.csv").unlink()
+    with pytest.raises(HsdsPackageInvalid) as raised:
+        import_hsds(demo_copy, folder, category_map=mapping)
+    assert "services.csv: Die Datei fehlt." in [str(p) for p in raised.value.problems]
