@@ -79,7 +79,8 @@ from data_access.periods import month_index
 from data_access.receipt import prepare_spells
 
 DATE_MIN = dt.date(1950, 1, 1)
-DATE_MAX = dt.date(2099, 12, 31)
+DATE_MAX = dt.date(2099, 12, 31)  # hard bound; plausible dates end FUTURE_YEARS after today
+FUTURE_YEARS = 5  # a date more than this many years after the current year is implausible
 LOOKUP_CHUNK = 500  # values per IN (...) when looking rows up
 WRITE_CHUNK = 2_000  # rows per statement when writing
 
@@ -207,11 +208,11 @@ def _shorten(text: str, limit: int = 80) -> str:
 class ColumnSpec:
     """One importable column: its model column, German header, type and rules.
 
-    ``kind``: text, integer, number, date, boolean, code (one of ``codes`` or of the database's
-    ``catalogue``), or list (several values in one cell, separated by comma, semicolon or
-    space, stored in a link table). ``default`` (a value, or a function of the row's values)
-    fills the column for new rows when the file does not have the column; existing rows keep
-    their value then.
+    ``kind``: text, email, url (http or https), integer, number, date, boolean, code (one of
+    ``codes`` or of the database's ``catalogue``), or list (several values in one cell,
+    separated by comma, semicolon or space, stored in a link table). ``default`` (a value, or a
+    function of the row's values) fills the column for new rows when the file does not have
+    the column; existing rows keep their value then.
     """
 
     name: str
@@ -227,7 +228,7 @@ class ColumnSpec:
     low: float | None = None
     high: float | Callable[[], float] | None = None
     earliest: dt.date = DATE_MIN
-    latest: dt.date = DATE_MAX
+    latest: dt.date | None = None  # None: 31.12. of the year FUTURE_YEARS after today's
     not_in_future: bool = False
     default: object = None
     example: object = None
@@ -270,6 +271,11 @@ class TableSpec:
         if name not in self.table.c:
             return None
         return getattr(self.table.c[name].type, "length", None)
+
+
+def latest_date() -> dt.date:
+    """The last plausible date of an import: 31.12. of the year FUTURE_YEARS from now."""
+    return min(DATE_MAX, dt.date(dt.date.today().year + FUTURE_YEARS, 12, 31))
 
 
 def _this_year() -> float:
@@ -525,7 +531,12 @@ TABLES: dict[str, TableSpec] = {
                 _latitude(required=False),
                 _longitude(required=False),
                 ColumnSpec(
-                    "email", "E-Mail", aliases=("email", "mail"), example="info@example.org"
+                    "email",
+                    "E-Mail",
+                    kind="email",
+                    aliases=("email", "mail"),
+                    example="info@example.org",
+                    note="Eine E-Mail-Adresse wie info@beispiel.de.",
                 ),
                 ColumnSpec(
                     "phone",
@@ -536,8 +547,10 @@ TABLES: dict[str, TableSpec] = {
                 ColumnSpec(
                     "website",
                     "Website",
+                    kind="url",
                     aliases=("website", "internet", "homepage", "webseite", "url"),
                     example="https://www.example.org",
+                    note="Adresse mit http:// oder https://.",
                 ),
             ),
             description="Träger, Beratungsstellen und Behörden im Netzwerk.",
@@ -957,6 +970,9 @@ class SourceFile:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     header_row: int | None = 1  # None where the file has no header row (Parquet)
+    # (row, position) of cells that were numbers in the file (Excel number cells, numeric
+    # Parquet columns): only there a key that lost its leading zero is restored
+    numeric: set[tuple[int, int]] = field(default_factory=set)
 
     def problem(self, message: str, *, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(self.name, row, column, None, message))
@@ -1104,6 +1120,7 @@ def _read_excel(content: bytes, name: str, sha256: str) -> SourceFile:
             continue
         result.header_row = start + 1
         result.header = [v or "" for v in records[start]]
+        result.numeric = _number_cells(content, index)
         result.rows = [
             (line, values)
             for line, values in enumerate(records[start + 1 :], start=start + 2)
@@ -1113,6 +1130,38 @@ def _read_excel(content: bytes, name: str, sha256: str) -> SourceFile:
         return result
     result.problem("Die Datei ist leer.")
     return result
+
+
+def _number_cells(content: bytes, sheet: int) -> set[tuple[int, int]]:
+    """(row, column position) of the number cells of a sheet of an .xlsx workbook, from its XML
+    (the reader gives text only); empty for other formats or when the XML cannot be read."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            sheets = workbook.findall(f"{main}sheets/{main}sheet")
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target", "") for r in rels}
+            target = targets[sheets[sheet].get(relation)].lstrip("/")
+            path = target if target.startswith("xl/") else f"xl/{target}"
+            cells: set[tuple[int, int]] = set()
+            for cell in ElementTree.fromstring(archive.read(path)).iter(f"{main}c"):
+                if cell.get("t", "n") != "n" or cell.find(f"{main}v") is None:
+                    continue
+                match = re.fullmatch(r"([A-Z]+)(\d+)", cell.get("r", ""))
+                if match:
+                    letters, row = match.groups()
+                    position = 0
+                    for letter in letters:
+                        position = position * 26 + ord(letter) - 64
+                    cells.add((int(row), position - 1))
+            return cells
+    except Exception:  # noqa: BLE001 - no XML to read (e.g. .xls): no cell counts as a number
+        return set()
 
 
 def _read_parquet(content: bytes, name: str, sha256: str) -> SourceFile:
@@ -1132,10 +1181,12 @@ def _read_parquet(content: bytes, name: str, sha256: str) -> SourceFile:
                 "Die Spalte hat einen Datentyp, der nicht gelesen werden kann.", column=column
             )
             columns.append([None] * frame.height)
+    numbers = [p for p, c in enumerate(frame.columns) if frame[c].dtype.is_numeric()]
     for index, record in enumerate(zip(*columns, strict=True), start=1):
         values = list(record)
         if any(v is not None for v in values):
             result.rows.append((index, values))
+            result.numeric.update((index, p) for p in numbers)
     result.notes.append("Parquet-Datei gelesen.")
     return result
 
@@ -1172,6 +1223,16 @@ class _Invalid(Exception):
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# bidirectional controls: they make a name read differently from what it is ("Trojan Source")
+BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,63}"
+)
+HOST = re.compile(
+    r"(?:[A-Za-z0-9\u00c0-\uffff](?:[A-Za-z0-9\u00c0-\uffff-]{0,61}[A-Za-z0-9\u00c0-\uffff])?\.)+"
+    r"[A-Za-z\u00c0-\uffff]{2,63}"
+)
 GROUPED = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
@@ -1239,20 +1300,55 @@ def parse_boolean(text: str) -> bool:
     raise _Invalid("Erlaubt sind ja und nein.")
 
 
-def _digits(text: str, digits: int, header: str) -> str:
+def _digits(text: str, digits: int, header: str, *, numeric: bool = False) -> str:
+    """A key of exactly ``digits`` digits as written. Only a number cell (Excel, Parquet) that
+    lost its leading zero gets it back (8135019 for 08135019); the caller notes that."""
     value = _compact(text)
-    if re.fullmatch(r"\d+[.,]0", value):
+    if numeric and re.fullmatch(r"\d+[.,]0", value):
         value = value[:-2]  # a key stored as a number cell: 8135019.0
-    if re.fullmatch(r"\d+", value) and len(value) == digits - 1:
+    if numeric and re.fullmatch(r"\d+", value) and len(value) == digits - 1:
         value = "0" + value  # the leading zero a spreadsheet drops: 8135019 for 08135019
     if not re.fullmatch(rf"\d{{{digits}}}", value):
         raise _Invalid(f"{header}: genau {digits} Ziffern erwartet.")
     return value
 
 
+def parse_email(text: str) -> str:
+    value = text.strip().removeprefix("mailto:")
+    if not EMAIL.fullmatch(value) or ".." in value or value.startswith("."):
+        raise _Invalid("Keine gültige E-Mail-Adresse (Form: name@beispiel.de).")
+    return value
+
+
+def parse_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = text.strip()
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not HOST.fullmatch(host)
+        or re.search(r"\s", value)
+        or parts.username
+        or parts.password
+    ):
+        raise _Invalid("Keine gültige Website; erlaubt sind Adressen mit http:// oder https://.")
+    return value
+
+
 def _text(text: str, limit: int | None) -> str:
     if CONTROL.search(text):
         raise _Invalid("Der Wert enthält unzulässige Steuerzeichen.")
+    if BIDI.search(text):
+        raise _Invalid(
+            "Der Wert enthält Steuerzeichen für die Schreibrichtung; sie lassen Namen anders "
+            "erscheinen, als sie sind."
+        )
     if limit is not None and len(text) > limit:
         raise _Invalid(f"Der Wert ist länger als {limit} Zeichen.")
     return text
@@ -1342,6 +1438,8 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
             "Die Spalte fehlt; sie ist nötig, weil die Datenbank "
             f"{'keinen' if not catalogues.districts else 'mehr als einen'} Kreis kennt.",
         )
+    restored: list[tuple[int, str, str, str]] = []  # number cells that lost their leading zero
+    example = None if spec.name in REAL_EXAMPLES else _example_values(spec, catalogues)
     for line, cells in source.rows:
         raw = {
             name: cells[position] if position < len(cells) else None
@@ -1358,10 +1456,16 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
                 if not column.required and _not_null(spec, column.name):
                     blank.append(column.name)
                 continue
+            numeric = (line, positions[column.name]) in source.numeric
             try:
-                row.values[column.name] = _parse(spec, column, value, catalogues)
+                row.values[column.name] = _parse(spec, column, value, catalogues, numeric=numeric)
             except _Invalid as error:
                 checked.problem(row, column.name, str(error))
+                continue
+            if column.digits and numeric and _compact(value) != row.values[column.name]:
+                restored.append(
+                    (line, checked.columns[column.name], value, str(row.values[column.name]))
+                )
         for name in blank:
             if name in fallback:
                 row.values[name] = _value_of(fallback[name], row.values)
@@ -1371,7 +1475,24 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
             if name not in positions:
                 row.defaults[name] = _value_of(default, row.values)
         _check_row(checked, row)
+        if example is not None and _is_example(row, example, spec.key):
+            checked.problem(
+                row,
+                None,
+                "Das ist die Beispielzeile der Vorlage; bitte durch eigene Daten ersetzen oder "
+                "löschen.",
+            )
         checked.rows.append(row)
+    if restored:
+        shown = "; ".join(
+            f"Zeile {line}, Spalte {header}: {value} → {key}"
+            for line, header, value, key in restored[:10]
+        )
+        more = f" und {len(restored) - 10} weitere" if len(restored) > 10 else ""
+        checked.notes.append(
+            f"{len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
+            f"(8 Ziffern erwartet) und wurde ergänzt: {shown}{more}. Bitte prüfen."
+        )
     _check_duplicates(checked)
     _check_references(connection, checked)
     if spec.name == "benefit_spell":
@@ -1379,6 +1500,33 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
     # file problems first, then row by row (stable: within a row in the order found)
     checked.problems.sort(key=lambda p: -1 if p.row is None else p.row)
     return checked
+
+
+# Tables whose template example is a real official row (Landkreis Heidenheim and its town):
+# importing it is not a mistake.
+REAL_EXAMPLES = {"district", "municipality"}
+
+
+def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, object]:
+    """The template's example row as the checks parse it (column -> value)."""
+    values: dict[str, object] = {}
+    for column in spec.columns:
+        if column.example is None:
+            continue
+        try:
+            values[column.name] = _parse(spec, column, _example_text(column.example), catalogues)
+        except _Invalid:
+            continue
+    return values
+
+
+def _is_example(row: _Row, example: dict[str, object], key: Iterable[str]) -> bool:
+    """Whether a row is the template's example row: every column of the file that has an
+    example holds it (at least two such columns, the key among them)."""
+    shared = [name for name in example if name in row.values]
+    if len(shared) < 2 or not {k for k in key if k in example} <= set(shared):
+        return False
+    return all(row.values[name] == example[name] for name in shared)
 
 
 def _not_null(spec: TableSpec, name: str) -> bool:
@@ -1434,8 +1582,19 @@ def _map_header(checked: _Checked) -> dict[str, int]:
     return positions
 
 
-def _parse(spec: TableSpec, column: ColumnSpec, value: str, catalogues: _Catalogues) -> object:
+def _parse(
+    spec: TableSpec,
+    column: ColumnSpec,
+    value: str,
+    catalogues: _Catalogues,
+    *,
+    numeric: bool = False,
+) -> object:
     kind = column.kind
+    if kind == "email":
+        return _text(parse_email(value), spec.max_length(column.name))
+    if kind == "url":
+        return _text(parse_url(value), spec.max_length(column.name))
     if kind == "integer":
         number = parse_integer(value)
         _check_range(column, number)
@@ -1446,10 +1605,11 @@ def _parse(spec: TableSpec, column: ColumnSpec, value: str, catalogues: _Catalog
         return number
     if kind == "date":
         day = parse_date(value)
-        if not column.earliest <= day <= column.latest:
+        latest = column.latest or latest_date()
+        if not column.earliest <= day <= latest:
             raise _Invalid(
                 f"Das Datum liegt nicht zwischen {_date_text(column.earliest)} und "
-                f"{_date_text(column.latest)}."
+                f"{_date_text(latest)}."
             )
         if column.not_in_future and day > dt.date.today():
             raise _Invalid("Das Datum liegt in der Zukunft.")
@@ -1463,12 +1623,14 @@ def _parse(spec: TableSpec, column: ColumnSpec, value: str, catalogues: _Catalog
         table, key = column.reference
         limit = getattr(Base.metadata.tables[table].c[key].type, "length", None)
         parsed = [
-            _digits(item, column.digits, column.header) if column.digits else _text(item, limit)
+            _digits(item, column.digits, column.header, numeric=numeric)
+            if column.digits
+            else _text(item, limit)
             for item in items
         ]
         return sorted(set(parsed))
     if column.digits:
-        return _digits(value, column.digits, column.header)
+        return _digits(value, column.digits, column.header, numeric=numeric)
     return _text(value, spec.max_length(column.name))
 
 
@@ -1554,7 +1716,13 @@ def _check_duplicates(checked: _Checked) -> None:
                 )
                 checked.problem(row, "date", message)
                 continue
-            value = " / ".join(_date_text(p) if isinstance(p, dt.date) else str(p) for p in key)
+            # as written in the file where the row has the key's cells
+            value = " / ".join(
+                str(row.raw[k])
+                if row.raw.get(k) is not None
+                else (_date_text(p) if isinstance(p, dt.date) else str(p))
+                for k, p in zip(spec.key, key, strict=True)
+            )
             checked.problem(
                 row,
                 shown,
@@ -2071,6 +2239,8 @@ def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:
 
 KIND_LABELS = {
     "text": "Text",
+    "email": "E-Mail-Adresse",
+    "url": "Webadresse (http:// oder https://)",
     "integer": "ganze Zahl",
     "number": "Zahl (Dezimalkomma oder -punkt)",
     "date": "Datum (TT.MM.JJJJ oder JJJJ-MM-TT)",

@@ -155,6 +155,28 @@ class Provider(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(60))
     website: Mapped[str | None] = mapped_column(String(300))
+    # What an Open Referral HSDS package said about the organisation beyond these columns
+    # (its ids, description, alternate name, further fields), as JSON, written back on export.
+    hsds: Mapped[str | None] = mapped_column(Text)
+
+
+class ProviderLocation(Base):
+    """A further location of a provider (the provider row holds its main one); from HSDS
+    packages of organisations with several locations. Each is a point on the map."""
+
+    __tablename__ = "provider_location"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the HSDS location id
+    provider_id: Mapped[str] = mapped_column(ForeignKey("provider.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # order in the package, from 2
+    name: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(120))
+    municipality_ags: Mapped[str] = mapped_column(ForeignKey("municipality.ags"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    hsds: Mapped[str | None] = mapped_column(Text)  # further HSDS fields, as for Provider
 
 
 class Service(Base):
@@ -169,6 +191,9 @@ class Service(Base):
     labour_market_measure: Mapped[bool] = mapped_column(Boolean, default=False)
     active_from: Mapped[dt.date] = mapped_column(Date)
     active_to: Mapped[dt.date | None] = mapped_column(Date)
+    # HSDS fields beyond these columns (ids, description, fees, eligibility, languages, foreign
+    # taxonomy terms, service areas given as GeoJSON, ...), as JSON, written back on export.
+    hsds: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceArea(Base):

@@ -37,6 +37,7 @@ from data_access.models import (
     NetworkEvent,
     NetworkEventProvider,
     Provider,
+    ProviderLocation,
     Service,
     ServiceArea,
     ServiceCategory,
@@ -57,7 +58,9 @@ OUTCOMES = {
 
 def provider_directory(*, engine: Engine) -> pl.DataFrame:
     """One row per service with its provider, category, the barriers it addresses, the
-    municipalities it serves (AGS list), address, coordinates and contact channels."""
+    municipalities it serves (AGS list), address, coordinates and contact channels;
+    ``locations``: the provider's further locations (name, address, AGS, lat, lon), each a
+    point on the map."""
     with engine.connect() as connection:
         services = pl.DataFrame(
             [
@@ -112,6 +115,27 @@ def provider_directory(*, engine: Engine) -> pl.DataFrame:
             ],
             schema={"service_id": pl.String, "municipality_ags": pl.String},
         )
+        further = pl.DataFrame(
+            [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(
+                        ProviderLocation.provider_id,
+                        ProviderLocation.name,
+                        ProviderLocation.street,
+                        ProviderLocation.postcode,
+                        ProviderLocation.city,
+                        ProviderLocation.municipality_ags,
+                        ProviderLocation.lat,
+                        ProviderLocation.lon,
+                    ).order_by(ProviderLocation.provider_id, ProviderLocation.position)
+                )
+            ],
+            schema={"provider_id": pl.String, **LOCATION_SCHEMA},
+        )
+    locations = further.group_by("provider_id", maintain_order=True).agg(
+        pl.struct(*LOCATION_SCHEMA).alias("locations")
+    )
     barriers = addressed.group_by("category_code").agg(
         pl.col("barrier_code").sort().alias("barriers")
     )
@@ -119,13 +143,24 @@ def provider_directory(*, engine: Engine) -> pl.DataFrame:
     return (
         services.join(barriers, on="category_code", how="left")
         .join(served, on="service_id", how="left")
+        .join(locations, on="provider_id", how="left")
         .with_columns(
             pl.col("barriers").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("areas").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("locations").fill_null(pl.lit([], dtype=pl.List(pl.Struct(LOCATION_SCHEMA)))),
         )
     )
 
 
+LOCATION_SCHEMA = {
+    "name": pl.String,
+    "street": pl.String,
+    "postcode": pl.String,
+    "city": pl.String,
+    "municipality_ags": pl.String,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+}
 DIRECTORY_SCHEMA = {
     "provider_id": pl.String,
     "provider": pl.String,

@@ -122,10 +122,12 @@ def import_section() -> None:
                 on_click="ignore",
             )
     limit = imports.max_upload_mb()
+    # a new key after each successful import empties the uploader (no second "Importieren")
+    round_ = st.session_state.get("import_round", 0)
     upload = st.file_uploader(
         "Datei",
         type=imports.UPLOAD_TYPES,
-        key="import_file",
+        key="import_file" if not round_ else f"import_file_{round_}",
         help=f"CSV, Excel oder Parquet, höchstens {limit} MB",
     )
     st.caption(
@@ -181,6 +183,7 @@ def import_section() -> None:
                     "counts": imports.counts_text(done),
                     "changed": done.changed,
                 }
+                st.session_state["import_round"] = round_ + 1
                 st.rerun()
             st.error(
                 "\n\n".join([done.failure_line(), *(str(p) for p in done.problems[:20])]),

@@ -95,7 +95,13 @@ else:
         else ""
     )
 st.caption(
-    f"{source} Punkte: {points.height} Träger mit am Stichtag aktiven Angeboten"
+    f"{source} Punkte: {points['provider_id'].n_unique()} Träger mit am Stichtag aktiven "
+    "Angeboten"
+    + (
+        f" an {points.height} Standorten"
+        if points.height > points["provider_id"].n_unique()
+        else ""
+    )
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
     + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*). "
     + f"LZB je 1.000 Einwohner: {maps.population_note(measures)}, je Gemeinde der Stand, der "

@@ -26,9 +26,19 @@ is described in ``datapackage.json``):
   barrier's key factor.
 
 ``service_area`` rows name one municipality each: ``extent`` holds its AGS (``extent_type``
-``text``), ``name`` its name. ``attribute`` links each service to its category term
-(``link_type`` ``service_category``) and to the barrier terms its category addresses
-(``link_type`` ``addressed_barrier``; derived from the category, not read back).
+``text``), ``name`` its name. On import a text extent may also be a municipality's name, and a
+GeoJSON extent gives the municipalities it overlaps (it is kept and written back as well).
+
+Packages written by other tools (HSDS 3.x, e.g. the specification's example) are read as they
+come: plural file names, optional files absent, all HSDS 3 files checked for references, several
+locations per organisation (``provider_location``); without our ``teilhabe_*`` columns defaults
+apply with warnings, and a category map (``read_category_map``) places services of a foreign
+taxonomy. HSDS ids, fields the model has no column for and rows of other files are kept as JSON
+(``provider.hsds``, ``provider_location.hsds``, ``service.hsds``) and written back on export.
+
+``attribute`` links each service to its category term (``link_type`` ``service_category``) and
+to the barrier terms its category addresses (``link_type`` ``addressed_barrier``; derived from
+the category, not read back).
 """
 
 from __future__ import annotations
@@ -54,7 +64,9 @@ from data_access.imports import record_import, set_dataset_info
 from data_access.models import (
     Barrier,
     Municipality,
+    MunicipalityBoundary,
     Provider,
+    ProviderLocation,
     Service,
     ServiceArea,
     ServiceCategory,
@@ -371,8 +383,37 @@ OTHER_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _descriptor() -> dict[str, object]:
-    """The ``datapackage.json`` of an export (Frictionless Tabular Data Package)."""
+def _descriptor(columns: dict[str, list[str]] | None = None) -> dict[str, object]:
+    """The ``datapackage.json`` of an export (Frictionless Tabular Data Package); ``columns``:
+    the columns of each file written, where they go beyond ours (kept from imports)."""
+    columns = columns or {}
+    resources = []
+    for resource in RESOURCES:
+        descriptor_ = resource.descriptor()
+        fields = descriptor_["schema"]["fields"]  # type: ignore[index]
+        fields.extend(
+            {"name": name, "type": "string"}
+            for name in columns.get(resource.name, [])
+            if name not in resource.columns
+        )
+        resources.append(descriptor_)
+    for name, names in columns.items():
+        if name in RESOURCE_BY_NAME:
+            continue
+        resources.append(
+            {
+                "name": name,
+                "path": f"{name}.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {
+                    "fields": [{"name": n, "type": "string"} for n in names],
+                    "primaryKey": "id",
+                },
+            }
+        )
     return {
         "profile": "tabular-data-package",
         "name": "teilhabe-monitor-anbieterverzeichnis",
@@ -382,7 +423,7 @@ def _descriptor() -> dict[str, object]:
         "Präfix teilhabe_ sind Erweiterungen des Teilhabe-Monitors. Das Paket enthält keine "
         "Daten über Personen.",
         "keywords": ["Open Referral", "HSDS", "Anbieterverzeichnis"],
-        "resources": [r.descriptor() for r in RESOURCES],
+        "resources": resources,
     }
 
 
@@ -405,6 +446,19 @@ PROVIDER_FIELDS = (
     "email",
     "phone",
     "website",
+    "hsds",
+)
+LOCATION_FIELDS = (
+    "provider_id",
+    "position",
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "municipality_ags",
+    "lat",
+    "lon",
+    "hsds",
 )
 SERVICE_FIELDS = (
     "provider_id",
@@ -414,6 +468,7 @@ SERVICE_FIELDS = (
     "labour_market_measure",
     "active_from",
     "active_to",
+    "hsds",
 )
 
 
@@ -426,6 +481,7 @@ class _Directory:
     categories: dict[str, str] = field(default_factory=dict)  # code -> label
     category_barriers: set[tuple[str, str]] = field(default_factory=set)
     service_areas: set[tuple[str, str]] = field(default_factory=set)  # (service id, AGS)
+    locations: dict[str, dict[str, object]] = field(default_factory=dict)  # further locations
 
 
 @dataclass
@@ -446,6 +502,8 @@ def _load(connection: Connection) -> tuple[_Directory, _Catalogues]:
         directory.providers[row["id"]] = {k: _blank_to_none(row[k]) for k in PROVIDER_FIELDS}
     for row in connection.execute(select(Service.__table__)).mappings():
         directory.services[row["id"]] = {k: _blank_to_none(row[k]) for k in SERVICE_FIELDS}
+    for row in connection.execute(select(ProviderLocation.__table__)).mappings():
+        directory.locations[row["id"]] = {k: _blank_to_none(row[k]) for k in LOCATION_FIELDS}
     directory.categories = dict(
         connection.execute(select(ServiceCategory.code, ServiceCategory.label)).all()
     )
@@ -483,13 +541,17 @@ def export_hsds(engine: Engine, folder: Path, *, today: dt.date | None = None) -
         directory, catalogues = _load(connection)
     tables = _hsds_tables(directory, catalogues, today or dt.date.today())
     folder.mkdir(parents=True, exist_ok=True)
-    for resource in RESOURCES:
-        with (folder / resource.path).open("w", encoding="utf-8", newline="") as handle:
+    columns: dict[str, list[str]] = {}
+    for name, rows in tables.items():
+        if name not in RESOURCE_BY_NAME and not rows:
+            continue
+        columns[name] = _columns(name, rows)
+        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(resource.columns)
-            for row in tables[resource.name]:
-                writer.writerow([_csv_value(row.get(column)) for column in resource.columns])
-    text = json.dumps(_descriptor(), ensure_ascii=False, indent=2) + "\n"
+            writer.writerow(columns[name])
+            for row in rows:
+                writer.writerow([_csv_value(row.get(column)) for column in columns[name]])
+    text = json.dumps(_descriptor(columns), ensure_ascii=False, indent=2) + "\n"
     (folder / "datapackage.json").write_text(text, encoding="utf-8")
     return {name: len(rows) for name, rows in tables.items()}
 
@@ -506,10 +568,154 @@ def _csv_value(value: object) -> str:
     return str(value)
 
 
+def _hsds_of(values: dict[str, object]) -> dict[str, object]:
+    text = values.get("hsds")
+    return json.loads(str(text)) if text else {}
+
+
+def _with(row: dict[str, object], fields: dict[str, dict[str, str]], resource: str):
+    """A generated row with the fields a package had for it written back over it."""
+    return {**row, **fields.get(resource, {})}
+
+
+def _provider_rows(
+    pid: str,
+    p: dict[str, object],
+    municipalities: dict[str, str],
+    fields: dict[str, dict[str, str]],
+) -> dict[str, dict[str, object]]:
+    """The organization, main location, address and phone rows of one provider."""
+    organization = fields.get("organization", {}).get("id") or hsds_id("organization", pid)
+    location = fields.get("location", {}).get("id") or hsds_id("location", pid)
+    place = p["city"] or municipalities.get(str(p["municipality_ags"]), "")
+    rows = {
+        "organization": _with(
+            {
+                "id": organization,
+                "name": p["name"],
+                "description": f"{PROVIDER_KINDS.get(str(p['kind']), p['kind'])} in {place}",
+                "email": p["email"],
+                "website": p["website"],
+                "teilhabe_id": pid,
+                "teilhabe_kind": p["kind"],
+            },
+            fields,
+            "organization",
+        ),
+        "location": _with(
+            {
+                "id": location,
+                "location_type": "physical",
+                "organization_id": organization,
+                "name": p["name"],
+                "latitude": p["lat"],
+                "longitude": p["lon"],
+                "teilhabe_municipality_ags": p["municipality_ags"],
+            },
+            fields,
+            "location",
+        ),
+    }
+    if p["street"] or p["postcode"] or p["city"] or "address" in fields:
+        rows["address"] = _with(_address(hsds_id("address", pid), location, p), fields, "address")
+    if p["phone"]:
+        rows["phone"] = _with(
+            {
+                "id": hsds_id("phone", pid),
+                "organization_id": organization,
+                "number": p["phone"],
+                "type": "voice",
+            },
+            fields,
+            "phone",
+        )
+    return rows
+
+
+def _address(address: str, location: str, p: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": address,
+        "location_id": location,
+        "address_1": p["street"],
+        "city": p["city"],
+        "state_province": STATES.get(str(p["municipality_ags"])[:2]),
+        "postal_code": p["postcode"],
+        "country": "DE",
+        "address_type": "physical",
+    }
+
+
+def _location_rows(
+    lid: str, location: dict[str, object], organization: str, fields: dict[str, dict[str, str]]
+) -> dict[str, dict[str, object]]:
+    """The rows of a further location of a provider: location and address."""
+    rows = {
+        "location": _with(
+            {
+                "id": lid,
+                "location_type": "physical",
+                "organization_id": organization,
+                "name": location["name"],
+                "latitude": location["lat"],
+                "longitude": location["lon"],
+                "teilhabe_municipality_ags": location["municipality_ags"],
+            },
+            fields,
+            "location",
+        )
+    }
+    if location["street"] or location["postcode"] or location["city"] or "address" in fields:
+        rows["address"] = _with(_address(hsds_id("address", lid), lid, location), fields, "address")
+    return rows
+
+
+def _service_row(
+    sid: str,
+    s: dict[str, object],
+    fields: dict[str, dict[str, str]],
+    organizations: dict[str, str],
+    description: str | None,
+    today: dt.date | None = None,
+) -> dict[str, object]:
+    active_to = s["active_to"]
+    return _with(
+        {
+            "id": hsds_id("service", sid),
+            "organization_id": organizations.get(str(s["provider_id"]))
+            or hsds_id("organization", str(s["provider_id"])),
+            "name": s["name"],
+            "description": description,
+            "status": "inactive"
+            if today is not None and isinstance(active_to, dt.date) and active_to < today
+            else "active",
+            "teilhabe_id": sid,
+            "teilhabe_capacity": s["capacity"],
+            "teilhabe_labour_market_measure": bool(s["labour_market_measure"]),
+            "teilhabe_active_from": s["active_from"],
+            "teilhabe_active_to": active_to,
+        },
+        fields,
+        "service",
+    )
+
+
+def _service_description(
+    s: dict[str, object], directory: _Directory, addressed: dict, barrier_labels: dict
+) -> str:
+    category = str(s["category_code"])
+    barriers = addressed.get(category, [])
+    description = f"Leistungskategorie: {directory.categories.get(category, category)}"
+    if barriers:
+        labels = ", ".join(barrier_labels.get(b, b) for b in barriers)
+        description += f"; adressierte Hemmnisse: {labels}"
+    return description
+
+
 def _hsds_tables(
     directory: _Directory, catalogues: _Catalogues, today: dt.date
 ) -> dict[str, list[dict[str, object]]]:
-    """The HSDS rows of each file (resource name -> rows), in a fixed order."""
+    """The HSDS rows of each file (resource name -> rows), in a fixed order. What a package
+    had beyond the model (``hsds`` columns) is written back: ids, fields, further rows."""
     municipalities = catalogues.municipalities
     barrier_labels = {code: b["label"] for code, b in catalogues.barriers.items()}
     addressed: dict[str, list[str]] = defaultdict(list)
@@ -525,86 +731,55 @@ def _hsds_tables(
         return hsds_id("taxonomy_term", BARRIER_TAXONOMY, code)
 
     tables: dict[str, list[dict[str, object]]] = {r.name: [] for r in RESOURCES}
+    kept_rows: list[dict[str, list[dict[str, str]]]] = []
+    organizations: dict[str, str] = {}
+    main_location: dict[str, str] = {}
+    further: dict[str, list[tuple[str, dict[str, object]]]] = defaultdict(list)
+    for lid, location in sorted(
+        directory.locations.items(), key=lambda item: (item[1]["provider_id"], item[1]["position"])
+    ):
+        further[str(location["provider_id"])].append((lid, location))
     for pid, p in sorted(directory.providers.items()):
-        organization = hsds_id("organization", pid)
-        location = hsds_id("location", pid)
-        place = p["city"] or municipalities.get(str(p["municipality_ags"]), "")
-        tables["organization"].append(
-            {
-                "id": organization,
-                "name": p["name"],
-                "description": f"{PROVIDER_KINDS.get(str(p['kind']), p['kind'])} in {place}",
-                "email": p["email"],
-                "website": p["website"],
-                "teilhabe_id": pid,
-                "teilhabe_kind": p["kind"],
-            }
-        )
-        tables["location"].append(
-            {
-                "id": location,
-                "location_type": "physical",
-                "organization_id": organization,
-                "name": p["name"],
-                "latitude": p["lat"],
-                "longitude": p["lon"],
-                "teilhabe_municipality_ags": p["municipality_ags"],
-            }
-        )
-        if p["street"] or p["postcode"] or p["city"]:
-            tables["address"].append(
-                {
-                    "id": hsds_id("address", pid),
-                    "location_id": location,
-                    "address_1": p["street"],
-                    "city": p["city"],
-                    "state_province": STATES.get(str(p["municipality_ags"])[:2]),
-                    "postal_code": p["postcode"],
-                    "country": "DE",
-                    "address_type": "physical",
-                }
+        extra = _hsds_of(p)
+        rows = _provider_rows(pid, p, municipalities, extra.get("fields", {}))
+        organizations[pid] = str(rows["organization"]["id"])
+        main_location[pid] = str(rows["location"]["id"])
+        for resource in ("organization", "location", "address", "phone"):
+            if resource in rows:
+                tables[resource].append(rows[resource])
+        for lid, location in further.get(pid, []):
+            more = _location_rows(
+                lid, location, organizations[pid], _hsds_of(location).get("fields", {})
             )
-        if p["phone"]:
-            tables["phone"].append(
-                {
-                    "id": hsds_id("phone", pid),
-                    "organization_id": organization,
-                    "number": p["phone"],
-                    "type": "voice",
-                }
-            )
+            tables["location"].append(more["location"])
+            if "address" in more:
+                tables["address"].append(more["address"])
+            kept_rows.append(_hsds_of(location).get("rows", {}))
+        kept_rows.append(extra.get("rows", {}))
+    service_ids: dict[str, str] = {}
     for sid, s in sorted(directory.services.items()):
-        service = hsds_id("service", sid)
+        extra = _hsds_of(s)
         category = str(s["category_code"])
-        barriers = addressed.get(category, [])
-        description = f"Leistungskategorie: {directory.categories.get(category, category)}"
-        if barriers:
-            labels = ", ".join(barrier_labels.get(b, b) for b in barriers)
-            description += f"; adressierte Hemmnisse: {labels}"
-        active_to = s["active_to"]
-        tables["service"].append(
-            {
-                "id": service,
-                "organization_id": hsds_id("organization", str(s["provider_id"])),
-                "name": s["name"],
-                "description": description,
-                "status": "inactive"
-                if isinstance(active_to, dt.date) and active_to < today
-                else "active",
-                "teilhabe_id": sid,
-                "teilhabe_capacity": s["capacity"],
-                "teilhabe_labour_market_measure": bool(s["labour_market_measure"]),
-                "teilhabe_active_from": s["active_from"],
-                "teilhabe_active_to": active_to,
-            }
+        row = _service_row(
+            sid,
+            s,
+            extra.get("fields", {}),
+            organizations,
+            _service_description(s, directory, addressed, barrier_labels),
+            today,
         )
-        tables["service_at_location"].append(
-            {
-                "id": hsds_id("service_at_location", sid),
-                "service_id": service,
-                "location_id": hsds_id("location", str(s["provider_id"])),
-            }
-        )
+        service = str(row["id"])
+        service_ids[sid] = service
+        tables["service"].append(row)
+        if "service_at_location" not in extra.get("rows", {}):
+            tables["service_at_location"].append(
+                {
+                    "id": hsds_id("service_at_location", sid),
+                    "service_id": service,
+                    "location_id": main_location.get(str(s["provider_id"]))
+                    or hsds_id("location", str(s["provider_id"])),
+                }
+            )
         tables["attribute"].append(
             {
                 "id": hsds_id("attribute", sid, CATEGORY_LINK, category),
@@ -614,7 +789,7 @@ def _hsds_tables(
                 "taxonomy_term_id": category_term(category),
             }
         )
-        for barrier in barriers:
+        for barrier in addressed.get(category, []):
             tables["attribute"].append(
                 {
                     "id": hsds_id("attribute", sid, BARRIER_LINK, barrier),
@@ -624,11 +799,12 @@ def _hsds_tables(
                     "taxonomy_term_id": barrier_term(barrier),
                 }
             )
+        kept_rows.append(extra.get("rows", {}))
     for sid, ags in sorted(directory.service_areas):
         tables["service_area"].append(
             {
                 "id": hsds_id("service_area", sid, ags),
-                "service_id": hsds_id("service", sid),
+                "service_id": service_ids.get(sid) or hsds_id("service", sid),
                 "name": municipalities.get(ags),
                 "extent": ags,
                 "extent_type": "text",
@@ -676,7 +852,21 @@ def _hsds_tables(
                 "teilhabe_key_factor": barrier["key_factor"],
             }
         )
+    for rows in kept_rows:  # rows kept from imported packages, each id once
+        for resource, items in rows.items():
+            table = tables.setdefault(resource, [])
+            ids = {str(r.get("id")) for r in table}
+            table.extend(r for r in items if str(r.get("id")) not in ids)
     return tables
+
+
+def _columns(resource: str, rows: list[dict[str, object]]) -> list[str]:
+    """A file's columns: ours for the resource, then any further ones its rows have."""
+    known = RESOURCE_BY_NAME[resource].columns if resource in RESOURCE_BY_NAME else ["id"]
+    more = dict.fromkeys(k for row in rows for k in row if k not in known)
+    if resource in RESOURCE_BY_NAME:
+        return [*known, *sorted(more)]
+    return [*known, *more]
 
 
 # --- Import: reading and checking ------------------------------------------------------------
@@ -734,14 +924,94 @@ class _Row:
         return self.get("id")
 
 
+# The other objects of HSDS 3.x: not part of the model, read to check their references and
+# kept (with the organisation or service they belong to) to be written back on export.
+OTHER_RESOURCES: tuple[str, ...] = (
+    "program",
+    "contact",
+    "schedule",
+    "funding",
+    "required_document",
+    "language",
+    "accessibility",
+    "cost_option",
+    "organization_identifier",
+    "url",
+    "metadata",
+    "meta_table_description",
+)
+# A column naming the id of a row of another file (HSDS 3 names them <object>_id).
+REFERENCE_COLUMNS: dict[str, str] = {
+    "organization_id": "organization",
+    "parent_organization_id": "organization",
+    "service_id": "service",
+    "location_id": "location",
+    "phone_id": "phone",
+    "contact_id": "contact",
+    "service_at_location_id": "service_at_location",
+    "program_id": "program",
+    "taxonomy_id": "taxonomy",
+    "taxonomy_term_id": "taxonomy_term",
+}
+# Columns of a foreign package that fill the model; every other column is kept as it is.
+MODELLED: dict[str, set[str]] = {
+    "organization": {"name", "email", "website", "teilhabe_id", "teilhabe_kind"},
+    "location": {"organization_id", "latitude", "longitude", "teilhabe_municipality_ags"},
+    "address": {"location_id", "address_1", "city", "postal_code"},
+    "phone": {"organization_id", "number"},
+    "service": {
+        "organization_id",
+        "name",
+        "status",
+        "teilhabe_id",
+        "teilhabe_capacity",
+        "teilhabe_labour_market_measure",
+        "teilhabe_active_from",
+        "teilhabe_active_to",
+    },
+}
+# Our extension columns a foreign package may lack: then defaults and a warning.
+FOREIGN_DEFAULTS = {
+    ("organization", "teilhabe_kind"),
+    ("location", "teilhabe_municipality_ags"),
+    ("service", "teilhabe_active_from"),
+}
+DEFAULT_KIND = "counselling"
+DEFAULT_ACTIVE_FROM = dt.date(1900, 1, 1)  # start unknown: offered "since ever"
+
+
+def _plural(name: str) -> str:
+    if name.endswith("y") and not name.endswith("ey"):
+        return name[:-1] + "ies"
+    if name.endswith("ss"):
+        return name + "es"
+    return name + "s"
+
+
+def _candidates(name: str) -> list[str]:
+    """The file names a resource may have: ours (singular), the plural, and HSDS' own."""
+    names = [f"{name}.csv", *OTHER_PATHS.get(name, ()), f"{_plural(name)}.csv"]
+    return list(dict.fromkeys(names))
+
+
 @dataclass
 class _Package:
     """The rows of each file (duplicates and rows without a valid id already left out)."""
 
     folder: Path
     rows: dict[str, list[_Row]]
-    unusable: set[str]  # files missing or lacking a required column
+    unusable: set[str]  # files missing or unreadable
     problems: list[Problem]
+    files: dict[str, str] = field(default_factory=dict)  # resource -> its file's name
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    own: bool = True  # the package carries our teilhabe_* extensions
+    used: set[tuple[str, str]] = field(default_factory=set)  # (resource, id) in the model
+    left_out: dict[str, int] = field(default_factory=dict)  # resource -> rows not kept
+
+    def file(self, resource: str) -> str:
+        """The name of a resource's file as in the package (ours where it has none)."""
+        return self.files.get(resource, f"{resource}.csv")
 
     def problem(
         self,
@@ -758,34 +1028,65 @@ class _Package:
         else:
             self.problems.append(Problem(where, line, name, value, message))
 
+    def warn(self, where: _Row | str, name: str | None, value: str | None, message: str) -> None:
+        if isinstance(where, _Row):
+            self.warnings.append(Problem(where.file, where.line, name, value, message))
+        else:
+            self.warnings.append(Problem(where, None, name, value, message))
+
     def by_id(self, resource: str) -> dict[str, _Row]:
-        return {row.id: row for row in self.rows[resource]}
+        return {row.id: row for row in self.rows.get(resource, [])}
 
 
 def _read_package(folder: Path) -> _Package:
     """Read every file of the package; file-level and id problems are collected, not raised."""
     if not folder.is_dir():
         raise HsdsError(f"Der Ordner {folder} existiert nicht.")
-    package = _Package(folder, {r.name: [] for r in RESOURCES}, set(), [])
-    paths, named = _paths(package)
-    for resource in RESOURCES:
-        path = paths.get(resource.name)
+    names = [r.name for r in RESOURCES] + list(OTHER_RESOURCES)
+    package = _Package(folder, {name: [] for name in names}, set(), [])
+    paths, named = _paths(package, names)
+    for name in names:
+        if name in paths:
+            package.files[name] = paths[name].name
+    package.own = any(
+        column.startswith("teilhabe_")
+        for name, path in paths.items()
+        if name in RESOURCE_BY_NAME
+        for column in _header(path)
+    )
+    for name in names:
+        path = paths.get(name)
+        resource = RESOURCE_BY_NAME.get(name)
         if path is None:
-            package.unusable.add(resource.name)
-            if resource.required_file or resource.name in named:
-                package.problem(
-                    named.get(resource.name, resource.path), None, None, "Die Datei fehlt."
+            package.unusable.add(name)
+            required = name in ("organization", "service") or (
+                package.own and resource is not None and resource.required_file
+            )
+            if required:
+                shown = named.get(name) or " oder ".join(_candidates(name)[:2])
+                package.problem(shown, None, None, "Die Datei fehlt.")
+            elif name in named:
+                package.warn(
+                    named[name], None, None, "In datapackage.json genannt, aber nicht im Paket."
                 )
             continue
-        package.rows[resource.name] = _read_rows(package, resource, path)
+        package.rows[name] = _read_rows(package, name, resource, path)
     return package
 
 
-def _paths(package: _Package) -> tuple[dict[str, Path], dict[str, str]]:
+def _header(path: Path) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [name.strip() for name in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _paths(package: _Package, names: list[str]) -> tuple[dict[str, Path], dict[str, str]]:
     """The file of each resource found, and the paths datapackage.json names.
 
-    A resource's file is the one datapackage.json names, else ``<name>.csv`` or the plural name
-    other HSDS tools use; it must lie inside the package folder.
+    A resource's file is the one datapackage.json names where that exists, else
+    ``<name>.csv`` or the plural name other HSDS tools use; it must lie inside the folder.
     """
     folder = package.folder
     named: dict[str, str] = {}
@@ -793,57 +1094,57 @@ def _paths(package: _Package) -> tuple[dict[str, Path], dict[str, str]]:
         try:
             descriptor_ = json.loads((folder / "datapackage.json").read_text(encoding="utf-8-sig"))
             for resource in descriptor_.get("resources", []):
-                if (
-                    isinstance(resource.get("path"), str)
-                    and resource.get("name") in RESOURCE_BY_NAME
-                ):
+                if isinstance(resource.get("path"), str) and resource.get("name") in names:
                     named[resource["name"]] = resource["path"]
         except (ValueError, AttributeError) as error:
             package.problem(
                 "datapackage.json", None, None, f"Keine gültige JSON-Beschreibung: {error}"
             )
     paths: dict[str, Path] = {}
-    for resource in RESOURCES:
-        candidates = (
-            [named[resource.name]]
-            if resource.name in named
-            else [resource.path, *OTHER_PATHS.get(resource.name, ())]
-        )
+    for name in names:
+        candidates = ([named[name]] if name in named else []) + _candidates(name)
         for candidate in candidates:
             path = (folder / candidate).resolve()
             if path.is_relative_to(folder.resolve()) and path.is_file():
-                paths[resource.name] = path
+                paths[name] = path
                 break
     return paths, named
 
 
-def _read_rows(package: _Package, resource: Resource, path: Path) -> list[_Row]:
+def _read_rows(package: _Package, name: str, resource: Resource | None, path: Path) -> list[_Row]:
+    """The rows of one file. A missing required column is reported and the rows are still
+    checked, so that one run finds every problem."""
     file = path.name
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             records = list(csv.reader(handle))
     except UnicodeDecodeError:
         package.problem(file, None, None, "Die Datei ist nicht UTF-8-kodiert.")
-        package.unusable.add(resource.name)
+        package.unusable.add(name)
         return []
     except csv.Error as error:
         package.problem(file, None, None, f"Die Datei ist kein lesbares CSV: {error}")
-        package.unusable.add(resource.name)
+        package.unusable.add(name)
         return []
     if not records:
         package.problem(file, None, None, "Die Kopfzeile fehlt.", line=1)
-        package.unusable.add(resource.name)
+        package.unusable.add(name)
         return []
-    header = [name.strip() for name in records[0]]
-    for name in sorted({n for n in header if header.count(n) > 1}):
-        package.problem(file, name, None, "Die Spalte kommt mehrfach vor.", line=1)
-        package.unusable.add(resource.name)
-    for f in resource.fields:
-        if f.required and f.name not in header:
-            package.problem(file, f.name, None, "Die Pflichtspalte fehlt.", line=1)
-            package.unusable.add(resource.name)
-    if resource.name in package.unusable:
+    header = [column.strip() for column in records[0]]
+    package.headers[name] = header
+    for column in sorted({n for n in header if header.count(n) > 1}):
+        package.problem(file, column, None, "Die Spalte kommt mehrfach vor.", line=1)
+        package.unusable.add(name)
+    if name in package.unusable:
         return []
+    required = {"id"}
+    if resource is not None:
+        required |= {f.name for f in resource.fields if f.required}
+        if not package.own:
+            required -= {column for r, column in FOREIGN_DEFAULTS if r == name}
+    for column in [c for c in (resource.columns if resource else ["id"]) if c in required]:
+        if column not in header:
+            package.problem(file, column, None, "Die Pflichtspalte fehlt.", line=1)
     rows: list[_Row] = []
     first_line: dict[str, int] = {}
     for index, record in enumerate(records[1:], start=2):
@@ -853,9 +1154,9 @@ def _read_rows(package: _Package, resource: Resource, path: Path) -> list[_Row]:
             package.problem(file, None, None, "Die Zeile hat mehr Werte als Spalten.", line=index)
             continue
         row = _Row(file, index, {n: v.strip() for n, v in zip(header, record, strict=False)})
-        for f in resource.fields:
-            if f.required and not row.get(f.name):
-                package.problem(row, f.name, "", "Pflichtfeld ist leer.")
+        for column in required:
+            if column in header and not row.get(column):
+                package.problem(row, column, "", "Pflichtfeld ist leer.")
         if not row.id:
             continue
         if not _is_uuid(row.id):
@@ -867,12 +1168,20 @@ def _read_rows(package: _Package, resource: Resource, path: Path) -> list[_Row]:
             )
             continue
         first_line[row.id] = index
-        for f in resource.fields:
-            value = row.get(f.name)
-            if f.format == "uuid" and value and f.name != "id" and not _is_uuid(value):
-                package.problem(row, f.name, value, "Der Verweis ist keine UUID.")
+        for column in header:
+            value = row.get(column)
+            if _is_reference(name, column) and value and not _is_uuid(value):
+                package.problem(row, column, value, "Der Verweis ist keine UUID.")
         rows.append(row)
     return rows
+
+
+def _is_reference(resource: str, column: str) -> bool:
+    return (
+        column in REFERENCE_COLUMNS
+        or (column == "parent_id" and resource == "taxonomy_term")
+        or (column == "link_id" and resource == "attribute")
+    )
 
 
 def _is_uuid(value: str) -> bool:
@@ -949,29 +1258,198 @@ class _Parser:
         return False
 
 
-def _check_package(package: _Package, catalogues: _Catalogues, known: _Directory) -> _Directory:
-    """The directory a package describes; every problem is added to ``package.problems``.
+# --- The category map: foreign taxonomy terms -> our service categories ----------------------
+
+
+@dataclass
+class CategoryMap:
+    """A user's mapping of foreign taxonomy terms (id, code or name) to our service categories,
+    from a small CSV: columns ``term`` (Begriff), ``category`` (Kategorie) and/or ``barrier``
+    (Hemmnis; then the catalogue's category addressing it)."""
+
+    file: str
+    categories: dict[str, str] = field(default_factory=dict)  # casefolded term -> category
+    problems: list[Problem] = field(default_factory=list)
+
+    def category_of(self, term: _Row) -> str | None:
+        for key in (term.id, term.get("code"), term.get("name"), term.get("term")):
+            if key and key.strip().casefold() in self.categories:
+                return self.categories[key.strip().casefold()]
+        return None
+
+
+MAP_COLUMNS = {
+    "term": ("term", "begriff", "taxonomy_term", "code", "name"),
+    "category": ("category", "kategorie", "leistungskategorie", "service_category"),
+    "barrier": ("barrier", "hemmnis", "barrier_code"),
+}
+
+
+def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> CategoryMap:
+    """Read and check a category map; problems are in ``problems`` (never raises for content)."""
+    result = CategoryMap(path.name)
+    known = set(known_categories) | {c.code for c in SERVICE_CATEGORIES}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        result.problems.append(
+            Problem(path.name, None, None, None, f"Die Datei kann nicht gelesen werden: {error}")
+        )
+        return result
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = max((";", ",", "\t"), key=first.count)
+    records = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    if not records:
+        result.problems.append(Problem(path.name, 1, None, None, "Die Kopfzeile fehlt."))
+        return result
+    header = [h.strip().casefold() for h in records[0]]
+    position = {
+        key: next((header.index(a) for a in aliases if a in header), None)
+        for key, aliases in MAP_COLUMNS.items()
+    }
+    if position["term"] is None or (position["category"] is None and position["barrier"] is None):
+        result.problems.append(
+            Problem(
+                path.name,
+                1,
+                None,
+                None,
+                "Erwartet werden die Spalten term (Begriff) und category (Kategorie) oder "
+                "barrier (Hemmnis).",
+            )
+        )
+        return result
+    by_barrier: dict[str, str] = {}
+    for category in SERVICE_CATEGORIES:
+        for barrier in category.barriers:
+            by_barrier.setdefault(barrier, category.code)
+
+    def cell(record: list[str], key: str) -> str:
+        index = position[key]
+        return record[index].strip() if index is not None and index < len(record) else ""
+
+    for line, record in enumerate(records[1:], start=2):
+        term, category, barrier = (cell(record, k) for k in ("term", "category", "barrier"))
+        if not term and not category and not barrier:
+            continue
+        if not term:
+            result.problems.append(Problem(path.name, line, "term", "", "Pflichtfeld ist leer."))
+            continue
+        if category and category not in known:
+            result.problems.append(
+                Problem(
+                    path.name,
+                    line,
+                    "category",
+                    category,
+                    f"Unbekannte Leistungskategorie; bekannt sind: {', '.join(sorted(known))}.",
+                )
+            )
+            continue
+        if not category:
+            category = by_barrier.get(barrier, "")
+            if not category:
+                result.problems.append(
+                    Problem(
+                        path.name,
+                        line,
+                        "barrier",
+                        barrier,
+                        "Unbekanntes Hemmnis; bekannt sind: " + ", ".join(by_barrier) + ".",
+                    )
+                )
+                continue
+        result.categories[term.casefold()] = category
+    return result
+
+
+# --- Checking the package --------------------------------------------------------------------
+
+
+@dataclass
+class _Kept:
+    """What the model has no column for, per organisation, location or service: the fields of
+    its HSDS rows (``fields[resource]``) and whole rows of other files (``rows[resource]``)."""
+
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _unmodelled(resource: str, row: _Row, *, also: Iterable[str] = ()) -> dict[str, str]:
+    skip = MODELLED.get(resource, set()) | set(also)
+    return {k: v for k, v in row.values.items() if k not in skip}
+
+
+def _check_package(
+    package: _Package,
+    catalogues: _Catalogues,
+    known: _Directory,
+    category_map: CategoryMap | None = None,
+    boundaries: dict[str, object] | None = None,
+) -> _Directory:
+    """The directory a package describes; every problem is added to ``package.problems``,
+    every default taken and everything left out to ``package.warnings``.
 
     ``known`` is the database's directory: categories there (or in the shared catalogue) may be
-    used; barriers and municipalities must exist in ``catalogues``.
+    used; barriers and municipalities must exist in ``catalogues``. ``boundaries``: AGS ->
+    shapely geometry, for GeoJSON service areas and locations without a municipality.
     """
     _check_references(package)
     parse = _Parser(package)
     wanted = _Directory()
-    categories = _check_taxonomies(package, catalogues, known, parse, wanted)
-    provider_of = _check_providers(package, catalogues, parse, wanted)
-    service_of = _check_services(package, categories, provider_of, parse, wanted)
-    _check_service_areas(package, catalogues, service_of, wanted)
+    kept: dict[tuple[str, str], _Kept] = defaultdict(_Kept)  # ("provider"|"service"|"location", id)
+    categories, own_terms = _check_taxonomies(package, catalogues, known, parse, wanted)
+    provider_of, location_owner = _check_providers(
+        package, catalogues, known, parse, wanted, kept, boundaries or {}
+    )
+    service_of = _check_services(
+        package, categories, own_terms, category_map, provider_of, parse, wanted, kept
+    )
+    _check_service_areas(package, catalogues, service_of, wanted, kept, boundaries or {})
+    _keep_other_rows(package, provider_of, location_owner, service_of, own_terms, kept)
+    _store_kept(wanted, catalogues, known, kept)
     return wanted
 
 
+def _municipality_of(
+    row: _Row, address: _Row | None, catalogues: _Catalogues, boundaries: dict[str, object]
+) -> str | None:
+    """The municipality of a location without our AGS column: the boundary its coordinates lie
+    in, else the municipality its address' city names."""
+    try:
+        lat, lon = float(row.get("latitude")), float(row.get("longitude"))
+    except ValueError:
+        lat = lon = None
+    if lat is not None and lon is not None:
+        import shapely
+
+        point = shapely.Point(lon, lat)
+        for ags, geometry in sorted(boundaries.items()):
+            if geometry.covers(point):
+                return ags
+    if address is not None and address.get("city"):
+        city = address.get("city").casefold()
+        for ags, name in sorted(catalogues.municipalities.items()):
+            if name.casefold() == city or name.casefold().split(",")[0] == city:
+                return ags
+    return None
+
+
 def _check_providers(
-    package: _Package, catalogues: _Catalogues, parse: _Parser, wanted: _Directory
-) -> dict[str, str]:
-    """Organizations with their location, address and phone; organization UUID -> our id."""
+    package: _Package,
+    catalogues: _Catalogues,
+    known: _Directory,
+    parse: _Parser,
+    wanted: _Directory,
+    kept: dict[tuple[str, str], _Kept],
+    boundaries: dict[str, object],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Organizations with their locations, addresses and phone; returns organization UUID ->
+    our id and location UUID -> our provider id."""
     organizations = package.by_id("organization")
     provider_of: dict[str, str] = {}
     first_line: dict[str, int] = {}
+    defaulted_kind = 0
     for row in organizations.values():
         pid = row.get("teilhabe_id") or row.id
         column = "teilhabe_id" if row.get("teilhabe_id") else "id"
@@ -991,6 +1469,10 @@ def _check_providers(
             package.problem(
                 row, "teilhabe_kind", kind, f"Unbekannte Art; erlaubt: {', '.join(PROVIDER_KINDS)}."
             )
+        if not kind and not package.own:
+            kind = DEFAULT_KIND
+            defaulted_kind += 1
+        kept["provider", pid].fields["organization"] = _unmodelled("organization", row)
         wanted.providers[pid] = {
             "name": parse.text(row, "name", Provider.name),
             "kind": kind,
@@ -1003,103 +1485,153 @@ def _check_providers(
             "lat": None,
             "lon": None,
             "phone": None,
+            "hsds": None,
         }
+    if defaulted_kind:
+        package.warn(
+            package.file("organization"),
+            "teilhabe_kind",
+            None,
+            f"Ohne Art des Anbieters: {defaulted_kind} Organisation(en) als "
+            f"{PROVIDER_KINDS[DEFAULT_KIND]} ({DEFAULT_KIND}) übernommen.",
+        )
 
-    location_of: dict[str, _Row] = {}  # organization UUID -> its location row
+    address_of: dict[str, _Row] = {}  # the first address of each location; others are kept
+    for row in package.rows["address"]:
+        address_of.setdefault(row.get("location_id"), row)
+
+    locations_of: dict[str, list[_Row]] = defaultdict(list)  # organization UUID -> rows
     for row in package.rows["location"]:
-        organization = row.get("organization_id")
-        if organization not in provider_of:
-            continue  # reported as a broken reference or a duplicate organization
-        if organization in location_of:
-            package.problem(
-                row,
-                "organization_id",
-                organization,
-                "Die Organisation hat schon einen Standort "
-                f"(Zeile {location_of[organization].line}); der Teilhabe-Monitor kennt einen "
-                "Standort je Anbieter.",
+        if row.get("organization_id") in provider_of:
+            locations_of[row.get("organization_id")].append(row)
+    location_owner: dict[str, str] = {}
+    derived = 0
+    for row in package.rows["location"]:  # the others are checked below
+        if row.get("organization_id") not in provider_of:
+            parse.number(row, "latitude", -90, 90)
+            parse.number(row, "longitude", -180, 180)
+    for organization, rows in locations_of.items():
+        pid = provider_of[organization]
+        for position, row in enumerate(rows, start=1):
+            location_owner[row.id] = pid
+            address = address_of.get(row.id)
+            ags = row.get("teilhabe_municipality_ags")
+            if ags and ags not in catalogues.municipalities:
+                package.problem(
+                    row,
+                    "teilhabe_municipality_ags",
+                    ags,
+                    "Unbekannte Gemeinde (AGS nicht in der Datenbank).",
+                )
+            elif not ags and not package.own:
+                ags = _municipality_of(row, address, catalogues, boundaries)
+                if ags is None:
+                    package.problem(
+                        row,
+                        "id",
+                        row.id,
+                        "Die Gemeinde des Standorts ist nicht bestimmbar: die Koordinaten liegen "
+                        "in keiner Gemeinde der Datenbank, und der Ort der Anschrift ist keine.",
+                    )
+                else:
+                    derived += 1
+            lat = parse.number(row, "latitude", -90, 90)
+            lon = parse.number(row, "longitude", -180, 180)
+            if bool(row.get("latitude")) != bool(row.get("longitude")):
+                package.problem(
+                    row,
+                    "latitude" if not row.get("latitude") else "longitude",
+                    "",
+                    "Breite und Länge nur gemeinsam angeben.",
+                )
+            place = {
+                "municipality_ags": ags or None,
+                "lat": lat,
+                "lon": lon,
+                "street": None,
+                "postcode": None,
+                "city": None,
+            }
+            if address is not None:
+                place.update(
+                    street=parse.text(address, "address_1", Provider.street),
+                    postcode=parse.text(address, "postal_code", Provider.postcode),
+                    city=parse.text(address, "city", Provider.city),
+                )
+            if position == 1:
+                wanted.providers[pid].update(place)
+                target = kept["provider", pid]
+            else:
+                wanted.locations[row.id] = {
+                    "provider_id": pid,
+                    "position": position,
+                    "name": parse.text(row, "name", ProviderLocation.name),
+                    **place,
+                    "hsds": None,
+                }
+                target = kept["location", row.id]
+            # a further location has its own name column; the main location's name is kept
+            # where it is not just the organisation's (in the package or the database)
+            # where it is not just the organisation's (in our own packages: where it was kept
+            # before, i.e. came from another tool; else it is the old name of the provider)
+            before = _hsds_of(known.providers.get(pid, {})).get("fields", {})
+            named = (
+                position > 1
+                or row.get("name") == wanted.providers[pid]["name"]
+                or (package.own and "name" not in before.get("location", {}))
             )
-            continue
-        location_of[organization] = row
-        ags = row.get("teilhabe_municipality_ags")
-        if ags and ags not in catalogues.municipalities:
-            package.problem(
-                row,
-                "teilhabe_municipality_ags",
-                ags,
-                "Unbekannte Gemeinde (AGS nicht in der Datenbank).",
+            target.fields["location"] = _unmodelled(
+                "location", row, also=("name",) if named else ()
             )
-        lat = parse.number(row, "latitude", -90, 90)
-        lon = parse.number(row, "longitude", -180, 180)
-        if bool(row.get("latitude")) != bool(row.get("longitude")):
-            package.problem(
-                row,
-                "latitude" if not row.get("latitude") else "longitude",
-                "",
-                "Breite und Länge nur gemeinsam angeben.",
-            )
-        wanted.providers[provider_of[organization]].update(municipality_ags=ags, lat=lat, lon=lon)
+            package.used.add(("location", row.id))
+            if address is not None:
+                target.fields["address"] = _unmodelled("address", address)
+                package.used.add(("address", address.id))
+    if derived:
+        package.warn(
+            package.file("location"),
+            "teilhabe_municipality_ags",
+            None,
+            f"Ohne Gemeindeschlüssel: bei {derived} Standort(en) die Gemeinde aus den "
+            "Koordinaten oder dem Ort der Anschrift bestimmt.",
+        )
     for organization in provider_of:
-        if organization not in location_of:
+        if organization not in locations_of:
             package.problem(
                 organizations[organization],
                 "id",
                 organization,
-                "Die Organisation hat keinen Standort in location.csv.",
+                f"Die Organisation hat keinen Standort in {package.file('location')}.",
             )
-
-    used_locations = {row.id: row.get("organization_id") for row in location_of.values()}
-    addressed: dict[str, int] = {}
-    for row in package.rows["address"]:
-        location = row.get("location_id")
-        organization = used_locations.get(location)
-        if organization is None:
-            continue  # a broken reference, or the address of a location already reported
-        if location in addressed:
-            package.problem(
-                row,
-                "location_id",
-                location,
-                f"Der Standort hat schon eine Anschrift (Zeile {addressed[location]}).",
-            )
-            continue
-        addressed[location] = row.line
-        wanted.providers[provider_of[organization]].update(
-            street=parse.text(row, "address_1", Provider.street),
-            postcode=parse.text(row, "postal_code", Provider.postcode),
-            city=parse.text(row, "city", Provider.city),
-        )
-    phoned: dict[str, int] = {}
+    phoned: set[str] = set()
     for row in package.rows["phone"]:
         organization = row.get("organization_id")
-        if organization not in provider_of:
-            continue
-        if organization in phoned:
-            package.problem(
-                row,
-                "organization_id",
-                organization,
-                f"Die Organisation hat schon eine Telefonnummer (Zeile {phoned[organization]}).",
-            )
-            continue
-        phoned[organization] = row.line
-        wanted.providers[provider_of[organization]]["phone"] = parse.text(
-            row, "number", Provider.phone
-        )
-    return provider_of
+        if organization not in provider_of or organization in phoned:
+            continue  # kept as a row of its organisation, location or service
+        phoned.add(organization)
+        pid = provider_of[organization]
+        wanted.providers[pid]["phone"] = parse.text(row, "number", Provider.phone)
+        kept["provider", pid].fields["phone"] = _unmodelled("phone", row)
+        package.used.add(("phone", row.id))
+    return provider_of, location_owner
 
 
 def _check_services(
     package: _Package,
     categories: dict[str, str],
+    own_terms: set[str],
+    category_map: CategoryMap | None,
     provider_of: dict[str, str],
     parse: _Parser,
     wanted: _Directory,
+    kept: dict[tuple[str, str], _Kept],
 ) -> dict[str, str]:
-    """Services with their one category; service UUID -> our id."""
+    """Services with their one category; service UUID -> our id. In a foreign package the
+    category comes from the category map; services without one are listed, not imported."""
     services = package.by_id("service")
     service_of: dict[str, str] = {}
     first_line: dict[str, int] = {}
+    defaulted_start = 0
     for row in services.values():
         sid = row.get("teilhabe_id") or row.id
         column = "teilhabe_id" if row.get("teilhabe_id") else "id"
@@ -1131,6 +1663,10 @@ def _check_services(
                 row.get("teilhabe_active_to"),
                 "Das Ende liegt vor dem Beginn.",
             )
+        if active_from is None and not row.get("teilhabe_active_from") and not package.own:
+            active_from = DEFAULT_ACTIVE_FROM
+            defaulted_start += 1
+        kept["service", sid].fields["service"] = _unmodelled("service", row)
         wanted.services[sid] = {
             "provider_id": provider_of.get(row.get("organization_id")),
             "name": parse.text(row, "name", Service.name),
@@ -1139,27 +1675,87 @@ def _check_services(
             "labour_market_measure": parse.boolean(row, "teilhabe_labour_market_measure"),
             "active_from": active_from,
             "active_to": active_to,
+            "hsds": None,
         }
+    if defaulted_start:
+        package.warn(
+            package.file("service"),
+            "teilhabe_active_from",
+            None,
+            f"Ohne Beginn des Angebots: {defaulted_start} Leistung(en) gelten als seit jeher "
+            "angeboten.",
+        )
 
+    terms = package.by_id("taxonomy_term")
     category_rows: dict[str, list[_Row]] = defaultdict(list)
+    foreign_rows: dict[str, list[_Row]] = defaultdict(list)
     for row in package.rows["attribute"]:
-        if row.get("link_entity") == "service" and row.get("taxonomy_term_id") in categories:
+        if row.get("link_entity") != "service":
+            continue
+        if row.get("taxonomy_term_id") in categories:
             category_rows[row.get("link_id")].append(row)
+            package.used.add(("attribute", row.id))
+        elif row.get("taxonomy_term_id") not in own_terms:
+            foreign_rows[row.get("link_id")].append(row)
+    unmapped: list[_Row] = []
     for service, sid in service_of.items():
         links = category_rows.get(service, [])
-        if len(links) != 1:
+        if len(links) == 1:
+            wanted.services[sid]["category_code"] = categories[links[0].get("taxonomy_term_id")]
+            continue
+        if len(links) > 1:
             lines = ", ".join(str(r.line) for r in links)
             package.problem(
                 services[service],
                 "id",
                 service,
-                "Die Leistung hat keine Leistungskategorie in attribute.csv."
-                if not links
-                else "Die Leistung hat mehrere Leistungskategorien "
-                f"(attribute.csv, Zeilen {lines}).",
+                "Die Leistung hat mehrere Leistungskategorien "
+                f"({package.file('attribute')}, Zeilen {lines}).",
             )
             continue
-        wanted.services[sid]["category_code"] = categories[links[0].get("taxonomy_term_id")]
+        mapped = []
+        if category_map is not None:
+            for link in foreign_rows.get(service, []):
+                term = terms.get(link.get("taxonomy_term_id"))
+                category = category_map.category_of(term) if term is not None else None
+                if category and category not in mapped:
+                    mapped.append(category)
+        if mapped:
+            wanted.services[sid]["category_code"] = mapped[0]
+            if len(mapped) > 1:
+                package.warn(
+                    services[service],
+                    "id",
+                    service,
+                    f"Mehrere Kategorien nach der Zuordnung ({', '.join(mapped)}); "
+                    f"übernommen: {mapped[0]}.",
+                )
+        elif package.own:
+            package.problem(
+                services[service],
+                "id",
+                service,
+                f"Die Leistung hat keine Leistungskategorie in {package.file('attribute')}.",
+            )
+        else:
+            unmapped.append(services[service])
+    for row in unmapped:
+        sid = service_of.pop(row.id)
+        del wanted.services[sid]
+        kept.pop(("service", sid), None)
+        names = ", ".join(
+            term.get("name") or term.get("code") or term.id
+            for link in foreign_rows.get(row.id, [])
+            if (term := terms.get(link.get("taxonomy_term_id"))) is not None
+        )
+        package.warn(
+            row,
+            "id",
+            row.id,
+            f"Leistung „{row.get('name')}“ nicht übernommen: keine Leistungskategorie zuzuordnen"
+            + (f" (Begriffe: {names})" if names else " (keine Taxonomiebegriffe)")
+            + "; bitte in der Kategorienzuordnung (--category-map) ergänzen.",
+        )
 
     locations = package.by_id("location")
     for row in package.rows["service_at_location"]:
@@ -1183,73 +1779,169 @@ def _check_services(
 
 
 def _check_service_areas(
-    package: _Package, catalogues: _Catalogues, service_of: dict[str, str], wanted: _Directory
+    package: _Package,
+    catalogues: _Catalogues,
+    service_of: dict[str, str],
+    wanted: _Directory,
+    kept: dict[tuple[str, str], _Kept],
+    boundaries: dict[str, object],
 ) -> None:
-    """One municipality (AGS in ``extent``) per row, each at most once per service."""
+    """A municipality per text row (its AGS, or its name, in ``extent``), each at most once per
+    service; a GeoJSON extent gives the municipalities it covers part of. A GeoJSON or text
+    area that names no municipality is kept as it is (and written back) and reported."""
     area_line: dict[tuple[str, str], int] = {}
+    by_name = {name.casefold(): ags for ags, name in catalogues.municipalities.items()}
     for row in package.rows["service_area"]:
         sid = service_of.get(row.get("service_id"))
-        ags = row.get("extent")
-        if row.get("extent_type") not in ("", "text"):
+        extent, kind = row.get("extent"), row.get("extent_type").lower()
+        if kind not in ("", "text", "geojson"):
             package.problem(
                 row,
                 "extent_type",
                 row.get("extent_type"),
-                "Unterstützt wird nur text (extent ist der AGS der Gemeinde).",
+                "Unterstützt werden text (AGS oder Name der Gemeinde) und geojson.",
             )
             continue
-        if ags and ags not in catalogues.municipalities:
-            package.problem(row, "extent", ags, "Unbekannte Gemeinde (AGS nicht in der Datenbank).")
+        if kind == "geojson":
+            found = _geojson_municipalities(package, row, boundaries)
+            if found is None:
+                continue  # reported
+            if sid is not None:
+                kept["service", sid].rows["service_area"].append(
+                    {k: v for k, v in row.values.items() if v}
+                )
+                package.used.add(("service_area", row.id))
+                if not found:
+                    package.warn(
+                        row,
+                        "extent",
+                        None,
+                        "Das Gebiet (GeoJSON) überschneidet keine Gemeinde der Datenbank; es "
+                        "wird unverändert aufbewahrt, die Leistung hat dadurch kein "
+                        "Versorgungsgebiet.",
+                    )
+            agses = found
+        elif extent in catalogues.municipalities or (package.own and extent):
+            if extent not in catalogues.municipalities:
+                package.problem(
+                    row, "extent", extent, "Unbekannte Gemeinde (AGS nicht in der Datenbank)."
+                )
+                continue
+            agses = [extent]
+        elif extent.casefold() in by_name or row.get("name").casefold() in by_name:
+            agses = [by_name.get(extent.casefold()) or by_name[row.get("name").casefold()]]
+        else:
+            if sid is not None:
+                kept["service", sid].rows["service_area"].append(
+                    {k: v for k, v in row.values.items() if v}
+                )
+                package.used.add(("service_area", row.id))
+                package.warn(
+                    row,
+                    "extent",
+                    extent,
+                    "Keine Gemeinde der Datenbank; das Gebiet wird unverändert aufbewahrt.",
+                )
             continue
-        if sid is None or not ags:
+        if sid is None:
             continue
-        if (sid, ags) in area_line:
-            package.problem(
-                row,
-                "extent",
-                ags,
-                "Die Gemeinde ist für diese Leistung schon eingetragen "
-                f"(Zeile {area_line[sid, ags]}).",
-            )
-            continue
-        area_line[sid, ags] = row.line
-        wanted.service_areas.add((sid, ags))
+        package.used.add(("service_area", row.id))
+        for ags in agses:
+            if (sid, ags) in area_line:
+                if kind != "geojson":
+                    package.problem(
+                        row,
+                        "extent",
+                        extent,
+                        "Die Gemeinde ist für diese Leistung schon eingetragen "
+                        f"(Zeile {area_line[sid, ags]}).",
+                    )
+                continue
+            area_line[sid, ags] = row.line
+            wanted.service_areas.add((sid, ags))
+
+
+def _geojson_municipalities(
+    package: _Package, row: _Row, boundaries: dict[str, object]
+) -> list[str] | None:
+    """The municipalities a GeoJSON extent covers a part of (points: lies in); None if the
+    extent is no GeoJSON geometry (reported)."""
+    import shapely
+
+    try:
+        value = json.loads(row.get("extent"))
+        if isinstance(value, dict) and value.get("type") == "Feature":
+            value = value.get("geometry")
+        if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+            value = {
+                "type": "GeometryCollection",
+                "geometries": [f.get("geometry") for f in value.get("features", [])],
+            }
+        geometry = shapely.from_geojson(json.dumps(value))
+        if geometry is not None and not geometry.is_valid:
+            geometry = shapely.make_valid(geometry)  # e.g. a ring crossing itself
+        if geometry is None or geometry.is_empty:
+            raise ValueError("leer")
+    except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError):
+        package.problem(
+            row,
+            "extent",
+            _short(row.get("extent")),
+            "Kein gültiges GeoJSON (extent_type geojson): erwartet wird eine Geometrie in "
+            "WGS84, z. B. ein Polygon.",
+        )
+        return None
+    found = []
+    for ags, boundary in sorted(boundaries.items()):
+        if geometry.intersects(boundary) and (
+            geometry.geom_type in ("Point", "MultiPoint")
+            or geometry.intersection(boundary).area > 0
+        ):
+            found.append(ags)
+    return found
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_references(package: _Package) -> None:
-    """Every reference names a row of the file it points to (unless that file is unusable)."""
+    """Every reference names a row of the file it points to (where that file is in the
+    package), in every file of the package, also those the model does not use."""
     ids = {name: {row.id for row in rows} for name, rows in package.rows.items()}
-    for resource in RESOURCES:
-        for row in package.rows[resource.name]:
-            for column, target in resource.references:
-                value = row.get(column)
+    for name, rows in package.rows.items():
+        for row in rows:
+            for column, value in row.values.items():
+                target = REFERENCE_COLUMNS.get(column)
+                if column == "parent_id" and name == "taxonomy_term":
+                    target = "taxonomy_term"
+                if column == "link_id" and name == "attribute":
+                    entity = row.get("link_entity")
+                    if entity and entity not in ids:
+                        package.problem(
+                            row,
+                            "link_entity",
+                            entity,
+                            "Unbekannte Objektart; erlaubt: "
+                            + ", ".join(sorted(RESOURCE_BY_NAME) + list(OTHER_RESOURCES))
+                            + ".",
+                        )
+                        continue
+                    target = entity
                 if (
-                    value
-                    and _is_uuid(value)
-                    and target not in package.unusable
-                    and value not in ids[target]
+                    target is None
+                    or not value
+                    or not _is_uuid(value)
+                    or target in package.unusable
+                    or value in ids[target]
                 ):
-                    package.problem(
-                        row,
-                        column,
-                        value,
-                        f"Verweis ins Leere: {target}.csv hat keine Zeile mit dieser id.",
-                    )
-            if resource.name == "attribute":
-                entity = row.get("link_entity")
-                value = row.get("link_id")
-                if (
-                    entity in ids
-                    and entity not in package.unusable
-                    and _is_uuid(value)
-                    and value not in ids[entity]
-                ):
-                    package.problem(
-                        row,
-                        "link_id",
-                        value,
-                        f"Verweis ins Leere: {entity}.csv hat keine Zeile mit dieser id.",
-                    )
+                    continue
+                package.problem(
+                    row,
+                    column,
+                    value,
+                    f"Verweis ins Leere: {package.file(target)} hat keine Zeile mit dieser id.",
+                )
 
 
 def _check_taxonomies(
@@ -1258,11 +1950,13 @@ def _check_taxonomies(
     known: _Directory,
     parse: _Parser,
     wanted: _Directory,
-) -> dict[str, str]:
-    """The category terms (term UUID -> code); fills the wanted categories and their barriers.
+) -> tuple[dict[str, str], set[str]]:
+    """The category terms (term UUID -> code) and the ids of all terms of our two taxonomies;
+    fills the wanted categories and their barriers.
 
     Barrier terms are only checked: the barrier catalogue is shared and not imported, and the
-    barrier attributes of services follow from their category.
+    barrier attributes of services follow from their category. Foreign taxonomies are kept with
+    the services that use them.
     """
     kind_of: dict[str, str] = {}  # taxonomy UUID -> CATEGORY_TAXONOMY or BARRIER_TAXONOMY
     seen: dict[str, int] = {}
@@ -1287,18 +1981,24 @@ def _check_taxonomies(
         else:
             seen[code] = row.line
             kind_of[row.id] = code
-    if "taxonomy" not in package.unusable:
+            package.used.add(("taxonomy", row.id))
+    if "taxonomy" not in package.unusable and package.own:
         for code in (CATEGORY_TAXONOMY, BARRIER_TAXONOMY):
             if code not in seen:
-                package.problem("taxonomy.csv", "teilhabe_code", code, "Diese Taxonomie fehlt.")
+                package.problem(
+                    package.file("taxonomy"), "teilhabe_code", code, "Diese Taxonomie fehlt."
+                )
 
     known_categories = set(known.categories) | {c.code for c in SERVICE_CATEGORIES}
     terms: dict[str, dict[str, str]] = {CATEGORY_TAXONOMY: {}, BARRIER_TAXONOMY: {}}
     first_line: dict[tuple[str, str], int] = {}
+    own_terms: set[str] = set()
     for row in package.rows["taxonomy_term"]:
         kind = kind_of.get(row.get("taxonomy_id"))
         if kind is None:
-            continue  # a term of another taxonomy: carried along, not imported
+            continue  # a term of another taxonomy: kept with the services using it
+        own_terms.add(row.id)
+        package.used.add(("taxonomy_term", row.id))
         code = row.get("code")
         if not code:
             package.problem(row, "code", "", "Pflichtfeld ist leer.")
@@ -1354,7 +2054,176 @@ def _check_taxonomies(
                 )
             else:
                 wanted.category_barriers.add((code, barrier))
-    return terms[CATEGORY_TAXONOMY]
+    # our barrier attributes are derived from the category: not kept
+    for row in package.rows["attribute"]:
+        if row.get("taxonomy_term_id") in own_terms:
+            package.used.add(("attribute", row.id))
+    return terms[CATEGORY_TAXONOMY], own_terms
+
+
+def _keep_other_rows(
+    package: _Package,
+    provider_of: dict[str, str],
+    location_owner: dict[str, str],
+    service_of: dict[str, str],
+    own_terms: set[str],
+    kept: dict[tuple[str, str], _Kept],
+) -> None:
+    """Rows the model has no table for (and further phones, addresses, service_at_location,
+    foreign taxonomy terms) are kept with the service, location's organisation or organisation
+    they belong to, to be written back on export. A row is kept only if every row it refers to
+    is exported too; the others are reported as left out."""
+    sal_service = {
+        row.id: service_of[row.get("service_id")]
+        for row in package.rows["service_at_location"]
+        if row.get("service_id") in service_of
+    }
+    terms = package.by_id("taxonomy_term")
+    taxonomies = package.by_id("taxonomy")
+    candidates: list[tuple[str, _Row, tuple[str, str]]] = []
+    for name, rows in package.rows.items():
+        if name in ("organization", "service", "location", "taxonomy", "taxonomy_term"):
+            continue
+        for row in rows:
+            if (name, row.id) in package.used:
+                continue
+            if (
+                name == "service_at_location"
+                and row.get("service_id") in service_of
+                and row.id == hsds_id("service_at_location", service_of[row.get("service_id")])
+            ):
+                continue  # the one our export writes
+            owner = _owner(name, row, provider_of, location_owner, service_of, sal_service)
+            if owner is None:
+                _left_out(package, name, row)
+                continue
+            candidates.append((name, row, owner))
+            if name == "attribute" and row.get("taxonomy_term_id") in terms:
+                term = terms[row.get("taxonomy_term_id")]
+                while term is not None and term.id not in own_terms:
+                    candidates.append(("taxonomy_term", term, owner))
+                    if term.get("taxonomy_id") in taxonomies:
+                        candidates.append(("taxonomy", taxonomies[term.get("taxonomy_id")], owner))
+                    term = terms.get(term.get("parent_id"))
+    exported = {row_id for _, row_id in package.used}
+    exported |= set(provider_of) | set(location_owner) | set(service_of)
+    exported |= {row.id for _, row, _ in candidates}
+    changed = True
+    while changed:  # leave out rows whose references would dangle in the export
+        changed = False
+        for item in list(candidates):
+            name, row, _ = item
+            if any(
+                _is_reference(name, column) and value and value not in exported
+                for column, value in row.values.items()
+            ):
+                candidates.remove(item)
+                exported.discard(row.id)
+                _left_out(package, name, row)
+                changed = True
+    seen: set[tuple[tuple[str, str], str, str]] = set()
+    for name, row, owner in candidates:
+        if (owner, name, row.id) not in seen:
+            seen.add((owner, name, row.id))
+            # empty cells left out: a file written back has more columns than the original
+            kept[owner].rows[name].append({k: v for k, v in row.values.items() if v})
+    for name, count in sorted(package.left_out.items()):
+        package.warn(
+            package.file(name),
+            None,
+            None,
+            f"{count} Zeile(n) nicht übernommen: sie gehören zu keiner übernommenen "
+            "Organisation oder Leistung oder verweisen auf nicht übernommene Zeilen.",
+        )
+
+
+def _left_out(package: _Package, name: str, row: _Row) -> None:
+    package.left_out[name] = package.left_out.get(name, 0) + 1
+
+
+def _owner(
+    name: str,
+    row: _Row,
+    provider_of: dict[str, str],
+    location_owner: dict[str, str],
+    service_of: dict[str, str],
+    sal_service: dict[str, str],
+) -> tuple[str, str] | None:
+    if name == "attribute":
+        entity, link = row.get("link_entity"), row.get("link_id")
+        if entity == "service" and link in service_of:
+            return ("service", service_of[link])
+        if entity == "organization" and link in provider_of:
+            return ("provider", provider_of[link])
+        if entity == "location" and link in location_owner:
+            return ("provider", location_owner[link])
+        return None
+    if row.get("service_id"):
+        sid = service_of.get(row.get("service_id"))
+        return ("service", sid) if sid else None
+    if row.get("service_at_location_id"):
+        sid = sal_service.get(row.get("service_at_location_id"))
+        return ("service", sid) if sid else None
+    if row.get("location_id"):
+        pid = location_owner.get(row.get("location_id"))
+        return ("provider", pid) if pid else None
+    if row.get("organization_id"):
+        pid = provider_of.get(row.get("organization_id"))
+        return ("provider", pid) if pid else None
+    return None
+
+
+def _store_kept(
+    wanted: _Directory,
+    catalogues: _Catalogues,
+    known: _Directory,
+    kept: dict[tuple[str, str], _Kept],
+) -> None:
+    """The kept fields and rows as JSON in the ``hsds`` columns; fields equal to what the
+    export writes anyway are left out (so our own package round-trips without any)."""
+    after = _Directory(  # the categories as the database will have them after the import
+        categories={**known.categories, **wanted.categories},
+        category_barriers=wanted.category_barriers
+        | {(c, b) for c, b in known.category_barriers if c not in wanted.categories},
+    )
+    addressed: dict[str, list[str]] = defaultdict(list)
+    for category, barrier in sorted(after.category_barriers):
+        addressed[category].append(barrier)
+    labels = {code: b["label"] for code, b in catalogues.barriers.items()}
+    for (kind, key), item in kept.items():
+        if kind == "provider" and key in wanted.providers:
+            generated = _provider_rows(key, wanted.providers[key], catalogues.municipalities, {})
+        elif kind == "location" and key in wanted.locations:
+            location = wanted.locations[key]
+            generated = _location_rows(
+                key, location, hsds_id("organization", location["provider_id"]), {}
+            )
+        elif kind == "service" and key in wanted.services:
+            service = wanted.services[key]
+            description = _service_description(service, after, addressed, labels)
+            generated = {"service": _service_row(key, service, {}, {}, description)}
+        else:
+            continue
+        fields: dict[str, dict[str, str]] = {}
+        for resource, values in item.fields.items():
+            row = generated.get(resource, {})
+            different = {
+                name: value
+                for name, value in values.items()
+                if value != _csv_value(row.get(name))
+                and not (name == "status" and resource == "service")
+            }
+            if different:
+                fields[resource] = different
+        content: dict[str, object] = {}
+        if fields:
+            content["fields"] = fields
+        if item.rows:
+            content["rows"] = {name: rows for name, rows in sorted(item.rows.items())}
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True) if content else None
+        {"provider": wanted.providers, "location": wanted.locations, "service": wanted.services}[
+            kind
+        ][key]["hsds"] = text
 
 
 # --- Import: the changes and writing them ----------------------------------------------------
@@ -1363,6 +2232,7 @@ def _check_taxonomies(
 TABLE_LABELS: dict[str, tuple[str, str]] = {
     "provider": ("Anbieter", "Anbieter"),
     "service": ("Leistungen", "Leistung"),
+    "provider_location": ("Weitere Standorte", "Standort"),
     "service_category": ("Leistungskategorien", "Leistungskategorie"),
     "service_category_barrier": ("Zuordnungen Kategorie → Hemmnis", "Hemmnisse der Kategorie"),
     "service_area": ("Versorgungsgebiete", "Versorgungsgebiet der Leistung"),
@@ -1397,6 +2267,7 @@ def _plan(current: _Directory, wanted: _Directory) -> _Plan:
             "code",
         ),
         ("provider", current.providers, wanted.providers, "id"),
+        ("provider_location", current.locations, wanted.locations, "id"),
         ("service", current.services, wanted.services, "id"),
     ):
         counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -1426,6 +2297,15 @@ def _plan(current: _Directory, wanted: _Directory) -> _Plan:
                 for name, value in sorted(changed.items())
             )
         plan.counts[table] = counts
+    if not any(plan.counts["provider_location"].values()):
+        del plan.counts["provider_location"]  # no provider with several locations
+    # the further locations of a provider in the package are exactly those of the package
+    for lid, location in sorted(current.locations.items()):
+        if location["provider_id"] in wanted.providers and lid not in wanted.locations:
+            plan.deletes["provider_location"].append((lid, ""))
+            plan.changes.append(
+                {"table": "provider_location", "id": lid, "field": "id", "old": lid, "new": None}
+            )
     for table, have, want, owners in (
         (
             "service_category_barrier",
@@ -1457,7 +2337,15 @@ def _plan(current: _Directory, wanted: _Directory) -> _Plan:
 
 def _apply(connection: Connection, plan: _Plan) -> None:
     """Write the plan; parents before children, so that every foreign key holds at each step."""
-    for model, key in ((ServiceCategory, "code"), (Provider, "id"), (Service, "id")):
+    table = ProviderLocation.__table__
+    for lid, _ in plan.deletes["provider_location"]:
+        connection.execute(delete(table).where(table.c.id == lid))
+    for model, key in (
+        (ServiceCategory, "code"),
+        (Provider, "id"),
+        (ProviderLocation, "id"),
+        (Service, "id"),
+    ):
         table = model.__table__
         if plan.inserts[table.name]:
             connection.execute(insert(table), plan.inserts[table.name])
@@ -1475,7 +2363,12 @@ def _apply(connection: Connection, plan: _Plan) -> None:
 
 
 def import_hsds(
-    engine: Engine, folder: Path, *, actor: Actor, dry_run: bool = False
+    engine: Engine,
+    folder: Path,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    category_map: Path | CategoryMap | None = None,
 ) -> dict[str, object]:
     """Check the package in ``folder`` and upsert the directory it describes; all or nothing.
 
@@ -1489,15 +2382,27 @@ def import_hsds(
     before anything is written. With ``dry_run`` the report is the same but nothing is written.
     An import that changes something sets a new data version, so a running app shows it.
 
+    A package written by another tool (without our ``teilhabe_*`` columns) imports with
+    defaults (kind of provider, municipality from the coordinates or the city, start of the
+    services) and warnings; its services get their category from ``category_map`` (a CSV file,
+    see ``read_category_map``), and services without one are listed and not imported. Fields
+    and rows the model has no column for are kept (``hsds`` columns) and written back on export.
+
     Returns ``{"dry_run", "counts": {table: {"added", "updated"|"removed", "unchanged"}},
-    "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...}}``; a change
-    with ``field`` None is an added row.
+    "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...},
+    "warnings": [str]}``; a change with ``field`` None is an added row.
     """
     require_role(actor, DATA_STEWARD, "Der Import des Anbieterverzeichnisses")
     package = _read_package(folder)
     with engine.begin() as connection:
         current, catalogues = _load(connection)
-        wanted = _check_package(package, catalogues, current)
+        mapping = category_map
+        if isinstance(mapping, Path):
+            mapping = read_category_map(mapping, current.categories)
+        if mapping is not None:
+            package.problems.extend(mapping.problems)
+        boundaries = _boundaries(connection)
+        wanted = _check_package(package, catalogues, current, mapping, boundaries)
         if package.problems:
             raise HsdsPackageInvalid(folder, package.problems)
         plan = _plan(current, wanted)
@@ -1530,6 +2435,19 @@ def import_hsds(
             "provider": sorted(set(current.providers) - set(wanted.providers)),
             "service": sorted(set(current.services) - set(wanted.services)),
         },
+        "warnings": [str(w) for w in package.warnings],
+    }
+
+
+def _boundaries(connection: Connection) -> dict[str, object]:
+    """AGS -> boundary geometry (WGS84) of the municipalities that have one."""
+    import shapely
+
+    return {
+        ags: shapely.from_geojson(text)
+        for ags, text in connection.execute(
+            select(MunicipalityBoundary.ags, MunicipalityBoundary.geometry_geojson)
+        )
     }
 
 
@@ -1574,6 +2492,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--hsds", type=Path, required=True, metavar="ORDNER", help="Ordner mit dem Paket"
     )
     import_.add_argument(
+        "--category-map",
+        type=Path,
+        metavar="DATEI",
+        help="CSV-Datei, die Begriffe fremder Taxonomien (Spalte term: id, code oder name) den "
+        "Leistungskategorien (Spalte category) oder Hemmnissen (Spalte barrier) zuordnet",
+    )
+    import_.add_argument(
         "--dry-run",
         action="store_true",
         help="nur prüfen und Änderungen anzeigen, nichts schreiben",
@@ -1611,7 +2536,13 @@ def _export_command(args: argparse.Namespace) -> int:
 def _import_command(args: argparse.Namespace) -> int:
     engine = _open(args)
     try:
-        report = import_hsds(engine, args.hsds, actor=Actor.command_line(), dry_run=args.dry_run)
+        report = import_hsds(
+            engine,
+            args.hsds,
+            actor=Actor.command_line(),
+            dry_run=args.dry_run,
+            category_map=args.category_map,
+        )
     except HsdsError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -1637,6 +2568,8 @@ def report_lines(report: dict, *, limit: int | None = None) -> Iterable[str]:
         label = TABLE_LABELS[change["table"]][1]
         if change["field"] is None:
             yield f"  neu: {label} {change['id']}"
+        elif change["field"] == "hsds":
+            yield f"  geändert: {label} {change['id']}: weitere HSDS-Angaben (Felder, Zeilen)"
         elif change["new"] is None:
             yield f"  entfernt: {label} {change['id']}: {_shown(change['old'])}"
         elif change["old"] is None and change["table"] in (
@@ -1657,6 +2590,13 @@ def report_lines(report: dict, *, limit: int | None = None) -> Iterable[str]:
             f"Nicht im Paket und unverändert behalten: {len(kept['provider'])} Anbieter, "
             f"{len(kept['service'])} Leistungen."
         )
+    warnings = report.get("warnings", [])
+    if warnings:
+        yield f"Hinweise ({len(warnings)}):"
+        for warning in warnings[:limit]:
+            yield f"  - {warning}"
+        if limit is not None and len(warnings) > limit:
+            yield f"  … und {len(warnings) - limit} weitere Hinweise"
     if report["dry_run"]:
         yield "Probelauf (--dry-run): Die Datenbank wurde nicht verändert."
 

@@ -22,6 +22,7 @@ from data_access.models import (
     District,
     Municipality,
     Provider,
+    ProviderLocation,
     Referral,
     Service,
     ServiceArea,
@@ -696,3 +697,293 @@ def test_round_trip_on_postgresql(postgres_url, demo_engine, demo_package, tmp_p
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+
+
+# --- Packages of other tools (issue 14) ------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "hsds_3.0_example"
+ORGANIZATION = "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"
+LOCATION = "3a19ff88-4620-4d17-9830-ac1d859eb5d5"
+SERVICE = "ac148810-d857-441c-9679-408f346de14b"
+HEIDENHEIM = "08135019"
+# a square of about 3 km around the town centre of Heidenheim (WGS84)
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[10.13, 48.665], [10.17, 48.665], [10.17, 48.69], [10.13, 48.69], [10.13, 48.665]]
+    ],
+}
+
+
+def example_copy(tmp_path: Path) -> Path:
+    if not EXAMPLE.is_dir():
+        pytest.skip(f"the HSDS example is not at {EXAMPLE}")
+    folder = tmp_path / "example"
+    folder.mkdir()
+    for path in EXAMPLE.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+def edit(folder: Path, name: str, **values: str) -> None:
+    rows = read(folder, name)
+    for row in rows:
+        row.update(values)
+    write(folder, name, rows)
+
+
+def repaired_example(tmp_path: Path) -> Path:
+    """The example with its broken references and coordinates repaired, the organisation in
+    Heidenheim, its service area a GeoJSON square there."""
+    folder = example_copy(tmp_path)
+    edit(folder, "organizations.csv", parent_organization_id="")
+    edit(folder, "locations.csv", organization_id=ORGANIZATION, latitude="48.6767")
+    edit(folder, "locations.csv", longitude="10.1522")
+    edit(folder, "contacts.csv", organization_id=ORGANIZATION)
+    edit(folder, "contacts.csv", service_at_location_id="e94c9f38-1e8f-4564-91d4-d53501ab1765")
+    edit(folder, "taxonomy_terms.csv", parent_id="")
+    edit(folder, "taxonomy_terms.csv", taxonomy_id="5c4d79d7-cc55-470e-9f1f-8cad074e4892")
+    edit(folder, "attributes.csv", link_entity="service", link_id=SERVICE)
+    edit(folder, "service_areas.csv", extent=json.dumps(SQUARE))
+    return folder
+
+
+def test_the_specification_example_as_published_is_refused_with_every_problem_at_once(
+    demo_copy, tmp_path
+) -> None:
+    folder = example_copy(tmp_path)
+    before = snapshot(demo_copy)
+    with pytest.raises(HsdsPackageInvalid) as raised:
+        import_hsds(demo_copy, folder)
+    problems = {(p.file, p.line, p.field) for p in raised.value.problems}
+    assert problems == {
+        ("organizations.csv", 2, "parent_organization_id"),
+        ("organizations.csv", 2, "id"),  # no location of its own
+        ("locations.csv", 2, "organization_id"),
+        ("locations.csv", 2, "latitude"),  # 100
+        ("taxonomy_terms.csv", 2, "parent_id"),
+        ("taxonomy_terms.csv", 2, "taxonomy_id"),
+        ("attributes.csv", 2, "link_entity"),
+        ("contacts.csv", 2, "organization_id"),
+        ("contacts.csv", 2, "service_at_location_id"),
+        ("service_at_location.csv", 2, "location_id"),
+        ("service_areas.csv", 2, "extent"),  # extent_type geojson, extent "extent"
+    }
+    message = str(raised.value)
+    # the files are named as they are in the package
+    assert "Verweis ins Leere: organizations.csv hat keine Zeile mit dieser id." in message
+    assert "Verweis ins Leere: taxonomies.csv hat keine Zeile mit dieser id." in message
+    assert "Die Organisation hat keinen Standort in locations.csv." in message
+    assert "locations.csv, Zeile 2, Feld latitude, Wert „100“" in message
+    for ours in ("organization.csv", "location.csv", "taxonomy.csv"):
+        assert f" {ours}" not in message and not message.startswith(ours)
+    assert snapshot(demo_copy) == before
+
+
+def test_the_repaired_example_imports_with_warnings_and_keeps_ids_and_fields(
+    demo_copy, tmp_path
+) -> None:
+    folder = repaired_example(tmp_path)
+    # without a category map the service cannot be placed: listed, not imported
+    report = import_hsds(demo_copy, folder, dry_run=True)
+    assert report["counts"]["provider"]["added"] == 1
+    assert report["counts"]["service"]["added"] == 0
+    warnings = "\n".join(report["warnings"])
+    assert "Leistung „Community Counselling“ nicht übernommen" in warnings
+    assert "--category-map" in warnings
+    assert "als Beratungsstelle (counselling) übernommen" in warnings
+    assert "aus den Koordinaten" in warnings
+
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping)
+    assert report["counts"]["provider"]["added"] == 1
+    assert report["counts"]["service"]["added"] == 1
+    with demo_copy.connect() as connection:
+        provider = connection.execute(
+            select(Provider.__table__).where(Provider.id == ORGANIZATION)
+        ).one()
+        service = connection.execute(select(Service.__table__).where(Service.id == SERVICE)).one()
+        areas = (
+            connection.execute(
+                select(ServiceArea.municipality_ags).where(ServiceArea.service_id == SERVICE)
+            )
+            .scalars()
+            .all()
+        )
+    assert (provider.kind, provider.municipality_ags, provider.city) == (
+        "counselling",
+        HEIDENHEIM,
+        "MyCity",
+    )
+    assert (service.category_code, service.provider_id) == ("psychosocial_support", ORGANIZATION)
+    assert HEIDENHEIM in areas  # the GeoJSON square lies in Heidenheim
+
+    out = fresh_export(demo_copy, tmp_path, "out")
+    organization = next(r for r in read(out, "organization.csv") if r["id"] == ORGANIZATION)
+    original = read(folder, "organizations.csv")[0]
+    for name in ("name", "alternate_name", "description", "tax_status", "year_incorporated"):
+        assert organization[name] == original[name], name
+    exported = next(r for r in read(out, "service.csv") if r["id"] == SERVICE)
+    original = read(folder, "services.csv")[0]
+    for name in ("name", "alternate_name", "description", "fees_description", "url"):
+        assert exported[name] == original[name].strip(), name  # values are read trimmed
+    assert exported["eligibility_description"] == original["eligibility_description"]
+    location = next(r for r in read(out, "location.csv") if r["id"] == LOCATION)
+    assert location["name"] == "MyCity Civic Center"
+    address = next(r for r in read(out, "address.csv") if r["location_id"] == LOCATION)
+    assert (address["country"], address["state_province"]) == ("US", "MyState")
+    assert [r["name"] for r in read(out, "language.csv")] == ["Urdu"]
+    assert [r["service_id"] for r in read(out, "cost_option.csv")] == [SERVICE]
+    foreign = [r for r in read(out, "taxonomy_term.csv") if r["code"] == "code"]
+    assert [r["id"] for r in foreign] == ["3f7b145d-84af-42d7-8fae-eaca714b02b2"]
+    kept_area = next(r for r in read(out, "service_area.csv") if r["extent_type"] == "geojson")
+    assert json.loads(kept_area["extent"]) == SQUARE
+    descriptor = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert "language" in {r["name"] for r in descriptor["resources"]}
+    # and the exported package reads back without any change
+    again = import_hsds(demo_copy, out)
+    assert again["changes"] == [], again["changes"][:5]
+
+
+def test_a_category_map_with_barriers_and_its_own_problems(demo_copy, tmp_path) -> None:
+    folder = repaired_example(tmp_path)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("Begriff,Hemmnis\nname,debts\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping, dry_run=True)
+    assert report["counts"]["service"]["added"] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("term;category\ncode;zauberei\n", encoding="utf-8")
+    with pytest.raises(HsdsPackageInvalid) as raised:
+        import_hsds(demo_copy, folder, category_map=bad)
+    assert [(p.file, p.line, p.field, p.value) for p in raised.value.problems] == [
+        ("bad.csv", 2, "category", "zauberei")
+    ]
+
+
+def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy, tmp_path) -> None:
+    folder = fresh_export(demo_copy, tmp_path)
+    organizations = read(folder, "organization.csv")
+    organization = next(o for o in organizations if o["teilhabe_id"] == "P03")
+    locations = read(folder, "location.csv")
+    second = str(uuid.uuid4())
+    locations.append(
+        {
+            "id": second,
+            "location_type": "physical",
+            "organization_id": organization["id"],
+            "name": "Außenstelle Giengen",
+            "latitude": "48.6213",
+            "longitude": "10.2443",
+            "teilhabe_municipality_ags": "08135016",
+        }
+    )
+    write(folder, "location.csv", locations)
+    addresses = read(folder, "address.csv")
+    addresses.append(
+        {
+            "id": str(uuid.uuid4()),
+            "location_id": second,
+            "address_1": "Marktstraße 5",
+            "city": "Giengen an der Brenz",
+            "postal_code": "89537",
+            "country": "DE",
+        }
+    )
+    write(folder, "address.csv", addresses)
+    service = next(s for s in read(folder, "service.csv") if s["teilhabe_id"] == "P03-S1")
+    areas = read(folder, "service_area.csv")
+    areas = [a for a in areas if a["service_id"] != service["id"]]
+    area = str(uuid.uuid4())
+    areas.append(
+        {
+            "id": area,
+            "service_id": service["id"],
+            "extent": json.dumps(SQUARE),
+            "extent_type": "geojson",
+        }
+    )
+    write(folder, "service_area.csv", areas)
+
+    report = import_hsds(demo_copy, folder)
+    assert report["counts"]["provider_location"] == {"added": 1, "updated": 0, "unchanged": 0}
+    with demo_copy.connect() as connection:
+        further = connection.execute(select(ProviderLocation.__table__)).all()
+        served = (
+            connection.execute(
+                select(ServiceArea.municipality_ags).where(ServiceArea.service_id == "P03-S1")
+            )
+            .scalars()
+            .all()
+        )
+    assert [(f.id, f.provider_id, f.municipality_ags, f.city) for f in further] == [
+        (second, "P03", "08135016", "Giengen an der Brenz")
+    ]
+    assert HEIDENHEIM in served and "08135016" not in served
+
+    # the map's directory has every location of the provider
+    from data_access.network import provider_directory
+
+    directory = provider_directory(engine=demo_copy)
+    row = directory.filter(pl.col("provider_id") == "P03").row(0, named=True)
+    assert [(p["lat"], p["city"]) for p in row["locations"]] == [(48.6213, "Giengen an der Brenz")]
+    from ui.maps import provider_points
+
+    reach = pl.DataFrame(schema={"provider_id": pl.String, "clients": pl.Int64})
+    points = provider_points(directory.filter(pl.col("provider_id") == "P03"), reach, {})
+    assert points.height == 2 and points["lat"].sort().to_list()[0] == 48.6213
+    assert any("Standort: Außenstelle Giengen" in hover for hover in points["hover"])
+
+    out = fresh_export(demo_copy, tmp_path, "out")
+    assert second in {r["id"] for r in read(out, "location.csv")}
+    assert area in {r["id"] for r in read(out, "service_area.csv")}
+    assert import_hsds(demo_copy, out)["changes"] == []
+
+
+def test_cli_import_of_a_foreign_package_with_a_category_map(demo_copy, tmp_path, capsys) -> None:
+    folder = repaired_example(tmp_path)
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    url = demo_copy.url.render_as_string(hide_password=False)
+    args = ["providers", "import", "--hsds", str(folder), "--database-url", url, "--dry-run"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Leistungen: 0 neu" in out and "Hinweise (" in out and "--category-map" in out
+    assert main([*args, "--category-map", str(mapping)]) == 0
+    out = capsys.readouterr().out
+    assert "Leistungen: 1 neu" in out and "nicht übernommen: keine Leistungskategorie" not in out
+
+
+def test_service_areas_outside_the_district_are_kept_and_reported(demo_copy, tmp_path) -> None:
+    folder = repaired_example(tmp_path)
+    berlin = {"type": "Point", "coordinates": [13.4, 52.52]}
+    areas = read(folder, "service_areas.csv")
+    areas.append({**areas[0], "id": str(uuid.uuid4()), "extent_type": "text", "extent": "MyCity"})
+    areas[0]["extent"] = json.dumps(berlin)
+    write(folder, "service_areas.csv", areas)
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping)
+    warnings = "\n".join(report["warnings"])
+    assert "service_areas.csv, Zeile 2, Feld extent: Das Gebiet (GeoJSON) überschneidet keine" in (
+        warnings
+    )
+    assert "service_areas.csv, Zeile 3, Feld extent, Wert „MyCity“: Keine Gemeinde" in warnings
+    out = fresh_export(demo_copy, tmp_path, "out")
+    kept = {r["id"] for r in read(out, "service_area.csv")}
+    assert {a["id"] for a in areas} <= kept
+
+
+def test_optional_files_may_be_absent_required_ones_are_named_as_in_the_package(
+    demo_copy, tmp_path
+) -> None:
+    folder = repaired_example(tmp_path)
+    (folder / "funding.csv").unlink()  # named in datapackage.json, optional
+    mapping = tmp_path / "kategorien.csv"
+    mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
+    report = import_hsds(demo_copy, folder, category_map=mapping, dry_run=True)
+    assert "funding.csv: In datapackage.json genannt, aber nicht im Paket." in report["warnings"]
+    (folder / "services.csv").unlink()
+    with pytest.raises(HsdsPackageInvalid) as raised:
+        import_hsds(demo_copy, folder, category_map=mapping)
+    assert "services.csv: Die Datei fehlt." in [str(p) for p in raised.value.problems]

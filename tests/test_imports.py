@@ -231,7 +231,7 @@ GERMAN_ROWS = [
 ISO_ROWS = [
     list(MUNICIPALITY_COLUMNS),
     ["08135019", "Heidenheim an der Brenz", "Stadt", "49526", "2012-12-31", "48.6767", "10.1522"],
-    ["8135026", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "2012-12-31", "48.6994"]
+    ["08135026", "Nattheim, Gemeinde „am Härtsfeld“", "Gemeinde", "6354", "2012-12-31", "48.6994"]
     + ["10.2427"],
 ]
 
@@ -555,6 +555,9 @@ def test_overlapping_spells_in_the_file_and_with_the_database(db) -> None:
     ]
 
 
+LAST_YEAR = dt.date.today().year + 5  # dates later than this are implausible
+
+
 def test_dates_in_range_and_end_after_start(db) -> None:
     future = (dt.date.today() + dt.timedelta(days=40)).strftime("%d.%m.%Y")
     content = csv_bytes(
@@ -569,7 +572,7 @@ def test_dates_in_range_and_end_after_start(db) -> None:
     report = validate(db, "benefit_spell", content, name="s.csv")
     assert [(p.row, p.message) for p in report.problems] == [
         (2, "Dieses Datum gibt es nicht."),
-        (3, "Das Datum liegt nicht zwischen 01.01.1950 und 31.12.2099."),
+        (3, f"Das Datum liegt nicht zwischen 01.01.1950 und 31.12.{LAST_YEAR}."),
         (4, "Das Datum liegt in der Zukunft."),
         (5, "Das Ende liegt vor dem Beginn."),
     ]
@@ -795,6 +798,25 @@ def test_a_killed_import_leaves_the_database_as_it_was(db, tmp_path) -> None:
 # --- Templates, an empty database, the data version ------------------------------------------
 
 
+def edited_example(table: str, template: bytes) -> bytes:
+    """The CSV template with its example row changed a little, as a user fills it in: an
+    optional column emptied (the last), else the first date one day later."""
+    spec = TABLES[table]
+    header, example = list(csv.reader(io.StringIO(template.decode("utf-8-sig")), delimiter=";"))
+    optional = [
+        i
+        for i, c in enumerate(spec.columns)
+        if c.example is not None and c.name not in spec.key and not c.required
+    ]
+    if optional:
+        example[optional[-1]] = ""
+    else:
+        i = next(i for i, c in enumerate(spec.columns) if c.kind == "date")
+        day = dt.datetime.strptime(example[i], "%d.%m.%Y").date() + dt.timedelta(days=1)
+        example[i] = day.strftime("%d.%m.%Y")
+    return csv_bytes([header, example], encoding="utf-8-sig")
+
+
 def test_every_template_imports_into_an_empty_database_in_order(tmp_path) -> None:
     engine = create_db_engine(make_url(f"sqlite:///{tmp_path / 'empty.sqlite'}"))
     ensure_schema(engine, allow_upgrade=True)
@@ -804,14 +826,29 @@ def test_every_template_imports_into_an_empty_database_in_order(tmp_path) -> Non
         header = csv_template[3:].decode().splitlines()[0].split(";")
         assert header == [c.header for c in TABLES[table].columns]
         report = import_table(engine, table, csv_template, name=f"{table}.csv")
+        if table not in ("district", "municipality"):  # real official rows as examples
+            # the example row as it is cannot be imported by accident
+            assert [(p.row, p.message) for p in report.problems] == [
+                (
+                    2,
+                    "Das ist die Beispielzeile der Vorlage; bitte durch eigene Daten ersetzen "
+                    "oder löschen.",
+                )
+            ]
+            csv_template = edited_example(table, csv_template)
+            report = import_table(engine, table, csv_template, name=f"{table}.csv")
         assert report.problems == [], [str(p) for p in report.problems]
         assert report.added == 1
     # the barrier catalogue came with the first import that needed it
     with engine.connect() as connection:
         assert connection.execute(select(Barrier.code)).scalars().all()
-    for table in IMPORT_ORDER:
+    for table in ("district", "municipality"):
         report = import_table(engine, table, template_xlsx(table), name=f"{table}.xlsx")
         assert (report.problems, report.unchanged) == ([], 1), table
+    report = import_table(engine, "provider", template_xlsx("provider"), name="anbieter.xlsx")
+    assert [p.message for p in report.problems] == [
+        "Das ist die Beispielzeile der Vorlage; bitte durch eigene Daten ersetzen oder löschen."
+    ]
     assert figures.dataset_info(engine=engine)["synthetic"] == "false"
     assert figures.data_as_of(engine=engine) == 2013 * 12 + 7  # the integration's month
 
@@ -1131,3 +1168,61 @@ def test_the_same_on_postgresql(postgres_db, tmp_path, monkeypatch) -> None:
     url = engine.url.render_as_string(hide_password=False)
     assert killed_in_the_middle(url, path) == -signal.SIGKILL
     assert snapshot(engine) == before
+
+
+# --- Issue 14: values as written, 8-digit keys, plausibility ---------------------------------
+
+
+def test_a_seven_digit_key_is_refused_in_a_text_cell_and_restored_with_a_note_from_a_number_cell(
+    db,
+) -> None:
+    header = ["Personen-ID", "AGS", "Geschlecht", "Geburtsjahr"]
+    text = validate(db, "client", csv_bytes([header, ["N1", "8135019", "w", "1980"]]), name="p.csv")
+    # reported exactly as written, with what is expected
+    assert [str(p) for p in text.problems] == [
+        "p.csv, Zeile 2, Spalte AGS, Wert „8135019“: Gemeindeschlüssel: genau 8 Ziffern erwartet."
+    ]
+    unknown = validate(db, "client", csv_bytes([header, ["N1", "0813509", "w", "1980"]]), name="p")
+    assert [p.value for p in unknown.problems] == ["0813509"]
+    number = validate(db, "client", xlsx_bytes([header, ["N1", 8135019, "w", 1980]]), name="p.xlsx")
+    assert number.problems == []
+    assert any(
+        "führende Null" in note and "Zeile 2, Spalte AGS: 8135019 → 08135019" in note
+        for note in number.notes
+    ), number.notes
+    # a text cell in the same workbook is taken as written
+    text_cell = validate(
+        db, "client", xlsx_bytes([header, ["N1", "8135019", "w", 1980]]), name="p.xlsx"
+    )
+    assert [p.message for p in text_cell.problems] == [
+        "Gemeindeschlüssel: genau 8 Ziffern erwartet."
+    ]
+
+
+def test_implausible_dates_addresses_and_names_are_refused(db) -> None:
+    event = csv_bytes([["Datum", "Titel", "Kreis"], ["01.01.2099", "Konferenz", "08135"]])
+    report = validate(db, "network_event", event, name="v.csv")
+    assert [(p.value, p.message) for p in report.problems] == [
+        ("01.01.2099", f"Das Datum liegt nicht zwischen 01.01.1950 und 31.12.{LAST_YEAR}.")
+    ]
+    header = ["Anbieter-ID", "Name", "Art", "AGS", "E-Mail", "Website"]
+    rows = [
+        ["A1", "Gut", "Kammer", "08135019", "info@beispiel.de", "https://www.beispiel.de/x?y=1"],
+        ["A2", "Gut", "Kammer", "08135019", "info@beispiel", "www.beispiel.de"],
+        ["A3", "Gut", "Kammer", "08135019", "in fo@beispiel.de", "javascript:alert(1)"],
+        ["A4", "Gut", "Kammer", "08135019", "info@@beispiel.de", "ftp://beispiel.de"],
+        ["A5", "Gut\u202eresu", "Kammer", "08135019", "", "http://"],
+    ]
+    report = validate(db, "provider", csv_bytes([header, *rows]), name="a.csv")
+    found = [(p.row, p.column, p.value) for p in report.problems]
+    assert found == [
+        (3, "E-Mail", "info@beispiel"),
+        (3, "Website", "www.beispiel.de"),
+        (4, "E-Mail", "in fo@beispiel.de"),
+        (4, "Website", "javascript:alert(1)"),
+        (5, "E-Mail", "info@@beispiel.de"),
+        (5, "Website", "ftp://beispiel.de"),
+        (6, "Name", "Gut\u202eresu"),
+        (6, "Website", "http://"),
+    ]
+    assert "Schreibrichtung" in report.problems[6].message

@@ -58,5 +58,7 @@ def test_the_population_nearest_to_the_stichtag_is_used_with_its_date(build_db) 
         D(2023, 3, 31),
     )
     # a tie goes to the earlier date; the same file twice changes nothing
-    again = import_table(engine, "municipality_population", csv, name="einwohner_2012.csv", actor=CLI)
+    again = import_table(
+        engine, "municipality_population", csv, name="einwohner_2012.csv", actor=CLI
+    )
     assert (again.added, again.updated, again.unchanged, again.data_version) == (0, 0, 1, None)

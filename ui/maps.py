@@ -241,41 +241,45 @@ def district_map(
 def provider_points(
     directory: pl.DataFrame, reach: pl.DataFrame, names: dict[str, str]
 ) -> pl.DataFrame:
-    """One row per provider for the map: its first service's category as colour group, hover
-    with name, services, address and reach (clients in the last 12 months, suppressed)."""
+    """One row per provider location for the map (a provider with several locations has a
+    point at each): its first service's category as colour group, hover with name, services,
+    address and reach (clients in the last 12 months, published)."""
     reached = dict(zip(reach["provider_id"].to_list(), reach["clients"].to_list(), strict=True))
     rows = []
     for (provider_id,), services in directory.group_by("provider_id", maintain_order=True):
         first = services.row(0, named=True)
-        if first["lat"] is None or first["lon"] is None:
-            continue
         offers = "<br>".join(
             f"· {service} ({category})"
             for service, category in services.select("service", "category").iter_rows()
         )
-        address = ", ".join(
-            part
-            for part in (
-                first["street"],
-                " ".join(p for p in (first["postcode"], first["city"]) if p),
-            )
-            if part
-        )
         clients = reached.get(provider_id, 0)
-        rows.append(
-            {
-                "provider_id": provider_id,
-                "provider": first["provider"],
-                "category": first["category"],
-                "lat": first["lat"],
-                "lon": first["lon"],
-                "hover": (
-                    f"<b>{first['provider']}</b><br>{address}"
-                    f"<br>Gemeinde: {names.get(first['municipality_ags'], '')}"
-                    f"<br>{offers}<br>Erreichte Personen (12 Monate): {format_count(clients)}"
-                ),
-            }
-        )
+        # the main location, then each further one (providers with several locations)
+        for place in [first, *(first.get("locations") or [])]:
+            if place["lat"] is None or place["lon"] is None:
+                continue
+            address = ", ".join(
+                part
+                for part in (
+                    place["street"],
+                    " ".join(p for p in (place["postcode"], place["city"]) if p),
+                )
+                if part
+            )
+            site = f"<br>Standort: {place['name']}" if place is not first and place["name"] else ""
+            rows.append(
+                {
+                    "provider_id": provider_id,
+                    "provider": first["provider"],
+                    "category": first["category"],
+                    "lat": place["lat"],
+                    "lon": place["lon"],
+                    "hover": (
+                        f"<b>{first['provider']}</b>{site}<br>{address}"
+                        f"<br>Gemeinde: {names.get(place['municipality_ags'], '')}"
+                        f"<br>{offers}<br>Erreichte Personen (12 Monate): {format_count(clients)}"
+                    ),
+                }
+            )
     schema = {
         "provider_id": pl.String,
         "provider": pl.String,
