@@ -1502,9 +1502,9 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
     return checked
 
 
-# Tables whose template example is a real official row (Landkreis Heidenheim and its town):
-# importing it is not a mistake.
-REAL_EXAMPLES = {"district", "municipality"}
+# Tables whose template example is a real official row (Landkreis Heidenheim, its town and the
+# town's population on 31.12.2012): importing it is not a mistake.
+REAL_EXAMPLES = {"district", "municipality", "municipality_population"}
 
 
 def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, object]:
