@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import kaleido
 import plotly.graph_objects as go
 
+from teilhabe.chart_style import MUTED_TEXT, TARGETS, for_target
+
 WIDTH = 1000  # layout pixels; the image has WIDTH * SCALE pixels
 DEFAULT_HEIGHT = 450  # for figures without a height of their own
 SCALE = 2  # sharp enough for print and projectors
@@ -40,6 +42,7 @@ def figure_png(
     width: int = WIDTH,
     height: int | None = None,
     scale: float = SCALE,
+    target: str = "png",
 ) -> bytes:
     """One figure as PNG bytes (white background, fixed size); ``ChartRenderError`` on failure.
 
@@ -47,7 +50,13 @@ def figure_png(
     image only, so that a downloaded picture says what it shows; the figure is not changed.
     """
     return figure_pngs(
-        [figure], titles=[title], notes=[note], width=width, height=height, scale=scale
+        [figure],
+        titles=[title],
+        notes=[note],
+        width=width,
+        height=height,
+        scale=scale,
+        target=target,
     )[0]
 
 
@@ -59,28 +68,36 @@ def figure_pngs(
     width: int = WIDTH,
     height: int | None = None,
     scale: float = SCALE,
+    target: str = "png",
+    image_format: str = "png",
 ) -> list[bytes]:
-    """Several figures as PNG bytes, rendered in one Chromium (started once)."""
+    """Several figures as PNG bytes (or SVG with ``image_format="svg"``), rendered in one
+    Chromium (started once), in the chart style of ``target`` ("png" or "pdf")."""
     if not figures:
         return []
     titles = titles or [None] * len(figures)
     notes = notes or [None] * len(figures)
     specs = []
     for figure, title, note in zip(figures, titles, notes, strict=True):
-        prepared = printable(figure, title=title, note=note)
+        prepared = printable(figure, title=title, note=note, target=target)
         size = height or prepared["layout"].get("height") or DEFAULT_HEIGHT
-        specs.append((prepared, {"format": "png", "width": width, "height": size, "scale": scale}))
+        opts = {"format": image_format, "width": width, "height": size, "scale": scale}
+        specs.append((prepared, opts))
     return _run(_render(specs))
 
 
-def printable(figure: go.Figure, *, title: str | None = None, note: Note = None) -> dict:
+def printable(
+    figure: go.Figure, *, title: str | None = None, note: Note = None, target: str = "png"
+) -> dict:
     """The figure as a plain dict for a static image: white background, optional heading.
 
-    Hover-only parts stay as they are (they are simply not shown). The title and, under it in
-    grey, the note lines go above the plot, where they cannot collide with a legend or axis
-    labels below it.
+    The chart style of ``target`` (``teilhabe.chart_style``: type sizes, margins grown to the
+    labels, wrapped category labels). Hover-only parts stay as they are (they are simply not
+    shown). The title and, under it in grey, the note lines go above the plot and the legend;
+    the top margin is made for them.
     """
-    spec = copy.deepcopy(figure.to_plotly_json())
+    styled = for_target(figure, target)
+    spec = copy.deepcopy(styled.to_plotly_json())
     layout = spec.setdefault("layout", {})
     layout["paper_bgcolor"] = "white"
     layout.setdefault("plot_bgcolor", "white" if _has_no_axes(spec) else "#f4f6f8")
@@ -96,18 +113,29 @@ def printable(figure: go.Figure, *, title: str | None = None, note: Note = None)
             "y": 1,
             "yanchor": "top",
             "pad": {"t": 12},
-            "font": {"size": 18},
+            "font": {"size": TARGETS[target].title},
         }
         if lines:
             heading["subtitle"] = {
                 "text": "<br>".join(_escape(line) for line in lines),
-                "font": {"size": 12, "color": "#5b6b7a"},
+                "font": {"size": 12, "color": MUTED_TEXT},
             }
         layout["title"] = heading
         margin = dict(layout.get("margin") or {})
-        margin["t"] = max(margin.get("t", 0), (40 if title else 16) + 17 * len(lines) + 20)
+        heading_height = (TARGETS[target].title * 1.6 + 12 if title else 16) + 17 * len(lines)
+        margin["t"] = int(margin.get("t", 0) + heading_height + 8)
         layout["margin"] = margin
+        _below_heading(layout, heading_height)
     return spec
+
+
+def _below_heading(layout: dict, heading_height: float) -> None:
+    """A legend above the plot moves under the heading (in pixels from the image's top)."""
+    legend = layout.get("legend") or {}
+    if legend.get("orientation") == "h" and legend.get("yanchor") == "bottom":
+        legend.update({"yref": "container", "y": 1, "yanchor": "top"})
+        legend["y"] = 1 - (heading_height + 4) / (layout.get("height") or DEFAULT_HEIGHT)
+        layout["legend"] = legend
 
 
 def _has_no_axes(spec: dict) -> bool:
