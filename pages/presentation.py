@@ -1,7 +1,9 @@
 """Präsentation: the network's results as full-screen slides for a conference hall.
 
 Reached by a link (``/presentation``, with the global filters and ``folie=N`` in the query
-string). Forward and back with the arrow keys or the buttons, optional auto-advance. Only
+string). Forward and back with the arrow keys, PageDown/PageUp (what presenter clickers send) or
+the buttons, optional auto-advance. "Beenden" (or Esc) returns to the page the presentation was
+opened from, with its URL parameters (filters, Stichtag, the page's own choices). Only
 suppressed aggregates, no map tiles or fonts from elsewhere.
 """
 
@@ -11,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from teilhabe.formatting import format_as_of, format_count
-from ui import charts, components, data, filters, maps, presentation, shell
+from ui import charts, components, data, filters, maps, presentation, shell, wayback
 
 SLIDES = (
     "Kennzahlen",
@@ -134,7 +136,7 @@ elif slide == 5:
     )
     st.markdown("## Erreichte Personen in den letzten 12 Monaten, nach Leistungsart")
     st.plotly_chart(
-        presentation.big(charts.duration_bars(reach, colour=charts.COLOURS["elb"]), height=600),
+        presentation.big(charts.duration_bars(reach, colour=charts.COLOURS["reach"]), height=600),
         key="slide_reach",
         config=charts.PLOTLY_CONFIG,
         theme=None,  # our large fonts, not the theme's
@@ -188,7 +190,7 @@ with interval:
         list(INTERVALS),
         format_func=INTERVALS.__getitem__,
         key="takt",
-        label_visibility="collapsed",
+        help="Die Folien wechseln von selbst, bis eine Taste oder Schaltfläche gedrückt wird.",
     )
 with leave:
     st.button(
@@ -199,8 +201,13 @@ with leave:
         on_click=st.session_state.__setitem__,
         args=("_beenden", True),
     )
+# Presenter clickers send PageDown/PageUp; a button takes one shortcut, so two more without a
+# place on screen (hidden by presentation.STYLE) take those keys.
+with st.container(key="clicker_keys"):
+    st.button("Weiter (Bild ab)", shortcut="PageDown", on_click=go_to, args=(slide + 1,))
+    st.button("Zurück (Bild auf)", shortcut="PageUp", on_click=go_to, args=(slide - 1,))
 if st.session_state.pop("_beenden", False):
-    st.switch_page("pages/overview.py")
+    wayback.leave_presentation()
 components.confidentiality_footnote(threshold)
 
 if seconds:
