@@ -21,7 +21,7 @@ else:
 import_tab, quality_tab, log_tab = st.tabs(["Import", "Datenqualität", "Importprotokoll"])
 
 with import_tab:
-    st.subheader("Datei importieren")
+    st.header("Datei importieren")
     st.caption(
         "Tabelle wählen, Datei hochladen (CSV mit Komma oder Semikolon, Excel oder Parquet), "
         "den Prüfbericht ansehen, dann importieren. Geprüft wird die ganze Datei, bevor etwas "
@@ -142,7 +142,7 @@ with quality_tab:
     threshold = imports.threshold()
     version = imports.data_version()
     state = imports.data_state(version)
-    st.subheader("Datenstand")
+    st.header("Datenstand")
     if state["as_of"] is None:
         st.caption("Noch keine Leistungsdaten: kein Datenstand.")
     else:
@@ -157,7 +157,7 @@ with quality_tab:
         f"Version der Daten: {state['data_version'] or 'keine'} · "
         f"{'synthetische Demodaten' if state['synthetic'] else 'echte (importierte) Daten'}"
     )
-    st.subheader("Tabellen")
+    st.header("Tabellen")
     st.dataframe(
         tables.german(
             imports.table_overview(version),
@@ -169,7 +169,7 @@ with quality_tab:
     st.caption("„von“ und „bis“: frühestes und spätestes Datum der Tabelle (Beginn, Datum, …).")
     gaps_column, missing_column = st.columns(2)
     with gaps_column:
-        st.subheader("Lücken und Verweise")
+        st.header("Lücken und Verweise")
         st.dataframe(
             tables.german(
                 imports.gaps(version, threshold), {"check": "Prüfung", "count": "Anzahl"}
@@ -178,7 +178,7 @@ with quality_tab:
             key="quality_gaps",
         )
     with missing_column:
-        st.subheader("Leere Felder")
+        st.header("Leere Felder")
         st.dataframe(
             tables.german_rates(
                 imports.missing_values(version, threshold),
@@ -190,7 +190,7 @@ with quality_tab:
     components.confidentiality_footnote(threshold)
 
 with log_tab:
-    st.subheader("Importprotokoll")
+    st.header("Importprotokoll")
     log = imports.import_log()
     if log.is_empty():
         st.caption("Noch keine Importe.")

@@ -53,7 +53,7 @@ figure_key = st.selectbox(
     key="kennzahl",
     bind="query-params",
 )
-st.subheader(f"Verlauf: {GLOSSARY[figure_key][0]}")
+st.header(f"Verlauf: {GLOSSARY[figure_key][0]}")
 chart_with_download(
     charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
     "rate_trend",
@@ -84,7 +84,7 @@ comparison = (
     )
     .sort("now", descending=True, nulls_last=True)
 )
-st.subheader(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
+st.header(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
 left, right = st.columns([3, 2])
 with left:
     chart_with_download(
@@ -111,7 +111,7 @@ with right:
 
 kinds, continuity = st.columns(2)
 with kinds:
-    st.subheader("Integrationen nach Art (12 Monate)")
+    st.header("Integrationen nach Art (12 Monate)")
     chart_with_download(
         charts.kind_bars(
             {
@@ -125,7 +125,7 @@ with kinds:
         note=chart_note(dataset, chosen),
     )
 with continuity:
-    st.subheader("Kontinuität nach Integration (K2E3)")
+    st.header("Kontinuität nach Integration (K2E3)")
     chart_with_download(
         charts.rate_trend(series, "continuity_rate", events, name="K2E3"),
         "continuity_trend",

@@ -32,7 +32,7 @@ def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str)
 
 
 # --- The directory ----------------------------------------------------------------------------
-st.subheader("Verzeichnis der Angebote")
+st.header("Verzeichnis der Angebote")
 directory = data.directory(version)
 categories = dict(
     directory.select("category_code", "category").unique().sort("category").iter_rows()
@@ -129,7 +129,7 @@ show_table(
 )
 
 # --- Reach ------------------------------------------------------------------------------------
-st.subheader("Reichweite")
+st.header("Reichweite")
 st.caption(
     f"Personen der gewählten Gruppe mit einer Zuweisung in den 12 Monaten bis zum "
     f"{format_as_of(as_of)}; Ergebnis: Integration binnen 12 Monaten nach Beginn der "
@@ -210,7 +210,7 @@ with st.expander("Reichweite je Träger", icon=":material/groups:"):
     )
 
 # --- Barrier coverage -------------------------------------------------------------------------
-st.subheader("Abdeckung der Hemmnisse")
+st.header("Abdeckung der Hemmnisse")
 coverage = data.coverage(version, as_of, threshold, group).with_columns(
     pl.col("barrier_code").replace_strict(barrier_labels).alias("label")
 )
@@ -249,7 +249,7 @@ chart_with_download(
 )
 
 # --- Flows ------------------------------------------------------------------------------------
-st.subheader("Wege: Hemmnis → Leistungsart → Ergebnis")
+st.header("Wege: Hemmnis → Leistungsart → Ergebnis")
 links, left_out = data.flows(version, as_of, threshold, group)
 if links.is_empty():
     st.info("Für die gewählte Gruppe gibt es zu wenige Zuweisungen mit bekanntem Ergebnis.")
@@ -277,7 +277,7 @@ else:
     )
 
 # --- Events -----------------------------------------------------------------------------------
-st.subheader("Netzwerkveranstaltungen")
+st.header("Netzwerkveranstaltungen")
 events = data.events(version, as_of)
 if events.is_empty():
     st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")

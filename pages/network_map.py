@@ -94,7 +94,7 @@ st.caption(
 )
 
 if group.barriers:
-    st.subheader("Versorgungslücken")
+    st.header("Versorgungslücken")
     shown = gaps.with_columns(
         pl.col("municipality").replace_strict(names, default=pl.col("municipality")).alias("place"),
         pl.col("barrier_code")
@@ -132,7 +132,7 @@ else:
         icon=":material/filter_alt:",
     )
 
-st.subheader("Werte je Gemeinde")
+st.header("Werte je Gemeinde")
 value_columns = [
     Column("name", "Gemeinde"),
     Column("population", "Einwohner", "count"),

@@ -31,7 +31,7 @@ components.headline_cards(now, year_before)
 
 trend, rate = st.columns([3, 2])
 with trend:
-    st.subheader("Entwicklung der Bestände")
+    st.header("Entwicklung der Bestände")
     chart_with_download(
         charts.stock_trend(series, now["network_events"]),
         "stock_trend",
@@ -39,7 +39,7 @@ with trend:
         note=chart_note(dataset, chosen),
     )
 with rate:
-    st.subheader("Integrationsquote (K2)")
+    st.header("Integrationsquote (K2)")
     chart_with_download(
         charts.rate_trend(series, "integration_rate", now["network_events"]),
         "integration_rate_trend",
@@ -49,7 +49,7 @@ with rate:
 
 duration, network = st.columns([2, 3])
 with duration:
-    st.subheader("LZB nach Bezugsdauer")
+    st.header("LZB nach Bezugsdauer")
     bands = pl.DataFrame(
         {
             "band": ["unter 2 Jahre", "2 bis unter 4 Jahre", "4 Jahre und länger"],
@@ -64,7 +64,7 @@ with duration:
         note=chart_note(dataset, chosen),
     )
 with network:
-    st.subheader("Netzwerk")
+    st.header("Netzwerk")
     facts = st.columns(2)
     with facts[0]:
         components.count_card("providers", now["providers"])
