@@ -69,6 +69,7 @@ with chart:
         ),
         "prevalence_bars",
         "prevalence_bars",
+        title="Verbreitung der Hemmnisse",
         note=chart_note(dataset, chosen),
     )
 prevalence_columns = [
@@ -132,6 +133,7 @@ chart_with_download(
     charts.share_trend(series, f"{stock}_share"),
     "prevalence_trend",
     "prevalence_trend",
+    title=f"Verbreitung der Hemmnisse im Verlauf ({STOCKS[stock]})",
     note=chart_note(dataset, chosen),
 )
 trend_columns = [
@@ -184,6 +186,7 @@ chart_with_download(
     ),
     "co_occurrence",
     "co_occurrence",
+    title="Welche Hemmnisse zusammen auftreten",
     note=chart_note(dataset, chosen),
 )
 downloads(
@@ -211,6 +214,7 @@ with counts_chart:
         ),
         "barrier_counts",
         "barrier_counts",
+        title="Zahl der Hemmnisse je Person (ELB)",
         note=chart_note(dataset, chosen),
     )
 with counts_table:
@@ -253,6 +257,7 @@ chart_with_download(
     ),
     "rate_matrix",
     "rate_matrix",
+    title="Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs",
     note=chart_note(dataset, chosen),
 )
 matrix_columns = [

@@ -7,9 +7,10 @@ group's figure at the Stichtag next to its value a year before.
 import polars as pl
 import streamlit as st
 
+from teilhabe.exports import Column
 from teilhabe.glossary import GLOSSARY
-from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download
+from ui import charts, components, data, filters, shell
+from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = [
     "integration_rate",
@@ -58,6 +59,7 @@ chart_with_download(
     charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
     "rate_trend",
     "rate_trend",
+    title=f"Verlauf: {GLOSSARY[figure_key][0]}",
     note=chart_note(dataset, chosen),
 )
 
@@ -91,21 +93,23 @@ with left:
         charts.group_bars(comparison, overall=now[figure_key]),
         "breakdown_bars",
         "breakdown_bars",
+        title=f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}",
         note=chart_note(dataset, chosen),
     )
 with right:
-    st.dataframe(
-        tables.german_rates(
-            comparison,
-            {
-                "group": BREAKDOWNS[by],
-                "now": "Stichtag",
-                "before": "Vorjahr",
-                "change": "Veränderung (Prozentpunkte)",
-                "elb": "ELB",
-            },
-        ),
-        hide_index=True,
+    table_with_downloads(
+        comparison,
+        [
+            Column("group", BREAKDOWNS[by]),
+            Column("now", "Stichtag", "rate"),
+            Column("before", "Vorjahr", "rate"),
+            Column("change", "Veränderung (Prozentpunkte)", "decimal"),
+            Column("elb", "ELB", "count"),
+        ],
+        title=f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}",
+        dataset=dataset,
+        selection=chosen,
+        file_stem=f"integration_{figure_key}_nach_{by}",
         key="breakdown_table",
     )
 
@@ -122,6 +126,7 @@ with kinds:
         ),
         "integration_kinds",
         "integration_kinds",
+        title="Integrationen nach Art (12 Monate)",
         note=chart_note(dataset, chosen),
     )
 with continuity:
@@ -130,6 +135,7 @@ with continuity:
         charts.rate_trend(series, "continuity_rate", events, name="K2E3"),
         "continuity_trend",
         "continuity_trend",
+        title="Kontinuität nach Integration (K2E3)",
         note=chart_note(dataset, chosen),
     )
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of
-from ui import charts, components, data, filters, shell, tables
+from ui import charts, components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
 
 shell.require_router()
@@ -181,6 +181,7 @@ if trend == "clients":
         charts.count_trend(series),
         "reach_trend",
         "reach_trend",
+        title="Erreichte Personen je Leistungsart im Verlauf",
         note=chart_note(dataset, chosen),
     )
 else:
@@ -188,6 +189,7 @@ else:
         charts.share_trend(series, "value"),
         "outcome_trend",
         "outcome_trend",
+        title="Anteil mit Integration binnen 12 Monaten je Leistungsart",
         note=chart_note(dataset, chosen),
     )
 
@@ -226,6 +228,7 @@ with chart:
         charts.share_bars(coverage, {"coverage_rate": "Abdeckung"}),
         "coverage_bars",
         "coverage_bars",
+        title="Abdeckung der Hemmnisse",
         note=chart_note(dataset, chosen),
     )
 with table:
@@ -245,6 +248,7 @@ chart_with_download(
     charts.share_trend(coverage_trend, "coverage_rate"),
     "coverage_trend",
     "coverage_trend",
+    title="Abdeckung der Hemmnisse im Verlauf",
     note=chart_note(dataset, chosen),
 )
 
@@ -264,6 +268,7 @@ else:
         charts.sankey(links, node_labels),
         "flows",
         "flows",
+        title="Wege: Hemmnis → Leistungsart → Ergebnis",
         note=chart_note(dataset, chosen),
     )
     st.caption(
@@ -286,6 +291,7 @@ else:
         charts.events_timeline(events),
         "events",
         "events",
+        title="Netzwerkveranstaltungen",
         note=chart_note(dataset, chosen),
     )
     shown_events = events.with_columns(
@@ -299,11 +305,10 @@ else:
         Column("provider_count", "Träger und Behörden", "count"),
         Column("provider_names", "beteiligt"),
     ]
-    st.dataframe(
-        tables.shown(shown_events, event_columns),
-        hide_index=True,
-        key="events_table",
-    )
+    show_table(
+        shown_events, event_columns, "Netzwerkveranstaltungen", "netzwerkveranstaltungen",
+        "events_table",
+    )  # fmt: skip
 
 components.glossary(["reach", "referral_outcome", "barrier_coverage", "network_events"])
 components.confidentiality_footnote(threshold)

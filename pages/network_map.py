@@ -79,6 +79,7 @@ chart_with_download(
     ),
     "district_map",
     "district_map",
+    title=f"Netzwerkkarte: {MEASURES[measure][0]}",
     note=chart_note(dataset, chosen),
 )
 source = (

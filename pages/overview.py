@@ -3,10 +3,11 @@
 import polars as pl
 import streamlit as st
 
+from teilhabe.exports import Column
 from teilhabe.formatting import format_count
 from teilhabe.glossary import term
-from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download, report_download
+from ui import charts, components, data, filters, shell
+from ui.downloads import chart_note, chart_with_download, report_download, table_with_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -36,6 +37,7 @@ with trend:
         charts.stock_trend(series, now["network_events"]),
         "stock_trend",
         "stock_trend",
+        title="Entwicklung der Bestände",
         note=chart_note(dataset, chosen),
     )
 with rate:
@@ -44,6 +46,7 @@ with rate:
         charts.rate_trend(series, "integration_rate", now["network_events"]),
         "integration_rate_trend",
         "integration_rate_trend",
+        title="Integrationsquote (K2)",
         note=chart_note(dataset, chosen),
     )
 
@@ -61,6 +64,7 @@ with duration:
         charts.duration_bars(bands),
         "lzb_duration",
         "lzb_duration",
+        title="LZB nach Dauer des laufenden Bezugs",
         note=chart_note(dataset, chosen),
     )
 with network:
@@ -80,17 +84,18 @@ with network:
     if events.is_empty():
         st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
     else:
-        st.dataframe(
-            tables.german(
-                events,
-                {
-                    "date": "Datum",
-                    "title": "Veranstaltung",
-                    "attendees": "Teilnehmende",
-                    "providers": "Träger und Behörden",
-                },
-            ),
-            hide_index=True,
+        table_with_downloads(
+            events,
+            [
+                Column("date", "Datum"),
+                Column("title", "Veranstaltung"),
+                Column("attendees", "Teilnehmende", "count"),
+                Column("providers", "Träger und Behörden", "count"),
+            ],
+            title=term("network_events"),
+            dataset=dataset,
+            selection=chosen,
+            file_stem="netzwerkveranstaltungen",
             key="network_events",
         )
 

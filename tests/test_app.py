@@ -85,12 +85,15 @@ def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> No
     assert app.title[0].value == "Integration"
     assert metric_values(app) == {
         "Integrationsquote (K2)": "24,2\u00a0%",
-        "Kontinuierliche Beschäftigung nach Integration (K2E3)": "67,6\u00a0%",
-        "Integrationsquote der Alleinerziehenden (K2E4)": "25,0\u00a0%",
-        "Veränderung des LZB-Bestands (K3)": "-9,8\u00a0%",
-        "Integrationsquote der LZB (K3E1)": "4,0\u00a0%",
-        "Aktivierungsquote der LZB (K3E2)": "0,7\u00a0%",
+        "Kontinuität (K2E3)": "67,6\u00a0%",
+        "Alleinerziehende (K2E4)": "25,0\u00a0%",
+        "Veränderung LZB (K3)": "-9,8\u00a0%",
+        "Integration LZB (K3E1)": "4,0\u00a0%",
+        "Aktivierung LZB (K3E2)": "0,7\u00a0%",
     }
+    # short on the card, the full term in its help
+    helps = {m.label: m.help for m in app.metric}
+    assert helps["Integration LZB (K3E1)"].startswith("**Integrationsquote der LZB (K3E1):**")
     table = app.dataframe[0].value
     assert list(table.columns) == [
         "Gemeinde",
@@ -100,6 +103,22 @@ def test_integration_page_shows_every_figure_and_a_breakdown(app: AppTest) -> No
         "ELB",
     ]
     assert len(table) == 11
+    assert {b.label for b in app.get("download_button")} >= {"CSV", "Excel", "PNG"}
+
+
+def test_the_barrier_count_breakdown_keeps_every_group(app: AppTest) -> None:
+    """ "keine" and "4 und mehr" were dropped by a numeric axis; K3 gave NaN positions."""
+    app.run()
+    app.switch_page("pages/integration.py").run()
+    for key in ("integration_rate", "lzb_change"):
+        app.selectbox(key="kennzahl").set_value(key).run()
+        app.selectbox(key="aufgliederung").set_value("barrier_count").run()
+        assert not app.exception
+        chart = json.loads(app.get("plotly_chart")[1].proto.spec)
+        bars = chart["data"][0]
+        assert sorted(bars["y"]) == sorted(["keine", "1", "2", "3", "4 und mehr"])
+        assert chart["layout"]["yaxis"]["type"] == "category"
+        assert len(app.dataframe[0].value) == 5
 
 
 def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine) -> None:
@@ -185,7 +204,7 @@ def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine) -> 
         "ELB": format_count(mine["elb"]),
         "LZB": format_count(mine["lzb"]),
         "Integrationsquote (K2)": f"{format_decimal(mine['integration_rate'], 1)}\u00a0%",
-        "Integrationsquote der LZB (K3E1)": (
+        "Integration LZB (K3E1)": (
             f"{format_decimal(mine['integration_rate_lzb'], 1)}\u00a0%"
         ),
     }
