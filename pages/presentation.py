@@ -35,7 +35,7 @@ version, threshold = dataset.version, dataset.threshold
 
 # --- Which slide: from the link on the first run, then from the buttons ---------------------
 if "folie" not in st.session_state:
-    raw = st.query_params.get("folie", "1")
+    raw = (st.query_params.get_all("folie") or ["1"])[0]  # repeated: the first counts
     st.session_state["folie"] = int(raw) if raw.isdigit() and 1 <= int(raw) <= len(SLIDES) else 1
     st.session_state["_folie_seit"] = time.monotonic()
 

@@ -65,6 +65,18 @@ def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(app: AppTest) -> 
     assert any("Stichtag" in warning.value for warning in app.sidebar.warning)
 
 
+def test_repeated_link_parameters(app: AppTest) -> None:
+    """Every value of a multi-value filter; the first of a single-value one, with a notice."""
+    app.query_params["hemmnis"] = ["debts", "health"]
+    app.query_params["stand"] = ["2012-09", "2013-09"]
+    app.run()
+    assert not app.exception
+    assert app.session_state["hemmnis"] == ["debts", "health"]
+    assert app.session_state["stand"] == "2012-09"
+    assert "Stichtag 30.09.2012" in app.caption[0].value
+    assert any("„Stichtag“ mehrfach" in warning.value for warning in app.sidebar.warning)
+
+
 def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
     monkeypatch.setenv("TEILHABE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     st.cache_resource.clear()

@@ -63,6 +63,17 @@ GLOBAL_STYLE = """
     white-space: normal !important; overflow: visible !important;
     text-overflow: clip !important; height: auto !important;
 }
+/* The file uploader's own texts are English and not configurable: German ones in their place
+   (CSS content is part of the button's accessible name). */
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0 !important; }
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p::after {
+    content: "Datei auswählen"; font-size: 0.875rem;
+}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+    content: "Datei hierher ziehen oder auswählen · bis 200 MB · CSV, TXT, Excel, ODS, Parquet";
+    font-size: 0.875rem;
+}
 </style>
 """
 
