@@ -17,8 +17,15 @@ from __future__ import annotations
 import copy
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 import plotly.graph_objects as go
+
+# plotly.js geo (the district map) asks for a world outline even when it draws none: an empty
+# one, served by Streamlit from static/ (relative URL: works under server.baseUrlPath too) and
+# read by kaleido from the folder.
+TOPOJSON_URL = "app/static/topojson/"
+TOPOJSON_DIR = Path(__file__).resolve().parents[1] / "static" / "topojson"
 
 TEXT = "#1b2a38"  # the app theme's text colour (contrast 14.6:1 on white)
 MUTED_TEXT = "#4a5561"  # captions and notes (7.4:1 on white)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import textwrap
 import threading
 from collections.abc import Sequence
 
 import kaleido
 import plotly.graph_objects as go
 
-from teilhabe.chart_style import MUTED_TEXT, TARGETS, for_target
+from teilhabe.chart_style import MUTED_TEXT, TARGETS, TOPOJSON_DIR, for_target
 
 WIDTH = 1000  # layout pixels; the image has WIDTH * SCALE pixels
 DEFAULT_HEIGHT = 450  # for figures without a height of their own
@@ -79,7 +80,7 @@ def figure_pngs(
     notes = notes or [None] * len(figures)
     specs = []
     for figure, title, note in zip(figures, titles, notes, strict=True):
-        prepared = printable(figure, title=title, note=note, target=target)
+        prepared = printable(figure, title=title, note=note, target=target, width=width)
         size = height or prepared["layout"].get("height") or DEFAULT_HEIGHT
         opts = {"format": image_format, "width": width, "height": size, "scale": scale}
         specs.append((prepared, opts))
@@ -87,7 +88,12 @@ def figure_pngs(
 
 
 def printable(
-    figure: go.Figure, *, title: str | None = None, note: Note = None, target: str = "png"
+    figure: go.Figure,
+    *,
+    title: str | None = None,
+    note: Note = None,
+    target: str = "png",
+    width: int = WIDTH,
 ) -> dict:
     """The figure as a plain dict for a static image: white background, optional heading.
 
@@ -103,9 +109,13 @@ def printable(
     layout.setdefault("plot_bgcolor", "white" if _has_no_axes(spec) else "#f4f6f8")
     layout.setdefault("font", {}).setdefault("family", "DejaVu Sans, Liberation Sans, Arial")
     lines = [note] if isinstance(note, str) else [line for line in note or [] if line]
+    # long filter descriptions and titles wrap within the image (about 0.6 em per character)
+    lines = [part for line in lines for part in textwrap.wrap(line, int(width / (12 * 0.6)))]
+    size = TARGETS[target].title
+    title_lines = textwrap.wrap(title or "", int(width / (size * 0.62)))
     if title or lines:
         heading: dict[str, object] = {
-            "text": _escape(title or ""),
+            "text": "<br>".join(_escape(line) for line in title_lines),
             "x": 0,
             "xref": "paper",
             "xanchor": "left",
@@ -113,7 +123,7 @@ def printable(
             "y": 1,
             "yanchor": "top",
             "pad": {"t": 12},
-            "font": {"size": TARGETS[target].title},
+            "font": {"size": size},
         }
         if lines:
             heading["subtitle"] = {
@@ -122,7 +132,7 @@ def printable(
             }
         layout["title"] = heading
         margin = dict(layout.get("margin") or {})
-        heading_height = (TARGETS[target].title * 1.6 + 12 if title else 16) + 17 * len(lines)
+        heading_height = (size * 1.3 * len(title_lines) + 12 if title else 16) + 17 * len(lines)
         margin["t"] = int(margin.get("t", 0) + heading_height + 8)
         layout["margin"] = margin
         _below_heading(layout, heading_height)
@@ -150,7 +160,10 @@ def _escape(text: str) -> str:
 async def _render(specs: list[tuple[dict, dict]]) -> list[bytes]:
     try:
         async with kaleido.Kaleido(n=1, timeout=TIMEOUT, mathjax=False) as browser:
-            return [await browser.calc_fig(spec, opts=opts) for spec, opts in specs]
+            topojson = TOPOJSON_DIR.as_uri() + "/"  # the map's empty world outline, offline
+            return [
+                await browser.calc_fig(spec, opts=opts, topojson=topojson) for spec, opts in specs
+            ]
     except Exception as error:  # kaleido and choreographer raise many kinds
         raise ChartRenderError(
             f"Diagramme konnten nicht als Bild erzeugt werden ({type(error).__name__}: "

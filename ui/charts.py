@@ -6,14 +6,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from data_access.periods import month_start
-from teilhabe.chart_style import FIGURE_COLOURS, TEXT, colour, line_look, styled
+from teilhabe.chart_style import FIGURE_COLOURS, TEXT, TOPOJSON_URL, colour, line_look, styled
 from teilhabe.formatting import format_count, format_percent
 
 COLOURS = FIGURE_COLOURS  # one colour per figure across the app (teilhabe.chart_style)
 # the column of a share chart -> the colour of its figure
 SHARE_COLOURS = {"elb_share": COLOURS["elb"], "lzb_share": COLOURS["lzb"]}
 # Offline-safe: no link to plotly's cloud, German number separators.
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "de"}
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "de", "topojsonURL": TOPOJSON_URL}
 LAYOUT = {
     "separators": ",.",
     "margin": {"l": 8, "r": 24, "t": 16, "b": 8},

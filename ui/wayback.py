@@ -17,9 +17,7 @@ _ORIGIN = "_presentation_origin"
 
 def current_params(*, without: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """The URL's query parameters, every value of repeated ones."""
-    return {
-        key: st.query_params.get_all(key) for key in st.query_params if key not in without
-    }
+    return {key: st.query_params.get_all(key) for key in st.query_params if key not in without}
 
 
 def remember(script: str) -> None:
