@@ -216,9 +216,7 @@ def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine) -> 
         "ELB": format_count(mine["elb"]),
         "LZB": format_count(mine["lzb"]),
         "Integrationsquote (K2)": f"{format_decimal(mine['integration_rate'], 1)}\u00a0%",
-        "Integration LZB (K3E1)": (
-            f"{format_decimal(mine['integration_rate_lzb'], 1)}\u00a0%"
-        ),
+        "Integration LZB (K3E1)": (f"{format_decimal(mine['integration_rate_lzb'], 1)}\u00a0%"),
     }
     # tables in page order: prevalence, number of barriers, municipalities, duration, referrals
     places = app.dataframe[2].value
