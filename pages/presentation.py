@@ -115,8 +115,12 @@ elif slide == 4:
         schematic=areas.schematic,
         style=data.settings().map_style,
     )
+    # the legend beside the map: a projector is wide, the district about square
+    figure = presentation.big(figure, height=680).update_layout(
+        legend={"orientation": "v", "x": 1, "xanchor": "left", "y": 1, "yanchor": "top"}
+    )
     st.plotly_chart(
-        presentation.big(figure, height=680),
+        figure,
         key="slide_map",
         config=charts.PLOTLY_CONFIG,
         theme=None,

@@ -159,6 +159,8 @@ def styled(figure: go.Figure, target: str = "screen", *, height: int | None = No
                     "title_font_size": spec.font,
                 }
             )
+        if trace.type == "scattergeo" and trace.mode == "text":  # names on the map
+            trace.update(textfont={"size": max(12, spec.font - 3)})
         if trace.type == "sankey":
             trace.update(textfont={"size": spec.font, "color": TEXT})
     return figure

@@ -198,7 +198,9 @@ def svg_map(
             )
         )
     # names on the map, dark on light shading and white on dark shading
-    centres = _centres(geojson)
+    span = _span(geojson)
+    spread = spread_points(providers, span=span)
+    centres = _label_points(_centres(geojson), spread, span)
     placed = [i for i, code in enumerate(ags) if code in centres]
     figure.add_trace(
         go.Scattergeo(
@@ -223,7 +225,6 @@ def svg_map(
             name="Gemeindenamen",
         )
     )
-    spread = spread_points(providers)
     for number, ((category,), rows) in enumerate(spread.group_by("category", maintain_order=True)):
         figure.add_trace(
             go.Scattergeo(
@@ -344,11 +345,55 @@ def _centres(geojson: dict) -> dict[str, tuple[float, float]]:
     return centres
 
 
-def spread_points(providers: pl.DataFrame, *, within_km: float = 0.4) -> pl.DataFrame:
-    """Providers that sit (nearly) on the same spot, moved onto a small ring around it.
+def _span(geojson: dict) -> float:
+    """The larger side of the features' bounding box, in degrees."""
+    points = [
+        point
+        for feature in geojson["features"]
+        for point in _points(feature["geometry"].get("coordinates", []))
+    ]
+    if not points:
+        return 0.5
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return max(max(lons) - min(lons), max(lats) - min(lats), 0.01)
 
-    Adds the column ``spread`` (True for moved points); hover texts keep the real address.
+
+def _points(coordinates) -> list:
+    if coordinates and isinstance(coordinates[0], int | float):
+        return [coordinates]
+    return [point for part in coordinates for point in _points(part)]
+
+
+def _label_points(
+    centres: dict[str, tuple[float, float]], providers: pl.DataFrame, span: float
+) -> dict[str, tuple[float, float]]:
+    """A name moves just north of a ring of providers' dots drawn around its town centre."""
+    rings = (
+        providers.filter(pl.col("spread"))
+        .select("ring_lon", "ring_lat", "ring_radius")
+        .unique()
+        .rows()
+        if providers.height
+        else []
+    )
+    moved = {}
+    for code, (lon, lat) in centres.items():
+        for ring_lon, ring_lat, radius in rings:
+            if abs(ring_lon - lon) < radius + 0.04 * span and abs(ring_lat - lat) < radius:
+                lat = ring_lat + radius + 0.006 * span
+                break
+        moved[code] = (lon, lat)
+    return moved
+
+
+def spread_points(providers: pl.DataFrame, *, span: float = 0.5) -> pl.DataFrame:
+    """Providers that sit (nearly) on the same spot, moved onto a ring around it, large enough
+    (relative to the map's ``span`` in degrees) for every dot to be seen.
+
+    Adds the columns ``spread`` (True for moved points) and the ring's centre and radius;
+    hover texts keep the real address.
     """
+    within_km = 0.03 * span * 111.0  # dots closer than this would touch on the map
     rows = providers.to_dicts()
     groups: list[list[dict]] = []
     for row in rows:
@@ -366,11 +411,17 @@ def spread_points(providers: pl.DataFrame, *, within_km: float = 0.4) -> pl.Data
     result = []
     for members in groups:
         if len(members) == 1:
-            result.append({**members[0], "spread": False})
+            single = members[0]
+            ring = {
+                "ring_lon": single["lon"],
+                "ring_lat": single["lat"],
+                "ring_radius": 0.012 * span,
+            }
+            result.append({**single, **ring, "spread": False})
             continue
         lat0 = sum(m["lat"] for m in members) / len(members)
         lon0 = sum(m["lon"] for m in members) / len(members)
-        radius = 0.006 + 0.0012 * len(members)  # degrees of latitude: about 0.8 km and more
+        radius = span * (0.01 + 0.0055 * len(members))  # degrees of latitude
         for k, member in enumerate(members):
             angle = 2 * math.pi * k / len(members)
             result.append(
@@ -379,9 +430,18 @@ def spread_points(providers: pl.DataFrame, *, within_km: float = 0.4) -> pl.Data
                     "lat": lat0 + radius * math.sin(angle),
                     "lon": lon0 + radius * math.cos(angle) / math.cos(math.radians(lat0)),
                     "spread": True,
+                    "ring_lon": lon0,
+                    "ring_lat": lat0,
+                    "ring_radius": radius,
                 }
             )
-    schema = {**providers.schema, "spread": pl.Boolean}
+    schema = {
+        **providers.schema,
+        "spread": pl.Boolean,
+        "ring_lon": pl.Float64,
+        "ring_lat": pl.Float64,
+        "ring_radius": pl.Float64,
+    }
     return pl.DataFrame(result, schema=schema) if result else pl.DataFrame(schema=schema)
 
 
