@@ -83,7 +83,7 @@ TARGETS = {
     "slide": Target(font=20, title=26, wrap=24),
     "png": Target(font=14, title=18, width=1000),
     # the report prints 800 layout pixels across 180 mm: 15 px are about 10 pt
-    "pdf": Target(font=15, title=18, width=800, wrap=20),
+    "pdf": Target(font=15, title=18, width=800, wrap=24),
 }
 
 
@@ -136,11 +136,12 @@ def styled(figure: go.Figure, target: str = "screen", *, height: int | None = No
         "tickfont": {"color": TEXT, "size": spec.font},
         "title_font": {"color": TEXT, "size": spec.font},
     }
-    figure.update_xaxes(**axis)
+    # x labels a little below the axis: the y axis' "0" must not touch the first date
+    figure.update_xaxes(**axis, ticklabelstandoff=8)
     figure.update_yaxes(**axis)
     for trace in figure.data:
         if trace.type == "bar":
-            trace.update(cliponaxis=False, textfont={"size": spec.font})
+            trace.update(cliponaxis=False, textfont_size=spec.font)
             horizontal = trace.orientation == "h"
             categories = trace.y if horizontal else trace.x
             if categories is not None and all(isinstance(c, str) for c in categories):

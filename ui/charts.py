@@ -151,13 +151,19 @@ def group_bars(
             x=[v or 0 for v in values],
             orientation="h",
             text=[format_percent(v) for v in values],
-            textposition="outside",
+            # inside the bar's end where it fits (white on the bar colour): the dashed line of
+            # the overall value then does not cross the labels
+            textposition="auto",
+            insidetextanchor="end",
+            insidetextfont={"color": "#ffffff"},
+            outsidetextfont={"color": TEXT},
             marker_color=colour,
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
     if overall is not None:
         figure.add_vline(x=overall, line={"color": TEXT, "dash": "dash", "width": 2})
+        figure.update_xaxes(title_text=f"gestrichelt: insgesamt {format_percent(overall)}")
     shown = [v for v in values if v is not None] + ([overall] if overall is not None else [])
     low, high = min(shown + [0.0]), max(shown + [0.0])
     span = max(high - low, 10.0)

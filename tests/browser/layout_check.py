@@ -11,7 +11,7 @@ from __future__ import annotations
 # The kind of a text node, from the nearest ancestor (or own) class plotly gives it.
 KINDS_JS = """
 const KINDS = [
-  ["xtick", "tick"], ["ytick", "tick"], ["g-xtitle", "axis-title"], ["g-ytitle", "axis-title"],
+  ["xtick", "x-tick"], ["ytick", "y-tick"], ["g-xtitle", "axis-title"], ["g-ytitle", "axis-title"],
   ["g-x2title", "axis-title"], ["g-y2title", "axis-title"], ["legendtext", "legend"],
   ["g-gtitle", "heading"], ["annotation", "annotation"], ["cbaxis", "colorbar"],
   ["cbtitle", "colorbar"], ["colorbar", "colorbar"], ["node-label", "node"], ["textpoint", "value"],
@@ -57,7 +57,7 @@ MEASURE_JS = (
 )
 
 # Pairs of kinds that must never overlap (values inside bars or heatmap cells may touch ticks).
-SEPARATE = {"tick", "axis-title", "legend", "heading", "colorbar", "annotation"}
+SEPARATE = {"x-tick", "y-tick", "axis-title", "legend", "heading", "colorbar", "annotation"}
 TOLERANCE = 1.0  # px: anti-aliasing and rounding
 
 
@@ -79,7 +79,7 @@ def problems(chart: dict, name: str) -> list[str]:
     texts = [t for t in chart["texts"] if t["kind"] in SEPARATE]
     for i, a in enumerate(texts):
         for b in texts[i + 1 :]:
-            if a["kind"] == b["kind"] and a["kind"] in {"tick", "legend", "colorbar"}:
+            if a["kind"] == b["kind"] and a["kind"] in {"x-tick", "y-tick", "legend", "colorbar"}:
                 continue  # neighbours of one kind: plotly spaces them itself
             overlap_x = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
             overlap_y = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"])
