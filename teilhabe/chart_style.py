@@ -145,7 +145,9 @@ def styled(figure: go.Figure, target: str = "screen", *, height: int | None = No
             horizontal = trace.orientation == "h"
             categories = trace.y if horizontal else trace.x
             if categories is not None and all(isinstance(c, str) for c in categories):
-                wrapped = [wrap(c, spec.wrap) for c in categories]
+                # under a vertical bar a label has the bar's width: narrower lines, no rotation
+                width = spec.wrap if horizontal else max(12, spec.wrap // 2 + 2)
+                wrapped = [wrap(c, width) for c in categories]
                 trace.update(**({"y": wrapped} if horizontal else {"x": wrapped}))
         elif trace.type == "heatmap":
             trace.update(
