@@ -48,6 +48,15 @@ SETTLED = """() => !document.querySelector('[data-stale="true"]')
 
 def _settle(page) -> None:
     page.wait_for_selector(READY, timeout=180_000)
+    # charts further down are drawn when they come into view: bring each one into view
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for number in range(charts.count()):
+        charts.nth(number).scroll_into_view_if_needed()
+    page.wait_for_function(
+        """() => document.querySelectorAll('[data-testid="stPlotlyChart"]').length
+            === document.querySelectorAll('.js-plotly-plot').length""",
+        timeout=60_000,
+    )
     page.wait_for_timeout(600)  # plotly draws once more after its first layout
     page.wait_for_function(SETTLED, timeout=60_000)
 

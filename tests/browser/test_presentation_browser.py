@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SLIDES = [
     ("Kennzahlen", '[data-testid="stMetricValue"]'),
     ("Integrationsquote", ".js-plotly-plot .scatterlayer"),
@@ -44,14 +45,17 @@ def test_leaving_returns_to_the_page_it_came_from(app_server, page, open_app) ->
     expect(page.get_by_role("heading", name="Kennzahlen", exact=True)).to_be_visible()
     expect(page.get_by_text("Stichtag 30.09.2012").first).to_be_visible()
     expect(page.get_by_text("Folie 1 von 6")).to_be_visible()  # the controls are there too
+    page.wait_for_selector(READY)  # the run is done: every key's button is on the page
     page.get_by_role("heading", name="Kennzahlen", exact=True).click()
     page.keyboard.press("PageDown")  # a presenter's clicker
     expect(page.get_by_role("heading", name="Integrationsquote", exact=True)).to_be_visible()
     expect(page.get_by_text("Folie 2 von 6")).to_be_visible()
+    page.wait_for_selector(READY)
     page.get_by_role("heading", name="Integrationsquote", exact=True).click()
     page.keyboard.press("PageUp")
     expect(page.get_by_role("heading", name="Kennzahlen", exact=True)).to_be_visible()
     expect(page.get_by_text("Folie 1 von 6")).to_be_visible()
+    page.wait_for_selector(READY)
     page.get_by_role("heading", name="Kennzahlen", exact=True).click()
     page.keyboard.press("Escape")
     expect(page.get_by_role("heading", name="Integration", exact=True)).to_be_visible()
