@@ -77,7 +77,7 @@ elif slide == 2:
     series = data.figure_series(version, first, as_of, threshold, group)
     events = data.headline(version, as_of, threshold, group)["network_events"]
     st.plotly_chart(
-        presentation.big(charts.rate_trend(series, "integration_rate", events), height=600),
+        presentation.big(charts.rate_trend(series, "integration_rate", events), height=580),
         key="slide_rate_trend",
         config=charts.PLOTLY_CONFIG,
         theme=None,  # our large fonts, not the theme's
@@ -92,7 +92,7 @@ elif slide == 3:
             charts.share_bars(
                 prevalence, {"lzb_share": "Anteil an den LZB", "elb_share": "Anteil an den ELB"}
             ),
-            height=680,
+            height=620,
         ),
         key="slide_barriers",
         config=charts.PLOTLY_CONFIG,
@@ -116,7 +116,7 @@ elif slide == 4:
         style=data.settings().map_style,
     )
     # the legend beside the map: a projector is wide, the district about square
-    figure = presentation.big(figure, height=680).update_layout(
+    figure = presentation.big(figure, height=640).update_layout(
         legend={"orientation": "v", "x": 1, "xanchor": "left", "y": 1, "yanchor": "top"}
     )
     st.plotly_chart(
@@ -140,7 +140,10 @@ elif slide == 5:
     )
     st.markdown("## Erreichte Personen in den letzten 12 Monaten, nach Leistungsart")
     st.plotly_chart(
-        presentation.big(charts.duration_bars(reach, colour=charts.COLOURS["reach"]), height=600),
+        presentation.big(
+            charts.duration_bars(reach, colour=charts.COLOURS["reach"], horizontal=True),
+            height=520,
+        ),
         key="slide_reach",
         config=charts.PLOTLY_CONFIG,
         theme=None,  # our large fonts, not the theme's
@@ -157,7 +160,7 @@ else:
             f"{format_count(len(latest['providers']))} Träger und Behörden"
         )
         st.plotly_chart(
-            presentation.big(charts.events_timeline(events), height=520),
+            presentation.big(charts.events_timeline(events), height=500),
             key="slide_events",
             config=charts.PLOTLY_CONFIG,
             theme=None,  # our large fonts, not the theme's

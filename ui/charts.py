@@ -109,27 +109,35 @@ def rate_colour(key: str) -> str:
     return COLOURS["lzb"] if key == "lzb_change" else COLOURS["integration_rate"]
 
 
-def duration_bars(bands: pl.DataFrame, colour: str = COLOURS["lzb"]) -> go.Figure:
+def duration_bars(
+    bands: pl.DataFrame, colour: str = COLOURS["lzb"], *, horizontal: bool = False
+) -> go.Figure:
     """Counts per band (column ``band``, ``count``); a suppressed band is drawn empty and
-    labelled "*"."""
+    labelled "*". ``horizontal`` for many or long labels (first band on top)."""
+    if horizontal:
+        bands = bands.reverse()  # plotly draws the first bar at the bottom
     counts = bands["count"].to_list()
+    labels = bands["band"].to_list()
+    heights = [c or 0 for c in counts]
     figure = go.Figure(
         go.Bar(
-            x=bands["band"].to_list(),
-            y=[c or 0 for c in counts],
+            x=heights if horizontal else labels,
+            y=labels if horizontal else heights,
+            orientation="h" if horizontal else "v",
             text=[format_count(c) for c in counts],
             textposition="outside",
             marker_color=colour,
-            hovertemplate="%{x}: %{text}<extra></extra>",
+            hovertemplate=("%{y}" if horizontal else "%{x}") + ": %{text}<extra></extra>",
         )
     )
-    largest = max((c or 0 for c in counts), default=0)
+    # room beside the longest bar for its value label
+    values = {"tickformat": ",.0f", "range": [0, max(10, max(heights, default=0) * 1.15)]}
+    groups = {"type": "category"}  # labels such as "2" are categories, not numbers
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
-        height=380,
-        # room above the longest bar for its value label
-        yaxis={"tickformat": ",.0f", "range": [0, max(10, largest * 1.15)]},
-        xaxis={"type": "category"},  # labels such as "2" are categories, not numbers
+        height=max(380, 40 * len(labels) + 80) if horizontal else 380,
+        xaxis=values if horizontal else groups,
+        yaxis=groups if horizontal else values,
         showlegend=False,
     )
     return styled(figure)
