@@ -46,17 +46,18 @@ SETTLED = """() => !document.querySelector('[data-stale="true"]')
     && !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')"""
 
 
+DRAW_ALL = """() => {
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    const undrawn = charts.filter(chart => !chart.querySelector('.js-plotly-plot .main-svg'));
+    if (undrawn.length) { undrawn[0].scrollIntoView(); return false; }
+    return true;
+}"""
+
+
 def _settle(page) -> None:
     page.wait_for_selector(READY, timeout=180_000)
     # charts further down are drawn when they come into view: bring each one into view
-    charts = page.locator('[data-testid="stPlotlyChart"]')
-    for number in range(charts.count()):
-        charts.nth(number).scroll_into_view_if_needed()
-    page.wait_for_function(
-        """() => document.querySelectorAll('[data-testid="stPlotlyChart"]').length
-            === document.querySelectorAll('.js-plotly-plot').length""",
-        timeout=60_000,
-    )
+    page.wait_for_function(DRAW_ALL, polling=200, timeout=90_000)
     page.wait_for_timeout(600)  # plotly draws once more after its first layout
     page.wait_for_function(SETTLED, timeout=60_000)
 
