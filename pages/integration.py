@@ -28,6 +28,8 @@ BREAKDOWNS = {
     "barrier_count": "Zahl der Hemmnisse",
 }
 
+ORDERED = {"age_group", "duration", "barrier_count"}
+
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
@@ -86,11 +88,16 @@ comparison = (
     )
     .sort("now", descending=True, nulls_last=True)
 )
+if by in ORDERED:  # groups with an order of their own keep it ("keine", "1", ... "4 und mehr")
+    rank = {code: number for number, code in enumerate(labels)}
+    comparison = comparison.sort(pl.col(by).replace_strict(rank, default=len(rank)))
 st.header(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
 left, right = st.columns([3, 2])
 with left:
     chart_with_download(
-        charts.group_bars(comparison, overall=now[figure_key]),
+        charts.group_bars(
+            comparison, overall=now[figure_key], colour=charts.rate_colour(figure_key)
+        ),
         "breakdown_bars",
         "breakdown_bars",
         title=f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}",
