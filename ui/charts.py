@@ -153,6 +153,9 @@ def group_bars(
     """
     ordered = comparison.reverse()  # plotly draws the first bar at the bottom
     values = ordered["now"].to_list()
+    shown = [v for v in values if v is not None] + ([overall] if overall is not None else [])
+    low, high = min(shown + [0.0]), max(shown + [0.0])
+    span = max(high - low, 10.0)
     figure = go.Figure(
         go.Bar(
             y=ordered["group"].to_list(),
@@ -161,7 +164,9 @@ def group_bars(
             text=[format_percent(v) for v in values],
             # inside the bar's end where it fits (white on the bar colour): the dashed line of
             # the overall value then does not cross the labels
-            textposition="auto",
+            textposition=[
+                "inside" if v is not None and abs(v) >= 0.25 * span else "outside" for v in values
+            ],  # a suppressed group (an empty bar) keeps its "*" beside the axis
             insidetextanchor="end",
             insidetextfont={"color": "#ffffff"},
             outsidetextfont={"color": TEXT},
@@ -172,9 +177,6 @@ def group_bars(
     if overall is not None:
         figure.add_vline(x=overall, line={"color": TEXT, "dash": "dash", "width": 2})
         figure.update_xaxes(title_text=f"gestrichelt: insgesamt {format_percent(overall)}")
-    shown = [v for v in values if v is not None] + ([overall] if overall is not None else [])
-    low, high = min(shown + [0.0]), max(shown + [0.0])
-    span = max(high - low, 10.0)
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
         height=max(260, 40 * ordered.height + 80),
