@@ -4,29 +4,43 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, data, filters
+from ui import auth, data, filters, shell, wayback
 
 ICON = str(Path(__file__).parent / "ui" / "assets" / "favicon.png")
 
 # A local icon: a ":material/...:" page icon would be fetched from a font server.
 st.set_page_config(page_title="Teilhabe-Monitor", page_icon=ICON, layout="wide")
-pages = [
-    st.Page("pages/overview.py", title="Übersicht", icon=":material/dashboard:", default=True),
-    st.Page("pages/integration.py", title="Integration", icon=":material/trending_up:"),
-    st.Page("pages/barriers.py", title="Hemmnisse", icon=":material/extension:"),
-    st.Page("pages/network_map.py", title="Netzwerkkarte", icon=":material/map:"),
-    st.Page("pages/network.py", title="Netzwerk", icon=":material/hub:"),
-    st.Page("pages/presentation.py", title="Präsentation", icon=":material/slideshow:"),
-    st.Page("pages/data.py", title="Daten", icon=":material/database:"),
-]
+
+scripts = {
+    "pages/overview.py": ("Übersicht", ":material/dashboard:"),
+    "pages/integration.py": ("Integration", ":material/trending_up:"),
+    "pages/barriers.py": ("Hemmnisse", ":material/extension:"),
+    "pages/network_map.py": ("Netzwerkkarte", ":material/map:"),
+    "pages/network.py": ("Netzwerk", ":material/hub:"),
+    "pages/presentation.py": ("Präsentation", ":material/slideshow:"),
+    "pages/data.py": ("Daten", ":material/database:"),
+}
+pages = {
+    st.Page(script, title=title, icon=icon, default=script == wayback.HOME): script
+    for script, (title, icon) in scripts.items()
+}
 # With login configured: only a logged-in person with a role gets past this (ui/auth.py).
-actor = auth.gate(pages)
-page = st.navigation(pages)
-with st.sidebar:
-    st.markdown("### :material/hub: Teilhabe-Monitor")
+actor = auth.gate(list(pages))
+missing = shell.unknown_path({p.url_path for p in pages} | {""})
+if missing:  # a German page instead of Streamlit's English "Page not found" dialog
+    pages[st.Page(shell.page_not_found, title="Seite nicht gefunden", url_path=missing,
+                  visibility="hidden")] = "not_found"  # fmt: skip
+page = st.navigation(list(pages))
+shell.global_style()
+with st.sidebar:  # the app's name, not a heading: each page starts with its own h1
+    st.markdown("**:material/hub: Teilhabe-Monitor**")
     auth.sidebar(actor)
 # The filters need data; the Daten page must also work on an empty database, where the first
 # data come in (elsewhere the filters explain that the database is empty).
-if page.title != "Daten" or data.has_receipt_data():
+if pages[page] == "not_found":
+    pass  # no filters on a page that does not exist
+elif page.title != "Daten" or data.has_receipt_data():
     filters.sidebar()
 page.run()
+if pages[page] != "not_found":
+    wayback.remember(pages[page])  # the page and its URL, for the way back from the presentation

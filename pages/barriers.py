@@ -56,7 +56,7 @@ def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str)
 prevalence = data.prevalence(version, as_of, protection, group).with_columns(
     pl.col("barrier").replace_strict(LABELS).alias("label")
 )
-st.subheader("Verbreitung der Hemmnisse")
+st.header("Verbreitung der Hemmnisse")
 st.caption(
     f"Anteil der ELB und der LZB der gewählten Gruppe mit dem Hemmnis am "
     f"{format_as_of(as_of)}; eine Person kann mehrere Hemmnisse haben."
@@ -69,6 +69,7 @@ with chart:
         ),
         "prevalence_bars",
         "prevalence_bars",
+        title="Verbreitung der Hemmnisse",
         note=chart_note(dataset, chosen),
     )
 prevalence_columns = [
@@ -103,7 +104,7 @@ with st.expander("Die Hemmnisse im Einzelnen und die Angebote dazu", icon=":mate
             )
 
 # --- Over the years ----------------------------------------------------------------------------
-st.subheader("Entwicklung über die Jahre")
+st.header("Entwicklung über die Jahre")
 earliest = data.first_complete_month(version, 2) or as_of
 months = tuple(m for m in range(as_of, as_of - 12 * chosen.years - 1, -12) if m >= earliest)
 stock = st.segmented_control(
@@ -132,6 +133,7 @@ chart_with_download(
     charts.share_trend(series, f"{stock}_share"),
     "prevalence_trend",
     "prevalence_trend",
+    title=f"Verbreitung der Hemmnisse im Verlauf ({STOCKS[stock]})",
     note=chart_note(dataset, chosen),
 )
 trend_columns = [
@@ -168,7 +170,7 @@ by_count = data.breakdown(version, "barrier_count", (as_of,), protection, group)
     .alias("_order"),
 )
 by_count = by_count.sort("_order")
-st.subheader("Welche Hemmnisse zusammen auftreten")
+st.header("Welche Hemmnisse zusammen auftreten")
 st.caption(
     "Anteil der ELB der Gruppe, bei denen am Stichtag beide Hemmnisse erfasst sind; auf der "
     "Diagonale der Anteil mit dem einzelnen Hemmnis."
@@ -184,6 +186,7 @@ chart_with_download(
     ),
     "co_occurrence",
     "co_occurrence",
+    title="Welche Hemmnisse zusammen auftreten",
     note=chart_note(dataset, chosen),
 )
 downloads(
@@ -201,7 +204,7 @@ downloads(
     "hemmnisse_kombinationen",
 )
 
-st.subheader("Zahl der Hemmnisse je Person")
+st.header("Zahl der Hemmnisse je Person")
 st.caption("ELB der Gruppe nach der Zahl ihrer Hemmnisse am Stichtag, mit ihrer Integrationsquote.")
 counts_chart, counts_table = st.columns([3, 2])
 with counts_chart:
@@ -211,6 +214,7 @@ with counts_chart:
         ),
         "barrier_counts",
         "barrier_counts",
+        title="Zahl der Hemmnisse je Person (ELB)",
         note=chart_note(dataset, chosen),
     )
 with counts_table:
@@ -228,7 +232,7 @@ with counts_table:
     )
 
 # --- The central finding: more barriers, longer receipt, lower integration rate ---------------
-st.subheader("Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs")
+st.header("Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs")
 cells = data.rate_matrix(version, as_of, protection, group).with_columns(
     pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("count_label"),
     pl.col("duration").replace_strict(DURATION_BANDS).alias("duration_label"),
@@ -253,6 +257,7 @@ chart_with_download(
     ),
     "rate_matrix",
     "rate_matrix",
+    title="Integrationsquote nach Zahl der Hemmnisse und Dauer des Bezugs",
     note=chart_note(dataset, chosen),
 )
 matrix_columns = [
@@ -265,7 +270,7 @@ matrix_columns = [
 downloads(cells, matrix_columns, "Integrationsquote nach Hemmnissen und Dauer", "hemmnisse_k2")
 
 # --- The chosen group -------------------------------------------------------------------------
-st.subheader("Die gewählte Gruppe")
+st.header("Die gewählte Gruppe")
 if not group.barriers:
     st.info(
         "Wählen Sie in der Seitenleiste unter „Hemmnisse“ ein oder mehrere Hemmnisse (mindestens "
@@ -338,7 +343,7 @@ else:
         )
 
 # --- Referrals to services that address the barrier ------------------------------------------
-st.subheader("Zuweisungen zu passenden Angeboten und ihr Ergebnis")
+st.header("Zuweisungen zu passenden Angeboten und ihr Ergebnis")
 referrals = data.referral_outcomes(version, as_of, protection, group).with_columns(
     pl.col("barrier").replace_strict(LABELS).alias("label")
 )

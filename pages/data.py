@@ -64,7 +64,7 @@ tabs = dict(zip(TAB_NAMES, st.tabs(TAB_NAMES), strict=True))
 
 
 def import_section() -> None:
-    st.subheader("Datei importieren")
+    st.header("Datei importieren")
     st.caption(
         "Tabelle wählen, Datei hochladen (CSV mit Komma oder Semikolon, Excel oder Parquet), "
         "den Prüfbericht ansehen, dann importieren. Geprüft wird die ganze Datei, bevor etwas "
@@ -199,7 +199,7 @@ with tabs["Datenqualität"]:
     protection = imports.protection()
     version = imports.data_version()
     state = imports.data_state(version)
-    st.subheader("Datenstand")
+    st.header("Datenstand")
     if state["as_of"] is None:
         st.caption("Noch keine Leistungsdaten: kein Datenstand.")
     else:
@@ -214,7 +214,7 @@ with tabs["Datenqualität"]:
         f"Version der Daten: {state['data_version'] or 'keine'} · "
         f"{'synthetische Demodaten' if state['synthetic'] else 'echte (importierte) Daten'}"
     )
-    st.subheader("Tabellen")
+    st.header("Tabellen")
     st.dataframe(
         tables.german(
             imports.table_overview(version),
@@ -226,7 +226,7 @@ with tabs["Datenqualität"]:
     st.caption("„von“ und „bis“: frühestes und spätestes Datum der Tabelle (Beginn, Datum, …).")
     gaps_column, missing_column = st.columns(2)
     with gaps_column:
-        st.subheader("Lücken und Verweise")
+        st.header("Lücken und Verweise")
         st.dataframe(
             tables.german(
                 imports.gaps(version, protection), {"check": "Prüfung", "count": "Anzahl"}
@@ -235,7 +235,7 @@ with tabs["Datenqualität"]:
             key="quality_gaps",
         )
     with missing_column:
-        st.subheader("Leere Felder")
+        st.header("Leere Felder")
         st.dataframe(
             tables.german_rates(
                 imports.missing_values(version, protection),
@@ -247,7 +247,7 @@ with tabs["Datenqualität"]:
     components.confidentiality_footnote(protection)
 
 with tabs["Importprotokoll"]:
-    st.subheader("Importprotokoll")
+    st.header("Importprotokoll")
     log = imports.import_log()
     if log.is_empty():
         st.caption("Noch keine Importe.")
@@ -263,7 +263,7 @@ with tabs["Importprotokoll"]:
 
 
 def roles_section() -> None:
-    st.subheader("Rollen")
+    st.header("Rollen")
     source, claim, mapping = imports.role_source()
     labels = imports.role_options()
     if source == "claim":

@@ -7,9 +7,10 @@ group's figure at the Stichtag next to its value a year before.
 import polars as pl
 import streamlit as st
 
+from teilhabe.exports import Column
 from teilhabe.glossary import GLOSSARY
-from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download
+from ui import charts, components, data, filters, shell
+from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = [
     "integration_rate",
@@ -26,6 +27,8 @@ BREAKDOWNS = {
     "duration": "Dauer des laufenden Bezugs",
     "barrier_count": "Zahl der Hemmnisse",
 }
+
+ORDERED = {"age_group", "duration", "barrier_count"}
 
 shell.require_router()
 dataset = data.dataset()
@@ -54,7 +57,7 @@ figure_key = st.selectbox(
     key="kennzahl",
     bind="query-params",
 )
-st.subheader(f"Verlauf: {GLOSSARY[figure_key][0]}")
+st.header(f"Verlauf: {GLOSSARY[figure_key][0]}")
 if series[figure_key].is_null().all():
     st.info(
         "Für diese Auswahl ist die Gruppe in keinem Monat groß genug für diese Quote "
@@ -67,6 +70,7 @@ else:
         charts.rate_trend(series, figure_key, events, name=GLOSSARY[figure_key][0]),
         "rate_trend",
         "rate_trend",
+        title=f"Verlauf: {GLOSSARY[figure_key][0]}",
         note=chart_note(dataset, chosen),
     )
 
@@ -95,34 +99,41 @@ comparison = (
     )
     .sort("now", descending=True, nulls_last=True)
 )
-st.subheader(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
+if by in ORDERED:  # groups with an order of their own keep it ("keine", "1", ... "4 und mehr")
+    rank = {code: number for number, code in enumerate(labels)}
+    comparison = comparison.sort(pl.col(by).replace_strict(rank, default=len(rank)))
+st.header(f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}")
 left, right = st.columns([3, 2])
 with left:
     chart_with_download(
-        charts.group_bars(comparison, overall=now[figure_key]),
+        charts.group_bars(
+            comparison, overall=now[figure_key], colour=charts.rate_colour(figure_key)
+        ),
         "breakdown_bars",
         "breakdown_bars",
+        title=f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}",
         note=chart_note(dataset, chosen),
     )
 with right:
-    st.dataframe(
-        tables.german_rates(
-            comparison,
-            {
-                "group": BREAKDOWNS[by],
-                "now": "Stichtag",
-                "before": "Vorjahr",
-                "change": "Veränderung (Prozentpunkte)",
-                "elb": "ELB",
-            },
-        ),
-        hide_index=True,
+    table_with_downloads(
+        comparison,
+        [
+            Column("group", BREAKDOWNS[by]),
+            Column("now", "Stichtag", "rate"),
+            Column("before", "Vorjahr", "rate"),
+            Column("change", "Veränderung (Prozentpunkte)", "decimal"),
+            Column("elb", "ELB", "count"),
+        ],
+        title=f"{GLOSSARY[figure_key][0]} nach {BREAKDOWNS[by]}",
+        dataset=dataset,
+        selection=chosen,
+        file_stem=f"integration_{figure_key}_nach_{by}",
         key="breakdown_table",
     )
 
 kinds, continuity = st.columns(2)
 with kinds:
-    st.subheader("Integrationen nach Art (12 Monate)")
+    st.header("Integrationen nach Art (12 Monate)")
     chart_with_download(
         charts.kind_bars(
             {
@@ -133,14 +144,16 @@ with kinds:
         ),
         "integration_kinds",
         "integration_kinds",
+        title="Integrationen nach Art (12 Monate)",
         note=chart_note(dataset, chosen),
     )
 with continuity:
-    st.subheader("Kontinuität nach Integration (K2E3)")
+    st.header("Kontinuität nach Integration (K2E3)")
     chart_with_download(
         charts.rate_trend(series, "continuity_rate", events, name="K2E3"),
         "continuity_trend",
         "continuity_trend",
+        title="Kontinuität nach Integration (K2E3)",
         note=chart_note(dataset, chosen),
     )
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of
-from ui import charts, components, data, filters, shell, tables
+from ui import charts, components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
 
 shell.require_router()
@@ -32,7 +32,7 @@ def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str)
 
 
 # --- The directory ----------------------------------------------------------------------------
-st.subheader("Verzeichnis der Angebote")
+st.header("Verzeichnis der Angebote")
 directory = data.directory(version)
 categories = dict(
     directory.select("category_code", "category").unique().sort("category").iter_rows()
@@ -129,7 +129,7 @@ show_table(
 )
 
 # --- Reach ------------------------------------------------------------------------------------
-st.subheader("Reichweite")
+st.header("Reichweite")
 st.caption(
     f"Personen der gewählten Gruppe mit einer Zuweisung in den 12 Monaten bis zum "
     f"{format_as_of(as_of)}; Ergebnis: Integration binnen 12 Monaten nach Beginn der "
@@ -181,6 +181,7 @@ if trend == "clients":
         charts.count_trend(series),
         "reach_trend",
         "reach_trend",
+        title="Erreichte Personen je Leistungsart im Verlauf",
         note=chart_note(dataset, chosen),
     )
 else:
@@ -188,6 +189,7 @@ else:
         charts.share_trend(series, "value"),
         "outcome_trend",
         "outcome_trend",
+        title="Anteil mit Integration binnen 12 Monaten je Leistungsart",
         note=chart_note(dataset, chosen),
     )
 
@@ -217,7 +219,7 @@ with st.expander("Reichweite je Träger", icon=":material/groups:"):
     )
 
 # --- Barrier coverage -------------------------------------------------------------------------
-st.subheader("Abdeckung der Hemmnisse")
+st.header("Abdeckung der Hemmnisse")
 coverage = data.coverage(version, as_of, protection, group).with_columns(
     pl.col("barrier_code").replace_strict(barrier_labels).alias("label")
 )
@@ -233,6 +235,7 @@ with chart:
         charts.share_bars(coverage, {"coverage_rate": "Abdeckung"}),
         "coverage_bars",
         "coverage_bars",
+        title="Abdeckung der Hemmnisse",
         note=chart_note(dataset, chosen),
     )
 with table:
@@ -252,11 +255,12 @@ chart_with_download(
     charts.share_trend(coverage_trend, "coverage_rate"),
     "coverage_trend",
     "coverage_trend",
+    title="Abdeckung der Hemmnisse im Verlauf",
     note=chart_note(dataset, chosen),
 )
 
 # --- Flows ------------------------------------------------------------------------------------
-st.subheader("Wege: Hemmnis → Leistungsart → Ergebnis")
+st.header("Wege: Hemmnis → Leistungsart → Ergebnis")
 links = data.flows(version, as_of, protection, group)
 if links.is_empty():
     st.info("Für die gewählte Gruppe gibt es zu wenige Zuweisungen mit bekanntem Ergebnis.")
@@ -271,6 +275,7 @@ else:
         charts.sankey(links, node_labels),
         "flows",
         "flows",
+        title="Wege: Hemmnis → Leistungsart → Ergebnis",
         note=chart_note(dataset, chosen),
     )
     st.caption(
@@ -279,7 +284,7 @@ else:
     )
 
 # --- Events -----------------------------------------------------------------------------------
-st.subheader("Netzwerkveranstaltungen")
+st.header("Netzwerkveranstaltungen")
 events = data.events(version, as_of)
 if events.is_empty():
     st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
@@ -288,6 +293,7 @@ else:
         charts.events_timeline(events),
         "events",
         "events",
+        title="Netzwerkveranstaltungen",
         note=chart_note(dataset, chosen),
     )
     shown_events = events.with_columns(
@@ -301,11 +307,10 @@ else:
         Column("provider_count", "Träger und Behörden", "count"),
         Column("provider_names", "beteiligt"),
     ]
-    st.dataframe(
-        tables.shown(shown_events, event_columns),
-        hide_index=True,
-        key="events_table",
-    )
+    show_table(
+        shown_events, event_columns, "Netzwerkveranstaltungen", "netzwerkveranstaltungen",
+        "events_table",
+    )  # fmt: skip
 
 components.glossary(
     ["reach", "referral_outcome", "barrier_coverage", "network_events", "protection"]

@@ -80,6 +80,7 @@ chart_with_download(
     ),
     "district_map",
     "district_map",
+    title=f"Netzwerkkarte: {MEASURES[measure][0]}",
     note=chart_note(dataset, chosen),
 )
 if not areas.attribution:
@@ -109,7 +110,7 @@ st.caption(
 )
 
 if group.barriers:
-    st.subheader("Versorgungslücken")
+    st.header("Versorgungslücken")
     shown = gaps.with_columns(
         pl.col("municipality").replace_strict(names, default=pl.col("municipality")).alias("place"),
         pl.col("barrier_code")
@@ -147,7 +148,7 @@ else:
         icon=":material/filter_alt:",
     )
 
-st.subheader("Werte je Gemeinde")
+st.header("Werte je Gemeinde")
 value_columns = [
     Column("name", "Gemeinde"),
     Column("population", "Einwohner", "count"),

@@ -3,10 +3,11 @@
 import polars as pl
 import streamlit as st
 
+from teilhabe.exports import Column
 from teilhabe.formatting import format_count
 from teilhabe.glossary import term
-from ui import charts, components, data, filters, shell, tables
-from ui.downloads import chart_note, chart_with_download, report_download
+from ui import charts, components, data, filters, shell
+from ui.downloads import chart_note, chart_with_download, report_download, table_with_downloads
 
 shell.require_router()
 dataset = data.dataset()
@@ -32,25 +33,27 @@ components.headline_cards(now, year_before)
 
 trend, rate = st.columns([3, 2])
 with trend:
-    st.subheader("Entwicklung der Bestände")
+    st.header("Entwicklung der Bestände")
     chart_with_download(
         charts.stock_trend(series, now["network_events"]),
         "stock_trend",
         "stock_trend",
+        title="Entwicklung der Bestände",
         note=chart_note(dataset, chosen),
     )
 with rate:
-    st.subheader("Integrationsquote (K2)")
+    st.header("Integrationsquote (K2)")
     chart_with_download(
         charts.rate_trend(series, "integration_rate", now["network_events"]),
         "integration_rate_trend",
         "integration_rate_trend",
+        title="Integrationsquote (K2)",
         note=chart_note(dataset, chosen),
     )
 
 duration, network = st.columns([2, 3])
 with duration:
-    st.subheader("LZB nach Bezugsdauer")
+    st.header("LZB nach Bezugsdauer")
     bands = pl.DataFrame(
         {
             "band": ["unter 2 Jahre", "2 bis unter 4 Jahre", "4 Jahre und länger"],
@@ -62,10 +65,11 @@ with duration:
         charts.duration_bars(bands),
         "lzb_duration",
         "lzb_duration",
+        title="LZB nach Dauer des laufenden Bezugs",
         note=chart_note(dataset, chosen),
     )
 with network:
-    st.subheader("Netzwerk")
+    st.header("Netzwerk")
     facts = st.columns(2)
     with facts[0]:
         components.count_card("providers", now["providers"])
@@ -81,17 +85,18 @@ with network:
     if events.is_empty():
         st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
     else:
-        st.dataframe(
-            tables.german(
-                events,
-                {
-                    "date": "Datum",
-                    "title": "Veranstaltung",
-                    "attendees": "Teilnehmende",
-                    "providers": "Träger und Behörden",
-                },
-            ),
-            hide_index=True,
+        table_with_downloads(
+            events,
+            [
+                Column("date", "Datum"),
+                Column("title", "Veranstaltung"),
+                Column("attendees", "Teilnehmende", "count"),
+                Column("providers", "Träger und Behörden", "count"),
+            ],
+            title=term("network_events"),
+            dataset=dataset,
+            selection=chosen,
+            file_stem="netzwerkveranstaltungen",
             key="network_events",
         )
 

@@ -1,7 +1,9 @@
 """Präsentation: the network's results as full-screen slides for a conference hall.
 
 Reached by a link (``/presentation``, with the global filters and ``folie=N`` in the query
-string). Forward and back with the arrow keys or the buttons, optional auto-advance. Only
+string). Forward and back with the arrow keys, PageDown/PageUp (what presenter clickers send) or
+the buttons, optional auto-advance. "Beenden" (or Esc) returns to the page the presentation was
+opened from, with its URL parameters (filters, Stichtag, the page's own choices). Only
 suppressed aggregates, no map tiles or fonts from elsewhere.
 """
 
@@ -11,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from teilhabe.formatting import format_as_of, format_count
-from ui import charts, components, data, filters, maps, presentation, shell
+from ui import charts, components, data, filters, maps, presentation, shell, wayback
 
 SLIDES = (
     "Kennzahlen",
@@ -33,7 +35,7 @@ version, protection = dataset.version, dataset.protection
 
 # --- Which slide: from the link on the first run, then from the buttons ---------------------
 if "folie" not in st.session_state:
-    raw = st.query_params.get("folie", "1")
+    raw = (st.query_params.get_all("folie") or ["1"])[0]  # repeated: the first counts
     st.session_state["folie"] = int(raw) if raw.isdigit() and 1 <= int(raw) <= len(SLIDES) else 1
     st.session_state["_folie_seit"] = time.monotonic()
 
@@ -75,7 +77,7 @@ elif slide == 2:
     series = data.figure_series(version, first, as_of, protection, group)
     events = data.headline(version, as_of, protection, group)["network_events"]
     st.plotly_chart(
-        presentation.big(charts.rate_trend(series, "integration_rate", events), height=600),
+        presentation.big(charts.rate_trend(series, "integration_rate", events), height=580),
         key="slide_rate_trend",
         config=charts.PLOTLY_CONFIG,
         theme=None,  # our large fonts, not the theme's
@@ -90,7 +92,7 @@ elif slide == 3:
             charts.share_bars(
                 prevalence, {"lzb_share": "Anteil an den LZB", "elb_share": "Anteil an den ELB"}
             ),
-            height=680,
+            height=620,
         ),
         key="slide_barriers",
         config=charts.PLOTLY_CONFIG,
@@ -114,8 +116,12 @@ elif slide == 4:
         style=data.settings().map_style,
         attribution=areas.attribution,
     )
+    # the legend beside the map: a projector is wide, the district about square
+    figure = presentation.big(figure, height=640).update_layout(
+        legend={"orientation": "v", "x": 1, "xanchor": "left", "y": 1, "yanchor": "top"}
+    )
     st.plotly_chart(
-        presentation.big(figure, height=680),
+        figure,
         key="slide_map",
         config=charts.PLOTLY_CONFIG,
         theme=None,
@@ -135,7 +141,10 @@ elif slide == 5:
     )
     st.markdown("## Erreichte Personen in den letzten 12 Monaten, nach Leistungsart")
     st.plotly_chart(
-        presentation.big(charts.duration_bars(reach, colour=charts.COLOURS["elb"]), height=600),
+        presentation.big(
+            charts.duration_bars(reach, colour=charts.COLOURS["reach"], horizontal=True),
+            height=520,
+        ),
         key="slide_reach",
         config=charts.PLOTLY_CONFIG,
         theme=None,  # our large fonts, not the theme's
@@ -152,7 +161,7 @@ else:
             f"{format_count(len(latest['providers']))} Träger und Behörden"
         )
         st.plotly_chart(
-            presentation.big(charts.events_timeline(events), height=520),
+            presentation.big(charts.events_timeline(events), height=500),
             key="slide_events",
             config=charts.PLOTLY_CONFIG,
             theme=None,  # our large fonts, not the theme's
@@ -189,7 +198,7 @@ with interval:
         list(INTERVALS),
         format_func=INTERVALS.__getitem__,
         key="takt",
-        label_visibility="collapsed",
+        help="Die Folien wechseln von selbst, bis eine Taste oder Schaltfläche gedrückt wird.",
     )
 with leave:
     st.button(
@@ -200,8 +209,13 @@ with leave:
         on_click=st.session_state.__setitem__,
         args=("_beenden", True),
     )
+# Presenter clickers send PageDown/PageUp; a button takes one shortcut, so two more without a
+# place on screen (hidden by presentation.STYLE) take those keys.
+with st.container(key="clicker_keys"):
+    st.button("Weiter (Bild ab)", shortcut="PageDown", on_click=go_to, args=(slide + 1,))
+    st.button("Zurück (Bild auf)", shortcut="PageUp", on_click=go_to, args=(slide - 1,))
 if st.session_state.pop("_beenden", False):
-    st.switch_page("pages/overview.py")
+    wayback.leave_presentation()
 components.confidentiality_footnote(protection)
 
 if seconds:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# key -> (term, definition); SHORT_LABELS hold the terms as they fit on a KPI card.
+# key -> (term, definition); SHORT_LABELS hold the terms as they fit on a KPI card (also on a
+# slide with four cards in a row); the card's help gives the full term and its definition.
 GLOSSARY: dict[str, tuple[str, str]] = {
     "protection": (
         "Zufallsüberlagerung (Geheimhaltung)",
@@ -128,6 +129,11 @@ SHORT_LABELS: dict[str, str] = {
     "lzb_4y_plus": "LZB ≥ 4 Jahre",
     "providers": "Träger/Behörden",
     "integration_rate": "Integrationsquote (K2)",
+    "continuity_rate": "Kontinuität (K2E3)",
+    "integration_rate_single_parents": "Alleinerziehende (K2E4)",
+    "lzb_change": "Veränderung LZB (K3)",
+    "integration_rate_lzb": "Integration LZB (K3E1)",
+    "activation_rate_lzb": "Aktivierung LZB (K3E2)",
 }
 
 

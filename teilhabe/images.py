@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import textwrap
 import threading
 from collections.abc import Sequence
 
 import kaleido
 import plotly.graph_objects as go
+
+from teilhabe.chart_style import MUTED_TEXT, TARGETS, TOPOJSON_DIR, for_target
 
 WIDTH = 1000  # layout pixels; the image has WIDTH * SCALE pixels
 DEFAULT_HEIGHT = 450  # for figures without a height of their own
@@ -40,6 +43,7 @@ def figure_png(
     width: int = WIDTH,
     height: int | None = None,
     scale: float = SCALE,
+    target: str = "png",
 ) -> bytes:
     """One figure as PNG bytes (white background, fixed size); ``ChartRenderError`` on failure.
 
@@ -47,7 +51,13 @@ def figure_png(
     image only, so that a downloaded picture says what it shows; the figure is not changed.
     """
     return figure_pngs(
-        [figure], titles=[title], notes=[note], width=width, height=height, scale=scale
+        [figure],
+        titles=[title],
+        notes=[note],
+        width=width,
+        height=height,
+        scale=scale,
+        target=target,
     )[0]
 
 
@@ -59,36 +69,53 @@ def figure_pngs(
     width: int = WIDTH,
     height: int | None = None,
     scale: float = SCALE,
+    target: str = "png",
+    image_format: str = "png",
 ) -> list[bytes]:
-    """Several figures as PNG bytes, rendered in one Chromium (started once)."""
+    """Several figures as PNG bytes (or SVG with ``image_format="svg"``), rendered in one
+    Chromium (started once), in the chart style of ``target`` ("png" or "pdf")."""
     if not figures:
         return []
     titles = titles or [None] * len(figures)
     notes = notes or [None] * len(figures)
     specs = []
     for figure, title, note in zip(figures, titles, notes, strict=True):
-        prepared = printable(figure, title=title, note=note)
+        prepared = printable(figure, title=title, note=note, target=target, width=width)
         size = height or prepared["layout"].get("height") or DEFAULT_HEIGHT
-        specs.append((prepared, {"format": "png", "width": width, "height": size, "scale": scale}))
+        opts = {"format": image_format, "width": width, "height": size, "scale": scale}
+        specs.append((prepared, opts))
     return _run(_render(specs))
 
 
-def printable(figure: go.Figure, *, title: str | None = None, note: Note = None) -> dict:
+def printable(
+    figure: go.Figure,
+    *,
+    title: str | None = None,
+    note: Note = None,
+    target: str = "png",
+    width: int = WIDTH,
+) -> dict:
     """The figure as a plain dict for a static image: white background, optional heading.
 
-    Hover-only parts stay as they are (they are simply not shown). The title and, under it in
-    grey, the note lines go above the plot, where they cannot collide with a legend or axis
-    labels below it.
+    The chart style of ``target`` (``teilhabe.chart_style``: type sizes, margins grown to the
+    labels, wrapped category labels). Hover-only parts stay as they are (they are simply not
+    shown). The title and, under it in grey, the note lines go above the plot and the legend;
+    the top margin is made for them.
     """
-    spec = copy.deepcopy(figure.to_plotly_json())
+    styled = for_target(figure, target)
+    spec = copy.deepcopy(styled.to_plotly_json())
     layout = spec.setdefault("layout", {})
     layout["paper_bgcolor"] = "white"
     layout.setdefault("plot_bgcolor", "white" if _has_no_axes(spec) else "#f4f6f8")
     layout.setdefault("font", {}).setdefault("family", "DejaVu Sans, Liberation Sans, Arial")
     lines = [note] if isinstance(note, str) else [line for line in note or [] if line]
+    # long filter descriptions and titles wrap within the image (about 0.6 em per character)
+    lines = [part for line in lines for part in textwrap.wrap(line, int(width / (12 * 0.6)))]
+    size = TARGETS[target].title
+    title_lines = textwrap.wrap(title or "", int(width / (size * 0.62)))
     if title or lines:
         heading: dict[str, object] = {
-            "text": _escape(title or ""),
+            "text": "<br>".join(_escape(line) for line in title_lines),
             "x": 0,
             "xref": "paper",
             "xanchor": "left",
@@ -96,18 +123,29 @@ def printable(figure: go.Figure, *, title: str | None = None, note: Note = None)
             "y": 1,
             "yanchor": "top",
             "pad": {"t": 12},
-            "font": {"size": 18},
+            "font": {"size": size},
         }
         if lines:
             heading["subtitle"] = {
                 "text": "<br>".join(_escape(line) for line in lines),
-                "font": {"size": 12, "color": "#5b6b7a"},
+                "font": {"size": 12, "color": MUTED_TEXT},
             }
         layout["title"] = heading
         margin = dict(layout.get("margin") or {})
-        margin["t"] = max(margin.get("t", 0), (40 if title else 16) + 17 * len(lines) + 20)
+        heading_height = (size * 1.3 * len(title_lines) + 12 if title else 16) + 17 * len(lines)
+        margin["t"] = int(margin.get("t", 0) + heading_height + 8)
         layout["margin"] = margin
+        _below_heading(layout, heading_height)
     return spec
+
+
+def _below_heading(layout: dict, heading_height: float) -> None:
+    """A legend above the plot moves under the heading (in pixels from the image's top)."""
+    legend = layout.get("legend") or {}
+    if legend.get("orientation") == "h" and legend.get("yanchor") == "bottom":
+        legend.update({"yref": "container", "y": 1, "yanchor": "top"})
+        legend["y"] = 1 - (heading_height + 4) / (layout.get("height") or DEFAULT_HEIGHT)
+        layout["legend"] = legend
 
 
 def _has_no_axes(spec: dict) -> bool:
@@ -122,7 +160,10 @@ def _escape(text: str) -> str:
 async def _render(specs: list[tuple[dict, dict]]) -> list[bytes]:
     try:
         async with kaleido.Kaleido(n=1, timeout=TIMEOUT, mathjax=False) as browser:
-            return [await browser.calc_fig(spec, opts=opts) for spec, opts in specs]
+            topojson = TOPOJSON_DIR.as_uri() + "/"  # the map's empty world outline, offline
+            return [
+                await browser.calc_fig(spec, opts=opts, topojson=topojson) for spec, opts in specs
+            ]
     except Exception as error:  # kaleido and choreographer raise many kinds
         raise ChartRenderError(
             f"Diagramme konnten nicht als Bild erzeugt werden ({type(error).__name__}: "

@@ -273,9 +273,6 @@ def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
         pl.col("name").alias("group"), pl.col("integration_rate_now").alias("now")
     ).sort("now", descending=True, nulls_last=True)
     by_place = app_charts.group_bars(comparison, overall=now["integration_rate"])
-    # room for the value labels outside the longest bar
-    largest = max((v for v in comparison["now"].to_list() if v is not None), default=0.0)
-    by_place.update_xaxes(range=[0, max(10.0, largest * 1.15)])
     return [
         ("Entwicklung der Bestände", app_charts.stock_trend(content.series, events)),
         (
@@ -328,7 +325,9 @@ def build_report(
             pictures = list(
                 zip(
                     [title for title, _ in chosen],
-                    images.figure_pngs([figure for _, figure in chosen], width=CHART_WIDTH),
+                    images.figure_pngs(
+                        [figure for _, figure in chosen], width=CHART_WIDTH, target="pdf"
+                    ),
                     strict=True,
                 )
             )

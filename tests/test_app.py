@@ -97,6 +97,18 @@ def test_a_link_with_an_invalid_month_is_ignored_with_a_notice(
     assert any("Stichtag" in warning.value for warning in app.sidebar.warning)
 
 
+def test_repeated_link_parameters(app: AppTest) -> None:
+    """Every value of a multi-value filter; the first of a single-value one, with a notice."""
+    app.query_params["hemmnis"] = ["debts", "health"]
+    app.query_params["stand"] = ["2012-09", "2013-09"]
+    app.run()
+    assert not app.exception
+    assert app.session_state["hemmnis"] == ["debts", "health"]
+    assert app.session_state["stand"] == "2012-09"
+    assert "Stichtag 30.09.2012" in app.caption[0].value
+    assert any("„Stichtag“ mehrfach" in warning.value for warning in app.sidebar.warning)
+
+
 def test_an_unreachable_database_gives_one_clear_message(monkeypatch) -> None:
     monkeypatch.setenv("TEILHABE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     st.cache_resource.clear()
@@ -131,16 +143,15 @@ def test_integration_page_shows_every_figure_and_a_breakdown(
         assert abs(published[key] - value) < 0.5, key
     assert metric_values(app) == {
         "Integrationsquote (K2)": percent(published["integration_rate"]),
-        "Kontinuierliche Beschäftigung nach Integration (K2E3)": percent(
-            published["continuity_rate"]
-        ),
-        "Integrationsquote der Alleinerziehenden (K2E4)": percent(
-            published["integration_rate_single_parents"]
-        ),
-        "Veränderung des LZB-Bestands (K3)": percent(published["lzb_change"]),
-        "Integrationsquote der LZB (K3E1)": percent(published["integration_rate_lzb"]),
-        "Aktivierungsquote der LZB (K3E2)": percent(published["activation_rate_lzb"]),
+        "Kontinuität (K2E3)": percent(published["continuity_rate"]),
+        "Alleinerziehende (K2E4)": percent(published["integration_rate_single_parents"]),
+        "Veränderung LZB (K3)": percent(published["lzb_change"]),
+        "Integration LZB (K3E1)": percent(published["integration_rate_lzb"]),
+        "Aktivierung LZB (K3E2)": percent(published["activation_rate_lzb"]),
     }
+    # short on the card, the full term in its help
+    helps = {m.label: m.help for m in app.metric}
+    assert helps["Integration LZB (K3E1)"].startswith("**Integrationsquote der LZB (K3E1):**")
     table = app.dataframe[0].value
     assert list(table.columns) == [
         "Gemeinde",
@@ -150,6 +161,25 @@ def test_integration_page_shows_every_figure_and_a_breakdown(
         "ELB",
     ]
     assert len(table) == 11
+    assert {b.label for b in app.get("download_button")} >= {"CSV", "Excel", "PNG"}
+
+
+def test_the_barrier_count_breakdown_keeps_every_group(app: AppTest) -> None:
+    """ "keine" and "4 und mehr" were dropped by a numeric axis; K3 gave NaN positions."""
+    app.run()
+    app.switch_page("pages/integration.py").run()
+    for key in ("integration_rate", "lzb_change"):
+        app.selectbox(key="kennzahl").set_value(key).run()
+        app.selectbox(key="aufgliederung").set_value("barrier_count").run()
+        assert not app.exception
+        chart = json.loads(app.get("plotly_chart")[1].proto.spec)
+        bars = chart["data"][0]
+        # in their own order, "keine" on top (plotly draws the first bar at the bottom)
+        assert bars["y"] == ["4 und mehr", "3", "2", "1", "keine"]
+        assert chart["layout"]["yaxis"]["type"] == "category"
+        assert list(app.dataframe[0].value["Zahl der Hemmnisse"]) == [
+            "keine", "1", "2", "3", "4 und mehr"
+        ]  # fmt: skip
 
 
 def test_filters_apply_on_the_integration_page(app: AppTest, demo_engine, cases) -> None:
@@ -231,7 +261,7 @@ def test_barriers_page_with_a_barrier_combination(app: AppTest, demo_engine, cas
         "ELB": format_count(mine["elb"]),
         "LZB": format_count(mine["lzb"]),
         "Integrationsquote (K2)": percent(mine["integration_rate"]),
-        "Integrationsquote der LZB (K3E1)": percent(mine["integration_rate_lzb"]),
+        "Integration LZB (K3E1)": percent(mine["integration_rate_lzb"]),
     }
     # tables in page order: prevalence, number of barriers, municipalities, duration, referrals
     places = app.dataframe[2].value

@@ -6,15 +6,18 @@ import plotly.graph_objects as go
 import polars as pl
 
 from data_access.periods import month_start
+from teilhabe.chart_style import FIGURE_COLOURS, TEXT, TOPOJSON_URL, colour, line_look, styled
 from teilhabe.formatting import format_count, format_percent
 
-COLOURS = {"elb": "#1f5f8b", "lzb": "#e07b39", "lzb_4y_plus": "#7a3b69", "event": "#5b6b7a"}
+COLOURS = FIGURE_COLOURS  # one colour per figure across the app (teilhabe.chart_style)
+# the column of a share chart -> the colour of its figure
+SHARE_COLOURS = {"elb_share": COLOURS["elb"], "lzb_share": COLOURS["lzb"]}
 # Offline-safe: no link to plotly's cloud, German number separators.
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "de"}
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "de", "topojsonURL": TOPOJSON_URL}
 LAYOUT = {
     "separators": ",.",
-    "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-    "legend": {"orientation": "h", "y": -0.15},
+    "margin": {"l": 8, "r": 24, "t": 16, "b": 8},
+    "legend": {"orientation": "h"},
     "hovermode": "x unified",
 }
 
@@ -45,7 +48,7 @@ def stock_trend(series: pl.DataFrame, events: pl.DataFrame) -> go.Figure:
         xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
         height=380,
     )
-    return figure
+    return styled(figure)
 
 
 def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
@@ -73,7 +76,9 @@ def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
 def rate_trend(
     series: pl.DataFrame, column: str, events: pl.DataFrame, name: str = "Integrationsquote"
 ) -> go.Figure:
-    """A rate in percent per month; suppressed months are gaps, not zeros."""
+    """A rate in percent per month; suppressed months are gaps, not zeros.
+
+    K3 (change of the LZB stock) is drawn in the LZB colour, every other rate in K2's."""
     months = [month_start(m) for m in series["month"]]
     values = series[column].to_list()
     figure = go.Figure(
@@ -82,7 +87,7 @@ def rate_trend(
             y=values,
             mode="lines",
             name=name,
-            line={"color": COLOURS["elb"], "width": 3},
+            line={"color": rate_colour(column), "width": 3},
             hovertemplate="%{y:.1f} %<extra></extra>",
             connectgaps=False,
         )
@@ -96,90 +101,131 @@ def rate_trend(
         height=380,
         showlegend=False,
     )
-    return figure
+    return styled(figure)
 
 
-def duration_bars(bands: pl.DataFrame, colour: str = COLOURS["lzb"]) -> go.Figure:
-    """Counts per band (column ``band``, ``count``); a suppressed band is drawn empty and
-    labelled "*"."""
+def rate_colour(key: str) -> str:
+    """The colour of a § 48a rate: K3 belongs to the LZB, the others to the integrations."""
+    return COLOURS["lzb"] if key == "lzb_change" else COLOURS["integration_rate"]
+
+
+def duration_bars(
+    bands: pl.DataFrame, colour: str = COLOURS["lzb"], *, horizontal: bool = False
+) -> go.Figure:
+    """Counts per band (column ``band``, ``count``); a band without value is drawn empty and
+    labelled "–". ``horizontal`` for many or long labels (first band on top)."""
+    if horizontal:
+        bands = bands.reverse()  # plotly draws the first bar at the bottom
     counts = bands["count"].to_list()
+    labels = bands["band"].to_list()
+    heights = [c or 0 for c in counts]
     figure = go.Figure(
         go.Bar(
-            x=bands["band"].to_list(),
-            y=[c or 0 for c in counts],
+            x=heights if horizontal else labels,
+            y=labels if horizontal else heights,
+            orientation="h" if horizontal else "v",
             text=[format_count(c) for c in counts],
             textposition="outside",
             marker_color=colour,
-            hovertemplate="%{x}: %{text}<extra></extra>",
+            hovertemplate=("%{y}" if horizontal else "%{x}") + ": %{text}<extra></extra>",
         )
     )
+    # room beside the longest bar for its value label
+    values = {"tickformat": ",.0f", "range": [0, max(10, max(heights, default=0) * 1.15)]}
+    groups = {"type": "category"}  # labels such as "2" are categories, not numbers
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
-        height=380,
-        yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
-        xaxis={"type": "category"},  # labels such as "2" are categories, not numbers
+        height=max(380, 40 * len(labels) + 80) if horizontal else 380,
+        xaxis=values if horizontal else groups,
+        yaxis=groups if horizontal else values,
+        showlegend=False,
     )
-    return figure
+    return styled(figure)
 
 
-def group_bars(comparison: pl.DataFrame, overall: float | None) -> go.Figure:
+def group_bars(
+    comparison: pl.DataFrame, overall: float | None, colour: str = COLOURS["integration_rate"]
+) -> go.Figure:
     """A rate per group at the Stichtag (horizontal bars), the overall value as a dashed line.
 
-    Suppressed groups keep their row, drawn empty and labelled "*".
+    Groups without a value keep their row, drawn empty and labelled "–". The groups are categories
+    even where they look like numbers ("1", "2", "3" Hemmnisse next to "keine").
     """
     ordered = comparison.reverse()  # plotly draws the first bar at the bottom
     values = ordered["now"].to_list()
+    shown = [v for v in values if v is not None] + ([overall] if overall is not None else [])
+    low, high = min(shown + [0.0]), max(shown + [0.0])
+    span = max(high - low, 10.0)
     figure = go.Figure(
         go.Bar(
             y=ordered["group"].to_list(),
             x=[v or 0 for v in values],
             orientation="h",
             text=[format_percent(v) for v in values],
-            textposition="outside",
-            marker_color=COLOURS["elb"],
+            # inside the bar's end where it fits (white on the bar colour): the dashed line of
+            # the overall value then does not cross the labels
+            textposition=[
+                "inside" if v is not None and abs(v) >= 0.25 * span else "outside" for v in values
+            ],  # a group without a value (an empty bar) keeps its "–" beside the axis
+            insidetextanchor="end",
+            insidetextfont={"color": "#ffffff"},
+            outsidetextfont={"color": TEXT},
+            marker_color=colour,
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
     if overall is not None:
-        figure.add_vline(x=overall, line={"color": COLOURS["lzb"], "dash": "dash", "width": 2})
+        figure.add_vline(x=overall, line={"color": TEXT, "dash": "dash", "width": 2})
+        figure.update_xaxes(title_text=f"gestrichelt: insgesamt {format_percent(overall)}")
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
-        height=max(260, 34 * ordered.height + 80),
-        xaxis={"ticksuffix": " %", "rangemode": "tozero"},
+        height=max(260, 40 * ordered.height + 80),
+        # room beside the longest bars (either side of zero) for their value labels
+        xaxis={
+            "ticksuffix": " %",
+            "range": [low - 0.22 * span if low < 0 else 0, high + 0.22 * span if high > 0 else 0],
+        },
+        yaxis={"type": "category"},
         showlegend=False,
     )
-    return figure
+    return styled(figure)
 
 
-def kind_bars(counts: dict[str, int | None]) -> go.Figure:
-    """Integrations by kind; a suppressed count is drawn empty and labelled "*"."""
+def kind_bars(
+    counts: dict[str, int | None], colour: str = COLOURS["integration_rate"]
+) -> go.Figure:
+    """Integrations by kind; a count without value is drawn empty and labelled "–"."""
     figure = go.Figure(
         go.Bar(
             x=list(counts),
             y=[c or 0 for c in counts.values()],
             text=[format_count(c) for c in counts.values()],
             textposition="outside",
-            marker_color=COLOURS["elb"],
+            marker_color=colour,
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
+    largest = max((c or 0 for c in counts.values()), default=0)
     figure.update_layout(
         **{**LAYOUT, "hovermode": "closest"},
         height=360,
-        yaxis={"tickformat": ",.0f", "rangemode": "tozero"},
+        yaxis={"tickformat": ",.0f", "range": [0, max(10, largest * 1.15)]},
+        xaxis={"type": "category"},
+        showlegend=False,
     )
-    return figure
+    return styled(figure)
 
 
 def share_bars(frame: pl.DataFrame, columns: dict[str, str]) -> go.Figure:
     """Shares in percent per row of ``frame`` (column ``label``), one bar series per column.
 
-    A suppressed share is drawn empty and labelled "*".
+    A share not shown is drawn empty and labelled "–". ELB and LZB keep their colours whatever
+    the order of ``columns``.
     """
     ordered = frame.reverse()  # plotly draws the first bar at the bottom
-    palette = [COLOURS["elb"], COLOURS["lzb"], COLOURS["lzb_4y_plus"]]
     figure = go.Figure()
-    for (column, name), colour in zip(columns.items(), palette, strict=False):
+    for number, (column, name) in enumerate(columns.items()):
+        bar_colour = SHARE_COLOURS.get(column, colour(number))
         values = ordered[column].to_list()
         figure.add_trace(
             go.Bar(
@@ -189,7 +235,7 @@ def share_bars(frame: pl.DataFrame, columns: dict[str, str]) -> go.Figure:
                 orientation="h",
                 text=[format_percent(v) for v in values],
                 textposition="outside",
-                marker_color=colour,
+                marker_color=bar_colour,
                 hovertemplate=f"{name}: %{{text}}<extra>%{{y}}</extra>",
             )
         )
@@ -199,15 +245,17 @@ def share_bars(frame: pl.DataFrame, columns: dict[str, str]) -> go.Figure:
         barmode="group",
         height=max(300, 48 * ordered.height + 80),
         # room for the labels outside the longest bar
-        xaxis={"ticksuffix": " %", "range": [0, max(10.0, largest * 1.18)]},
+        xaxis={"ticksuffix": " %", "range": [0, max(10.0, largest * 1.2)]},
+        yaxis={"type": "category"},
     )
-    return figure
+    figure.update_layout(legend_traceorder="reversed")  # in the order of the bars of a group
+    return styled(figure)
 
 
 def share_trend(series: pl.DataFrame, column: str) -> go.Figure:
     """A share in percent per month (x) and group (column ``label``), one line per group."""
     figure = go.Figure()
-    for (label,), rows in series.group_by("label", maintain_order=True):
+    for number, ((label,), rows) in enumerate(series.group_by("label", maintain_order=True)):
         figure.add_trace(
             go.Scatter(
                 x=[month_start(m) for m in rows["month"]],
@@ -216,15 +264,16 @@ def share_trend(series: pl.DataFrame, column: str) -> go.Figure:
                 mode="lines+markers",
                 hovertemplate="%{y:.1f} %",
                 connectgaps=False,
+                **line_look(number),
             )
         )
     figure.update_layout(
         **LAYOUT,
         yaxis={"rangemode": "tozero", "ticksuffix": " %", "tickformat": ",.0f"},
         xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
-        height=420,
+        height=460,
     )
-    return figure
+    return styled(figure)
 
 
 def heatmap(
@@ -236,7 +285,7 @@ def heatmap(
     column_name: str,
     row_name: str,
 ) -> go.Figure:
-    """A matrix of percentages; suppressed cells stay blank and are labelled "*"."""
+    """A matrix of percentages; cells without a value stay blank and are labelled "–"."""
     text = [[format_percent(v) for v in row] for row in values]
     figure = go.Figure(
         go.Heatmap(
@@ -259,9 +308,9 @@ def heatmap(
         **{**LAYOUT, "hovermode": "closest"},
         height=max(320, 52 * len(rows) + 160),
         yaxis={"autorange": "reversed"},
-        xaxis={"side": "top", "tickangle": -30 if len(columns) > 5 else 0},
+        xaxis={"tickangle": -30 if len(columns) > 5 else 0},
     )
-    return figure
+    return styled(figure)
 
 
 def sankey(links: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
@@ -271,7 +320,11 @@ def sankey(links: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
         nodes, key=lambda n: (["barrier", "category", "outcome"].index(n.split(":")[0]), n)
     )
     index = {node: i for i, node in enumerate(order)}
-    colour_of = {"barrier": COLOURS["lzb"], "category": COLOURS["elb"], "outcome": "#3a8a5c"}
+    colour_of = {
+        "barrier": COLOURS["lzb"],
+        "category": COLOURS["reach"],
+        "outcome": COLOURS["integration_rate"],
+    }
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -293,10 +346,8 @@ def sankey(links: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
             },
         )
     )
-    figure.update_layout(
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=560, separators=",.", font={"size": 13}
-    )
-    return figure
+    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=560, separators=",.")
+    return styled(figure)
 
 
 def events_timeline(events: pl.DataFrame) -> go.Figure:
@@ -309,7 +360,7 @@ def events_timeline(events: pl.DataFrame) -> go.Figure:
             line={"color": COLOURS["event"], "dash": "dot", "width": 1},
             marker={
                 "size": [max(12, (a or 0) / 5) for a in events["attendees"].to_list()],
-                "color": COLOURS["elb"],
+                "color": COLOURS["reach"],
                 "symbol": "star",
             },
             text=[
@@ -329,14 +380,15 @@ def events_timeline(events: pl.DataFrame) -> go.Figure:
         xaxis={"tickformat": "%m/%Y"},
         yaxis={"title": {"text": "Teilnehmende"}, "rangemode": "tozero", "tickformat": ",.0f"},
     )
-    return figure
+    return styled(figure)
 
 
 def count_trend(series: pl.DataFrame) -> go.Figure:
     """Counts per month (x: ``month``) and group (``label``; ``value``), one line per group;
     suppressed values are gaps."""
     figure = go.Figure()
-    for (label,), rows in series.sort("label", "month").group_by("label", maintain_order=True):
+    groups = series.sort("label", "month").group_by("label", maintain_order=True)
+    for number, ((label,), rows) in enumerate(groups):
         figure.add_trace(
             go.Scatter(
                 x=[month_start(m) for m in rows["month"]],
@@ -345,12 +397,13 @@ def count_trend(series: pl.DataFrame) -> go.Figure:
                 mode="lines+markers",
                 hovertemplate="%{y:,.0f}",
                 connectgaps=False,
+                **line_look(number),
             )
         )
     figure.update_layout(
         **LAYOUT,
         yaxis={"rangemode": "tozero", "tickformat": ",.0f"},
         xaxis={"tickformat": "%m/%Y", "hoverformat": "%m/%Y"},
-        height=420,
+        height=460,
     )
-    return figure
+    return styled(figure)

@@ -4,7 +4,8 @@ app.py calls ``sidebar`` before it runs the page; pages read the choice with ``s
 Each filter is seeded from its query parameter when a session opens (a shared link), and the URL
 is rewritten from the widgets on every run, so a copied link reproduces the view on any page.
 A value in the link that is not one of the allowed options is ignored with a visible notice;
-only allowed options ever reach the data layer.
+only allowed options ever reach the data layer. A repeated parameter gives a multi-value filter
+all its values; for a single-value filter the first one counts, and a notice says so.
 """
 
 from __future__ import annotations
@@ -173,10 +174,18 @@ def _seed_from_link(spec: FilterSpec, allowed: list[str]) -> None:
     """On a session's first run, take the filter's value from the URL if it is a valid one."""
     if spec.key in st.session_state:
         return
-    raw = st.query_params.get(spec.key)
-    if raw is None:
+    given = st.query_params.get_all(spec.key)  # a repeated parameter: every value
+    if not given:
         return
-    values = [v for v in raw.split(",") if v] if spec.multiple else [raw]
+    if spec.multiple:  # ?hemmnis=debts&hemmnis=health and ?hemmnis=debts,health alike
+        values = list(dict.fromkeys(v for raw in given for v in raw.split(",") if v))
+    else:
+        values = given[:1]
+        if len(set(given)) > 1:
+            st.session_state.setdefault("_link_notices", []).append(
+                f"Der Link enthält „{spec.label}“ mehrfach; es gilt der erste Wert "
+                f"(„{given[0][:40]}“)."
+            )
     valid = [v for v in values if v in allowed]
     invalid = [v for v in values if v not in allowed]
     if invalid:

@@ -1,8 +1,17 @@
 """The district map: municipalities shaded by a measure, providers as points, coverage gaps.
 
-Plotly's MapLibre traces (``Choroplethmap``, ``Scattermap``) on the configured base style; the
-default ``white-bg`` needs no internet. No text on the map itself (map labels would need a font
-server): names, values and addresses are in the hover text; notes are plotly annotations.
+With the default base style ``white-bg`` the map is drawn with plotly's geo traces (``Choropleth``,
+``Scattergeo``): plain SVG, so the municipality names are written on the map without any font or
+tile server, and the chart exports like any other. plotly.js asks for a world outline
+(``world_110m.json``) even when it draws none; an empty one is served from ``static/``
+(``chart_style.TOPOJSON_URL``) and handed to kaleido (``chart_style.TOPOJSON_DIR``). Providers at
+the same place are spread on a small ring around it, so every dot can be seen and hovered. The
+legend names the service categories and the coverage-gap outline; the colour bar lies under the
+map, so that the map keeps the full width on a phone.
+
+With a tile style (``TEILHABE_MAP_STYLE``: OpenStreetMap, carto) the map uses the MapLibre traces
+(``Choroplethmap``, ``Scattermap``); there names are in the hover only (MapLibre text would need a
+font server).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import math
 import plotly.graph_objects as go
 import polars as pl
 
+from teilhabe.chart_style import TEXT, styled
 from teilhabe.formatting import format_count, format_decimal, format_percent
 
 # Points must stand out on the blue shading: warm and dark colours, no blue, no gap red.
@@ -96,7 +106,379 @@ def district_map(
     style: str,
     attribution: str = "",
 ) -> go.Figure:
-    """The map.
+    """The map (arguments as ``tile_map``): SVG with names for ``white-bg``, else MapLibre."""
+    arguments = {
+        "measure": measure,
+        "measure_name": measure_name,
+        "kind": kind,
+        "providers": providers,
+        "gaps": gaps,
+        "schematic": schematic,
+    }
+    if style == "white-bg":
+        return svg_map(geojson, measures, **arguments)
+    return tile_map(geojson, measures, style=style, **arguments)
+
+
+def svg_map(
+    geojson: dict,
+    measures: pl.DataFrame,
+    *,
+    measure: str,
+    measure_name: str,
+    kind: str,
+    providers: pl.DataFrame,
+    gaps: list[str],
+    schematic: bool,
+) -> go.Figure:
+    """The map as SVG (plotly geo), municipality names on it; see ``tile_map`` for arguments."""
+    geojson = _clockwise(geojson)
+    ags = measures["ags"].to_list()
+    names = measures["name"].to_list()
+    values = measures[measure].to_list()
+    shown = [format_percent(v) if kind == "rate" else format_decimal(v, 1) for v in values]
+    hover = [f"<b>{n}</b><br>{measure_name}: {t}" for n, t in zip(names, shown, strict=True)]
+    outline = {"line": {"color": "#ffffff", "width": 1.5}}
+    figure = go.Figure()
+    # every municipality in grey first: a suppressed value leaves its area grey, not missing
+    figure.add_trace(
+        go.Choropleth(
+            geojson=geojson,
+            featureidkey="id",
+            locations=ags,
+            z=[0] * len(ags),
+            colorscale=[[0, NO_DATA], [1, NO_DATA]],
+            showscale=False,
+            marker=outline,
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+            name="Gemeinden",
+            showlegend=False,
+        )
+    )
+    known = [i for i, v in enumerate(values) if v is not None]
+    low = min((values[i] for i in known), default=0.0)
+    high = max((values[i] for i in known), default=1.0)
+    if known:
+        figure.add_trace(
+            go.Choropleth(
+                geojson=geojson,
+                featureidkey="id",
+                locations=[ags[i] for i in known],
+                z=[values[i] for i in known],
+                zmin=low,
+                zmax=high,
+                colorscale="Blues",
+                marker=outline,
+                colorbar={
+                    "title": {"text": measure_name, "side": "top"},
+                    "ticksuffix": " %" if kind == "rate" else "",
+                    "orientation": "h",
+                    "x": 0.5,
+                    "xanchor": "center",
+                    "y": 0,
+                    "yanchor": "top",
+                    "len": 0.8,
+                    "thickness": 14,
+                },
+                text=[hover[i] for i in known],
+                hovertemplate="%{text}<extra></extra>",
+                name=measure_name,
+                showlegend=False,
+            )
+        )
+    if gaps:
+        figure.add_trace(
+            go.Choropleth(
+                geojson=geojson,
+                featureidkey="id",
+                locations=gaps,
+                z=[1] * len(gaps),
+                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                showscale=False,
+                marker={"line": {"color": GAP_COLOUR, "width": 4}},
+                hoverinfo="skip",
+                name="Versorgungslücke",
+                showlegend=False,
+            )
+        )
+        # the legend's symbol for the outline (a choropleth has none of its own)
+        figure.add_trace(
+            go.Scattergeo(
+                lon=[None],
+                lat=[None],
+                mode="markers",
+                marker={
+                    "symbol": "square-open",
+                    "size": 16,
+                    "color": GAP_COLOUR,
+                    "line": {"width": 3},
+                },
+                name="Versorgungslücke (rot umrandet)",
+                hoverinfo="skip",
+            )
+        )
+    # names on the map, dark on light shading and white on dark shading
+    span = _span(geojson)
+    spread = spread_points(providers, span=span)
+    centres = _label_points(_centres(geojson), spread, span)
+    placed = [i for i, code in enumerate(ags) if code in centres]
+    figure.add_trace(
+        go.Scattergeo(
+            lon=[centres[ags[i]][0] for i in placed],
+            lat=[centres[ags[i]][1] for i in placed],
+            mode="text",
+            textposition="top center",  # above the town centre, where the providers' dots are
+            text=[_short_name(names[i]) for i in placed],
+            textfont={
+                "size": 12,
+                "color": [
+                    "#ffffff"
+                    if values[i] is not None
+                    and high > low
+                    and (values[i] - low) / (high - low) > 0.6
+                    else TEXT
+                    for i in placed
+                ],
+            },
+            hoverinfo="skip",
+            showlegend=False,
+            name="Gemeindenamen",
+        )
+    )
+    for number, ((category,), rows) in enumerate(spread.group_by("category", maintain_order=True)):
+        figure.add_trace(
+            go.Scattergeo(
+                lat=rows["lat"].to_list(),
+                lon=rows["lon"].to_list(),
+                mode="markers",
+                marker={
+                    "size": 12,
+                    "color": CATEGORY_COLOURS[number % len(CATEGORY_COLOURS)],
+                    "line": {"color": "#ffffff", "width": 1.5},
+                },
+                text=rows["hover"].to_list(),
+                hovertemplate="%{text}<extra></extra>",
+                name=category,
+            )
+        )
+    notes = []
+    if schematic:
+        notes.append("Gemeindegrenzen schematisch (keine amtlichen Grenzen)")
+    if spread.height and spread["spread"].any():
+        notes.append("Träger am selben Ort nebeneinander gezeichnet")
+    figure.update_geos(
+        fitbounds="locations",
+        visible=False,
+        projection_type="mercator",
+        resolution=110,
+        bgcolor="#ffffff",
+    )
+    figure.update_layout(
+        margin={"l": 0, "r": 0, "t": 8, "b": 8},
+        height=620,
+        legend={"orientation": "h", "itemsizing": "constant"},
+        separators=",.",
+        annotations=[
+            {
+                "text": "<br>".join(notes),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1,
+                "xanchor": "left",
+                "yanchor": "top",
+                "align": "left",
+                "showarrow": False,
+                "bgcolor": "rgba(255,255,255,0.9)",
+                "font": {"size": 12, "color": "#33414e"},
+            }
+        ]
+        if notes
+        else [],
+    )
+    return styled(figure)
+
+
+def _clockwise(geojson: dict) -> dict:
+    """The features with the ring order plotly's geo traces (d3-geo) need: outer rings clockwise,
+    holes anticlockwise. GeoJSON files usually follow RFC 7946 (the other way round), which d3
+    reads as "the whole globe except this area"."""
+
+    def signed_area(ring: list) -> float:
+        return sum(
+            x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:], strict=False)
+        )
+
+    def oriented(polygon: list) -> list:
+        rings = []
+        for number, ring in enumerate(polygon):
+            outer = number == 0
+            clockwise = signed_area(ring) < 0
+            rings.append(ring if clockwise == outer else ring[::-1])
+        return rings
+
+    features = []
+    for feature in geojson["features"]:
+        geometry = feature["geometry"]
+        if geometry["type"] == "Polygon":
+            geometry = {**geometry, "coordinates": oriented(geometry["coordinates"])}
+        elif geometry["type"] == "MultiPolygon":
+            geometry = {**geometry, "coordinates": [oriented(p) for p in geometry["coordinates"]]}
+        features.append({**feature, "geometry": geometry})
+    return {**geojson, "features": features}
+
+
+def _short_name(name: str) -> str:
+    """A municipality's name for the map: long ones on two lines."""
+    for joint in (" an der ", " am ", " im "):
+        if joint in name:
+            head, tail = name.split(joint, 1)
+            return f"{head}<br>{joint.strip()} {tail}"
+    return name
+
+
+def _centres(geojson: dict) -> dict[str, tuple[float, float]]:
+    """A label point per feature: the area-weighted centroid of its largest ring."""
+    centres = {}
+    for feature in geojson["features"]:
+        geometry = feature["geometry"]
+        polygons = (
+            [geometry["coordinates"]]
+            if geometry["type"] == "Polygon"
+            else geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else []
+        )
+        best = None
+        for polygon in polygons:
+            ring = polygon[0]
+            area = cx = cy = 0.0
+            for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+                cross = x0 * y1 - x1 * y0
+                area += cross
+                cx += (x0 + x1) * cross
+                cy += (y0 + y1) * cross
+            if area and (best is None or abs(area) > best[0]):
+                best = (abs(area), cx / (3 * area), cy / (3 * area))
+        if best is not None:
+            centres[str(feature.get("id"))] = (best[1], best[2])
+    return centres
+
+
+def _span(geojson: dict) -> float:
+    """The larger side of the features' bounding box, in degrees."""
+    points = [
+        point
+        for feature in geojson["features"]
+        for point in _points(feature["geometry"].get("coordinates", []))
+    ]
+    if not points:
+        return 0.5
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return max(max(lons) - min(lons), max(lats) - min(lats), 0.01)
+
+
+def _points(coordinates) -> list:
+    if coordinates and isinstance(coordinates[0], int | float):
+        return [coordinates]
+    return [point for part in coordinates for point in _points(part)]
+
+
+def _label_points(
+    centres: dict[str, tuple[float, float]], providers: pl.DataFrame, span: float
+) -> dict[str, tuple[float, float]]:
+    """A name moves just north of a ring of providers' dots drawn around its town centre."""
+    rings = (
+        providers.filter(pl.col("spread"))
+        .select("ring_lon", "ring_lat", "ring_radius")
+        .unique()
+        .rows()
+        if providers.height
+        else []
+    )
+    moved = {}
+    for code, (lon, lat) in centres.items():
+        for ring_lon, ring_lat, radius in rings:
+            if abs(ring_lon - lon) < radius + 0.04 * span and abs(ring_lat - lat) < radius:
+                lat = ring_lat + radius + 0.006 * span
+                break
+        moved[code] = (lon, lat)
+    return moved
+
+
+def spread_points(providers: pl.DataFrame, *, span: float = 0.5) -> pl.DataFrame:
+    """Providers that sit (nearly) on the same spot, moved onto a ring around it, large enough
+    (relative to the map's ``span`` in degrees) for every dot to be seen.
+
+    Adds the columns ``spread`` (True for moved points) and the ring's centre and radius;
+    hover texts keep the real address.
+    """
+    within_km = 0.03 * span * 111.0  # dots closer than this would touch on the map
+    rows = providers.to_dicts()
+    groups: list[list[dict]] = []
+    for row in rows:
+        for members in groups:
+            first = members[0]
+            distance = math.hypot(
+                (row["lat"] - first["lat"]) * 111.0,
+                (row["lon"] - first["lon"]) * 111.0 * math.cos(math.radians(first["lat"])),
+            )
+            if distance <= within_km:
+                members.append(row)
+                break
+        else:
+            groups.append([row])
+    result = []
+    for members in groups:
+        if len(members) == 1:
+            single = members[0]
+            ring = {
+                "ring_lon": single["lon"],
+                "ring_lat": single["lat"],
+                "ring_radius": 0.012 * span,
+            }
+            result.append({**single, **ring, "spread": False})
+            continue
+        lat0 = sum(m["lat"] for m in members) / len(members)
+        lon0 = sum(m["lon"] for m in members) / len(members)
+        radius = span * (0.01 + 0.0055 * len(members))  # degrees of latitude
+        for k, member in enumerate(members):
+            angle = 2 * math.pi * k / len(members)
+            result.append(
+                {
+                    **member,
+                    "lat": lat0 + radius * math.sin(angle),
+                    "lon": lon0 + radius * math.cos(angle) / math.cos(math.radians(lat0)),
+                    "spread": True,
+                    "ring_lon": lon0,
+                    "ring_lat": lat0,
+                    "ring_radius": radius,
+                }
+            )
+    schema = {
+        **providers.schema,
+        "spread": pl.Boolean,
+        "ring_lon": pl.Float64,
+        "ring_lat": pl.Float64,
+        "ring_radius": pl.Float64,
+    }
+    return pl.DataFrame(result, schema=schema) if result else pl.DataFrame(schema=schema)
+
+
+def tile_map(
+    geojson: dict,
+    measures: pl.DataFrame,
+    *,
+    measure: str,
+    measure_name: str,
+    kind: str,
+    providers: pl.DataFrame,
+    gaps: list[str],
+    schematic: bool,
+    style: str,
+) -> go.Figure:
+    """The map with MapLibre traces on a tile style.
 
     ``geojson``: FeatureCollection whose features have ``id`` = AGS. ``measures``: ags, name and
     the ``measure`` column (null = suppressed or not defined), ``kind`` "rate" (percent) or

@@ -10,6 +10,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from teilhabe.chart_style import styled
+
 # Local CSS only: hides the chrome and scales the type up for the back of the room.
 STYLE = """
 <style>
@@ -26,12 +28,12 @@ h2 { font-size: 2.2rem !important; color: #10212f !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.6rem !important; color: #10212f !important; }
 [data-testid="stMetricDelta"] { font-size: 1.3rem !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
-    font-size: 1.15rem !important; color: #33414e !important;
+    font-size: 1.15rem !important; color: #33414e !important; opacity: 1 !important;
 }
+/* the extra keys of presenter clickers (PageUp/PageDown): buttons without a place on screen */
+.st-key-clicker_keys { display: none !important; }
 </style>
 """
-
-BIG_FONT = {"size": 20, "color": "#10212f"}
 
 
 def hide_chrome() -> None:
@@ -39,13 +41,5 @@ def hide_chrome() -> None:
 
 
 def big(figure: go.Figure, height: int = 560) -> go.Figure:
-    """The figure with type large enough for a hall."""
-    figure.update_layout(
-        font=BIG_FONT,
-        height=height,
-        hoverlabel={"font": {"size": 18}},
-        legend={"font": {"size": 18}},
-        paper_bgcolor="#ffffff",
-        plot_bgcolor="#ffffff",
-    )
-    return figure
+    """The figure in the slide style: type large enough for a hall, margins for the labels."""
+    return styled(figure, "slide", height=height)

@@ -19,13 +19,14 @@ def test_map_draws_municipalities_and_providers_offline(
     expect(page.get_by_role("heading", name="Netzwerkkarte", exact=True)).to_be_visible()
     plot = page.locator(".js-plotly-plot").first
     expect(plot).to_be_visible()
-    expect(plot.locator("canvas").first).to_be_attached()  # MapLibre draws into a canvas
+    expect(plot.locator(".geolayer").first).to_be_attached()  # SVG, no tiles, no font server
+    expect(plot.locator("text", has_text="Königsbronn").first).to_be_visible()  # names on it
     traces = page.evaluate(TRACES)[0]
     kinds = {(t["type"], t["name"]) for t in traces}
-    assert ("choroplethmap", "Gemeinden") in kinds
+    assert ("choropleth", "Gemeinden") in kinds
     polygons = next(t for t in traces if t["name"] == "Gemeinden")
     assert polygons["points"] == 11
-    providers = [t for t in traces if t["type"] == "scattermap"]
+    providers = [t for t in traces if t["type"] == "scattergeo" and t["name"] != "Gemeindenamen"]
     assert providers and sum(t["points"] for t in providers) >= 1
     # the real 2013 boundaries with their attribution, on the map and in the caption
     locations = page.evaluate(
