@@ -76,7 +76,7 @@ def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
 def rate_trend(
     series: pl.DataFrame, column: str, events: pl.DataFrame, name: str = "Integrationsquote"
 ) -> go.Figure:
-    """A rate in percent per month; suppressed months are gaps, not zeros.
+    """A rate in percent per month; months without a rate are gaps, not zeros.
 
     K3 (change of the LZB stock) is drawn in the LZB colour, every other rate in K2's."""
     months = [month_start(m) for m in series["month"]]
@@ -385,7 +385,7 @@ def events_timeline(events: pl.DataFrame) -> go.Figure:
 
 def count_trend(series: pl.DataFrame) -> go.Figure:
     """Counts per month (x: ``month``) and group (``label``; ``value``), one line per group;
-    suppressed values are gaps."""
+    values not shown are gaps."""
     figure = go.Figure()
     groups = series.sort("label", "month").group_by("label", maintain_order=True)
     for number, ((label,), rows) in enumerate(groups):

@@ -114,6 +114,7 @@ def district_map(
         "providers": providers,
         "gaps": gaps,
         "schematic": schematic,
+        "attribution": attribution,
     }
     if style == "white-bg":
         return svg_map(geojson, measures, **arguments)
@@ -130,6 +131,7 @@ def svg_map(
     providers: pl.DataFrame,
     gaps: list[str],
     schematic: bool,
+    attribution: str = "",
 ) -> go.Figure:
     """The map as SVG (plotly geo), municipality names on it; see ``tile_map`` for arguments."""
     geojson = _clockwise(geojson)
@@ -279,23 +281,43 @@ def svg_map(
         height=620,
         legend={"orientation": "h", "itemsizing": "constant"},
         separators=",.",
-        annotations=[
-            {
-                "text": "<br>".join(notes),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": 1,
-                "xanchor": "left",
-                "yanchor": "top",
-                "align": "left",
-                "showarrow": False,
-                "bgcolor": "rgba(255,255,255,0.9)",
-                "font": {"size": 12, "color": "#33414e"},
-            }
-        ]
-        if notes
-        else [],
+        annotations=(
+            [
+                {
+                    "text": "<br>".join(notes),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0,
+                    "y": 1,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "align": "left",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.9)",
+                    "font": {"size": 12, "color": "#33414e"},
+                }
+            ]
+            if notes
+            else []
+        )
+        + (
+            [  # the copyright line of the official boundaries, also on slides and in PNGs
+                {
+                    "text": f"Gemeindegrenzen: {attribution}",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 1,
+                    "y": 0,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.9)",
+                    "font": {"size": 11, "color": "#33414e"},
+                }
+            ]
+            if attribution
+            else []
+        ),
     )
     return styled(figure)
 
@@ -477,6 +499,7 @@ def tile_map(
     gaps: list[str],
     schematic: bool,
     style: str,
+    attribution: str = "",
 ) -> go.Figure:
     """The map with MapLibre traces on a tile style.
 
