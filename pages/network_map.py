@@ -104,7 +104,7 @@ st.caption(
         else ""
     )
     + (", die die gewählten Hemmnisse adressieren" if group.barriers else "")
-    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert oder geheim (*). "
+    + "; Farbe nach der Leistungsart ihres ersten Angebots. Grau: kein Wert (zu kleine Gruppe). "
     + f"LZB je 1.000 Einwohner: {maps.population_note(measures)}, je Gemeinde der Stand, der "
     "dem Stichtag am nächsten liegt."
 )
