@@ -303,7 +303,7 @@ def svg_map(
         + (
             [  # the copyright line of the official boundaries, also on slides and in PNGs
                 {
-                    "text": f"Gemeindegrenzen: {attribution}",
+                    "text": attribution,  # the copyright line itself, short enough for a phone
                     "xref": "paper",
                     "yref": "paper",
                     "x": 1,
@@ -624,7 +624,7 @@ def tile_map(
         + (
             [
                 {
-                    "text": f"Gemeindegrenzen: {attribution}",
+                    "text": attribution,  # the copyright line itself, short enough for a phone
                     "xref": "paper",
                     "yref": "paper",
                     "x": 0.99,

@@ -169,6 +169,7 @@ def test_exported_images_keep_their_text_inside(
     browser, demo_sqlite_url, demo_engine, monkeypatch
 ) -> None:
     from data_access.cases import read_cases
+    from data_access.protection import DEMO_SECRET, Protection
     from teilhabe import images, report
     from teilhabe.demo import AS_OF
 
@@ -182,7 +183,10 @@ def test_exported_images_keep_their_text_inside(
         scale=1,
     )
     content = report.report_content(
-        demo_engine, read_cases(engine=demo_engine), as_of=AS_OF, threshold=3
+        demo_engine,
+        read_cases(engine=demo_engine, secret=DEMO_SECRET),
+        as_of=AS_OF,
+        protection=Protection(),
     )
     charts = report.key_figures(content)
     pdf = images.figure_pngs(

@@ -38,7 +38,7 @@ def test_map_draws_municipalities_and_providers_offline(
         "08135025", "08135026", "08135027", "08135031", "08135032",
     ]  # fmt: skip
     attribution = "© GeoBasis-DE / BKG 2013 (Daten verändert)"
-    expect(page.get_by_text(f"Gemeindegrenzen: {attribution}").first).to_be_attached()
+    expect(page.get_by_text(attribution, exact=True).first).to_be_attached()  # on the map
     expect(page.get_by_text(f"BKG VG250 2013, vereinfacht, {attribution}")).to_be_visible()
     expect(page.get_by_text("Gemeindegrenzen schematisch")).to_have_count(0)
     expect(page.get_by_text("Einwohner: Stand 30.09.2018 bis 31.12.2023").first).to_be_visible()
