@@ -269,8 +269,13 @@ def svg_map(
         notes.append("Gemeindegrenzen schematisch (keine amtlichen Grenzen)")
     if spread.height and spread["spread"].any():
         notes.append("Träger am selben Ort nebeneinander gezeichnet")
+    # the district's own bounding box (a little margin for names and dots), not plotly's
+    # "fitbounds", which leaves the district small in the middle of the picture
+    (west, south), (east, north) = _bounds(geojson)
+    pad_lon, pad_lat = (east - west) * 0.04, (north - south) * 0.04
     figure.update_geos(
-        fitbounds="locations",
+        lonaxis_range=[west - pad_lon, east + pad_lon],
+        lataxis_range=[south - pad_lat, north + pad_lat],
         visible=False,
         projection_type="mercator",
         resolution=110,
@@ -386,6 +391,19 @@ def _centres(geojson: dict) -> dict[str, tuple[float, float]]:
         if best is not None:
             centres[str(feature.get("id"))] = (best[1], best[2])
     return centres
+
+
+def _bounds(geojson: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(west, south), (east, north) of the features, in degrees."""
+    points = [
+        point
+        for feature in geojson["features"]
+        for point in _points(feature["geometry"].get("coordinates", []))
+    ]
+    if not points:
+        return (9.0, 48.0), (11.0, 49.0)
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return (min(lons), min(lats)), (max(lons), max(lats))
 
 
 def _span(geojson: dict) -> float:
