@@ -14,6 +14,7 @@ import streamlit as st
 
 from teilhabe.formatting import format_as_of, format_count
 from ui import charts, components, data, filters, maps, presentation, shell, wayback
+from ui.text import markdown_text
 
 SLIDES = (
     "Kennzahlen",
@@ -50,7 +51,8 @@ st.query_params["folie"] = str(slide)
 
 st.title(SLIDES[slide - 1])
 st.caption(
-    f"{dataset.jobcenter} · Stichtag {format_as_of(as_of)} · {filters.describe(chosen)}"
+    f"{markdown_text(dataset.jobcenter)} · Stichtag {format_as_of(as_of)} · "
+    f"{markdown_text(filters.describe(chosen))}"
     + (" · Demodaten (synthetisch)" if dataset.synthetic else "")
 )
 
@@ -156,7 +158,7 @@ else:
     else:
         latest = events.row(-1, named=True)
         st.markdown(
-            f"## {latest['date']:%d.%m.%Y}: {latest['title']} – "
+            f"## {latest['date']:%d.%m.%Y}: {markdown_text(latest['title'])} – "
             f"{format_count(latest['attendees'])} Teilnehmende, "
             f"{format_count(len(latest['providers']))} Träger und Behörden"
         )

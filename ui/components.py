@@ -8,13 +8,14 @@ from data_access.protection import Protection
 from teilhabe.formatting import format_as_of, format_count, format_decimal, format_percent
 from teilhabe.glossary import GLOSSARY, SHORT_LABELS
 from ui.data import Dataset
+from ui.text import markdown_text
 
 
 def page_header(title: str, dataset: Dataset, as_of: int, filter_text: str) -> None:
     st.title(title)
     st.caption(
-        f"{dataset.jobcenter} · Stichtag {format_as_of(as_of)} · "
-        f"Datenstand {format_as_of(dataset.as_of)} · {filter_text}"
+        f"{markdown_text(dataset.jobcenter)} · Stichtag {format_as_of(as_of)} · "
+        f"Datenstand {format_as_of(dataset.as_of)} · {markdown_text(filter_text)}"
     )
     if dataset.synthetic:
         st.info(

@@ -22,6 +22,7 @@ from data_access.periods import parse_month
 from teilhabe.formatting import format_month
 from teilhabe.selection import describe_filters
 from ui import data
+from ui.text import markdown_text
 
 PERIODS = {"1": "1 Jahr", "2": "2 Jahre", "3": "3 Jahre", "5": "5 Jahre"}
 BARRIER_MODES = {"any": "mindestens eines", "all": "alle zugleich"}
@@ -184,12 +185,12 @@ def _seed_from_link(spec: FilterSpec, allowed: list[str]) -> None:
         if len(set(given)) > 1:
             st.session_state.setdefault("_link_notices", []).append(
                 f"Der Link enthält „{spec.label}“ mehrfach; es gilt der erste Wert "
-                f"(„{given[0][:40]}“)."
+                f"(„{markdown_text(given[0][:40])}“)."
             )
     valid = [v for v in values if v in allowed]
     invalid = [v for v in values if v not in allowed]
     if invalid:
-        shown = ", ".join(f"„{v[:40]}“" for v in invalid[:3])
+        shown = ", ".join(f"„{markdown_text(v[:40])}“" for v in invalid[:3])
         st.session_state.setdefault("_link_notices", []).append(
             f"Der Link enthält für „{spec.label}“ ungültige Werte ({shown}); sie wurden ignoriert."
         )

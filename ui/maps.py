@@ -23,6 +23,7 @@ import polars as pl
 
 from teilhabe.chart_style import TEXT, styled
 from teilhabe.formatting import format_count, format_decimal, format_percent
+from ui.text import html_text
 
 # Points must stand out on the blue shading: warm and dark colours, no blue, no gap red.
 CATEGORY_COLOURS = (
@@ -139,7 +140,9 @@ def svg_map(
     names = measures["name"].to_list()
     values = measures[measure].to_list()
     shown = [format_percent(v) if kind == "rate" else format_decimal(v, 1) for v in values]
-    hover = [f"<b>{n}</b><br>{measure_name}: {t}" for n, t in zip(names, shown, strict=True)]
+    hover = [
+        f"<b>{html_text(n)}</b><br>{measure_name}: {t}" for n, t in zip(names, shown, strict=True)
+    ]
     outline = {"line": {"color": "#ffffff", "width": 1.5}}
     figure = go.Figure()
     # every municipality in grey first: a suppressed value leaves its area grey, not missing
@@ -231,7 +234,7 @@ def svg_map(
             lat=[centres[ags[i]][1] for i in placed],
             mode="text",
             textposition="top center",  # above the town centre, where the providers' dots are
-            text=[_short_name(names[i]) for i in placed],
+            text=[html_text(_short_name(names[i])) for i in placed],
             textfont={
                 "size": 12,
                 "color": [
@@ -261,7 +264,7 @@ def svg_map(
                 },
                 text=rows["hover"].to_list(),
                 hovertemplate="%{text}<extra></extra>",
-                name=category,
+                name=html_text(category),
             )
         )
     notes = []
@@ -605,7 +608,7 @@ def tile_map(
                 marker={"size": 15, "color": CATEGORY_COLOURS[number % len(CATEGORY_COLOURS)]},
                 text=rows["hover"].to_list(),
                 hovertemplate="%{text}<extra></extra>",
-                name=category,
+                name=html_text(category),
             )
         )
     notes = []
@@ -672,7 +675,7 @@ def provider_points(
     for (provider_id,), services in directory.group_by("provider_id", maintain_order=True):
         first = services.row(0, named=True)
         offers = "<br>".join(
-            f"· {service} ({category})"
+            f"· {html_text(service)} ({html_text(category)})"
             for service, category in services.select("service", "category").iter_rows()
         )
         clients = reached.get(provider_id, 0)
@@ -688,7 +691,11 @@ def provider_points(
                 )
                 if part
             )
-            site = f"<br>Standort: {place['name']}" if place is not first and place["name"] else ""
+            site = (
+                f"<br>Standort: {html_text(place['name'])}"
+                if place is not first and place["name"]
+                else ""
+            )
             rows.append(
                 {
                     "provider_id": provider_id,
@@ -697,8 +704,8 @@ def provider_points(
                     "lat": place["lat"],
                     "lon": place["lon"],
                     "hover": (
-                        f"<b>{first['provider']}</b>{site}<br>{address}"
-                        f"<br>Gemeinde: {names.get(place['municipality_ags'], '')}"
+                        f"<b>{html_text(first['provider'])}</b>{site}<br>{html_text(address)}"
+                        f"<br>Gemeinde: {html_text(names.get(place['municipality_ags'], ''))}"
                         f"<br>{offers}<br>Erreichte Personen (12 Monate): {format_count(clients)}"
                     ),
                 }
