@@ -37,6 +37,7 @@ from data_access.periods import OPEN_END_MONTH, covered_months, month_index_expr
 from data_access.protection import record_keys, secret_fingerprint
 
 READ_BATCH_ROWS = 200_000
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -396,9 +397,6 @@ def load_cases(
             LOG.warning("Cache %s not written (%s); the app works without it", folder, error)
             shutil.rmtree(folder, ignore_errors=True)
     return cases
-
-
-LOG = logging.getLogger(__name__)
 
 
 def _write_cache(cases: Cases, folder: Path) -> None:

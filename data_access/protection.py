@@ -162,13 +162,7 @@ MAX_DEVIATION = table().max_deviation
 
 def deviation(count: int, key: int) -> int:
     """The deviation for a true ``count`` whose cell key (sum of record keys) is ``key``."""
-    t = table()
-    row = min(count, t.n_max)
-    cell_key = key % KEY_RANGE
-    for d, upper in zip(t.deviations[row], t.uppers[row], strict=True):
-        if cell_key < upper:
-            return d
-    raise AssertionError("the last upper bound is 2^32")  # pragma: no cover
+    return int(deviations(np.array([count]), np.array([key]))[0])
 
 
 @cache
@@ -196,17 +190,10 @@ def deviations(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return table_deviations[rows, chosen]
 
 
-def _published(counts: pl.Series, keys: pl.Series, name: str) -> pl.Series:
-    """The published values of a column of counts with their key sums (nulls stay null)."""
-    missing = counts.is_null() | keys.is_null()
-    n = counts.cast(pl.Int64).fill_null(0).to_numpy()
-    shifted = n + deviations(n, keys.cast(pl.Int64).fill_null(0).to_numpy())
-    published = pl.Series(name, shifted, dtype=pl.Int64)
-    return published.scatter(missing.arg_true(), None) if missing.any() else published
-
-
 def _publish_batch(cells: pl.Series) -> pl.Series:
-    return _published(cells.struct.field("n"), cells.struct.field("k"), cells.name)
+    """``publish`` over a struct column of counts (n) and key sums (k)."""
+    published = publish_columns(cells.struct.unnest(), {"n": "k"}, Protection())
+    return published["n"].alias(cells.name)
 
 
 def publish(count: pl.Expr | str, key: pl.Expr | str, protection: Protection) -> pl.Expr:
