@@ -7,6 +7,8 @@ Two kinds of tests need something outside the Python environment:
 * ``postgres`` tests need a PostgreSQL server, named by ``TEILHABE_TEST_POSTGRES_URL``
   (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). That database is treated
   as scratch space: its ``public`` schema is dropped and recreated once per test session.
+  In a parallel run (pytest-xdist) each worker uses its own database ``<name>_gw0``, ``_gw1``
+  ..., created next to it on first use.
 * ``browser`` tests need Chromium, at ``TEILHABE_CHROMIUM`` (default ``/usr/bin/chromium``).
 
 When a requirement is missing, the tests that need it are *skipped* -- unless
@@ -116,6 +118,13 @@ def postgres_url() -> Iterator[str]:
             require_env="TEILHABE_REQUIRE_POSTGRES",
         )
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # parallel run: each worker gets a database of its own (tests create schemas in it)
+        url = _worker_database(engine, worker)
+        engine.dispose()
+        engine = create_engine(url)
+
     # Scratch database: start every test session from an empty public schema.
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -123,6 +132,21 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
 
     yield url
+
+
+def _worker_database(engine, worker: str) -> str:
+    """URL of the scratch database ``<database>_<worker>`` next to the configured one, created
+    on first use (needs the CREATEDB right; the suite's own server has it)."""
+    from sqlalchemy import text
+
+    name = f"{engine.url.database}_{worker}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return engine.url.set(database=name).render_as_string(hide_password=False)
 
 
 # ---------------------------------------------------------------------------------------------
