@@ -137,13 +137,12 @@ def role_from_claims(
     value = claims.get(claim)
     if value is None:
         return None
-    values = [value] if isinstance(value, str) else list(value) if _iterable(value) else []
+    if isinstance(value, str):
+        values = [value]
+    else:
+        values = list(value) if isinstance(value, list | tuple | set | frozenset) else []
     groups = dict(mapping)
     return highest_role(groups.get(str(v), str(v)) for v in values)
-
-
-def _iterable(value: object) -> bool:
-    return isinstance(value, list | tuple | set | frozenset)
 
 
 # --- The role table --------------------------------------------------------------------------

@@ -14,12 +14,13 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import polars as pl
+from polars.datatypes import DataType, DataTypeClass
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from data_access import cube
@@ -233,7 +234,10 @@ def data_as_of(connection) -> int | None:
     return max(candidates) if candidates else None
 
 
-def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+PolarsDataType = DataType | DataTypeClass
+
+
+def _read(connection, statement, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     batches = pl.read_database(
         statement,
         connection,
@@ -241,7 +245,7 @@ def _read(connection, statement, schema: dict[str, pl.DataType]) -> pl.DataFrame
         batch_size=READ_BATCH_ROWS,
         schema_overrides=schema,
     )
-    frames = [batch.select(list(schema)).cast(schema) for batch in batches]
+    frames = [batch.select(list(schema)).cast(pl.Schema(schema)) for batch in batches]
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 

@@ -32,10 +32,11 @@ def check_last_month(integration_months: pl.Series, last: int) -> LastMonthCheck
     last month. Without 12 months of history (or without integrations before) nothing is
     flagged."""
     months = integration_months.drop_nulls()
+    first = months.min()
     counts = months.filter((months >= last - WINDOW) & (months <= last)).value_counts()
     per_month = dict(zip(counts[counts.columns[0]], counts["count"], strict=True))
     before = [per_month.get(m, 0) for m in range(last - WINDOW, last)]
-    history = months.min() is not None and months.min() <= last - WINDOW
+    history = isinstance(first, int) and first <= last - WINDOW
     mean = sum(before) / WINDOW
     incomplete = bool(history and mean > 0 and per_month.get(last, 0) < INCOMPLETE_SHARE * mean)
     return LastMonthCheck(month=last, incomplete=incomplete, suggested=last - 1)

@@ -210,19 +210,20 @@ def build(
         )
     )
 
-    cubes = {}
-    for name, frame, measures in (
+    cubes: dict[str, pl.DataFrame] = {}
+    parts: tuple[tuple[str, pl.DataFrame, tuple[str, ...]], ...] = (
         ("stock", stocks, (*STOCKS, *STOCK_KEYS)),
         ("flow", flows, (*FLOWS, *FLOW_KEYS)),
-    ):
+    )
+    for name, frame, counted in parts:
         cells = (
             frame.with_columns(_barrier_count(types))
-            .with_columns(pl.col(*measures).cast(pl.UInt32))
+            .with_columns(pl.col(*counted).cast(pl.UInt32))
             .sort("month", *CELL_KEYS, "barrier_mask")
-            .select("month", *CELL_KEYS, "barrier_mask", *measures)
+            .select("month", *CELL_KEYS, "barrier_mask", *counted)
         )
         cubes[f"{name}_cells"] = cells
-        cubes[f"{name}_plain"] = _collapse(cells, measures)
+        cubes[f"{name}_plain"] = _collapse(cells, counted)
     cubes["referral_rows"] = referral_rows(
         referrals, people, integrations, mask_segments, types, through=through
     )
@@ -456,7 +457,9 @@ def select_cells(
         ("age_group", age_groups),
     ):
         if values:
-            allowed = [v for v in values if v in frame.schema[column].categories]
+            dtype = frame.schema[column]
+            assert isinstance(dtype, pl.Enum)  # the cube's dimensions are enums
+            allowed = [v for v in values if v in dtype.categories]
             conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
     if keep_mask and barriers:
         conditions.append(barrier_condition(barriers, barrier_mode))

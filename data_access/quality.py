@@ -14,9 +14,10 @@ null (shown as "–").
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, and_, exists, func, not_, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, not_, select
 
 from data_access import cases
 from data_access.imports import IMPORT_ORDER, TABLES
@@ -63,7 +64,7 @@ def table_overview(*, engine: Engine) -> pl.DataFrame:
             spec = TABLES[name]
             table = spec.table
             date = MAIN_DATES.get(name)
-            columns = [func.count()]
+            columns: list[ColumnElement[Any]] = [func.count()]
             if date:
                 columns += [func.min(table.c[date]), func.max(table.c[date])]
             result = connection.execute(select(*columns).select_from(table)).one()

@@ -52,7 +52,9 @@ def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> No
     names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
     quoted_table = connection.dialect.identifier_preparer.format_table(table)
     if connection.dialect.name == "postgresql":
-        cursor = connection.connection.dbapi_connection.cursor()
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None  # an open connection has its driver connection
+        cursor = dbapi.cursor()
         with cursor.copy(f"COPY {quoted_table} ({names}) FROM STDIN") as copy:
             for row in frame.iter_rows():
                 copy.write_row(row)

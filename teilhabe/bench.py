@@ -31,7 +31,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -323,7 +325,7 @@ def _scenario_json(scenario: Scenario) -> dict[str, object]:
 
 def _fast(
     engine: Engine, cases: Cases, scenario: Scenario, protection: Protection
-) -> tuple[float, dict[str, float], dict[str, object]]:
+) -> tuple[float, dict[str, float], dict[str, Any]]:
     """Everything both pages compute after a filter change: total seconds, ms per part, numbers.
 
     Übersicht and Integration page: the trend over 60 months, the headline figures as of the
@@ -365,7 +367,7 @@ def _fast(
     by_municipality = None
     for by in DIMENSIONS:
         groups = timed(
-            f"by_{by}", lambda by=by: _breakdown(cases, by, (as_of - 12, as_of), protection, chosen)
+            f"by_{by}", partial(_breakdown, cases, by, (as_of - 12, as_of), protection, chosen)
         )
         if by == "municipality":
             by_municipality = groups
@@ -580,7 +582,7 @@ def _result(
     exact_numbers: list[dict[str, object]],
     naive_ms: list[float],
     naive_read_ms: list[float],
-    comparisons: list[dict[str, object]],
+    comparisons: list[dict[str, Any]],
 ) -> dict[str, object]:
     fast = _summary(fast_ms) | {
         "parts_median_ms": {

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -169,7 +170,7 @@ def _geography(districts: int) -> dict[str, pl.DataFrame]:
     with (DEMO_DIR / "heidenheim.csv").open(encoding="utf-8") as handle:
         home = list(csv.DictReader(handle))
     district_rows = [dict(zip(("key", "name", "jobcenter_name"), HOME_DISTRICT, strict=True))]
-    municipality_rows = [
+    municipality_rows: list[dict[str, Any]] = [
         {
             "ags": row["ags"],
             "district_key": HOME_DISTRICT[0],
@@ -349,7 +350,10 @@ MEASURE_CATEGORIES = {"vocational_training", "language_course", "activation"}
 
 
 def _network(rng: np.random.Generator, municipalities: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    providers, services, areas, participants = [], [], [], []
+    providers: list[dict[str, Any]] = []
+    services: list[dict[str, Any]] = []
+    areas: list[dict[str, Any]] = []
+    participants: list[str] = []
     for district_key, munis in municipalities.group_by("district_key", maintain_order=True):
         rows = munis.to_dicts()
         prefix = "" if district_key[0] == HOME_DISTRICT[0] else f"{district_key[0]}-"
