@@ -17,7 +17,7 @@ BROWSER_TESTS = Path(__file__).resolve().parent
 REPO = BROWSER_TESTS.parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
 
-PAGES = ["", "integration", "hemmnisse", "netzwerkkarte", "netzwerk", "presentation", "daten"]
+PAGES = ["", "integration", "barriers", "network_map", "network", "presentation", "data"]
 
 
 def attempts(log: Path) -> tuple[bool, list[dict]]:
@@ -80,11 +80,35 @@ def test_no_connection_leaves_the_machine_at_start_or_during_page_runs(
 
     for path in PAGES:
         open_app(page, f"{url}/{path}")
+        assert page.get_by_text("Seite nicht gefunden").count() == 0, path
         assert page.get_by_text("Datenbank nicht erreichbar").count() == 0
 
     assert not external_requests
     _, found = attempts(log)
     assert not found, f"page runs reached out:\n{describe(found)}"
+
+    # a websocket from another origin is refused without Streamlit looking up this machine's
+    # external address for its origin check
+    assert foreign_origin_websocket(url) == 403
+    _, found = attempts(log)
+    assert not found, f"the origin check reached out:\n{describe(found)}"
+
+
+def foreign_origin_websocket(url: str) -> int | None:
+    """HTTP status of a websocket handshake to the app with the Origin of another site."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    try:
+        with connect(
+            url.replace("http://", "ws://") + "/_stcore/stream",
+            subprotocols=["streamlit"],
+            additional_headers={"Origin": "http://teilhabe.jobcenter.example"},
+            open_timeout=30,
+        ):
+            return None
+    except InvalidStatus as error:
+        return error.response.status_code
 
 
 def test_the_page_shows_no_streamlit_version(watched_app, page, open_app) -> None:
