@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -136,7 +137,7 @@ def test_two_processes_serve_the_overview_and_each_visitor_stays_on_one(
         assert metrics >= 4  # ELB, LZB, LZB ≥ 4 Jahre, K2, …
         page.reload()  # a new websocket, as after a lost connection
         open_app(page, url)
-        assert page.locator('[data-testid="stMetric"]').count() == metrics
+        expect(page.locator('[data-testid="stMetric"]')).to_have_count(metrics)
         seen[visitor] = processes
         cookie = next(c for c in context.cookies() if c["name"] == "TEILHABE_SERVER")
         # the websocket (handshake and every reconnect) reaches the visitor's process
