@@ -26,10 +26,18 @@ class SchemaOutdated(Exception):
 
 
 def create_db_engine(url: URL) -> Engine:
-    """An engine for SQLite or PostgreSQL; a local SQLite file's folder is created if missing."""
+    """An engine for SQLite or PostgreSQL; a local SQLite file's folder is created if missing
+    (DatabaseUnavailable if it cannot be)."""
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # e.g. a part of the path is a file
+                label = url.render_as_string(hide_password=True)
+                raise DatabaseUnavailable(
+                    f"Datenbank {label} ist nicht erreichbar: Ordner {error.filename} "
+                    f"nicht anlegbar ({error.strerror})"
+                ) from None
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -131,3 +131,23 @@ def test_an_existing_0001_database_on_postgresql_is_upgraded(postgres_url) -> No
         with admin.begin() as connection:
             connection.execute(text("DROP SCHEMA migration_0001 CASCADE"))
         admin.dispose()
+
+
+def test_an_unusable_sqlite_path_is_one_clear_database_error(tmp_path) -> None:
+    """A folder that cannot be created (part of the path is a file) or a file that is no
+    database: DatabaseUnavailable naming the path, no OSError or traceback for the app."""
+    import pytest
+
+    from data_access.db import DatabaseUnavailable, check_connection, create_db_engine
+
+    (tmp_path / "datei").write_text("kein Ordner")
+    with pytest.raises(DatabaseUnavailable) as error:
+        create_db_engine(make_url(f"sqlite:///{tmp_path}/datei/teilhabe.sqlite"))
+    assert str(error.value) == (
+        f"Datenbank sqlite:///{tmp_path}/datei/teilhabe.sqlite ist nicht erreichbar: "
+        f"Ordner {tmp_path}/datei nicht anlegbar (File exists)"
+    )
+    (tmp_path / "text.sqlite").write_text("kein SQLite\n" * 100)
+    with pytest.raises(DatabaseUnavailable, match="file is not a database"):
+        engine = create_db_engine(make_url(f"sqlite:///{tmp_path}/text.sqlite"))
+        check_connection(engine)

@@ -2,9 +2,11 @@
 
 Fixtures
 --------
-``start_streamlit(script, env=None) -> str`` (session)
+``start_streamlit(script, env=None, netwatch_log=None) -> str`` (session)
     Factory: starts ``streamlit run <script>`` on a free port with a fresh ``TEILHABE_DATA_DIR``
-    and without ``TEILHABE_DATABASE_URL``; returns the base URL. Stopped at session end.
+    and without ``TEILHABE_DATABASE_URL``; returns the base URL. Stopped at session end. With
+    ``netwatch_log`` the server runs under ``netwatch.py``, which records (and refuses) every
+    attempt of the server process to reach another machine in that file.
 ``app_server -> str`` (session)
     The dashboard (``app.py``) started with ``start_streamlit``; it builds its own demo SQLite.
 ``browser`` (session), ``page`` (function)
@@ -150,7 +152,7 @@ StartStreamlit = Callable[..., str]
 
 @pytest.fixture(scope="session")
 def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartStreamlit]:
-    """Factory ``start_streamlit(script, env=None) -> base_url`` for Streamlit servers.
+    """Factory ``start_streamlit(script, env=None, netwatch_log=None) -> base_url``.
 
     Each server runs ``sys.executable -m streamlit run <script>`` from the repository root on a
     free port of 127.0.0.1, with ``TEILHABE_DATA_DIR`` set to a new temporary folder and
@@ -160,7 +162,11 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
     """
     processes: list[subprocess.Popen] = []
 
-    def start(script: Path, env: Mapping[str, str | None] | None = None) -> str:
+    def start(
+        script: Path,
+        env: Mapping[str, str | None] | None = None,
+        netwatch_log: Path | None = None,
+    ) -> str:
         script = Path(script).resolve()
         if not script.is_file():
             pytest.fail(f"Streamlit script {script} does not exist", pytrace=False)
@@ -178,8 +184,11 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         log_path = _artifact_path(f"streamlit-{script.stem}-{port}", ".log")
+        python = [sys.executable]
+        if netwatch_log is not None:
+            python += [str(BROWSER_TESTS / "netwatch.py"), str(netwatch_log)]
         command = [
-            sys.executable, "-m", "streamlit", "run", str(script),
+            *python, "-m", "streamlit", "run", str(script),
             "--server.headless", "true",
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
