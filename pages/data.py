@@ -4,6 +4,7 @@ import streamlit as st
 
 from teilhabe.formatting import format_as_of, format_count
 from ui import components, imports, shell, tables
+from ui.text import markdown_text
 
 shell.require_router()
 person = imports.actor()
@@ -73,15 +74,16 @@ def import_section() -> None:
         "ändert nichts."
     )
     if result := st.session_state.pop("import_result", None):
+        file = markdown_text(result["file"])
         if result["changed"]:
             st.success(
-                f"**{result['file']}** importiert: {result['counts']}. Alle Seiten zeigen ab "
+                f"**{file}** importiert: {result['counts']}. Alle Seiten zeigen ab "
                 "sofort den neuen Datenstand.",
                 icon=":material/check_circle:",
             )
         else:
             st.info(
-                f"**{result['file']}**: nichts zu ändern ({result['counts']}); die Datenbank "
+                f"**{file}**: nichts zu ändern ({result['counts']}); die Datenbank "
                 "war schon auf diesem Stand.",
                 icon=":material/info:",
             )
@@ -141,7 +143,7 @@ def import_section() -> None:
         if report.problems:
             count = len(report.problems)
             st.error(
-                f"**{upload.name}** für {label}: {format_count(count)} "
+                f"**{markdown_text(upload.name)}** für {label}: {format_count(count)} "
                 f"{'Problem' if count == 1 else 'Probleme'}. So wird die Datei nicht importiert; "
                 "die Datenbank bleibt unverändert. Bitte die Datei korrigieren und erneut "
                 "hochladen.",
@@ -159,13 +161,13 @@ def import_section() -> None:
             )
         else:
             st.success(
-                f"**{upload.name}** für {label}: {format_count(report.rows)} "
+                f"**{markdown_text(upload.name)}** für {label}: {format_count(report.rows)} "
                 f"{'Zeile' if report.rows == 1 else 'Zeilen'} geprüft, keine Probleme. Beim "
                 f"Import: {imports.counts_text(report)}.",
                 icon=":material/fact_check:",
             )
         for note in report.notes:
-            st.caption(note)
+            st.caption(markdown_text(note))
         if report.ok:
             # a callback, not the button's return value: the request survives any rerun
             st.button(
@@ -186,7 +188,10 @@ def import_section() -> None:
                 st.session_state["import_round"] = round_ + 1
                 st.rerun()
             st.error(
-                "\n\n".join([done.failure_line(), *(str(p) for p in done.problems[:20])]),
+                "\n\n".join(
+                    markdown_text(line)
+                    for line in [done.failure_line(), *(str(p) for p in done.problems[:20])]
+                ),
                 icon=":material/error:",
             )
 
@@ -211,7 +216,7 @@ with tabs["Datenqualität"]:
         )
         st.markdown(f"**Datenstand {format_as_of(state['as_of'])}** ({origin}).")
     st.caption(
-        f"Version der Daten: {state['data_version'] or 'keine'} · "
+        f"Version der Daten: {markdown_text(state['data_version'] or 'keine')} · "
         f"{'synthetische Demodaten' if state['synthetic'] else 'echte (importierte) Daten'}"
     )
     st.header("Tabellen")
@@ -268,7 +273,7 @@ def roles_section() -> None:
     labels = imports.role_options()
     if source == "claim":
         st.info(
-            f"Die Rollen kommen aus dem Claim „{claim}“ des ID-Tokens "
+            f"Die Rollen kommen aus dem Claim „{markdown_text(claim)}“ des ID-Tokens "
             "(`TEILHABE_ROLE_SOURCE=claim`); vergeben werden sie beim Identitätsanbieter über "
             "die Gruppen. Zuordnung der Gruppen zu Rollen:",
             icon=":material/info:",
@@ -280,7 +285,7 @@ def roles_section() -> None:
         )
         return
     if message := st.session_state.pop("role_message", None):
-        (st.success if message[0] else st.error)(message[1])
+        (st.success if message[0] else st.error)(markdown_text(message[1]))
     st.caption(
         "Wer sich anmeldet, wird über die Kennung (sub) beim Identitätsanbieter oder die "
         "E-Mail-Adresse erkannt. Änderungen gelten ab dem nächsten Klick der Person. "

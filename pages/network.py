@@ -7,6 +7,7 @@ from teilhabe.exports import Column
 from teilhabe.formatting import format_as_of
 from ui import charts, components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
+from ui.text import markdown_text
 
 shell.require_router()
 dataset = data.dataset()
@@ -53,7 +54,7 @@ with barrier_column:
     if "angebot" not in st.session_state:
         wanted = st.query_params.get("angebot", "")
         if wanted and wanted not in barrier_labels:
-            st.toast(f"Unbekanntes Hemmnis im Link („{wanted[:40]}“) ignoriert.")
+            st.toast(f"Unbekanntes Hemmnis im Link („{markdown_text(wanted[:40])}“) ignoriert.")
         st.session_state["angebot"] = wanted if wanted in barrier_labels else ""
     barrier = st.selectbox(
         "Hemmnis",

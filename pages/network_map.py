@@ -11,6 +11,7 @@ import streamlit as st
 from teilhabe.exports import Column
 from ui import components, data, filters, maps, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
+from ui.text import markdown_text
 
 shell.require_router()
 dataset = data.dataset()
@@ -89,11 +90,14 @@ if not areas.attribution:
         "Grenzen); amtliche Grenzen lädt `teilhabe boundaries import` (BKG VG250)."
     )
 else:
-    source = f"Gemeindegrenzen: {areas.source}, {areas.attribution}." + (
-        f" {areas.schematic_count} Gemeinden ohne amtliche Grenze sind schematisch gezeichnet "
-        "(aus den Ortsmittelpunkten)."
-        if areas.schematic
-        else ""
+    source = (
+        f"Gemeindegrenzen: {markdown_text(areas.source)}, {markdown_text(areas.attribution)}."
+        + (
+            f" {areas.schematic_count} Gemeinden ohne amtliche Grenze sind schematisch gezeichnet "
+            "(aus den Ortsmittelpunkten)."
+            if areas.schematic
+            else ""
+        )
     )
 st.caption(
     f"{source} Punkte: {points['provider_id'].n_unique()} Träger mit am Stichtag aktiven "

@@ -57,7 +57,7 @@ def to_csv(frame: pl.DataFrame, columns: Sequence[Column], header: Sequence[str]
     for line in header:
         writer.writerow([spreadsheet_text(line)])
     writer.writerow([])
-    writer.writerow([c.header for c in columns])
+    writer.writerow([spreadsheet_text(c.header) for c in columns])
     for row in rows(frame, columns):
         writer.writerow(
             [str(v).replace(".", ",") if isinstance(v, float) else spreadsheet_text(v) for v in row]

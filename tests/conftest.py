@@ -189,6 +189,27 @@ def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def hostile_sqlite_url(demo_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a copy of the demo data in which every text from data is a hostile payload
+    (``tests/hostile.py``: Markdown links, HTML, colours, LaTeX, formulas)."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+    from tests.hostile import make_hostile
+
+    source = make_url(demo_sqlite_url).database
+    target = tmp_path_factory.mktemp("hostile") / "hostile.sqlite"
+    shutil.copyfile(source, target)
+    url = f"sqlite:///{target}"
+    engine = create_db_engine(make_url(url))
+    make_hostile(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
 def demo_engine(demo_sqlite_url: str):
     from sqlalchemy.engine import make_url
 

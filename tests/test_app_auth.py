@@ -3,6 +3,7 @@ page for each role, the anonymous local default and anonymous imports where allo
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -103,7 +104,11 @@ def published_elb(url: str) -> str:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' Markdown as the reader sees it: names and addresses from the login come
+    escaped (``ui.text.markdown_text``: a backslash before a character, an invisible word
+    joiner where an address would become a link)."""
+    shown = "\n".join(str(e.value) for e in elements)
+    return re.sub(r"\\(.)", r"\1", shown).replace("\u2060", "")
 
 
 def uploaders(at: AppTest) -> list:

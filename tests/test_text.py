@@ -14,7 +14,11 @@ PHISHING = "[Neu anmelden](https://evil.example/x)"
 
 
 def test_markdown_text_escapes_every_markup_character() -> None:
-    assert markdown_text(PHISHING) == r"\[Neu anmelden\]\(https\://evil\.example/x\)"
+    # the word joiner (U+2060) keeps GFM from finding a bare address after the escapes are read
+    assert markdown_text(PHISHING) == "\\[Neu anmelden\\]\\(https\u2060\\://evil\\.example/x\\)"
+    assert markdown_text("www.evil.example a@evil.example HTTP://x") == (
+        "www\u2060\\.evil\\.example a@\u2060evil\\.example HTTP\u2060\\://x"
+    )
     assert markdown_text("**fett** <b>x</b> `code` # Titel") == (
         r"\*\*fett\*\* \<b\>x\</b\> \`code\` \# Titel"
     )
@@ -23,11 +27,12 @@ def test_markdown_text_escapes_every_markup_character() -> None:
 
 
 def test_html_text_escapes_tags_and_quotes() -> None:
+    # quotes as numeric references: plotly decodes those, but shows "&quot;" as it is
     assert html_text('<a href="https://evil.example">x</a>') == (
-        "&lt;a href=&quot;https://evil.example&quot;&gt;x&lt;/a&gt;"
+        "&lt;a href=&#34;https://evil.example&#34;&gt;x&lt;/a&gt;"
     )
-    assert html_text('<span style="font-size:90px">') == (
-        "&lt;span style=&quot;font-size:90px&quot;&gt;"
+    assert html_text("<span style='font-size:90px'>") == (
+        "&lt;span style=&#39;font-size:90px&#39;&gt;"
     )
 
 

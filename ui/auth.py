@@ -27,6 +27,7 @@ from data_access.auth import (
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError
 from ui import data
+from ui.text import markdown_text
 
 README_HINT = "README, Abschnitt „Anmeldung und Rollen“"
 
@@ -39,7 +40,10 @@ def login_configured() -> bool:
         if "pars" not in str(error).lower():
             return False  # no secrets file at all
         # a broken secrets file must not open the app without login
-        st.error(f"Die Anmeldung ist nicht lesbar eingerichtet: {error}", icon=":material/error:")
+        st.error(
+            f"Die Anmeldung ist nicht lesbar eingerichtet: {markdown_text(error)}",
+            icon=":material/error:",
+        )
         st.stop()
 
 
@@ -129,8 +133,8 @@ def _no_role_screen() -> None:
     assert actor is not None
     st.title("Kein Zugang zum Teilhabe-Monitor")
     st.error(
-        f"Sie sind als **{actor.label}** angemeldet, haben im Teilhabe-Monitor aber keine "
-        "Rolle. Ohne Rolle sind keine Seiten und keine Zahlen zugänglich.",
+        f"Sie sind als **{markdown_text(actor.label)}** angemeldet, haben im Teilhabe-Monitor "
+        "aber keine Rolle. Ohne Rolle sind keine Seiten und keine Zahlen zugänglich.",
         icon=":material/block:",
     )
     identity = " · ".join(
@@ -143,7 +147,7 @@ def _no_role_screen() -> None:
     )
     st.markdown(
         "Bitte wenden Sie sich an die Administration des Teilhabe-Monitors und nennen Sie "
-        f"diese Angaben, damit sie Ihnen eine Rolle gibt: {identity}."
+        f"diese Angaben, damit sie Ihnen eine Rolle gibt: {markdown_text(identity)}."
     )
     st.button("Abmelden", icon=":material/logout:", key="logout_no_role", on_click=st.logout)
 
@@ -151,9 +155,9 @@ def _no_role_screen() -> None:
 def sidebar(actor: Actor) -> None:
     """Who is logged in (name, e-mail, role) and the logout button; or that nobody is."""
     if actor.kind == "oidc":
-        st.markdown(f"**{actor.name or actor.email or actor.subject}**")
+        st.markdown(f"**{markdown_text(actor.name or actor.email or actor.subject)}**")
         st.caption(
-            (f"{actor.email} · " if actor.email and actor.name else "")
+            (f"{markdown_text(actor.email)} · " if actor.email and actor.name else "")
             + f"Rolle: {ROLE_LABELS[actor.role]}"
         )
         # a callback, not the button's return value: the request survives any rerun

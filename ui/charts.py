@@ -1,4 +1,8 @@
-"""Plotly figures in the app's style: German number format, calm colours, no external assets."""
+"""Plotly figures in the app's style: German number format, calm colours, no external assets.
+
+Every label, legend name and hover text that may come from data (names of municipalities,
+providers, categories, events) passes ``ui.text.html_text``: plotly reads a little HTML in them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import polars as pl
 from data_access.periods import month_start
 from teilhabe.chart_style import FIGURE_COLOURS, TEXT, TOPOJSON_URL, colour, line_look, styled
 from teilhabe.formatting import format_count, format_percent
+from ui.text import html_text
 
 COLOURS = FIGURE_COLOURS  # one colour per figure across the app (teilhabe.chart_style)
 # the column of a share chart -> the colour of its figure
@@ -67,7 +72,10 @@ def _event_markers(figure: go.Figure, events: pl.DataFrame, top: float) -> None:
             mode="markers",
             name="Netzwerkveranstaltung",
             marker={"symbol": "star", "size": 14, "color": COLOURS["event"]},
-            text=[f"{d:%d.%m.%Y}: {t}" for d, t in events.select("date", "title").iter_rows()],
+            text=[
+                f"{d:%d.%m.%Y}: {html_text(t)}"
+                for d, t in events.select("date", "title").iter_rows()
+            ],
             hovertemplate="%{text}<extra></extra>",
         )
     )
@@ -117,7 +125,7 @@ def duration_bars(
     if horizontal:
         bands = bands.reverse()  # plotly draws the first bar at the bottom
     counts = bands["count"].to_list()
-    labels = bands["band"].to_list()
+    labels = [html_text(band) for band in bands["band"].to_list()]
     heights = [c or 0 for c in counts]
     figure = go.Figure(
         go.Bar(
@@ -158,7 +166,7 @@ def group_bars(
     span = max(high - low, 10.0)
     figure = go.Figure(
         go.Bar(
-            y=ordered["group"].to_list(),
+            y=[html_text(group) for group in ordered["group"].to_list()],
             x=[v or 0 for v in values],
             orientation="h",
             text=[format_percent(v) for v in values],
@@ -197,7 +205,7 @@ def kind_bars(
     """Integrations by kind; a count without value is drawn empty and labelled "–"."""
     figure = go.Figure(
         go.Bar(
-            x=list(counts),
+            x=[html_text(kind) for kind in counts],
             y=[c or 0 for c in counts.values()],
             text=[format_count(c) for c in counts.values()],
             textposition="outside",
@@ -229,7 +237,7 @@ def share_bars(frame: pl.DataFrame, columns: dict[str, str]) -> go.Figure:
         values = ordered[column].to_list()
         figure.add_trace(
             go.Bar(
-                y=ordered["label"].to_list(),
+                y=[html_text(label) for label in ordered["label"].to_list()],
                 x=[v or 0 for v in values],
                 name=name,
                 orientation="h",
@@ -260,7 +268,7 @@ def share_trend(series: pl.DataFrame, column: str) -> go.Figure:
             go.Scatter(
                 x=[month_start(m) for m in rows["month"]],
                 y=rows[column].to_list(),
-                name=label,
+                name=html_text(label),
                 mode="lines+markers",
                 hovertemplate="%{y:.1f} %",
                 connectgaps=False,
@@ -290,8 +298,8 @@ def heatmap(
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=columns,
-            y=rows,
+            x=[html_text(column) for column in columns],
+            y=[html_text(row) for row in rows],
             text=text,
             texttemplate="%{text}",
             textfont={"size": 12},
@@ -329,7 +337,7 @@ def sankey(links: pl.DataFrame, labels: dict[str, str]) -> go.Figure:
         go.Sankey(
             arrangement="snap",
             node={
-                "label": [labels.get(n, n) for n in order],
+                "label": [html_text(labels.get(n, n)) for n in order],
                 "color": [colour_of[n.split(":")[0]] for n in order],
                 "pad": 14,
                 "thickness": 16,
@@ -364,7 +372,7 @@ def events_timeline(events: pl.DataFrame) -> go.Figure:
                 "symbol": "star",
             },
             text=[
-                f"<b>{d:%d.%m.%Y}: {t}</b><br>{format_count(a)} Teilnehmende, "
+                f"<b>{d:%d.%m.%Y}: {html_text(t)}</b><br>{format_count(a)} Teilnehmende, "
                 f"{len(p)} Träger und Behörden"
                 for d, t, a, p in events.select(
                     "date", "title", "attendees", "providers"
@@ -393,7 +401,7 @@ def count_trend(series: pl.DataFrame) -> go.Figure:
             go.Scatter(
                 x=[month_start(m) for m in rows["month"]],
                 y=rows["value"].to_list(),
-                name=label,
+                name=html_text(label),
                 mode="lines+markers",
                 hovertemplate="%{y:,.0f}",
                 connectgaps=False,

@@ -28,6 +28,7 @@ from data_access.settings import ConfigurationError
 from teilhabe.formatting import format_count
 from ui import auth, data
 from ui.data import Dataset
+from ui.text import markdown_text
 
 TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
 LOG_LABELS = {  # other imports in the log
@@ -223,8 +224,9 @@ def latest_import_line(log: pl.DataFrame) -> str:
     when = next(value for key, value in latest.items() if key.startswith("Zeitpunkt"))
     role = f" (Rolle {latest['Rolle']})" if latest["Rolle"] else ""
     return (
-        f"Letzter Import: **{latest['Datei']}** in {latest['Tabelle']} am {when} "
-        f"von **{latest['von']}**{role}."
+        f"Letzter Import: **{markdown_text(latest['Datei'])}** in "
+        f"{markdown_text(latest['Tabelle'])} am {markdown_text(when)} "
+        f"von **{markdown_text(latest['von'])}**{markdown_text(role)}."
     )
 
 
