@@ -18,7 +18,7 @@ import os
 import stat
 from pathlib import Path
 
-SHOWN_PATH_CHARS = 80  # a path in a message is shortened to this many characters
+SHOWN_PATH_CHARS = 120  # a path in a message is shortened to this many characters
 NAME_MAX_BYTES = 255  # longest file name on Linux file systems (ext4, xfs, tmpfs)
 PATH_MAX_BYTES = 4096  # longest path the kernel accepts (PATH_MAX)
 
@@ -72,23 +72,23 @@ def check_path_text(path: str | os.PathLike[str], what: str = "die Datei") -> Pa
     path = Path(text)
     if "\0" in text:
         raise UnusablePath(
-            f"Der Pfad „{shown_path(path)}“ enthält ein Nullzeichen; so kann keine Datei heißen."
+            f"Der Pfad {shown_path(path)} enthält ein Nullzeichen; so kann keine Datei heißen."
         )
     try:
         encoded = os.fsencode(text)
     except UnicodeError:
         raise UnusablePath(
-            f"Der Pfad „{shown_path(path)}“ enthält Zeichen, die das Dateisystem nicht kennt."
+            f"Der Pfad {shown_path(path)} enthält Zeichen, die das Dateisystem nicht kennt."
         ) from None
     if len(encoded) >= PATH_MAX_BYTES:
         raise UnusablePath(
-            f"Der Pfad „{shown_path(path)}“ ist zu lang ({_count(len(encoded))} Bytes; "
+            f"Der Pfad {shown_path(path)} ist zu lang ({_count(len(encoded))} Bytes; "
             f"höchstens {_count(PATH_MAX_BYTES - 1)} sind möglich)."
         )
     longest = max(encoded.split(b"/"), key=len)
     if len(longest) > NAME_MAX_BYTES:
         raise UnusablePath(
-            f"Der Pfad „{shown_path(path)}“ enthält einen zu langen Namen ({len(longest)} "
+            f"Der Pfad {shown_path(path)} enthält einen zu langen Namen ({len(longest)} "
             f"Bytes; höchstens {NAME_MAX_BYTES} sind möglich)."
         )
     return path
@@ -102,10 +102,10 @@ def _stat(path: Path, what: str) -> os.stat_result:
     try:
         return path.stat()  # follows symbolic links, as opening the file would
     except FileNotFoundError:
-        raise UnusablePath(f"{what} „{shown_path(path)}“ gibt es nicht.") from None
+        raise UnusablePath(f"{what} {shown_path(path)} existiert nicht.") from None
     except (OSError, RuntimeError) as error:
         raise UnusablePath(
-            f"{what} „{shown_path(path)}“ lässt sich nicht öffnen: {os_reason(error)}."
+            f"{what} {shown_path(path)} lässt sich nicht öffnen: {os_reason(error)}."
         ) from None
 
 
@@ -118,11 +118,11 @@ def check_file(path: str | os.PathLike[str], what: str = "Die Datei") -> Path:
     info = _stat(path, what)
     if stat.S_ISDIR(info.st_mode):
         raise UnusablePath(
-            f"{what} „{shown_path(path)}“ ist ein Ordner; erwartet wird eine Datei."
+            f"{what} {shown_path(path)} ist ein Ordner; erwartet wird eine Datei."
         )
     if not stat.S_ISREG(info.st_mode):
         raise UnusablePath(
-            f"{what} „{shown_path(path)}“ ist keine gewöhnliche Datei (sondern z. B. ein Gerät "
+            f"{what} {shown_path(path)} ist keine gewöhnliche Datei (sondern z. B. ein Gerät "
             "oder eine Pipe)."
         )
     try:
@@ -130,7 +130,7 @@ def check_file(path: str | os.PathLike[str], what: str = "Die Datei") -> Path:
             pass
     except OSError as error:
         raise UnusablePath(
-            f"{what} „{shown_path(path)}“ lässt sich nicht lesen: {os_reason(error)}."
+            f"{what} {shown_path(path)} lässt sich nicht lesen: {os_reason(error)}."
         ) from None
     return path
 
@@ -145,35 +145,32 @@ def check_folder(path: str | os.PathLike[str], what: str = "Der Pfad") -> Path:
             if path.suffix.lower() == ".zip"
             else ""
         )
-        raise UnusablePath(f"{what} „{shown_path(path)}“ ist kein Ordner{hint}.")
+        raise UnusablePath(f"{shown_path(path)} ist kein Ordner{hint}.")
     try:
         os.listdir(path)
     except OSError as error:
         raise UnusablePath(
-            f"{what} „{shown_path(path)}“ lässt sich nicht lesen: {os_reason(error)}."
+            f"{what} {shown_path(path)} lässt sich nicht lesen: {os_reason(error)}."
         ) from None
     return path
 
 
-def check_output_file(path: str | os.PathLike[str], what: str = "Die Zieldatei") -> Path:
+def check_output_file(path: str | os.PathLike[str]) -> Path:
     """``path`` as a ``Path`` if a file can obviously be written there: a valid name, not a
-    folder, in an existing folder. (Whether writing then succeeds is known only when writing.)"""
+    folder, in an existing folder. (Whether writing then succeeds is known only when writing.)
+    The message reads "<path> kann nicht geschrieben werden: <reason>."."""
     path = check_path_text(path, "die Zieldatei")
-    if not path.name or path.name in (".", ".."):
-        raise UnusablePath(f"{what} „{shown_path(path)}“ ist ein Ordner, kein Dateiname.")
+
+    def refused(reason: str) -> UnusablePath:
+        return UnusablePath(f"{shown_path(path)} kann nicht geschrieben werden: {reason}.")
+
     try:
-        if path.is_dir():
-            raise UnusablePath(f"{what} „{shown_path(path)}“ ist ein Ordner.")
-        parent = path.absolute().parent
-        if not parent.is_dir():
-            raise UnusablePath(
-                f"{what} „{shown_path(path)}“ kann nicht geschrieben werden: Der Ordner "
-                "existiert nicht."
-            )
+        if path.is_dir() or path.name in ("", ".", ".."):
+            raise refused("Das ist ein Ordner")
+        if not path.absolute().parent.is_dir():
+            raise refused("Der Ordner existiert nicht")
     except (OSError, RuntimeError) as error:
-        raise UnusablePath(
-            f"{what} „{shown_path(path)}“ kann nicht geschrieben werden: {os_reason(error)}."
-        ) from None
+        raise refused(os_reason(error)) from None
     return path
 
 

@@ -557,7 +557,7 @@ def export_hsds(engine: Engine, folder: Path, *, today: dt.date | None = None) -
     try:
         folder = check_path_text(folder, "den Zielordner")
         if folder.exists() and not folder.is_dir():
-            raise UnusablePath(f"Der Zielordner „{shown_path(folder)}“ ist kein Ordner.")
+            raise UnusablePath(f"{shown_path(folder)} ist kein Ordner.")
         folder.mkdir(parents=True, exist_ok=True)
         for name, rows in tables.items():
             if name not in RESOURCE_BY_NAME and not rows:
@@ -1026,6 +1026,7 @@ class _Package:
     rows: dict[str, list[_Row]]
     unusable: set[str]  # files missing or unreadable
     problems: list[Problem]
+    unreadable: set[str] = field(default_factory=set)  # paths reported as unusable
     files: dict[str, str] = field(default_factory=dict)  # resource -> its file's name
     headers: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
@@ -1065,7 +1066,7 @@ class _Package:
 def _read_package(folder: Path) -> _Package:
     """Read every file of the package; file-level and id problems are collected, not raised."""
     try:
-        folder = check_folder(folder, "Das HSDS-Paket")
+        folder = check_folder(folder, "Der Ordner")
     except UnusablePath as error:
         raise HsdsError(str(error)) from None
     names = [r.name for r in RESOURCES] + list(OTHER_RESOURCES)
@@ -1085,6 +1086,8 @@ def _read_package(folder: Path) -> _Package:
         resource = RESOURCE_BY_NAME.get(name)
         if path is None:
             package.unusable.add(name)
+            if package.unreadable & {named.get(name), *_candidates(name)}:
+                continue  # already reported: there, but not usable
             required = name in ("organization", "service") or (
                 package.own and resource is not None and resource.required_file
             )
@@ -1210,6 +1213,7 @@ def _inside(package: _Package, root: Path, candidate: str, *, named: bool) -> Pa
         package.problem(DESCRIPTOR, "path", shown_path(candidate), problem)
     else:
         package.problem(candidate, None, None, problem)
+    package.unreadable.add(candidate)
     return None
 
 
