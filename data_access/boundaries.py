@@ -306,7 +306,9 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
     except Exception as error:
         raise _unreadable(path) from error
     if not layers:
-        raise BoundaryFileError(f"Die Datei „{shown_path(path)}“ enthält keine Ebenen mit Geodaten.")
+        raise BoundaryFileError(
+            f"Die Datei „{shown_path(path)}“ enthält keine Ebenen mit Geodaten."
+        )
     if layer is None:
         if len(layers) == 1:
             return layers[0], False
@@ -315,8 +317,8 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
         if municipalities is not None:
             return municipalities, True
         raise BoundaryFileError(
-            f"Die Datei „{shown_path(path)}“ enthält mehrere Ebenen ({_listing(layers)}); bitte eine mit "
-            "--layer angeben."
+            f"Die Datei „{shown_path(path)}“ enthält mehrere Ebenen ({_listing(layers)}); "
+            "bitte eine mit --layer angeben."
         )
     if layer in layers:
         return layer, len(layers) > 1
@@ -324,7 +326,8 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
     if len(matches) == 1:
         return matches[0], len(layers) > 1
     raise BoundaryFileError(
-        f"Die Ebene „{layer}“ gibt es in der Datei „{shown_path(path)}“ nicht; vorhanden: {_listing(layers)}."
+        f"Die Ebene „{layer}“ gibt es in der Datei „{shown_path(path)}“ nicht; "
+        f"vorhanden: {_listing(layers)}."
     )
 
 
@@ -372,11 +375,9 @@ def _ags_values(values: pd.Series, where: str) -> pd.Series:
     """The AGS as strings; raises unless every value has exactly 8 digits."""
     if pd.api.types.is_float_dtype(values):  # e.g. GeoJSON numbers: leading zeros are lost
         text = values.map(
-            lambda v: None
-            if pd.isna(v)
-            else str(int(v))
-            if np.isfinite(v) and v == int(v)
-            else str(v)
+            lambda v: (
+                None if pd.isna(v) else str(int(v)) if np.isfinite(v) and v == int(v) else str(v)
+            )
         )
     else:
         text = values.map(lambda v: None if pd.isna(v) else str(v).strip())
@@ -534,8 +535,8 @@ def import_boundaries(
         skipped = sorted(set(boundaries["ags"]) - known)
         if not rows:
             raise BoundaryFileError(
-                f"Keine der {len(skipped)} Gemeinden der Datei „{shown_path(path)}“ ist in der Datenbank "
-                f"(z. B. {_listing(skipped[:3])}); es wurde nichts übernommen."
+                f"Keine der {len(skipped)} Gemeinden der Datei „{shown_path(path)}“ ist in der "
+                f"Datenbank (z. B. {_listing(skipped[:3])}); es wurde nichts übernommen."
             )
         imported = [row["ags"] for row in rows]
         renamed = [

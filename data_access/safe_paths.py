@@ -117,9 +117,7 @@ def check_file(path: str | os.PathLike[str], what: str = "Die Datei") -> Path:
     path = check_path_text(path, "die Datei")
     info = _stat(path, what)
     if stat.S_ISDIR(info.st_mode):
-        raise UnusablePath(
-            f"{what} {shown_path(path)} ist ein Ordner; erwartet wird eine Datei."
-        )
+        raise UnusablePath(f"{what} {shown_path(path)} ist ein Ordner; erwartet wird eine Datei.")
     if not stat.S_ISREG(info.st_mode):
         raise UnusablePath(
             f"{what} {shown_path(path)} ist keine gewöhnliche Datei (sondern z. B. ein Gerät "
@@ -140,11 +138,7 @@ def check_folder(path: str | os.PathLike[str], what: str = "Der Pfad") -> Path:
     path = check_path_text(path, "den Ordner")
     info = _stat(path, what)
     if not stat.S_ISDIR(info.st_mode):
-        hint = (
-            "; ein ZIP-Archiv bitte vorher entpacken"
-            if path.suffix.lower() == ".zip"
-            else ""
-        )
+        hint = "; ein ZIP-Archiv bitte vorher entpacken" if path.suffix.lower() == ".zip" else ""
         raise UnusablePath(f"{shown_path(path)} ist kein Ordner{hint}.")
     try:
         os.listdir(path)

@@ -929,8 +929,8 @@ class HsdsPackageInvalid(HsdsError):
         count = "1 Problem" if len(problems) == 1 else f"{len(problems)} Probleme"
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"Das HSDS-Paket {shown_path(folder)} wurde nicht importiert ({count}); die Datenbank ist "
-            f"unverändert.\n{lines}"
+            f"Das HSDS-Paket {shown_path(folder)} wurde nicht importiert ({count}); die "
+            f"Datenbank ist unverändert.\n{lines}"
         )
 
 
@@ -1172,8 +1172,7 @@ def _named_paths(package: _Package, names: list[str]) -> dict[str, str]:
             DESCRIPTOR,
             "resources",
             None,
-            "Keine gültige JSON-Beschreibung: erwartet wird ein Objekt mit der Liste "
-            "„resources“.",
+            "Keine gültige JSON-Beschreibung: erwartet wird ein Objekt mit der Liste „resources“.",
         )
         return {}
     named: dict[str, str] = {}
@@ -1233,7 +1232,9 @@ def _read_rows(package: _Package, name: str, resource: Resource | None, path: Pa
         package.unusable.add(name)
         return []
     except OSError as error:
-        package.problem(file, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}.")
+        package.problem(
+            file, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
+        )
         package.unusable.add(name)
         return []
     if not records:
@@ -1348,7 +1349,10 @@ class _Parser:
             return None
         if number > MAX_COUNT:
             self.package.problem(
-                row, name, _short(value), f"Der Wert ist größer als {MAX_COUNT:,}.".replace(",", ".")
+                row,
+                name,
+                _short(value),
+                f"Der Wert ist größer als {MAX_COUNT:,}.".replace(",", "."),
             )
             return None
         return number
