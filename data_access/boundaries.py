@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.imports import record_import, set_dataset_info
 from data_access.models import ImportLog, Municipality, MunicipalityBoundary
+from data_access.safe_paths import UnusablePath, check_file, shown_path
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
 WGS84 = "EPSG:4326"
@@ -55,6 +57,11 @@ SCHEMATIC_SIMPLIFY_M = 100.0
 BOUNDARY_COLUMNS = ("ags", "geometry_geojson", "source", "schematic")
 _GEOJSON_DRIVERS = {"GeoJSON", "GeoJSONSeq"}
 _MAX_LISTED = 8
+# Limits against hostile files: VG250's largest municipality has some 10,000 vertices, all of
+# Germany a few million; far more is refused before the slow geometry work starts.
+MAX_VERTICES_PER_MUNICIPALITY = 1_000_000
+MAX_VERTICES = 30_000_000
+MAX_NAME_CHARS = 120  # the length of municipality.name
 
 
 class BoundaryFileError(ValueError):
@@ -145,10 +152,20 @@ def _read(path: Path, layer: str | None, district: str | None) -> tuple[gpd.GeoD
         raise BoundaryFileError(
             f"Der Kreisschlüssel „{district}“ ist ungültig: erwartet werden 5 Ziffern, z. B. 08135."
         )
-    if not path.exists():
-        raise BoundaryFileError(f"Die Datei „{path}“ gibt es nicht.")
+    try:
+        check_file(path)
+    except UnusablePath as error:
+        raise BoundaryFileError(str(error)) from None
+    with warnings.catch_warnings():  # GDAL's and GEOS' warnings: the checks below report
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _read_checked(path, layer, district)
+
+
+def _read_checked(
+    path: Path, layer: str | None, district: str | None
+) -> tuple[gpd.GeoDataFrame, str, str]:
     name, several = _layer(path, layer)
-    where = f"Datei „{path}“" + (f" (Ebene „{name}“)" if several or layer else "")
+    where = f"Datei „{shown_path(path)}“" + (f" (Ebene „{name}“)" if several or layer else "")
     try:
         info = pyogrio.read_info(path, layer=name)
     except Exception as error:
@@ -198,14 +215,29 @@ def _read(path: Path, layer: str | None, district: str | None) -> tuple[gpd.GeoD
         raise BoundaryFileError(
             f"Die {where} enthält keine Flächen, sondern Geometrien vom Typ {', '.join(found)}."
         )
+    _check_geometries(frame, where, geojson)
+    long_names = sorted({n for n in frame["name"].dropna() if len(n) > MAX_NAME_CHARS})
+    if long_names:
+        raise BoundaryFileError(
+            f"Die {where} enthält Gemeindenamen (Feld GEN) mit mehr als {MAX_NAME_CHARS} "
+            f"Zeichen: {_listing(_short(n) for n in long_names)}."
+        )
 
     source_crs = WGS84 if geojson else METRIC_CRS
     geometry = gpd.GeoSeries(frame["geometry"].to_numpy(), crs=source_crs).to_crs(METRIC_CRS)
+    valid = [_polygonal(g) for g in geometry.make_valid()]
     parts = gpd.GeoDataFrame(
         {"ags": frame["ags"].to_numpy(), "name": frame["name"].to_numpy()},
-        geometry=geometry.make_valid().to_numpy(),
+        geometry=valid,
         crs=METRIC_CRS,
     )
+    parts = parts[~parts.geometry.is_empty]
+    without_area = sorted(set(frame["ags"]) - set(parts["ags"]))
+    if without_area:
+        raise BoundaryFileError(
+            f"Die {where} enthält für {_listing(without_area)} keine Fläche (die Umringe "
+            "schließen keine Fläche ein)."
+        )
     dissolved = parts.dissolve(by="ags", aggfunc={"name": "first"}, sort=True).reset_index()
     simplified = _simplify(dissolved.geometry)
     result = gpd.GeoDataFrame(
@@ -219,6 +251,50 @@ def _read(path: Path, layer: str | None, district: str | None) -> tuple[gpd.GeoD
     return result, name, driver
 
 
+def _check_geometries(frame: pd.DataFrame, where: str, geojson: bool) -> None:
+    """Refuse geometries far too large for boundaries and coordinates outside the world
+    (NaN, infinite, beyond ±180°/±90°) before the geometry work; raises ``BoundaryFileError``."""
+    geometries = frame["geometry"].to_numpy()
+    vertices = shapely.get_num_coordinates(geometries)
+    too_large = frame["ags"][vertices > MAX_VERTICES_PER_MUNICIPALITY]
+    if len(too_large):
+        raise BoundaryFileError(
+            f"Die {where} enthält Flächen mit mehr als {_count(MAX_VERTICES_PER_MUNICIPALITY)} "
+            f"Eckpunkten ({_listing(sorted(set(too_large)))}); so fein ist keine amtliche "
+            "Gemeindegrenze."
+        )
+    if vertices.sum() > MAX_VERTICES:
+        raise BoundaryFileError(
+            f"Die {where} enthält {_count(int(vertices.sum()))} Eckpunkte, mehr als "
+            f"{_count(MAX_VERTICES)}; bitte mit --district oder einer kleineren Datei."
+        )
+    coordinates, index = shapely.get_coordinates(geometries, return_index=True)
+    if geojson:
+        lon, lat = coordinates[:, 0], coordinates[:, 1]
+    else:
+        with np.errstate(all="ignore"):
+            lon, lat = _transformer(METRIC_CRS, WGS84).transform(
+                coordinates[:, 0], coordinates[:, 1]
+            )
+    with np.errstate(invalid="ignore"):
+        outside = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))  # also NaN and infinity
+    if outside.any():
+        bad = sorted(set(frame["ags"].to_numpy()[index[outside]]))
+        expected = "in WGS 84" if geojson else "in EPSG:25832"
+        raise BoundaryFileError(
+            f"Die {where} enthält Koordinaten außerhalb der Erde (ungültig {expected}) bei "
+            f"{_listing(bad)}."
+        )
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _text(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
@@ -230,7 +306,9 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
     except Exception as error:
         raise _unreadable(path) from error
     if not layers:
-        raise BoundaryFileError(f"Die Datei „{path}“ enthält keine Ebenen mit Geodaten.")
+        raise BoundaryFileError(
+            f"Die Datei „{shown_path(path)}“ enthält keine Ebenen mit Geodaten."
+        )
     if layer is None:
         if len(layers) == 1:
             return layers[0], False
@@ -239,8 +317,8 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
         if municipalities is not None:
             return municipalities, True
         raise BoundaryFileError(
-            f"Die Datei „{path}“ enthält mehrere Ebenen ({_listing(layers)}); bitte eine mit "
-            "--layer angeben."
+            f"Die Datei „{shown_path(path)}“ enthält mehrere Ebenen ({_listing(layers)}); "
+            "bitte eine mit --layer angeben."
         )
     if layer in layers:
         return layer, len(layers) > 1
@@ -248,7 +326,8 @@ def _layer(path: Path, layer: str | None) -> tuple[str, bool]:
     if len(matches) == 1:
         return matches[0], len(layers) > 1
     raise BoundaryFileError(
-        f"Die Ebene „{layer}“ gibt es in der Datei „{path}“ nicht; vorhanden: {_listing(layers)}."
+        f"Die Ebene „{layer}“ gibt es in der Datei „{shown_path(path)}“ nicht; "
+        f"vorhanden: {_listing(layers)}."
     )
 
 
@@ -295,7 +374,11 @@ def _check_crs(found: str | None, where: str, geojson: bool) -> None:
 def _ags_values(values: pd.Series, where: str) -> pd.Series:
     """The AGS as strings; raises unless every value has exactly 8 digits."""
     if pd.api.types.is_float_dtype(values):  # e.g. GeoJSON numbers: leading zeros are lost
-        text = values.map(lambda v: None if pd.isna(v) else str(int(v)) if v == int(v) else str(v))
+        text = values.map(
+            lambda v: (
+                None if pd.isna(v) else str(int(v)) if np.isfinite(v) and v == int(v) else str(v)
+            )
+        )
     else:
         text = values.map(lambda v: None if pd.isna(v) else str(v).strip())
     valid = text.map(lambda v: v is not None and re.fullmatch(r"\d{8}", v) is not None)
@@ -338,7 +421,7 @@ def _polygons(geometry: shapely.Geometry) -> list[shapely.Polygon]:
 
 def _unreadable(path: Path) -> BoundaryFileError:
     return BoundaryFileError(
-        f"Die Datei „{path}“ lässt sich nicht lesen; erwartet wird ein Shapefile, ein "
+        f"Die Datei „{shown_path(path)}“ lässt sich nicht lesen; erwartet wird ein Shapefile, ein "
         "GeoPackage oder eine GeoJSON-Datei."
     )
 
@@ -452,8 +535,8 @@ def import_boundaries(
         skipped = sorted(set(boundaries["ags"]) - known)
         if not rows:
             raise BoundaryFileError(
-                f"Keine der {len(skipped)} Gemeinden der Datei „{path}“ ist in der Datenbank "
-                f"(z. B. {_listing(skipped[:3])}); es wurde nichts übernommen."
+                f"Keine der {len(skipped)} Gemeinden der Datei „{shown_path(path)}“ ist in der "
+                f"Datenbank (z. B. {_listing(skipped[:3])}); es wurde nichts übernommen."
             )
         imported = [row["ags"] for row in rows]
         renamed = [

@@ -29,6 +29,7 @@ from data_access.db import (
 from data_access.indicators import DIMENSIONS, Filters
 from data_access.periods import format_month
 from data_access.protection import Protection
+from data_access.safe_paths import UnusablePath
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import bench, cli_common
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SchemaOutdated,
         RealDataPresent,
         cli_common.UsageError,
+        UnusablePath,  # a path argument that names no usable file or folder
     ) as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR

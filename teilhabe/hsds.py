@@ -51,7 +51,7 @@ import json
 import math
 import sys
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +72,23 @@ from data_access.models import (
     ServiceCategory,
     ServiceCategoryBarrier,
 )
+from data_access.safe_paths import (
+    UnusablePath,
+    check_file,
+    check_folder,
+    check_path_text,
+    load_json,
+    os_reason,
+    shown_path,
+)
 from data_access.settings import Settings
 from teilhabe.startup import open_database
 
 EXIT_ERROR = 2
+DESCRIPTOR = "datapackage.json"
+MAX_DESCRIPTOR_BYTES = 5 * 2**20  # a package's description is a few KB; larger is refused
+MAX_CATEGORY_MAP_BYTES = 10 * 2**20  # a mapping of terms is a few KB
+MAX_COUNT = 2**31 - 1  # largest whole number a column of the database holds (INTEGER)
 
 # Fixed for good: uuid5(NAMESPACE_URL, "urn:teilhabe-monitor:hsds"). Changing it changes every id.
 NAMESPACE = uuid.UUID("1ba6b062-b156-57a6-9cb7-66b392c03b49")
@@ -540,19 +553,30 @@ def export_hsds(engine: Engine, folder: Path, *, today: dt.date | None = None) -
     with engine.connect() as connection:
         directory, catalogues = _load(connection)
     tables = _hsds_tables(directory, catalogues, today or dt.date.today())
-    folder.mkdir(parents=True, exist_ok=True)
     columns: dict[str, list[str]] = {}
-    for name, rows in tables.items():
-        if name not in RESOURCE_BY_NAME and not rows:
-            continue
-        columns[name] = _columns(name, rows)
-        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns[name])
-            for row in rows:
-                writer.writerow([_csv_value(row.get(column)) for column in columns[name]])
-    text = json.dumps(_descriptor(columns), ensure_ascii=False, indent=2) + "\n"
-    (folder / "datapackage.json").write_text(text, encoding="utf-8")
+    try:
+        folder = check_path_text(folder, "den Zielordner")
+        if folder.exists() and not folder.is_dir():
+            raise UnusablePath(f"{shown_path(folder)} ist kein Ordner.")
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, rows in tables.items():
+            if name not in RESOURCE_BY_NAME and not rows:
+                continue
+            columns[name] = _columns(name, rows)
+            with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(columns[name])
+                for row in rows:
+                    writer.writerow([_csv_value(row.get(column)) for column in columns[name]])
+        text = json.dumps(_descriptor(columns), ensure_ascii=False, indent=2) + "\n"
+        (folder / "datapackage.json").write_text(text, encoding="utf-8")
+    except UnusablePath as error:
+        raise HsdsError(str(error)) from None
+    except OSError as error:
+        raise HsdsError(
+            f"Das HSDS-Paket kann nicht nach „{shown_path(folder)}“ geschrieben werden: "
+            f"{os_reason(error)}."
+        ) from None
     return {name: len(rows) for name, rows in tables.items()}
 
 
@@ -905,8 +929,8 @@ class HsdsPackageInvalid(HsdsError):
         count = "1 Problem" if len(problems) == 1 else f"{len(problems)} Probleme"
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"Das HSDS-Paket {folder} wurde nicht importiert ({count}); die Datenbank ist "
-            f"unverändert.\n{lines}"
+            f"Das HSDS-Paket {shown_path(folder)} wurde nicht importiert ({count}); die "
+            f"Datenbank ist unverändert.\n{lines}"
         )
 
 
@@ -1002,6 +1026,7 @@ class _Package:
     rows: dict[str, list[_Row]]
     unusable: set[str]  # files missing or unreadable
     problems: list[Problem]
+    unreadable: set[str] = field(default_factory=set)  # paths reported as unusable
     files: dict[str, str] = field(default_factory=dict)  # resource -> its file's name
     headers: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
@@ -1040,8 +1065,10 @@ class _Package:
 
 def _read_package(folder: Path) -> _Package:
     """Read every file of the package; file-level and id problems are collected, not raised."""
-    if not folder.is_dir():
-        raise HsdsError(f"Der Ordner {folder} existiert nicht.")
+    try:
+        folder = check_folder(folder, "Der Ordner")
+    except UnusablePath as error:
+        raise HsdsError(str(error)) from None
     names = [r.name for r in RESOURCES] + list(OTHER_RESOURCES)
     package = _Package(folder, {name: [] for name in names}, set(), [])
     paths, named = _paths(package, names)
@@ -1059,6 +1086,8 @@ def _read_package(folder: Path) -> _Package:
         resource = RESOURCE_BY_NAME.get(name)
         if path is None:
             package.unusable.add(name)
+            if package.unreadable & {named.get(name), *_candidates(name)}:
+                continue  # already reported: there, but not usable
             required = name in ("organization", "service") or (
                 package.own and resource is not None and resource.required_file
             )
@@ -1078,8 +1107,8 @@ def _header(path: Path) -> list[str]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return [name.strip() for name in next(csv.reader(handle), [])]
-    except (UnicodeDecodeError, csv.Error):
-        return []
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # reported when the file is read
 
 
 def _paths(package: _Package, names: list[str]) -> tuple[dict[str, Path], dict[str, str]]:
@@ -1089,26 +1118,102 @@ def _paths(package: _Package, names: list[str]) -> tuple[dict[str, Path], dict[s
     ``<name>.csv`` or the plural name other HSDS tools use; it must lie inside the folder.
     """
     folder = package.folder
-    named: dict[str, str] = {}
-    if (folder / "datapackage.json").is_file():
-        try:
-            descriptor_ = json.loads((folder / "datapackage.json").read_text(encoding="utf-8-sig"))
-            for resource in descriptor_.get("resources", []):
-                if isinstance(resource.get("path"), str) and resource.get("name") in names:
-                    named[resource["name"]] = resource["path"]
-        except (ValueError, AttributeError) as error:
-            package.problem(
-                "datapackage.json", None, None, f"Keine gültige JSON-Beschreibung: {error}"
-            )
+    named = _named_paths(package, names)
     paths: dict[str, Path] = {}
+    root = folder.resolve()
     for name in names:
         candidates = ([named[name]] if name in named else []) + _candidates(name)
         for candidate in candidates:
-            path = (folder / candidate).resolve()
-            if path.is_relative_to(folder.resolve()) and path.is_file():
+            path = _inside(package, root, candidate, named=named.get(name) == candidate)
+            if path is not None:
                 paths[name] = path
                 break
     return paths, named
+
+
+def _named_paths(package: _Package, names: list[str]) -> dict[str, str]:
+    """The paths ``datapackage.json`` gives the resources of ``names`` (Frictionless:
+    ``{"resources": [{"name": ..., "path": ...}]}``); anything else in it is reported."""
+    descriptor_path = package.folder / DESCRIPTOR
+    try:
+        if not descriptor_path.is_file():
+            return {}
+        size = descriptor_path.stat().st_size
+    except (OSError, RuntimeError) as error:
+        package.problem(
+            DESCRIPTOR, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
+        )
+        return {}
+    if size > MAX_DESCRIPTOR_BYTES:
+        package.problem(
+            DESCRIPTOR,
+            None,
+            None,
+            f"Die Datei ist größer als {MAX_DESCRIPTOR_BYTES // 2**20} MB; eine Beschreibung "
+            "des Pakets ist nur wenige KB groß.",
+        )
+        return {}
+    try:
+        descriptor_ = load_json(descriptor_path.read_bytes(), DESCRIPTOR)
+    except OSError as error:
+        package.problem(
+            DESCRIPTOR, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
+        )
+        return {}
+    except ValueError as error:  # also UnicodeDecodeError
+        message = str(error).removeprefix(f"{DESCRIPTOR}: ")
+        if isinstance(error, UnicodeDecodeError):
+            message = "Die Datei ist nicht UTF-8-kodiert."
+        package.problem(DESCRIPTOR, None, None, f"Keine gültige JSON-Beschreibung: {message}")
+        return {}
+    resources = descriptor_.get("resources", []) if isinstance(descriptor_, dict) else None
+    if not isinstance(resources, list):
+        package.problem(
+            DESCRIPTOR,
+            "resources",
+            None,
+            "Keine gültige JSON-Beschreibung: erwartet wird ein Objekt mit der Liste „resources“.",
+        )
+        return {}
+    named: dict[str, str] = {}
+    for number, resource in enumerate(resources, start=1):
+        name = resource.get("name") if isinstance(resource, dict) else None
+        path = resource.get("path") if isinstance(resource, dict) else None
+        if not isinstance(name, str) or not isinstance(path, str | list | type(None)):
+            package.problem(
+                DESCRIPTOR,
+                f"resources[{number}]",
+                None,
+                "Keine gültige Ressource: erwartet wird ein Objekt mit dem Text „name“ und dem "
+                "Pfad „path“.",
+            )
+            continue
+        if name in names and isinstance(path, str):
+            named[name] = path
+    return named
+
+
+def _inside(package: _Package, root: Path, candidate: str, *, named: bool) -> Path | None:
+    """The file ``candidate`` (relative to the package folder ``root``) if it is a file inside
+    the folder, else None. A path that cannot even be looked up (a NUL byte, too long, a loop
+    of symbolic links) is reported, as is a path from datapackage.json leading outside."""
+    try:
+        path = (root / candidate).resolve()
+        if path.is_relative_to(root):
+            return path if path.is_file() else None  # a missing file is reported by its caller
+        if not named:
+            return None  # e.g. a link to elsewhere: not part of the package
+        problem = "Der Pfad führt aus dem Ordner des Pakets hinaus."
+    except ValueError:  # a NUL byte
+        problem = "Der Pfad enthält ein Nullzeichen."
+    except (OSError, RuntimeError) as error:  # too long; a loop of symbolic links
+        problem = f"Die Datei kann nicht geöffnet werden: {os_reason(error)}."
+    if named:
+        package.problem(DESCRIPTOR, "path", shown_path(candidate), problem)
+    else:
+        package.problem(candidate, None, None, problem)
+    package.unreadable.add(candidate)
+    return None
 
 
 def _read_rows(package: _Package, name: str, resource: Resource | None, path: Path) -> list[_Row]:
@@ -1126,13 +1231,19 @@ def _read_rows(package: _Package, name: str, resource: Resource | None, path: Pa
         package.problem(file, None, None, f"Die Datei ist kein lesbares CSV: {error}")
         package.unusable.add(name)
         return []
+    except OSError as error:
+        package.problem(
+            file, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
+        )
+        package.unusable.add(name)
+        return []
     if not records:
         package.problem(file, None, None, "Die Kopfzeile fehlt.", line=1)
         package.unusable.add(name)
         return []
     header = [column.strip() for column in records[0]]
     package.headers[name] = header
-    for column in sorted({n for n in header if header.count(n) > 1}):
+    for column in sorted(n for n, count in Counter(header).items() if count > 1):
         package.problem(file, column, None, "Die Spalte kommt mehrfach vor.", line=1)
         package.unusable.add(name)
     if name in package.unusable:
@@ -1236,6 +1347,14 @@ class _Parser:
         if number < 0:
             self.package.problem(row, name, value, "Der Wert darf nicht negativ sein.")
             return None
+        if number > MAX_COUNT:
+            self.package.problem(
+                row,
+                name,
+                _short(value),
+                f"Der Wert ist größer als {MAX_COUNT:,}.".replace(",", "."),
+            )
+            return None
         return number
 
     def date(self, row: _Row, name: str) -> dt.date | None:
@@ -1287,18 +1406,43 @@ MAP_COLUMNS = {
 
 def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> CategoryMap:
     """Read and check a category map; problems are in ``problems`` (never raises for content)."""
-    result = CategoryMap(path.name)
+    result = CategoryMap(shown_path(path.name))
     known = set(known_categories) | {c.code for c in SERVICE_CATEGORIES}
     try:
+        path = check_file(path, "Die Zuordnungsdatei")
+        if path.stat().st_size > MAX_CATEGORY_MAP_BYTES:
+            raise UnusablePath(
+                f"Die Zuordnungsdatei ist größer als {MAX_CATEGORY_MAP_BYTES // 2**20} MB."
+            )
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+    except UnusablePath as error:
+        result.problems.append(Problem(shown_path(path.name), None, None, None, str(error)))
+        return result
+    except UnicodeDecodeError:
         result.problems.append(
-            Problem(path.name, None, None, None, f"Die Datei kann nicht gelesen werden: {error}")
+            Problem(path.name, None, None, None, "Die Datei ist nicht UTF-8-kodiert.")
+        )
+        return result
+    except OSError as error:
+        result.problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                None,
+                f"Die Datei kann nicht gelesen werden: {os_reason(error)}.",
+            )
         )
         return result
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max((";", ",", "\t"), key=first.count)
-    records = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    try:
+        records = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error as error:  # e.g. a NUL byte or a field longer than the csv module allows
+        result.problems.append(
+            Problem(path.name, None, None, None, f"Die Datei ist kein lesbares CSV: {error}")
+        )
+        return result
     if not records:
         result.problems.append(Problem(path.name, 1, None, None, "Die Kopfzeile fehlt."))
         return result
@@ -1869,7 +2013,7 @@ def _geojson_municipalities(
     import shapely
 
     try:
-        value = json.loads(row.get("extent"))
+        value = load_json(row.get("extent"), "extent")
         if isinstance(value, dict) and value.get("type") == "Feature":
             value = value.get("geometry")
         if isinstance(value, dict) and value.get("type") == "FeatureCollection":
@@ -1882,6 +2026,18 @@ def _geojson_municipalities(
             geometry = shapely.make_valid(geometry)  # e.g. a ring crossing itself
         if geometry is None or geometry.is_empty:
             raise ValueError("leer")
+        import numpy as np
+
+        coordinates = shapely.get_coordinates(geometry)
+        inside = (np.abs(coordinates[:, 0]) <= 180) & (np.abs(coordinates[:, 1]) <= 90)
+        if not inside.all():  # also NaN and infinite values
+            package.problem(
+                row,
+                "extent",
+                _short(row.get("extent")),
+                "Die Koordinaten liegen nicht in WGS84 (Länge −180 bis 180, Breite −90 bis 90).",
+            )
+            return None
     except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError):
         package.problem(
             row,
@@ -2456,7 +2612,11 @@ def _package_hash(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(folder).iterdir()):
         if path.is_file() and path.suffix.lower() in (".csv", ".json"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as handle:  # in blocks: a file may be large
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -2521,10 +2681,11 @@ def _open(args: argparse.Namespace) -> Engine:
 
 def _export_command(args: argparse.Namespace) -> int:
     engine = _open(args)
-    if args.hsds.exists() and not args.hsds.is_dir():
-        print(f"Fehler: {args.hsds} ist kein Ordner.", file=sys.stderr)
+    try:
+        written = export_hsds(engine, args.hsds)
+    except HsdsError as error:
+        print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR
-    written = export_hsds(engine, args.hsds)
     print(
         f"HSDS-Paket nach {args.hsds} geschrieben: {written['organization']} Organisationen, "
         f"{written['service']} Leistungen, {written['service_area']} Versorgungsgebiete, "

@@ -19,6 +19,7 @@ from data_access.imports import (
     import_table,
     table_spec,
 )
+from data_access.safe_paths import check_file
 from data_access.settings import Settings
 
 EXIT_ERROR = 2  # as in teilhabe.cli
@@ -77,9 +78,7 @@ def _open(settings: Settings) -> Engine:
 
 def _import(args: argparse.Namespace) -> int:
     settings = Settings.load(database_url=args.database_url)
-    if not args.file.is_file():
-        print(f"Fehler: Die Datei {args.file} existiert nicht.", file=sys.stderr)
-        return EXIT_ERROR
+    check_file(args.file)  # a hostile path ends in UnusablePath, a German line from cli.main
     engine = _open(settings)
     try:
         report = import_table(

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from data_access import figures
+from data_access.safe_paths import check_output_file, os_reason, shown_path
 from data_access.settings import Settings
 from teilhabe import cli_common
 from teilhabe.formatting import format_as_of, format_decimal
@@ -58,10 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from teilhabe import images, report  # plotly, kaleido and fpdf2: only when needed
 
     started = time.perf_counter()
-    problem = _unwritable(args.pdf)
-    if problem:  # before the work of building the report
-        print(f"Fehler: {args.pdf} kann nicht geschrieben werden: {problem}.", file=sys.stderr)
-        return EXIT_ERROR
+    check_output_file(args.pdf)  # before the work of building the report
     settings = Settings.load(database_url=args.database_url)
     engine = open_database(settings)
     try:
@@ -90,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         _write_atomically(args.pdf, pdf)
     except OSError as error:
         print(
-            f"Fehler: {args.pdf} kann nicht geschrieben werden: {_reason(error)}.", file=sys.stderr
+            f"Fehler: {shown_path(args.pdf)} kann nicht geschrieben werden: {os_reason(error)}.",
+            file=sys.stderr,
         )
         return EXIT_ERROR
     seconds = format_decimal(time.perf_counter() - started, 1)
@@ -102,30 +101,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unwritable(path: Path) -> str | None:
-    """Why ``path`` obviously cannot be written (German), or None."""
-    if path.is_dir():
-        return "Das ist ein Ordner"
-    if not path.absolute().parent.is_dir():
-        return "Der Ordner existiert nicht"
-    return None
-
-
-def _reason(error: OSError) -> str:
-    """Why a file cannot be written, in German."""
-    if isinstance(error, FileNotFoundError):
-        return "Der Ordner existiert nicht"
-    if isinstance(error, PermissionError):
-        return "Keine Berechtigung"
-    if isinstance(error, IsADirectoryError):
-        return "Das ist ein Ordner"
-    return error.strerror or str(error)
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file next to ``path``, then rename: never a half-written report."""
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.absolute().parent
+    handle, temporary = tempfile.mkstemp(  # a short name: the report's may be 255 bytes long
+        prefix=".teilhabe-report.", suffix=".tmp", dir=path.absolute().parent
     )
     try:
         with os.fdopen(handle, "wb") as file:

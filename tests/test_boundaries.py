@@ -201,7 +201,7 @@ def test_geojson_needs_only_the_ags(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("make", "kwargs", "fragments"),
     [
-        ("missing", {}, ["gibt es nicht", "fehlt.gpkg"]),
+        ("missing", {}, ["existiert nicht", "fehlt.gpkg"]),
         ("garbage", {}, ["lässt sich nicht lesen", "kaputt.gpkg"]),
         ("other_layers", {}, ["mehrere Ebenen", "GEMEINDEN, KREISE", "--layer"]),
         ("layers", {"layer": "VG250_GEMEINDEN"}, ["VG250_GEMEINDEN", "VG250_GEM, VG250_KRS"]),
