@@ -1904,13 +1904,22 @@ def _map_header(checked: _Checked) -> dict[str, int]:
     positions: dict[str, int] = {}
     ignored: list[str] = []
     identifying: list[str] = []
+    keys = [_norm(header) for header in source.header]
+    # columns without a header that hold a value somewhere: one pass over the rows (not one per
+    # column), so that a file with thousands of such columns is mapped in linear time
+    blank = {position for position, key in enumerate(keys) if not key}
+    filled: set[int] = set()
+    for _, cells in source.rows if blank else ():
+        filled.update(p for p in blank - filled if p < len(cells) and cells[p])
+        if len(filled) == len(blank):
+            break
     for position, header in enumerate(source.header):
-        key = _norm(header)
+        key = keys[position]
         name = names.get(key)
         if name is None:
             if key and spec.personal and key in IDENTIFYING_HEADERS:
                 identifying.append(header)
-            elif key or any(position < len(cells) and cells[position] for _, cells in source.rows):
+            elif key or position in filled:
                 ignored.append(header or f"(ohne Überschrift, Spalte {position + 1})")
             continue
         if name in positions:
