@@ -7,7 +7,11 @@ coordinator, lists from providers. This module takes one file for one table and
    UTF-8 with or without BOM, Windows-1252 or UTF-16 (Excel's "Unicode text"), quoted fields,
    an Excel ``sep=`` line; Excel workbooks (first sheet); Parquet. Every value is read as text
    first, so that German dates (24.09.2013), decimal commas (48,68) and Excel's number cells
-   (8135019 for the AGS 08135019) are interpreted the same way whatever the format;
+   (8135019 for the AGS 08135019) are interpreted the same way whatever the format. A file
+   beyond the ``Limits`` (size, data rows, header columns; a workbook's zip archive unpacked
+   piece by piece against its unpacked size, packing ratio, entries and cells) is refused with
+   one German problem as soon as that is known, before it is parsed in full; a CSV is parsed
+   as a stream and never held as text;
 2. checks all of it before anything is written (``validate``): columns (matched
    case-insensitively, German headers and a few common spellings accepted), types, required
    fields, allowed codes (barrier catalogue, service categories, ...), keys (AGS with 8 digits),
@@ -994,12 +998,13 @@ class Limits:
     before that), ``max_unpacked_bytes`` of XML an Excel workbook may unpack to
     (TEILHABE_IMPORT_MAX_UNPACKED_MB). The rest are fixed: columns of the header (the widest
     table has 14; exports of case software bring a few dozen more), cells of a workbook's sheet
-    (the Python cells of 10 million take about 1 GB), entries of a workbook's zip archive (a
-    normal one has 10 to 30) and how much an entry may be packed (sheet XML packs 5 to 30 times,
-    very uniform data up to about 100 times; a zip bomb a thousand times).
+    (a full Excel sheet of 1,048,576 rows with up to 9 columns), entries of a workbook's zip
+    archive (a normal one has 10 to 30) and how much an entry may be packed (sheet XML packs 5
+    to 30 times, very uniform data up to about 100 times; a zip bomb hundreds to thousands of
+    times).
     """
 
-    max_rows: int = 2_000_000
+    max_rows: int = 1_000_000
     max_file_bytes: int = 500 * MB
     max_unpacked_bytes: int = 500 * MB
     max_columns: int = 1_000

@@ -38,7 +38,7 @@ SETTINGS_HELP: dict[str, str] = {
     "[role_mapping] table).",
     "TEILHABE_ANONYMOUS_IMPORTS": 'Allow imports on the Daten page without login ("true"/"false", '
     "default false); only for a single-user local installation without [auth].",
-    "TEILHABE_IMPORT_MAX_ROWS": "Most data rows one import file may have (default 2000000); a "
+    "TEILHABE_IMPORT_MAX_ROWS": "Most data rows one import file may have (default 1000000); a "
     "larger file is refused before it is checked.",
     "TEILHABE_IMPORT_MAX_FILE_MB": "Largest import file in MB for the command line (default 500; "
     "the Daten page's uploads are limited by server.maxUploadSize, 100 MB).",
@@ -58,12 +58,13 @@ ROLE_NAMES = ("betrachter", "datenverantwortung", "administration")  # as data_a
 TRUE_TEXTS = ("1", "true", "yes", "ja", "on")
 FALSE_TEXTS = ("0", "false", "no", "nein", "off", "")
 
-# Import limits (data_access.imports.Limits). 2,000,000 rows: the largest monthly delivery of a
-# big Jobcenter fits several times over (about 200,000 ELB, i.e. as many persons and spells; a
-# year of monthly barrier records of 20,000 persons is 240,000 rows), and a check of that many
-# rows still runs in the memory of a small server. 500 MB: a CSV of 2,000,000 rows is about
-# 100-250 MB. Excel workbooks end at 1,048,576 rows anyway.
-DEFAULT_IMPORT_MAX_ROWS = 2_000_000
+# Import limits (data_access.imports.Limits). 1,000,000 rows: four times the largest file of a
+# big Jobcenter's monthly delivery (a year of monthly barrier records of 20,000 persons is
+# 240,000 rows; persons and spells of 200,000 ELB as many), Excel's own end of a sheet
+# (1,048,576 rows), and what a server with 4 GB checks safely (measured: 1,000,000 rows of
+# persons take 1.9 GB at peak, 200,000 rows 0.6 GB; 2,000,000 would take about 3.7 GB).
+# 500 MB: a CSV of 1,000,000 rows is about 50-150 MB; larger files have too many rows anyway.
+DEFAULT_IMPORT_MAX_ROWS = 1_000_000
 DEFAULT_IMPORT_MAX_FILE_MB = 500
 DEFAULT_IMPORT_MAX_UNPACKED_MB = 500
 

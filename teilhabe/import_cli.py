@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "fehlerfreie Datei wird übernommen, in einer Transaktion: neue Zeilen werden ergänzt, "
         "geänderte über ihren Schlüssel aktualisiert, nichts wird gelöscht. Zu große Dateien "
         "werden beim Lesen abgelehnt: höchstens TEILHABE_IMPORT_MAX_FILE_MB (Standard 500 MB) und "
-        "TEILHABE_IMPORT_MAX_ROWS Datenzeilen (Standard 2.000.000); Excel-Dateien entpackt "
+        "TEILHABE_IMPORT_MAX_ROWS Datenzeilen (Standard 1.000.000); Excel-Dateien entpackt "
         "höchstens TEILHABE_IMPORT_MAX_UNPACKED_MB (Standard 500 MB) und 10.000.000 Zellen.",
         epilog=f"Tabellen, in der Reihenfolge, in der sie aufeinander verweisen:\n{tables}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
