@@ -1025,7 +1025,7 @@ class Limits:
         """The limits in German, for the Daten page and the command's help."""
         return (
             f"höchstens {_count(self.max_rows)} Datenzeilen und {_count(self.max_columns)} "
-            f"Spalten je Datei; Excel-Dateien höchstens {_count(self.max_cells)} Zellen und "
+            f"Spalten, Excel-Dateien höchstens {_count(self.max_cells)} Zellen und "
             f"{_megabytes(self.max_unpacked_bytes)} entpackt"
         )
 

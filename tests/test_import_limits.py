@@ -532,7 +532,7 @@ def test_the_daten_page_shows_the_limits_and_the_refusal(tmp_path, monkeypatch) 
     at.selectbox(key="import_table").set_value("client").run()
     assert any(
         c.value.startswith(
-            "Höchstens 100 MB, höchstens 1.000.000 Datenzeilen und 1.000 Spalten je Datei; "
+            "Höchstens 100 MB je Datei; höchstens 1.000.000 Datenzeilen und 1.000 Spalten, "
             "Excel-Dateien höchstens 10.000.000 Zellen und 500 MB entpackt."
         )
         for c in at.caption

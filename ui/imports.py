@@ -99,7 +99,7 @@ def limits() -> imports.Limits:
 
 def limits_text() -> str:
     """The limits of an upload in German, for the page: size, rows, columns, workbooks."""
-    return f"Höchstens {max_upload_mb()} MB, {limits().describe()}."
+    return f"Höchstens {max_upload_mb()} MB je Datei; {limits().describe()}."
 
 
 def check_upload(table: str, name: str, content: bytes) -> ImportReport:
