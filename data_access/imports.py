@@ -7,7 +7,11 @@ coordinator, lists from providers. This module takes one file for one table and
    UTF-8 with or without BOM, Windows-1252 or UTF-16 (Excel's "Unicode text"), quoted fields,
    an Excel ``sep=`` line; Excel workbooks (first sheet); Parquet. Every value is read as text
    first, so that German dates (24.09.2013), decimal commas (48,68) and Excel's number cells
-   (8135019 for the AGS 08135019) are interpreted the same way whatever the format;
+   (8135019 for the AGS 08135019) are interpreted the same way whatever the format. A file
+   beyond the ``Limits`` (size, data rows, header columns; a workbook's zip archive unpacked
+   piece by piece against its unpacked size, packing ratio, entries and cells) is refused with
+   one German problem as soon as that is known, before it is parsed in full; a CSV is parsed
+   as a stream and never held as text;
 2. checks all of it before anything is written (``validate``): columns (matched
    case-insensitively, German headers and a few common spellings accepted), types, required
    fields, allowed codes (barrier catalogue, service categories, ...), keys (AGS with 8 digits),
@@ -29,6 +33,7 @@ without a restart), and an import of client-level data marks the data set as not
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -980,15 +985,86 @@ class SourceFile:
 
 DELIMITERS = {";": "Semikolon", ",": "Komma", "\t": "Tabulator", "|": "senkrechter Strich"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+MB = 1024 * 1024
+CHUNK = MB  # bytes read, decoded or unpacked at a time
 
 
-def read_file(source: Path | str | bytes, name: str | None = None) -> SourceFile:
+@dataclass(frozen=True)
+class Limits:
+    """How big an import file may be; checked while reading, before anything is parsed in full.
+
+    ``max_rows`` data rows per file (TEILHABE_IMPORT_MAX_ROWS), ``max_file_bytes`` per file
+    (TEILHABE_IMPORT_MAX_FILE_MB; the Daten page's uploads end at ``server.maxUploadSize``
+    before that), ``max_unpacked_bytes`` of XML an Excel workbook may unpack to
+    (TEILHABE_IMPORT_MAX_UNPACKED_MB). The rest are fixed: columns of the header (the widest
+    table has 14; exports of case software bring a few dozen more), cells of a workbook's sheet
+    (a full Excel sheet of 1,048,576 rows with up to 9 columns), entries of a workbook's zip
+    archive (a normal one has 10 to 30) and how much an entry may be packed (sheet XML packs 5
+    to 30 times, very uniform data up to about 100 times; a zip bomb hundreds to thousands of
+    times).
+    """
+
+    max_rows: int = 1_000_000
+    max_file_bytes: int = 500 * MB
+    max_unpacked_bytes: int = 500 * MB
+    max_columns: int = 1_000
+    max_cells: int = 10_000_000
+    max_entries: int = 10_000
+    max_ratio: int = 200  # unpacked : packed size of one entry, from 1 MB unpacked on
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        """The limits of ``data_access.settings.Settings``."""
+        return cls(
+            max_rows=settings.import_max_rows,
+            max_file_bytes=settings.import_max_file_mb * MB,
+            max_unpacked_bytes=settings.import_max_unpacked_mb * MB,
+        )
+
+    def describe(self) -> str:
+        """The limits in German, for the Daten page and the command's help."""
+        return (
+            f"höchstens {_count(self.max_rows)} Datenzeilen und {_count(self.max_columns)} "
+            f"Spalten, Excel-Dateien höchstens {_count(self.max_cells)} Zellen und "
+            f"{_megabytes(self.max_unpacked_bytes)} entpackt"
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{_count(round(size / MB))} MB" if size >= MB else f"{_count(size)} Bytes"
+
+
+class _TooBig(Exception):
+    """The file exceeds a limit; the message says which, in German."""
+
+
+def _rows_message(limits: Limits) -> str:
+    return (
+        f"Die Datei hat mehr als {_count(limits.max_rows)} Datenzeilen; höchstens "
+        f"{_count(limits.max_rows)} je Datei (Einstellung TEILHABE_IMPORT_MAX_ROWS). Sie wurde "
+        "nicht weiter gelesen; bitte in kleinere Dateien teilen."
+    )
+
+
+def _columns_message(count: int, limits: Limits) -> str:
+    return (
+        f"Die Kopfzeile hat {_count(count)} Spalten; höchstens {_count(limits.max_columns)} "
+        "sind erlaubt. Die Datei wurde nicht weiter gelesen."
+    )
+
+
+def read_file(
+    source: Path | str | bytes, name: str | None = None, limits: Limits | None = None
+) -> SourceFile:
     """Read a CSV, Excel or Parquet file into text cells; never raises for a bad file.
 
     ``source`` is a path or the file's bytes (then ``name`` is the file name shown in the
     report). The format is recognised from the content (Parquet and Excel have signatures),
-    else from the name. Problems that make the file unreadable are in ``problems``.
+    else from the name. Problems that make the file unreadable are in ``problems``; so is a
+    file beyond ``limits`` (size, rows, columns, a workbook's unpacked size and cells), which
+    is refused as soon as that is known, before it is parsed in full.
     """
+    limits = limits or Limits()
     if isinstance(source, bytes | bytearray | memoryview):
         content = bytes(source)
         name = name or "Datei"
@@ -996,6 +1072,11 @@ def read_file(source: Path | str | bytes, name: str | None = None) -> SourceFile
         path = Path(source)
         name = name or path.name
         try:
+            size = path.stat().st_size
+            if size > limits.max_file_bytes:
+                result = SourceFile(name, "", "unbekannt")
+                result.problem(_size_message(size, limits))
+                return result
             content = path.read_bytes()
         except OSError as error:
             result = SourceFile(name, "", "unbekannt")
@@ -1007,11 +1088,15 @@ def read_file(source: Path | str | bytes, name: str | None = None) -> SourceFile
             result.problem(reason)
             return result
     sha256 = hashlib.sha256(content).hexdigest()
+    if len(content) > limits.max_file_bytes:
+        result = SourceFile(name, sha256, "unbekannt")
+        result.problem(_size_message(len(content), limits))
+        return result
     suffix = Path(name).suffix.lower()
     if content.startswith(b"PAR1") or (suffix == ".parquet" and not content.startswith(b"PK")):
-        return _read_parquet(content, name, sha256)
+        return _read_parquet(content, name, sha256, limits)
     if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or suffix in EXCEL_SUFFIXES:
-        return _read_excel(content, name, sha256)
+        return _read_excel(content, name, sha256, limits)
     if suffix not in ("", ".csv", ".txt", ".tsv", ".tab"):
         result = SourceFile(name, sha256, "unbekannt")
         result.problem(
@@ -1019,60 +1104,126 @@ def read_file(source: Path | str | bytes, name: str | None = None) -> SourceFile
             "und Parquet (.parquet)."
         )
         return result
-    return _read_csv(content, name, sha256)
+    return _read_csv(content, name, sha256, limits)
 
 
-def _decode(content: bytes) -> tuple[str, str]:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return content.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            pass
+def _size_message(size: int, limits: Limits) -> str:
+    return (
+        f"Die Datei ist {_megabytes(size)} groß; höchstens {_megabytes(limits.max_file_bytes)} "
+        "sind erlaubt (Einstellung TEILHABE_IMPORT_MAX_FILE_MB). Bitte in kleinere Dateien teilen."
+    )
+
+
+CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+
+def _decodes(content: bytes, encoding: str) -> bool:
+    """Whether the whole content decodes, checked piece by piece (no copy of the text)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(content)
     try:
-        text = content.decode("utf-8-sig")
-        return text, "UTF-8 mit BOM" if content.startswith(b"\xef\xbb\xbf") else "UTF-8"
+        for offset in range(0, len(content), CHUNK):
+            decoder.decode(view[offset : offset + CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        return content.decode("latin-1"), "ISO-8859-1"
+        return False
+    return True
 
 
-def _read_csv(content: bytes, name: str, sha256: str) -> SourceFile:
+def _encoding(content: bytes) -> tuple[str, str]:
+    """(Python codec, German name) of a text file: UTF-16 with BOM, UTF-8 (with or without
+    BOM), else Windows-1252, else ISO-8859-1."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) and _decodes(content, "utf-16"):
+        return "utf-16", "UTF-16"
+    if _decodes(content, "utf-8"):
+        bom = content.startswith(b"\xef\xbb\xbf")
+        return "utf-8-sig", "UTF-8 mit BOM" if bom else "UTF-8"
+    if not any(byte in content for byte in CP1252_UNDEFINED):
+        return "cp1252", "Windows-1252"
+    return "latin-1", "ISO-8859-1"
+
+
+def _text_stream(content: bytes, encoding: str) -> io.TextIOWrapper:
+    """The content as text, decoded while it is read (no second copy of the whole file)."""
+    return io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+
+
+def _line_bound(content: bytes) -> int:
+    """At least as many as the file has lines (LF, CRLF or CR ends a line)."""
+    return content.count(b"\n") + content.count(b"\r") - content.count(b"\r\n") + 1
+
+
+def _read_csv(content: bytes, name: str, sha256: str, limits: Limits | None = None) -> SourceFile:
+    """Read the CSV as a stream: the records are parsed one by one from the bytes; a file with
+    more data rows than ``limits.max_rows`` is refused after counting them (without keeping
+    them) and a header wider than ``limits.max_columns`` right away."""
+    limits = limits or Limits()
     result = SourceFile(name, sha256, "CSV")
-    text, encoding = _decode(content)
-    lines = text.splitlines()
+    encoding, label = _encoding(content)
+    head = _text_stream(content, encoding)
+    first_line = head.readline(CHUNK)
     delimiter = None
     skip = 0
-    hint = re.fullmatch(r'"?sep=(.)"?', lines[0].strip(), re.IGNORECASE) if lines else None
+    hint = re.fullmatch(r'"?sep=(.)"?', first_line.strip(), re.IGNORECASE)
     if hint:
         delimiter, skip = hint.group(1), 1  # Excel's hint line; Excel does not show it as a row
-    first = next((line for line in lines[skip:] if line.strip()), "")
     if delimiter is None:
-        delimiter = _sniff(first)
+        line = first_line
+        while line and not line.strip():
+            line = head.readline(CHUNK)
+        delimiter = _sniff(line)
+    head.detach()
+
+    def records() -> Iterator[list[str]]:
+        """Every record after the hint line, parsed while the bytes are decoded."""
+        reader = csv.reader(_text_stream(content, encoding), delimiter=delimiter)
+        for _ in range(skip):
+            next(reader, None)
+        yield from reader
+
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        if _line_bound(content) > limits.max_rows + skip + 1:
+            # maybe too many rows: count them first, without keeping any
+            data_rows = -1  # the header is not a data row
+            for record in records():
+                if any(v.strip() for v in record):
+                    data_rows += 1
+                    if data_rows > limits.max_rows:
+                        result.problem(_rows_message(limits))
+                        return result
+        header: list[str] | None = None
+        width = 0
+        # row numbers as a spreadsheet shows them: one per record (a quoted line break does
+        # not start a new row, the hint line is not shown)
+        for index, record in enumerate(records(), start=1):
+            if not any(value.strip() for value in record):
+                continue  # blank line, e.g. at the end of a file saved by a spreadsheet
+            if header is None:
+                if len(record) > limits.max_columns:
+                    result.problem(_columns_message(len(record), limits), row=index)
+                    return result
+                result.header_row = index
+                header = [cell.strip() for cell in record]
+                width = len(header)
+                continue
+            if len(record) > width and any(v.strip() for v in record[width:]):
+                result.problem("Die Zeile hat mehr Werte als die Kopfzeile Spalten.", row=index)
+                continue
+            if len(result.rows) >= limits.max_rows:
+                result.rows = []
+                result.problem(_rows_message(limits))
+                return result
+            result.rows.append((index, [_cell(v) for v in record[:width]]))
     except csv.Error as error:
+        result.rows = []
         result.problem(f"Die Datei ist kein lesbares CSV ({error}).")
         return result
-    records = records[skip:]
-    start = next((i for i, record in enumerate(records) if any(v.strip() for v in record)), None)
-    if start is None:
+    if header is None:
         result.problem("Die Datei ist leer.")
         return result
-    result.header_row = start + 1
-    result.header = [cell.strip() for cell in records[start]]
-    width = len(result.header)
-    for index, record in enumerate(records[start + 1 :], start=start + 2):
-        if not any(value.strip() for value in record):
-            continue  # blank line, e.g. at the end of a file saved by a spreadsheet
-        if len(record) > width and any(v.strip() for v in record[width:]):
-            result.problem("Die Zeile hat mehr Werte als die Kopfzeile Spalten.", row=index)
-            continue
-        result.rows.append((index, [_cell(v) for v in record[:width]]))
-    label = DELIMITERS.get(delimiter, f"„{delimiter}“")
-    result.notes.append(f"CSV-Datei gelesen: Kodierung {encoding}, Trennzeichen {label}.")
+    result.header = header
+    shown = DELIMITERS.get(delimiter, f"„{delimiter}“")
+    result.notes.append(f"CSV-Datei gelesen: Kodierung {label}, Trennzeichen {shown}.")
     return result
 
 
@@ -1096,10 +1247,17 @@ def _cell(value: object) -> str | None:
     return text or None
 
 
-def _read_excel(content: bytes, name: str, sha256: str) -> SourceFile:
+def _read_excel(content: bytes, name: str, sha256: str, limits: Limits | None = None) -> SourceFile:
     """The first sheet with content; its first non-empty row is the header. Cells are read as
-    the text Excel shows (dates as ISO text), row numbers are those of the sheet."""
+    the text Excel shows (dates as ISO text), row numbers are those of the sheet. The workbook's
+    zip archive is checked against ``limits`` first (``_check_workbook``)."""
+    limits = limits or Limits()
     result = SourceFile(name, sha256, "Excel")
+    try:
+        _check_workbook(content, limits)
+    except _TooBig as error:
+        result.problem(str(error))
+        return result
     try:
         import fastexcel
 
@@ -1112,29 +1270,206 @@ def _read_excel(content: bytes, name: str, sha256: str) -> SourceFile:
         try:
             # no header row and no skipped rows: row i of the frame is row i + 1 of the sheet
             frame = reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
-            records = [[_cell(v) for v in record] for record in frame.to_polars().iter_rows()]
+            table = frame.to_polars()
+            del frame
         except Exception:  # noqa: BLE001 - an empty or broken sheet: try the next one
             continue
-        start = next((i for i, r in enumerate(records) if any(v is not None for v in r)), None)
-        if start is None:
+        if table.width > limits.max_columns:
+            result.problem(_columns_message(table.width, limits))
+            return result
+        header: list[str] | None = None
+        rows: list[tuple[int, list[str | None]]] = []
+        for line, record in enumerate(table.iter_rows(), start=1):
+            values = [_cell(v) for v in record]
+            if not any(v is not None for v in values):
+                continue
+            if header is None:
+                result.header_row, header = line, [v or "" for v in values]
+                continue
+            if len(rows) >= limits.max_rows:
+                result.problem(_rows_message(limits))
+                return result
+            rows.append((line, values))
+        if header is None:
             continue
-        result.header_row = start + 1
-        result.header = [v or "" for v in records[start]]
+        del table
+        result.header, result.rows = header, rows
         result.numeric = _number_cells(content, index)
-        result.rows = [
-            (line, values)
-            for line, values in enumerate(records[start + 1 :], start=start + 2)
-            if any(v is not None for v in values)
-        ]
         result.notes.append(f"Excel-Datei gelesen: Tabellenblatt „{sheet_name}“.")
         return result
     result.problem("Die Datei ist leer.")
     return result
 
 
+# literal starts, so that the regular expressions search fast (a sheet's XML may be 500 MB)
+XML_CELL_COLUMN = re.compile(rb' r="([A-Z]{1,3})\d')  # a cell's reference, e.g. r="B12"
+XML_ROW_NUMBER = re.compile(rb' r="(\d{1,10})"')  # a row's number, e.g. r="12"
+XML_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]{0,30}):)?worksheet[\s>]")
+XML_DIMENSION = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]{0,30}:)?dimension\s+ref="[A-Z]{1,3}\d{1,10}:([A-Z]{1,3})(\d{1,10})"'
+)
+WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+class _SheetCount:
+    """Cells of a sheet's XML counted while it is unpacked: their number and the rectangle
+    they span (the reader fills that rectangle, so it counts, too)."""
+
+    def __init__(self, entry: str, limits: Limits) -> None:
+        self.entry, self.limits = entry, limits
+        self.cells = self.last_row = self.last_column = 0
+        self.carry = b""
+        self.tags: tuple[bytes, ...] | None = None  # how a cell's tag starts
+
+    def feed(self, piece: bytes, *, final: bool = False) -> None:
+        buffer = self.carry + piece
+        # cut after the last ">": no tag or attribute counted here spans it
+        cut = len(buffer) if final else buffer.rfind(b">") + 1
+        if cut == 0 and len(buffer) > 2 * CHUNK:  # a text of megabytes: no tag in it
+            cut = len(buffer) - 64
+        part, self.carry = buffer[:cut], buffer[cut:]
+        if self.tags is None and (root := XML_ROOT.search(part)):
+            prefix = root.group(1)
+            self.tags = (b"<c", b"<" + prefix + b":c") if prefix else (b"<c",)
+        if not self.cells and (dimension := XML_DIMENSION.search(part)):
+            self._fits(_column_number(dimension.group(1)), int(dimension.group(2)))
+        # "<c" also starts the few <col> and <cfRule> tags: counted too, on the safe side
+        self.cells += sum(part.count(tag) for tag in self.tags or (b"<c",))
+        columns = set(XML_CELL_COLUMN.findall(part))
+        if columns:
+            self.last_column = max(self.last_column, *(_column_number(c) for c in columns))
+        rows = XML_ROW_NUMBER.findall(part)
+        if rows:
+            self.last_row = max(self.last_row, *(int(r) for r in rows))
+        if self.cells > self.limits.max_cells:
+            raise _TooBig(self._message(f"mehr als {_count(self.limits.max_cells)}"))
+        self._fits(self.last_column, self.last_row)
+
+    def _fits(self, columns: int, rows: int) -> None:
+        if columns * rows > self.limits.max_cells:
+            raise _TooBig(
+                self._message(
+                    f"{_count(rows)} Zeilen × {_count(columns)} Spalten, also mehr als "
+                    f"{_count(self.limits.max_cells)}"
+                )
+            )
+
+    def _message(self, cells: str) -> str:
+        return (
+            f"Das Tabellenblatt {self.entry} hat {cells} Zellen; höchstens "
+            f"{_count(self.limits.max_cells)} sind erlaubt. Die Datei wurde nicht geöffnet; "
+            "bitte als CSV speichern oder in kleinere Dateien teilen."
+        )
+
+
+def _check_workbook(content: bytes, limits: Limits) -> None:
+    """Refuse a workbook (.xlsx, .xlsm, .ods: a zip archive) before a reader unpacks it, when
+    it has too many entries, unpacks to more than ``limits.max_unpacked_bytes`` or one of its
+    entries is packed suspiciously tightly (a zip bomb), or a sheet has more than
+    ``limits.max_cells`` cells. The sizes are measured by unpacking the archive piece by piece
+    (the sizes the archive declares may lie); nothing unpacked is kept. Raises ``_TooBig``; a
+    file that is no readable zip archive passes (the reader then says it is unreadable)."""
+    import struct
+    import zipfile
+
+    if not content.startswith(b"PK"):
+        return  # .xls (OLE): at most 65,536 rows, bounded by the file size
+    stream = io.BytesIO(content)
+    try:
+        end = zipfile._EndRecData(stream)  # the count of entries, before reading any
+    except Exception:  # noqa: BLE001 - not a zip archive: the reader says so
+        return
+    if end is None:
+        return
+    if end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_entries:
+        raise _TooBig(
+            f"Die Excel-Datei besteht aus {_count(end[zipfile._ECD_ENTRIES_TOTAL])} Teilen "
+            f"(Zip-Einträgen); höchstens {_count(limits.max_entries)} sind erlaubt. Sie wurde "
+            "nicht geöffnet."
+        )
+    try:
+        infos = zipfile.ZipFile(stream).infolist()
+    except Exception:  # noqa: BLE001 - a broken archive: the reader says so
+        return
+    view = memoryview(content)
+    unpacked = 0
+    for info in infos:
+        offset = info.header_offset
+        local = bytes(view[offset : offset + 30])
+        if len(local) < 30 or not local.startswith(b"PK\x03\x04"):
+            return
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        start = offset + 30 + name_length + extra_length
+        packed = view[start : start + info.compress_size]
+        sheet = _SheetCount(info.filename, limits) if WORKSHEET.fullmatch(info.filename) else None
+        if info.compress_type == zipfile.ZIP_STORED:
+            unpacked += len(packed)
+            pieces: Iterable[tuple[bytes, int]] = (
+                (bytes(packed[i : i + CHUNK]), i + CHUNK) for i in range(0, len(packed), CHUNK)
+            )
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            pieces = _inflate(packed)
+        else:
+            raise _TooBig(
+                f"Die Excel-Datei nutzt für {info.filename} ein unbekanntes Packverfahren "
+                f"(Nr. {info.compress_type}); sie wurde nicht geöffnet."
+            )
+        size = 0
+        for piece, consumed in pieces:
+            size += len(piece)
+            if info.compress_type == zipfile.ZIP_DEFLATED:
+                unpacked += len(piece)
+            if unpacked > limits.max_unpacked_bytes:
+                raise _TooBig(
+                    f"Die Excel-Datei wäre entpackt größer als "
+                    f"{_megabytes(limits.max_unpacked_bytes)} (Einstellung "
+                    "TEILHABE_IMPORT_MAX_UNPACKED_MB); sie wurde nicht geöffnet. Bitte als CSV "
+                    "speichern oder in kleinere Dateien teilen."
+                )
+            if size > MB and size > limits.max_ratio * max(consumed, 1):
+                raise _TooBig(
+                    f"Die Excel-Datei ist ungewöhnlich stark gepackt ({info.filename} mehr als "
+                    f"{_count(limits.max_ratio)}-fach) und wurde als mögliche Zip-Bombe nicht "
+                    "geöffnet."
+                )
+            if sheet is not None:
+                sheet.feed(piece)
+        if sheet is not None:
+            sheet.feed(b"", final=True)
+
+
+def _inflate(packed: memoryview) -> Iterator[tuple[bytes, int]]:
+    """Unpack deflated data piece by piece: (at most CHUNK bytes, packed bytes used so far)."""
+    import zlib
+
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    position = 0
+    pending = b""
+    while not inflater.eof:
+        if not pending:
+            if position >= len(packed):
+                return
+            pending = bytes(packed[position : position + CHUNK])
+            position += len(pending)
+        try:
+            piece = inflater.decompress(pending, CHUNK)
+        except zlib.error:
+            return  # broken data: the reader says the file is unreadable
+        pending = inflater.unconsumed_tail
+        yield piece, position - len(pending)
+
+
 def _number_cells(content: bytes, sheet: int) -> set[tuple[int, int]]:
     """(row, column position) of the number cells of a sheet of an .xlsx workbook, from its XML
-    (the reader gives text only); empty for other formats or when the XML cannot be read."""
+    (the reader gives text only), read as a stream row by row; empty for other formats or when
+    the XML cannot be read."""
     import zipfile
     from xml.etree import ElementTree
 
@@ -1149,24 +1484,56 @@ def _number_cells(content: bytes, sheet: int) -> set[tuple[int, int]]:
             target = targets[sheets[sheet].get(relation)].lstrip("/")
             path = target if target.startswith("xl/") else f"xl/{target}"
             cells: set[tuple[int, int]] = set()
-            for cell in ElementTree.fromstring(archive.read(path)).iter(f"{main}c"):
-                if cell.get("t", "n") != "n" or cell.find(f"{main}v") is None:
-                    continue
-                match = re.fullmatch(r"([A-Z]+)(\d+)", cell.get("r", ""))
-                if match:
-                    letters, row = match.groups()
-                    position = 0
-                    for letter in letters:
-                        position = position * 26 + ord(letter) - 64
-                    cells.add((int(row), position - 1))
+            data = None
+            with archive.open(path) as xml:
+                for event, element in ElementTree.iterparse(xml, events=("start", "end")):
+                    if event == "start":
+                        if element.tag == f"{main}sheetData":
+                            data = element
+                        continue
+                    if element.tag != f"{main}row":
+                        continue
+                    for cell in element.iter(f"{main}c"):
+                        if cell.get("t", "n") != "n" or cell.find(f"{main}v") is None:
+                            continue
+                        match = re.fullmatch(r"([A-Z]+)(\d+)", cell.get("r", ""))
+                        if match:
+                            letters, row = match.groups()
+                            cells.add((int(row), _column_number(letters.encode()) - 1))
+                    if data is not None:
+                        del data[:]  # the rows read so far are not kept
             return cells
     except Exception:  # noqa: BLE001 - no XML to read (e.g. .xls): no cell counts as a number
         return set()
 
 
-def _read_parquet(content: bytes, name: str, sha256: str) -> SourceFile:
+def _read_parquet(
+    content: bytes, name: str, sha256: str, limits: Limits | None = None
+) -> SourceFile:
+    """The Parquet file's columns as text; its metadata (rows, columns, unpacked size) are
+    checked against ``limits`` before any data are read."""
+    limits = limits or Limits()
     result = SourceFile(name, sha256, "Parquet", header_row=None)
     try:
+        import pyarrow.parquet as pq
+
+        metadata = pq.ParquetFile(io.BytesIO(content)).metadata
+        unpacked = sum(
+            metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+        )
+        if metadata.num_columns > limits.max_columns:
+            result.problem(_columns_message(metadata.num_columns, limits))
+            return result
+        if metadata.num_rows > limits.max_rows:
+            result.problem(_rows_message(limits))
+            return result
+        if unpacked > limits.max_unpacked_bytes:
+            result.problem(
+                f"Die Parquet-Datei wäre entpackt größer als "
+                f"{_megabytes(limits.max_unpacked_bytes)} (Einstellung "
+                "TEILHABE_IMPORT_MAX_UNPACKED_MB); sie wurde nicht gelesen."
+            )
+            return result
         frame = pl.read_parquet(io.BytesIO(content))
     except Exception:  # noqa: BLE001 - any failure of the reader means: not a readable file
         result.problem("Die Datei ist keine lesbare Parquet-Datei.")
@@ -1182,6 +1549,7 @@ def _read_parquet(content: bytes, name: str, sha256: str) -> SourceFile:
             )
             columns.append([None] * frame.height)
     numbers = [p for p, c in enumerate(frame.columns) if frame[c].dtype.is_numeric()]
+    del frame
     for index, record in enumerate(zip(*columns, strict=True), start=1):
         values = list(record)
         if any(v is not None for v in values):
@@ -1547,13 +1915,22 @@ def _map_header(checked: _Checked) -> dict[str, int]:
     positions: dict[str, int] = {}
     ignored: list[str] = []
     identifying: list[str] = []
+    keys = [_norm(header) for header in source.header]
+    # columns without a header that hold a value somewhere: one pass over the rows (not one per
+    # column), so that a file with thousands of such columns is mapped in linear time
+    blank = {position for position, key in enumerate(keys) if not key}
+    filled: set[int] = set()
+    for _, cells in source.rows if blank else ():
+        filled.update(p for p in blank - filled if p < len(cells) and cells[p])
+        if len(filled) == len(blank):
+            break
     for position, header in enumerate(source.header):
-        key = _norm(header)
+        key = keys[position]
         name = names.get(key)
         if name is None:
             if key and spec.personal and key in IDENTIFYING_HEADERS:
                 identifying.append(header)
-            elif key or any(position < len(cells) and cells[position] for _, cells in source.rows):
+            elif key or position in filled:
                 ignored.append(header or f"(ohne Überschrift, Spalte {position + 1})")
             continue
         if name in positions:
@@ -1651,12 +2028,28 @@ def _number_text(value: float | None) -> str:
     return f"{value}".replace(".", ",")
 
 
-def _code(column: ColumnSpec, value: str, catalogues: _Catalogues) -> str:
-    codes = column.codes if column.codes is not None else getattr(catalogues, column.catalogue)
+_LOOKUPS: dict[tuple[int, int], tuple[object, object, dict[str, str]]] = {}
+
+
+def _code_lookup(column: ColumnSpec, codes: Mapping[str, str]) -> dict[str, str]:
+    """Normalised code, label or synonym -> code; built once per column and code list (not
+    once per cell: that made the check of a big file take minutes)."""
+    key = (id(column), id(codes))
+    cached = _LOOKUPS.get(key)
+    if cached is not None and cached[0] is column and cached[1] is codes:
+        return cached[2]
     lookup = {_norm(code): code for code in codes}
     lookup.update({_norm(label): code for code, label in codes.items()})
     lookup.update({_norm(word): code for word, code in column.synonyms.items() if code in codes})
-    code = lookup.get(_norm(value))
+    if len(_LOOKUPS) > 64:  # the catalogues are read anew for each import
+        _LOOKUPS.clear()
+    _LOOKUPS[key] = (column, codes, lookup)  # kept alive with it: the ids stay unique
+    return lookup
+
+
+def _code(column: ColumnSpec, value: str, catalogues: _Catalogues) -> str:
+    codes = column.codes if column.codes is not None else getattr(catalogues, column.catalogue)
+    code = _code_lookup(column, codes).get(_norm(value))
     if code is None or not _norm(value):
         allowed = ", ".join(f"{code} ({label})" for code, label in codes.items())
         raise _Invalid(f"Unbekannter Wert; erlaubt: {allowed}.")
@@ -2063,13 +2456,14 @@ def validate(
     *,
     actor: Actor,
     name: str | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Check a file completely and say what an import would do; writes nothing.
 
     Needs the role ``datenverantwortung`` like the import (the check looks up persons and
     spells in the database).
     """
-    return import_table(engine, table, source, actor=actor, name=name, dry_run=True)
+    return import_table(engine, table, source, actor=actor, name=name, dry_run=True, limits=limits)
 
 
 def import_table(
@@ -2080,6 +2474,7 @@ def import_table(
     actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Check the file and upsert its rows by natural key, all in one transaction.
 
@@ -2088,13 +2483,14 @@ def import_table(
     written and the report lists every one of them; with ``dry_run`` nothing is written either,
     and the report says what the import would add and update. Otherwise the rows are written,
     the import is logged (``import_log``, naming the actor) and, if anything changed, the data
-    get a new version. Raises ``UnknownTable`` for a table name that is not importable; a
-    failure while writing (database gone, disk full) propagates and leaves the database as it
-    was.
+    get a new version. A file beyond ``limits`` (default: ``Limits()``) is refused while it is
+    read, with one problem naming the limit. Raises ``UnknownTable`` for a table name that is
+    not importable; a failure while writing (database gone, disk full) propagates and leaves
+    the database as it was.
     """
     require_role(actor, DATA_STEWARD, "Der Import von Dateien")
     spec = table_spec(table)
-    file = source if isinstance(source, SourceFile) else read_file(source, name)
+    file = source if isinstance(source, SourceFile) else read_file(source, name, limits)
     report = ImportReport(spec.name, file.name, file.sha256, file.format, dry_run)
     try:
         with engine.connect() as connection, connection.begin() as transaction:

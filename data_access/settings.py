@@ -38,6 +38,12 @@ SETTINGS_HELP: dict[str, str] = {
     "[role_mapping] table).",
     "TEILHABE_ANONYMOUS_IMPORTS": 'Allow imports on the Daten page without login ("true"/"false", '
     "default false); only for a single-user local installation without [auth].",
+    "TEILHABE_IMPORT_MAX_ROWS": "Most data rows one import file may have (default 1000000); a "
+    "larger file is refused before it is checked.",
+    "TEILHABE_IMPORT_MAX_FILE_MB": "Largest import file in MB for the command line (default 500; "
+    "the Daten page's uploads are limited by server.maxUploadSize, 100 MB).",
+    "TEILHABE_IMPORT_MAX_UNPACKED_MB": "Most MB the XML of an Excel workbook may unpack to "
+    "(default 500); checked before the workbook is read.",
 }
 MAP_STYLES = (
     "white-bg",
@@ -51,6 +57,16 @@ ROLE_SOURCES = ("table", "claim")
 ROLE_NAMES = ("betrachter", "datenverantwortung", "administration")  # as data_access.auth.ROLES
 TRUE_TEXTS = ("1", "true", "yes", "ja", "on")
 FALSE_TEXTS = ("0", "false", "no", "nein", "off", "")
+
+# Import limits (data_access.imports.Limits). 1,000,000 rows: four times the largest file of a
+# big Jobcenter's monthly delivery (a year of monthly barrier records of 20,000 persons is
+# 240,000 rows; persons and spells of 200,000 ELB as many), Excel's own end of a sheet
+# (1,048,576 rows), and what a server with 4 GB checks safely (measured: 1,000,000 rows of
+# persons take 1.9 GB at peak, 200,000 rows 0.6 GB; 2,000,000 would take about 3.7 GB).
+# 500 MB: a CSV of 1,000,000 rows is about 50-150 MB; larger files have too many rows anyway.
+DEFAULT_IMPORT_MAX_ROWS = 1_000_000
+DEFAULT_IMPORT_MAX_FILE_MB = 500
+DEFAULT_IMPORT_MAX_UNPACKED_MB = 500
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 MINIMUM_SECRET_LENGTH = 16
@@ -75,6 +91,10 @@ class Settings:
     role_claim: str = "groups"
     role_mapping: tuple[tuple[str, str], ...] = ()  # (group, role) pairs
     anonymous_imports: bool = False
+    # limits of an import file (data_access.imports.Limits)
+    import_max_rows: int = DEFAULT_IMPORT_MAX_ROWS
+    import_max_file_mb: int = DEFAULT_IMPORT_MAX_FILE_MB
+    import_max_unpacked_mb: int = DEFAULT_IMPORT_MAX_UNPACKED_MB
 
     @property
     def protection(self) -> Protection:
@@ -155,6 +175,18 @@ class Settings:
             "TEILHABE_ANONYMOUS_IMPORTS",
             env.get("TEILHABE_ANONYMOUS_IMPORTS", secrets.get("anonymous_imports", False)),
         )
+        limits = [
+            _parse_limit(name, _first_set(env.get(name), secrets.get(key), default))
+            for name, key, default in (
+                ("TEILHABE_IMPORT_MAX_ROWS", "import_max_rows", DEFAULT_IMPORT_MAX_ROWS),
+                ("TEILHABE_IMPORT_MAX_FILE_MB", "import_max_file_mb", DEFAULT_IMPORT_MAX_FILE_MB),
+                (
+                    "TEILHABE_IMPORT_MAX_UNPACKED_MB",
+                    "import_max_unpacked_mb",
+                    DEFAULT_IMPORT_MAX_UNPACKED_MB,
+                ),
+            )
+        ]
         return cls(
             url,
             data_dir,
@@ -167,6 +199,7 @@ class Settings:
             role_claim,
             mapping,
             anonymous,
+            *limits,
         )
 
     @property
@@ -232,6 +265,18 @@ def _parse_min_rate_base(raw: object) -> int:
             f"TEILHABE_MIN_RATE_BASE muss mindestens 3 sein (Geheimhaltungsregel der Statistik "
             f"der BA), nicht {value}."
         )
+    return value
+
+
+def _parse_limit(name: str, raw: object) -> int:
+    """A positive whole number of a limit; "2.000.000" and "2_000_000" are read too."""
+    text = str(raw).strip().replace(".", "").replace("_", "")
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} {raw!r} ist keine ganze Zahl.") from None
+    if value < 1:
+        raise ConfigurationError(f"{name} muss mindestens 1 sein, nicht {value}.")
     return value
 
 

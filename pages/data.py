@@ -133,7 +133,7 @@ def import_section() -> None:
         help=f"CSV, Excel oder Parquet, höchstens {limit} MB",
     )
     st.caption(
-        f"Höchstens {limit} MB je Datei. Größere Dateien importiert die Kommandozeile "
+        f"{imports.limits_text()} Größere Dateien importiert die Kommandozeile "
         "(`uv run teilhabe import TABELLE DATEI`)."
     )
     if upload is not None:

@@ -14,6 +14,7 @@ from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.imports import (
     IMPORT_ORDER,
     TABLES,
+    Limits,
     UnknownTable,
     failure_message,
     import_table,
@@ -34,7 +35,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Prüft die Datei vollständig (Spalten, Typen, Pflichtfelder, Codes, Verweise, "
         "Dubletten) und meldet jedes Problem mit Datei, Zeile, Spalte und Wert. Nur eine "
         "fehlerfreie Datei wird übernommen, in einer Transaktion: neue Zeilen werden ergänzt, "
-        "geänderte über ihren Schlüssel aktualisiert, nichts wird gelöscht.",
+        "geänderte über ihren Schlüssel aktualisiert, nichts wird gelöscht. Zu große Dateien "
+        "werden beim Lesen abgelehnt: höchstens TEILHABE_IMPORT_MAX_FILE_MB (Standard 500 MB) und "
+        "TEILHABE_IMPORT_MAX_ROWS Datenzeilen (Standard 1.000.000); Excel-Dateien entpackt "
+        "höchstens TEILHABE_IMPORT_MAX_UNPACKED_MB (Standard 500 MB) und 10.000.000 Zellen.",
         epilog=f"Tabellen, in der Reihenfolge, in der sie aufeinander verweisen:\n{tables}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -82,13 +86,22 @@ def _import(args: argparse.Namespace) -> int:
     engine = _open(settings)
     try:
         report = import_table(
-            engine, args.table, args.file, actor=Actor.command_line(), dry_run=args.dry_run
+            engine,
+            args.table,
+            args.file,
+            actor=Actor.command_line(),
+            dry_run=args.dry_run,
+            limits=Limits.from_settings(settings),
         )
     except SQLAlchemyError as error:  # e.g. the database went away or is locked
         print(f"Fehler: {failure_message(error)}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         engine.dispose()
+    if not report.ok and len(report.problems) == 1 and report.problems[0].row is None:
+        # the file as a whole (too big, unreadable): one line
+        print(f"Fehler: {report.problems[0]} Die Datenbank ist unverändert.", file=sys.stderr)
+        return EXIT_ERROR
     if not report.ok:
         first, *problems = report.lines()
         print(f"Fehler: {first}", file=sys.stderr)

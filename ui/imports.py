@@ -93,6 +93,16 @@ def max_upload_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
 
 
+def limits() -> imports.Limits:
+    """The import limits of the settings (rows, unpacked size of workbooks, ...)."""
+    return imports.Limits.from_settings(data.settings())
+
+
+def limits_text() -> str:
+    """The limits of an upload in German, for the page: size, rows, columns, workbooks."""
+    return f"Höchstens {max_upload_mb()} MB je Datei; {limits().describe()}."
+
+
 def check_upload(table: str, name: str, content: bytes) -> ImportReport:
     """What an import would do. Only for a person who may import (``PermissionDenied``
     otherwise, before anything is read); the result is cached per data version, table and
@@ -109,7 +119,9 @@ def check_upload(table: str, name: str, content: bytes) -> ImportReport:
 def _check_upload(
     version: str, table: str, name: str, sha256: str, _content: bytes, _actor: Actor
 ) -> ImportReport:
-    return imports.validate(data._engine(), table, _content, name=name, actor=_actor)
+    return imports.validate(
+        data._engine(), table, _content, name=name, actor=_actor, limits=limits()
+    )
 
 
 def run_import(table: str, name: str, content: bytes) -> ImportReport:
@@ -117,7 +129,9 @@ def run_import(table: str, name: str, content: bytes) -> ImportReport:
     never cached. A refusal or a database error is returned as the report's problem (nothing
     was written)."""
     try:
-        return imports.import_table(data._engine(), table, content, name=name, actor=actor())
+        return imports.import_table(
+            data._engine(), table, content, name=name, actor=actor(), limits=limits()
+        )
     except (SQLAlchemyError, PermissionDenied) as error:
         report = ImportReport(table, name, file_hash(content), "", dry_run=False)
         message = (
