@@ -315,7 +315,7 @@ class Integration(Base):
 
 
 class ImportLog(Base):
-    """One import of a file into a table (``data_access.imports``); dry runs are not logged.
+    """One import of a file into a table (``teilhabe.exchange.tabular``); dry runs are not logged.
 
     ``imported_at`` is UTC. ``imported_by`` is the operating-system user for the command line,
     the person's e-mail (or name) for the Daten page with login (their OIDC subject, e-mail

@@ -14,7 +14,12 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from data_access.protection import DEFAULT_MIN_RATE_BASE, DEMO_SECRET, Protection
+# Published rates need a published denominator of at least this many persons (the default).
+DEFAULT_MIN_RATE_BASE = 10
+
+# The documented secret of the synthetic demo data (never for real data: a secret known to
+# everybody lets everybody compute the keys and undo the perturbation).
+DEMO_SECRET = "teilhabe-monitor-demo-synthetic-data"
 
 SETTINGS_HELP: dict[str, str] = {
     "TEILHABE_DATABASE_URL": "SQLAlchemy URL of the database (SQLite or PostgreSQL). Without it, "
@@ -58,7 +63,7 @@ ROLE_NAMES = ("betrachter", "datenverantwortung", "administration")  # as data_a
 TRUE_TEXTS = ("1", "true", "yes", "ja", "on")
 FALSE_TEXTS = ("0", "false", "no", "nein", "off", "")
 
-# Import limits (data_access.imports.Limits). 1,000,000 rows: four times the largest file of a
+# Import limits (teilhabe.exchange.tabular.Limits). 1,000,000 rows: four times the largest file of a
 # big Jobcenter's monthly delivery (a year of monthly barrier records of 20,000 persons is
 # 240,000 rows; persons and spells of 200,000 ELB as many), Excel's own end of a sheet
 # (1,048,576 rows), and what a server with 4 GB checks safely (measured: 1,000,000 rows of
@@ -91,15 +96,10 @@ class Settings:
     role_claim: str = "groups"
     role_mapping: tuple[tuple[str, str], ...] = ()  # (group, role) pairs
     anonymous_imports: bool = False
-    # limits of an import file (data_access.imports.Limits)
+    # limits of an import file (teilhabe.exchange.tabular.Limits)
     import_max_rows: int = DEFAULT_IMPORT_MAX_ROWS
     import_max_file_mb: int = DEFAULT_IMPORT_MAX_FILE_MB
     import_max_unpacked_mb: int = DEFAULT_IMPORT_MAX_UNPACKED_MB
-
-    @property
-    def protection(self) -> Protection:
-        """How published numbers are protected (the cell-key method with these settings)."""
-        return Protection(min_rate_base=self.min_rate_base)
 
     def secret_for(self, *, synthetic: bool) -> str:
         """The cell-key secret for data that are (not) synthetic: the configured one, else for

@@ -9,9 +9,10 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from teilhabe.exports import Column
-from teilhabe.formatting import format_as_of, format_percent
-from ui import charts, components, data, filters, shell
+from teilhabe.reporting import charts
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import format_as_of, format_percent
+from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
 
 BARRIERS = data.barrier_catalogue()

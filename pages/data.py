@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from teilhabe.formatting import format_as_of, format_count
+from teilhabe.reporting.formatting import format_as_of, format_count
+from teilhabe.reporting.text import markdown_text
 from ui import components, imports, shell, tables
-from ui.text import markdown_text
 
 shell.require_router()
 person = imports.actor()

@@ -7,9 +7,10 @@ group's figure at the Stichtag next to its value a year before.
 import polars as pl
 import streamlit as st
 
-from teilhabe.exports import Column
-from teilhabe.glossary import GLOSSARY
-from ui import charts, components, data, filters, shell
+from teilhabe.reporting import charts
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.glossary import GLOSSARY
+from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = [

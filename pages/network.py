@@ -3,11 +3,12 @@
 import polars as pl
 import streamlit as st
 
-from teilhabe.exports import Column
-from teilhabe.formatting import format_as_of
-from ui import charts, components, data, filters, shell
+from teilhabe.reporting import charts
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import format_as_of
+from teilhabe.reporting.text import markdown_text
+from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
-from ui.text import markdown_text
 
 shell.require_router()
 dataset = data.dataset()

@@ -8,10 +8,11 @@ distance).
 import polars as pl
 import streamlit as st
 
-from teilhabe.exports import Column
-from ui import components, data, filters, maps, shell
+from teilhabe.reporting import maps
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.text import markdown_text
+from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
-from ui.text import markdown_text
 
 shell.require_router()
 dataset = data.dataset()

@@ -3,10 +3,11 @@
 import polars as pl
 import streamlit as st
 
-from teilhabe.exports import Column
-from teilhabe.formatting import format_count
-from teilhabe.glossary import term
-from ui import charts, components, data, filters, shell
+from teilhabe.reporting import charts
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import format_count
+from teilhabe.reporting.glossary import term
+from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, report_download, table_with_downloads
 
 shell.require_router()

@@ -12,9 +12,10 @@ import time
 import polars as pl
 import streamlit as st
 
-from teilhabe.formatting import format_as_of, format_count
-from ui import charts, components, data, filters, maps, presentation, shell, wayback
-from ui.text import markdown_text
+from teilhabe.reporting import charts, maps
+from teilhabe.reporting.formatting import format_as_of, format_count
+from teilhabe.reporting.text import markdown_text
+from ui import components, data, filters, presentation, shell, wayback
 
 SLIDES = (
     "Kennzahlen",

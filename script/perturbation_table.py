@@ -1,4 +1,4 @@
-"""Compute the perturbation table of the cell-key method (``data_access/perturbation_table.csv``).
+"""Compute the perturbation table of the cell-key method (``teilhabe/perturbation_table.csv``).
 
 Run from the repository root: ``uv run python script/perturbation_table.py`` writes the table;
 ``--check`` exits 1 if the file in the repository differs from what this script computes (a test

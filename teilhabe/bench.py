@@ -4,7 +4,7 @@ The workload is what the Übersicht and the Integration page compute after a use
 filter (nothing of it is cached then): the 60-month trend, the headline figures as of the month
 and a year before, and the breakdown of every figure by each of the five dimensions (as of the
 month and a year before, as the Integration page shows it). The fast way computes it from the
-monthly cube of the columnar case copy (``data_access.cases``, ``data_access.cube``), built once
+monthly cube of the columnar case copy (``teilhabe.cases``, ``teilhabe.cube``), built once
 per data version, and publishes every count through the cell-key method as the pages do. Each
 scenario then runs once more with exact values (``Protection(exact=True)``) and once more
 published, in alternating order, so that the cost of the protection is measured in the same run
@@ -40,17 +40,17 @@ import pandas as pd
 import polars as pl
 from sqlalchemy import Engine, select
 
-from data_access import figures
-from data_access.cases import Cases, load_cases, read_cases
-from data_access.catalogue import BARRIERS, SEXES
 from data_access.db import check_connection, create_db_engine, ensure_schema
-from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import format_month, month_end
-from data_access.protection import DEMO_SECRET, Protection
 from data_access.settings import Settings
+from teilhabe import figures
+from teilhabe.cases import Cases, load_cases, read_cases
+from teilhabe.definitions import BARRIERS, SEXES
 from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
-from teilhabe.formatting import format_count, format_decimal
+from teilhabe.indicators import AGE_GROUPS, DIMENSIONS, Filters
+from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.reporting.formatting import format_count, format_decimal
 
 DEFAULT_CLIENTS = 1_000_000
 DEFAULT_DISTRICTS = 10
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     as_of = figures.data_as_of(engine=engine)
     if as_of is None:
         raise ValueError("Die Messdatenbank enthält keine Leistungsdaten.")
-    protection = settings.protection
+    protection = Protection.configured(settings)
     scenarios = _scenarios(cases, as_of, args.repeat)
 
     print(f"\nSchneller Weg (Monatswürfel, Zufallsüberlagerung), {args.repeat} Wiederholungen:")
@@ -432,7 +432,7 @@ def _naive_numbers(
 ) -> dict[str, object]:
     """ELB, LZB and K2 as of ``as_of`` for the filtered group, overall and by municipality.
 
-    The same definitions as ``data_access.indicators``, written the plain pandas way: a barrier
+    The same definitions as ``teilhabe.indicators``, written the plain pandas way: a barrier
     counts from its recording to the day before its resolution; group membership (age, barriers)
     is taken in each month, at its reporting day.
     """

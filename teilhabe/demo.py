@@ -26,15 +26,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from data_access.boundaries import (
+from data_access.periods import OPEN_END_MONTH, month_end, month_index
+from data_access.store import holds_real_data, replace_dataset
+from teilhabe.definitions import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
+from teilhabe.exchange.boundaries import (
     bkg_attribution,
     official_rows,
     read_boundary_file,
     schematic_boundaries,
 )
-from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
-from data_access.periods import OPEN_END_MONTH, month_end, month_index
-from data_access.store import holds_real_data, replace_dataset
 
 SEED = 20130924
 AS_OF = month_index(dt.date(2013, 9, 30))  # the seed article's month

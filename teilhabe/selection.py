@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from data_access.catalogue import BARRIERS, SEXES
-from data_access.indicators import AGE_GROUPS, Filters
+from teilhabe.definitions import BARRIERS, SEXES
+from teilhabe.indicators import AGE_GROUPS, Filters
 
 # The German names of the filters, as in the sidebar (ui.filters.SPECS).
 FILTER_LABELS = {

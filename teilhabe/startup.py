@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from data_access import figures
-from data_access.cases import Cases, cache_folder, load_cases
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from data_access.store import has_data
+from teilhabe import figures
+from teilhabe.cases import Cases, cache_folder, load_cases
 from teilhabe.demo import DemoSpec, load_demo, outdated_spec
 
 

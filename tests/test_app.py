@@ -9,13 +9,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access import barriers, figures
-from data_access.cases import read_cases
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
-from teilhabe.cli import main
+from teilhabe import barriers, figures
+from teilhabe.cases import read_cases
+from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import NOT_SHOWN, format_count, format_decimal
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -30,7 +30,7 @@ def app(monkeypatch, demo_sqlite_url) -> AppTest:
 
 def shown(markdown: str) -> str:
     """Markdown source as the reader sees it: text from data and links comes escaped
-    (``ui.text.markdown_text``), and a backslash before a character shows the character."""
+    (``reporting.text.markdown_text``), and a backslash before a character shows the character."""
     return re.sub(r"\\(.)", r"\1", markdown)
 
 

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from data_access import auth
 from data_access.db import create_db_engine
-from data_access.imports import template_csv
 from data_access.models import District, ImportLog
+from teilhabe.exchange.tabular import template_csv
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -90,11 +90,11 @@ def shown_elb(at: AppTest) -> str:
 
 def published_elb(url: str) -> str:
     """The demo's ELB of 09/2013 as the data layer publishes it (exact: 4,230)."""
-    from data_access import figures
-    from data_access.cases import read_cases
-    from data_access.protection import DEMO_SECRET, Protection
+    from teilhabe import figures
+    from teilhabe.cases import read_cases
     from teilhabe.demo import AS_OF
-    from teilhabe.formatting import format_count
+    from teilhabe.protection import DEMO_SECRET, Protection
+    from teilhabe.reporting.formatting import format_count
 
     engine = create_db_engine(make_url(url))
     cases = read_cases(engine=engine, secret=DEMO_SECRET)
@@ -105,8 +105,8 @@ def published_elb(url: str) -> str:
 
 def texts(elements) -> str:
     """The elements' Markdown as the reader sees it: names and addresses from the login come
-    escaped (``ui.text.markdown_text``: a backslash before a character, an invisible word
-    joiner where an address would become a link)."""
+    escaped (``reporting.text.markdown_text``: a backslash before a character, an invisible
+    word joiner where an address would become a link)."""
     shown = "\n".join(str(e.value) for e in elements)
     return re.sub(r"\\(.)", r"\1", shown).replace("\u2060", "")
 

@@ -14,15 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from data_access import figures
 from data_access.auth import Actor
-from data_access.cases import read_cases
 from data_access.db import create_db_engine, ensure_schema
-from data_access.imports import import_table, template_csv, template_xlsx
 from data_access.models import Client, ImportLog
-from data_access.protection import Protection
+from teilhabe import figures
+from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import NOT_SHOWN, format_count
+from teilhabe.exchange.tabular import import_table, template_csv, template_xlsx
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import NOT_SHOWN, format_count
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -58,7 +58,7 @@ CLI = Actor.command_line("tester")
 
 def shown(markdown: str) -> str:
     """Markdown source as the reader sees it: file names and notes come escaped
-    (``ui.text.markdown_text``), a backslash before a character shows the character."""
+    (``reporting.text.markdown_text``), a backslash before a character shows the character."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from data_access import auth, boundaries
+from data_access import auth
 from data_access.auth import (
     ADMINISTRATOR,
     DATA_STEWARD,
@@ -19,11 +19,11 @@ from data_access.auth import (
     role_from_table,
 )
 from data_access.db import create_db_engine, ensure_schema
-from data_access.imports import import_log, import_table, template_csv, validate
 from data_access.models import District, ImportLog
 from data_access.settings import ConfigurationError, Settings
-from teilhabe import hsds
-from teilhabe.cli import main
+from teilhabe.cli.main import main
+from teilhabe.exchange import boundaries, hsds
+from teilhabe.exchange.tabular import import_log, import_table, template_csv, validate
 
 MAPPING = (
     ("/Teilhabe/Lesen", VIEWER),

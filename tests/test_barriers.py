@@ -9,12 +9,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data_access import barriers
-from data_access.cases import read_cases
-from data_access.catalogue import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
-from data_access.figures import COUNT_COLUMNS as COUNTS
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, Protection, deviation
+from teilhabe import barriers
+from teilhabe.cases import read_cases
+from teilhabe.definitions import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
+from teilhabe.figures import COUNT_COLUMNS as COUNTS
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, Protection, deviation
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

@@ -17,9 +17,12 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from data_access import boundaries
 from data_access.auth import Actor
-from data_access.boundaries import (
+from data_access.models import Municipality, MunicipalityBoundary
+from teilhabe.cli.main import main
+from teilhabe.demo import DEMO_BOUNDARY_FILE, DEMO_DIR, DemoSpec, _geography, generate
+from teilhabe.exchange import boundaries
+from teilhabe.exchange.boundaries import (
     SCHEMATIC_SOURCE,
     BoundaryFileError,
     BoundaryImportRefused,
@@ -28,11 +31,8 @@ from data_access.boundaries import (
     read_boundary_file,
     schematic_boundaries,
 )
-from data_access.figures import dataset_info
-from data_access.imports import import_log
-from data_access.models import Municipality, MunicipalityBoundary
-from teilhabe.cli import main
-from teilhabe.demo import DEMO_BOUNDARY_FILE, DEMO_DIR, DemoSpec, _geography, generate
+from teilhabe.exchange.tabular import import_log
+from teilhabe.figures import dataset_info
 
 
 def import_boundaries(*args, **kwargs) -> dict[str, object]:

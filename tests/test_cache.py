@@ -7,9 +7,9 @@ import stat
 import polars as pl
 from sqlalchemy import text, update
 
-from data_access.cases import _snapshot, cache_folder, load_cases
 from data_access.models import DatasetInfo
-from data_access.protection import DEMO_SECRET
+from teilhabe.cases import _snapshot, cache_folder, load_cases
+from teilhabe.protection import DEMO_SECRET
 
 
 def _mode(path) -> int:

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from data_access import barriers
-from data_access.cases import read_cases
-from data_access.catalogue import BARRIER_CODES
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
-from teilhabe.cli import main
+from teilhabe import barriers
+from teilhabe.cases import read_cases
+from teilhabe.cli.main import main
+from teilhabe.definitions import BARRIER_CODES
 from teilhabe.demo import AS_OF
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -5,12 +5,12 @@ import hashlib
 import polars as pl
 from sqlalchemy import text
 
-from data_access import figures
-from data_access.cases import read_cases
-from data_access.indicators import Filters, figures_series
 from data_access.models import Base
-from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe import figures
+from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF, DemoSpec, generate
+from teilhabe.indicators import Filters, figures_series
+from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 
 EXACT = Protection(exact=True)
 
@@ -66,7 +66,7 @@ def database_fingerprint(engine) -> str:
 
 
 def test_running_demo_twice_gives_the_same_database(tmp_path) -> None:
-    from teilhabe.cli import main
+    from teilhabe.cli.main import main
 
     url = f"sqlite:///{tmp_path / 'twice.sqlite'}"
     from sqlalchemy.engine import make_url
@@ -181,10 +181,10 @@ def test_the_local_demo_of_an_older_generator_is_renewed(tmp_path) -> None:
     """A local demo database written before the keys were corrected is replaced on start;
     data that are no longer pure demo data are left alone."""
     from data_access.db import create_db_engine, ensure_schema
-    from data_access.figures import dataset_info
-    from data_access.imports import set_dataset_info
     from data_access.settings import Settings
     from teilhabe.demo import data_version, load_demo
+    from teilhabe.exchange.tabular import set_dataset_info
+    from teilhabe.figures import dataset_info
     from teilhabe.startup import open_database
 
     settings = Settings.load(environ={"TEILHABE_DATA_DIR": str(tmp_path)}, secrets_file=None)

@@ -10,11 +10,11 @@ import streamlit as st
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from data_access.cases import read_cases
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, Protection
+from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.images import PNG_MAGIC
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.reporting.images import PNG_MAGIC
 from ui import downloads
 from ui.data import Dataset
 from ui.filters import Selection
@@ -93,7 +93,7 @@ def test_a_page_with_the_helpers_runs(monkeypatch, demo_sqlite_url) -> None:
     def page() -> None:
         import plotly.graph_objects as go
 
-        from data_access.indicators import Filters
+        from teilhabe.indicators import Filters
         from ui import data, downloads
         from ui.filters import Selection
 

@@ -7,8 +7,8 @@ import zipfile
 
 import polars as pl
 
-from teilhabe.exports import Column, to_csv, to_xlsx
-from teilhabe.formatting import NOT_SHOWN
+from teilhabe.reporting.exports import Column, to_csv, to_xlsx
+from teilhabe.reporting.formatting import NOT_SHOWN
 
 FRAME = pl.DataFrame(
     {

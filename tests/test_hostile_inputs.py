@@ -2,7 +2,7 @@
 code 2, never a traceback, and leave every table as it was (issue 18).
 
 Each case builds its input in a temporary folder and runs ``teilhabe`` in-process through
-``teilhabe.cli.main``; the database is dumped (every table, every row) before and after.
+``teilhabe.cli.main.main``; the database is dumped (every table, every row) before and after.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import pytest
 from sqlalchemy import Engine, MetaData, select
 from sqlalchemy.engine import make_url
 
-from data_access import boundaries
 from data_access.db import create_db_engine, ensure_schema
-from teilhabe import hsds
-from teilhabe.cli import main
+from teilhabe.cli.main import main
+from teilhabe.exchange import boundaries, hsds
 
 LONG_NAME = "x" * 300
 FEATURE = {"type": "Feature", "properties": {"AGS": "08135019", "GEN": "Heidenheim an der Brenz"}}

@@ -22,18 +22,18 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from data_access import imports as data_imports
-from data_access.cases import read_cases
 from data_access.db import create_db_engine
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, Protection
-from data_access.safe_text import FORMULA_STARTS
-from teilhabe import report
-from teilhabe.chart_style import for_target
+from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.exports import Column, to_csv, to_xlsx
+from teilhabe.exchange import tabular as data_imports
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.reporting import charts
+from teilhabe.reporting import pdf as report
+from teilhabe.reporting.chart_style import for_target
+from teilhabe.reporting.exports import Column, to_csv, to_xlsx
+from teilhabe.reporting.safe_text import FORMULA_STARTS
 from tests.hostile import ANCHOR, BIG, IMAGE, PAYLOADS, PHISH_LINK
-from ui import charts
 from ui import imports as ui_imports
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -225,7 +225,7 @@ def hostile_engine(hostile_sqlite_url):
 def test_the_pdf_report_prints_names_from_data_as_text_without_links(hostile_engine) -> None:
     cases = read_cases(engine=hostile_engine, secret=DEMO_SECRET)
     # every municipality is chosen, so the filter line names each hostile name
-    from data_access import figures
+    from teilhabe import figures
 
     names = figures.municipality_names(engine=hostile_engine)
     data = report.build_report(

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
-from data_access import figures
 from data_access.auth import Actor
 from data_access.db import create_db_engine, ensure_schema
 from data_access.models import (
@@ -30,9 +29,10 @@ from data_access.models import (
     ServiceCategoryBarrier,
 )
 from data_access.store import replace_dataset
-from teilhabe import hsds
-from teilhabe.cli import main
-from teilhabe.hsds import (
+from teilhabe import figures
+from teilhabe.cli.main import main
+from teilhabe.exchange import hsds
+from teilhabe.exchange.hsds import (
     RESOURCES,
     HsdsPackageInvalid,
     export_hsds,
@@ -532,7 +532,7 @@ def test_every_problem_of_a_bad_package_is_reported_and_nothing_changes(
 
 
 def test_a_failure_while_writing_rolls_everything_back(demo_copy, tmp_path, monkeypatch) -> None:
-    from teilhabe import hsds
+    from teilhabe.exchange import hsds
 
     folder = fresh_export(demo_copy, tmp_path)
     organizations = read(folder, "organization.csv")
@@ -922,12 +922,12 @@ def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy
     assert HEIDENHEIM in served and "08135016" not in served
 
     # the map's directory has every location of the provider
-    from data_access.network import provider_directory
+    from teilhabe.network import provider_directory
 
     directory = provider_directory(engine=demo_copy)
     row = directory.filter(pl.col("provider_id") == "P03").row(0, named=True)
     assert [(p["lat"], p["city"]) for p in row["locations"]] == [(48.6213, "Giengen an der Brenz")]
-    from ui.maps import provider_points
+    from teilhabe.reporting.maps import provider_points
 
     reach = pl.DataFrame(schema={"provider_id": pl.String, "clients": pl.Int64})
     points = provider_points(directory.filter(pl.col("provider_id") == "P03"), reach, {})

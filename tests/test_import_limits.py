@@ -22,11 +22,11 @@ import pytest
 import xlsxwriter
 from sqlalchemy import Engine, inspect, text
 
-from data_access import imports
 from data_access.auth import Actor
-from data_access.imports import MB, Limits, read_file
 from data_access.settings import ConfigurationError, Settings
-from teilhabe.cli import main
+from teilhabe.cli.main import main
+from teilhabe.exchange import tabular as imports
+from teilhabe.exchange.tabular import MB, Limits, read_file
 from tests.test_imports import csv_bytes, make_db
 
 REPO = Path(__file__).resolve().parents[1]
@@ -380,7 +380,7 @@ def test_duplicate_and_blank_headers_of_a_wide_file_are_mapped_in_one_pass(tmp_p
 
 MEASURE = """
 import json, resource, sys, time
-from data_access.imports import read_file
+from teilhabe.exchange.tabular import read_file
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 source = read_file(sys.argv[1])

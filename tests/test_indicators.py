@@ -8,9 +8,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data_access.cases import read_cases
-from data_access.indicators import Filters, figures_series
-from data_access.protection import DEMO_SECRET, Protection
+from teilhabe.cases import read_cases
+from teilhabe.indicators import Filters, figures_series
+from teilhabe.protection import DEMO_SECRET, Protection
 
 SEPT_2013 = 2013 * 12 + 8
 D = dt.date

@@ -9,11 +9,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from data_access import cube
-from data_access.cases import read_cases
-from data_access.catalogue import BARRIERS
-from data_access.indicators import Filters, figures_series, monthly_base
-from data_access.protection import DEMO_SECRET, Protection
+from teilhabe import cube
+from teilhabe.cases import read_cases
+from teilhabe.definitions import BARRIERS
+from teilhabe.indicators import Filters, figures_series, monthly_base
+from teilhabe.protection import DEMO_SECRET, Protection
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 from shapely.geometry import Point, box
 
-from data_access import network
-from data_access.cases import read_cases
-from data_access.catalogue import BARRIERS, SERVICE_CATEGORIES
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, Protection, deviation
+from teilhabe import network
+from teilhabe.cases import read_cases
+from teilhabe.definitions import BARRIERS, SERVICE_CATEGORIES
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, Protection, deviation
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

@@ -5,9 +5,9 @@ import datetime as dt
 import polars as pl
 
 from data_access.auth import Actor
-from data_access.imports import import_table
 from data_access.periods import month_index
 from data_access.population import populations, populations_at
+from teilhabe.exchange.tabular import import_table
 
 D = dt.date
 SEPT_2013 = month_index(D(2013, 9, 30))

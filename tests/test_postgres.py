@@ -6,11 +6,11 @@ import json
 import pytest
 from sqlalchemy.engine import make_url
 
-from data_access import figures
-from data_access.cases import read_cases
 from data_access.db import create_db_engine
-from data_access.protection import DEMO_SECRET, Protection
-from teilhabe.cli import main
+from teilhabe import figures
+from teilhabe.cases import read_cases
+from teilhabe.cli.main import main
+from teilhabe.protection import DEMO_SECRET, Protection
 
 SEPT_2013 = 2013 * 12 + 8
 

@@ -1,4 +1,4 @@
-"""The cell-key method (``data_access.protection``): the table, the lookup, the keys, the rates."""
+"""The cell-key method (``teilhabe.protection``): the table, the lookup, the keys, the rates."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_access import protection
-from data_access.protection import (
+from teilhabe import protection
+from teilhabe.protection import (
     KEY_RANGE,
     Protection,
     deviation,

@@ -25,13 +25,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_access import barriers, figures, network
-from data_access.cases import read_cases
-from data_access.catalogue import BARRIER_CODES, SERVICE_CATEGORIES
-from data_access.figures import COUNT_COLUMNS
-from data_access.indicators import AGE_GROUPS, DIMENSIONS, Filters
-from data_access.protection import DEMO_SECRET, Protection
+from teilhabe import barriers, figures, network
+from teilhabe.cases import read_cases
+from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
 from teilhabe.demo import AS_OF
+from teilhabe.figures import COUNT_COLUMNS
+from teilhabe.indicators import AGE_GROUPS, DIMENSIONS, Filters
+from teilhabe.protection import DEMO_SECRET, Protection
 
 COVERED = Protection()
 EXACT = Protection(exact=True)
@@ -235,7 +235,7 @@ def test_one_barrier_is_the_same_group_whether_any_or_all(cases) -> None:
 
 
 def test_the_cli_publishes_what_the_pages_do(demo_sqlite_url, cases, capsys) -> None:
-    from teilhabe.cli import main
+    from teilhabe.cli.main import main
 
     assert main(["figures", "--json", "--database-url", demo_sqlite_url]) == 0
     published = json.loads(capsys.readouterr().out)

@@ -6,10 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_access.cases import read_cases
-from data_access.figures import STOCK_COLUMNS, benefit_stock, figure_series
-from data_access.protection import DEMO_SECRET, Protection
 from data_access.receipt import derive_lzb_from
+from teilhabe.cases import read_cases
+from teilhabe.figures import STOCK_COLUMNS, benefit_stock, figure_series
+from teilhabe.protection import DEMO_SECRET, Protection
 
 SEPT_2013 = 2013 * 12 + 8
 EXACT = Protection(exact=True)  # no perturbation: these tests look at raw definitions

@@ -22,14 +22,15 @@ import polars as pl
 import pytest
 from pypdf import PdfReader
 
-from data_access import figures
-from data_access.cases import read_cases
-from data_access.indicators import Filters
-from data_access.protection import DEMO_SECRET, MAX_DEVIATION, Protection
-from teilhabe import images, report
-from teilhabe.cli import main
+from teilhabe import figures
+from teilhabe.cases import read_cases
+from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
+from teilhabe.indicators import Filters
+from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.reporting import images
+from teilhabe.reporting import pdf as report
+from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
 from teilhabe.selection import describe_filters
 from tests.conftest import skip_or_fail
 
@@ -413,7 +414,7 @@ def test_figure_png_works_without_network(chromium_path: str) -> None:
         )
     script = (
         "import sys, plotly.graph_objects as go\n"
-        "from teilhabe.images import figure_png, PNG_MAGIC\n"
+        "from teilhabe.reporting.images import figure_png, PNG_MAGIC\n"
         "png = figure_png(go.Figure(go.Scatter(y=[1, 3, 2])), title='Ohne Netz')\n"
         "sys.exit(0 if png.startswith(PNG_MAGIC) else 1)\n"
     )
@@ -456,5 +457,8 @@ def test_the_report_needs_no_streamlit(path: Path) -> None:
 
 
 def test_the_cli_report_does_not_load_streamlit() -> None:
-    script = "import sys, teilhabe.cli, teilhabe.report; sys.exit('streamlit' in sys.modules)"
+    script = (
+        "import sys, teilhabe.cli.main, teilhabe.reporting.pdf\n"
+        "sys.exit('streamlit' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", script], cwd=ROOT).returncode == 0

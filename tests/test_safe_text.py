@@ -8,8 +8,8 @@ import zipfile
 
 import polars as pl
 
-from data_access.safe_text import spreadsheet_text
-from teilhabe.exports import Column, to_csv, to_xlsx
+from teilhabe.reporting.exports import Column, to_csv, to_xlsx
+from teilhabe.reporting.safe_text import spreadsheet_text
 
 HOSTILE = [
     '=HYPERLINK("https://evil.example/x","Hier klicken")',
@@ -63,7 +63,7 @@ def test_excel_export_has_no_formula_and_no_link() -> None:
 
 
 def test_the_check_report_csv_keeps_hostile_values_as_text() -> None:
-    from data_access.imports import ImportReport, Problem
+    from teilhabe.exchange.tabular import ImportReport, Problem
     from ui.imports import problems_csv
 
     report = ImportReport("provider", "=datei.csv", "0" * 64, "csv", dry_run=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from data_access.protection import DEMO_SECRET, Protection
 from data_access.settings import SETTINGS_HELP, ConfigurationError, Settings
+from teilhabe.protection import DEMO_SECRET, Protection
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -20,7 +20,7 @@ def test_default_is_a_local_sqlite_file_with_demo_data(tmp_path) -> None:
     assert settings.database_url.database == str(tmp_path / "teilhabe.sqlite")
     assert settings.cell_key_secret is None
     assert settings.min_rate_base == 10
-    assert settings.protection == Protection(exact=False, min_rate_base=10)
+    assert Protection.configured(settings) == Protection(exact=False, min_rate_base=10)
     assert settings.secret_for(synthetic=True) == DEMO_SECRET
 
 

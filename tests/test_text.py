@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ui.text import html_text, markdown_text
+from teilhabe.reporting.text import html_text, markdown_text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PHISHING = "[Neu anmelden](https://evil.example/x)"
@@ -52,8 +52,8 @@ def test_a_hostile_link_parameter_is_named_as_text(monkeypatch, demo_sqlite_url)
 def test_provider_names_in_the_map_hover_are_text(demo_engine) -> None:
     import polars as pl
 
-    from data_access import network
-    from ui import maps
+    from teilhabe import network
+    from teilhabe.reporting import maps
 
     directory = network.provider_directory(engine=demo_engine).with_columns(
         pl.lit('<a href="https://evil.example">Hier</a>').alias("provider")

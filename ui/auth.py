@@ -26,8 +26,8 @@ from data_access.auth import (
 )
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError
+from teilhabe.reporting.text import markdown_text
 from ui import data
-from ui.text import markdown_text
 
 README_HINT = "README, Abschnitt „Anmeldung und Rollen“"
 

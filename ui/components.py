@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.protection import Protection
-from teilhabe.formatting import format_as_of, format_count, format_decimal, format_percent
-from teilhabe.glossary import GLOSSARY, SHORT_LABELS
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import format_as_of, format_count, format_decimal, format_percent
+from teilhabe.reporting.glossary import GLOSSARY, SHORT_LABELS
+from teilhabe.reporting.text import markdown_text
 from ui.data import Dataset
-from ui.text import markdown_text
 
 
 def page_header(title: str, dataset: Dataset, as_of: int, filter_text: str) -> None:

@@ -15,13 +15,15 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from data_access import barriers, boundaries, completeness, figures, network, population
-from data_access.cases import Cases
-from data_access.catalogue import BARRIERS, SEXES, BarrierInfo
+from data_access import completeness, population
 from data_access.db import DatabaseUnavailable, SchemaOutdated
-from data_access.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
-from data_access.protection import Protection
 from data_access.settings import ConfigurationError, Settings
+from teilhabe import barriers, figures, network
+from teilhabe.cases import Cases
+from teilhabe.definitions import BARRIERS, SEXES, BarrierInfo
+from teilhabe.exchange import boundaries
+from teilhabe.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
+from teilhabe.protection import Protection
 from teilhabe.startup import case_copy, open_database
 
 LOG = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ def dataset(*, figures_about_persons: bool = True) -> Dataset:
         as_of=as_of,
         synthetic=info.get("synthetic") == "true",
         source=info.get("source", ""),
-        protection=settings.protection,
+        protection=Protection.configured(settings),
         jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
     )
 

@@ -3,7 +3,7 @@ as PNG, and the PDF report for the current selection.
 
 PNG and PDF are produced only when the button is clicked (a callable as ``data``, run by
 Streamlit off the page script): rendering with kaleido takes 0.3 to 2 s per file, which no page
-run should wait for. Both work offline (``teilhabe.images``, ``teilhabe.report``).
+run should wait for. Both work offline (``teilhabe.reporting.images``, ``teilhabe.reporting.pdf``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import polars as pl
 import streamlit as st
 
 from data_access.periods import format_month as month_key
-from teilhabe.exports import Column, to_csv, to_xlsx
-from teilhabe.formatting import format_as_of
-from ui import charts, data, tables
+from teilhabe.reporting import charts
+from teilhabe.reporting.exports import Column, to_csv, to_xlsx
+from teilhabe.reporting.formatting import format_as_of
+from ui import data, tables
 from ui.data import Dataset
 from ui.filters import Selection, describe
 
@@ -141,7 +142,7 @@ def _png_later(figure: go.Figure, title: str | None, note: tuple[str, ...]) -> C
 @functools.lru_cache(maxsize=32)
 def _png(figure_json: str, title: str | None, note: tuple[str, ...]) -> bytes:
     """PNG bytes of a figure, cached on its JSON: a second click costs nothing."""
-    from teilhabe.images import figure_png  # kaleido: only when a PNG is asked for
+    from teilhabe.reporting.images import figure_png  # kaleido: only when a PNG is asked for
 
     return figure_png(pio.from_json(figure_json), title=title, note=note)
 
@@ -157,10 +158,10 @@ def report_download(dataset: Dataset, selection: Selection, *, key: str = "repor
     """One button "Bericht (PDF)": the report for the current selection, built on click.
 
     Title, Stichtag, filters, headline figures with the year before, key charts, table by
-    municipality, definitions and confidentiality note (``teilhabe.report``). Where Chromium
+    municipality, definitions and confidentiality note (``teilhabe.reporting.pdf``). Where Chromium
     is missing the report comes without charts and says so.
     """
-    from teilhabe.report import DatasetFacts
+    from teilhabe.reporting.pdf import DatasetFacts
 
     engine, cases = data.report_inputs(dataset.version)  # in the page run: cached resources
     facts = DatasetFacts(dataset.jobcenter, dataset.as_of, dataset.synthetic)
@@ -176,7 +177,7 @@ def report_download(dataset: Dataset, selection: Selection, *, key: str = "repor
     )
 
     def build() -> bytes:
-        from teilhabe.report import build_report
+        from teilhabe.reporting.pdf import build_report
 
         with _REPORTS_LOCK:
             if wanted in _REPORTS:

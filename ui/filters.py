@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from data_access.catalogue import BARRIERS, SEXES
-from data_access.indicators import AGE_GROUPS, Filters
 from data_access.periods import format_month as month_key
 from data_access.periods import parse_month
-from teilhabe.formatting import format_month
+from teilhabe.definitions import BARRIERS, SEXES
+from teilhabe.indicators import AGE_GROUPS, Filters
+from teilhabe.reporting.formatting import format_month
+from teilhabe.reporting.text import markdown_text
 from teilhabe.selection import describe_filters
 from ui import data
-from ui.text import markdown_text
 
 PERIODS = {"1": "1 Jahr", "2": "2 Jahre", "3": "3 Jahre", "5": "5 Jahre"}
 BARRIER_MODES = {"any": "mindestens eines", "all": "alle zugleich"}

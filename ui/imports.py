@@ -18,17 +18,18 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import auth as access
-from data_access import figures, imports, quality
 from data_access.auth import ROLE_LABELS, Actor, PermissionDenied
 from data_access.db import DatabaseUnavailable, SchemaOutdated
-from data_access.imports import ImportReport
-from data_access.protection import Protection
-from data_access.safe_text import spreadsheet_text
 from data_access.settings import ConfigurationError
-from teilhabe.formatting import format_count
+from teilhabe import figures, quality
+from teilhabe.exchange import tabular as imports
+from teilhabe.exchange.tabular import ImportReport
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import format_count
+from teilhabe.reporting.safe_text import spreadsheet_text
+from teilhabe.reporting.text import markdown_text
 from ui import auth, data
 from ui.data import Dataset
-from ui.text import markdown_text
 
 TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
 LOG_LABELS = {  # other imports in the log

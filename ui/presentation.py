@@ -10,7 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from teilhabe.chart_style import styled
+from teilhabe.reporting.chart_style import styled
 
 # Local CSS only: hides the chrome and scales the type up for the back of the room.
 STYLE = """

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from teilhabe.exports import Column
-from teilhabe.formatting import (
+from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import (
     NOT_SHOWN,
     format_count,
     format_date,

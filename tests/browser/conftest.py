@@ -251,8 +251,8 @@ def app_server(start_streamlit: StartStreamlit) -> str:
 @pytest.fixture(scope="session")
 def demo_cases(demo_engine):
     """The case copy of the demo data (the same data the app server generates for itself)."""
-    from data_access.cases import read_cases
-    from data_access.protection import DEMO_SECRET
+    from teilhabe.cases import read_cases
+    from teilhabe.protection import DEMO_SECRET
 
     return read_cases(engine=demo_engine, secret=DEMO_SECRET)
 
@@ -261,9 +261,9 @@ def demo_cases(demo_engine):
 def published_headline(demo_engine, demo_cases) -> Callable[..., dict]:
     """``published_headline(as_of=AS_OF, filters=None)``: the data layer's published headline
     figures (``Protection()``), which every page must show."""
-    from data_access import figures
-    from data_access.protection import Protection
+    from teilhabe import figures
     from teilhabe.demo import AS_OF
+    from teilhabe.protection import Protection
 
     def headline(as_of: int = AS_OF, filters=None) -> dict:
         return figures.headline_figures(

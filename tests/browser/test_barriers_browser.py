@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 from playwright.sync_api import expect
 
-from data_access.barriers import group_comparison
-from data_access.indicators import Filters
-from data_access.protection import Protection
+from teilhabe.barriers import group_comparison
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import format_count, format_percent
+from teilhabe.indicators import Filters
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import format_count, format_percent
 
 
 def test_choosing_barriers_shows_the_group(

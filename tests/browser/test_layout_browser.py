@@ -168,10 +168,11 @@ def _page_figures(demo_sqlite_url: str, monkeypatch) -> list[tuple[str, object, 
 def test_exported_images_keep_their_text_inside(
     browser, demo_sqlite_url, demo_engine, monkeypatch
 ) -> None:
-    from data_access.cases import read_cases
-    from data_access.protection import DEMO_SECRET, Protection
-    from teilhabe import images, report
+    from teilhabe.cases import read_cases
     from teilhabe.demo import AS_OF
+    from teilhabe.protection import DEMO_SECRET, Protection
+    from teilhabe.reporting import images
+    from teilhabe.reporting import pdf as report
 
     figures = _page_figures(demo_sqlite_url, monkeypatch)
     title = "Integrationsquote der Alleinerziehenden (K2E4) nach Dauer des laufenden Bezugs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from playwright.sync_api import expect
 
-from data_access import network
+from teilhabe import network
 
 TRACES = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .map(plot => (plot.data || []).map(t => ({

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from data_access.protection import MAX_DEVIATION
 from teilhabe.demo import AS_OF
-from teilhabe.formatting import format_count, format_percent
+from teilhabe.protection import MAX_DEVIATION
+from teilhabe.reporting.formatting import format_count, format_percent
 
 
 def cards(figures: dict) -> list[str]:

@@ -12,12 +12,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-import teilhabe.boundaries_cli as boundaries_cli
-import teilhabe.hsds as hsds
-import teilhabe.import_cli as import_cli
-import teilhabe.report_cli as report_cli
-import teilhabe.users_cli as users_cli
-from data_access import barriers, figures
+import teilhabe.cli.boundaries as boundaries_cli
+import teilhabe.cli.imports as import_cli
+import teilhabe.cli.report as report_cli
+import teilhabe.cli.users as users_cli
+import teilhabe.exchange.hsds as hsds
 from data_access.db import (
     DatabaseUnavailable,
     SchemaOutdated,
@@ -26,14 +25,15 @@ from data_access.db import (
     ensure_schema,
     upgrade_schema,
 )
-from data_access.indicators import DIMENSIONS, Filters
 from data_access.periods import format_month
-from data_access.protection import Protection
-from data_access.safe_paths import UnusablePath
 from data_access.settings import ConfigurationError, Settings
-from teilhabe import bench, cli_common
+from teilhabe import barriers, bench, figures
+from teilhabe.cli import common as cli_common
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
-from teilhabe.formatting import format_count, format_decimal
+from teilhabe.exchange.safe_paths import UnusablePath
+from teilhabe.indicators import DIMENSIONS, Filters
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import format_count, format_decimal
 from teilhabe.startup import case_copy, open_database
 
 EXIT_ERROR = 2
@@ -153,7 +153,7 @@ def _figures(args: argparse.Namespace) -> int:
     chosen = cli_common.filters_from(args)
     cli_common.check_municipalities(engine, chosen.municipalities)
     cases = case_copy(engine, settings)
-    protection = Protection(exact=True) if args.exact else settings.protection
+    protection = Protection(exact=True) if args.exact else Protection.configured(settings)
     result = _json_figures(engine, cases, as_of, protection, chosen)
     if args.by == "barrier":
         # prevalence per barrier: counts overlap (several barriers per person), so the total is

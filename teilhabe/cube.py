@@ -39,9 +39,9 @@ from collections import OrderedDict
 
 import polars as pl
 
-from data_access.catalogue import BARRIERS
-from data_access.protection import KEY_DTYPE, key_column
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
+from teilhabe.definitions import BARRIERS
+from teilhabe.protection import KEY_DTYPE, key_column
 
 BARRIER_BITS: dict[str, int] = {b.code: 1 << position for position, b in enumerate(BARRIERS)}
 AGE_GROUP_CODES = ("u25", "25_34", "35_44", "45_54", "55plus")

@@ -1,6 +1,6 @@
 """Tables as files for officials: CSV (as German Excel reads it) and Excel, with a header.
 
-Input is a table that has already passed the protection layer (``data_access.protection``): a
+Input is a table that has already passed the protection layer (``teilhabe.protection``): a
 null in a figure column is a value not shown (a rate of too small a group) and is written as "–".
 Above the table a few lines say what it is: title, Stichtag, the active filters and the note on
 how the numbers are protected.
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import polars as pl
 import xlsxwriter
 
-from data_access.safe_text import spreadsheet_text
-from teilhabe.formatting import NOT_SHOWN, format_date
+from teilhabe.reporting.formatting import NOT_SHOWN, format_date
+from teilhabe.reporting.safe_text import spreadsheet_text
 
 
 @dataclass(frozen=True)

@@ -51,14 +51,6 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.exc import DataError, IntegrityError
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
-from data_access.catalogue import (
-    BARRIERS,
-    INTEGRATION_KINDS,
-    PROVIDER_KINDS,
-    REFERRAL_STATUSES,
-    SERVICE_CATEGORIES,
-    SEXES,
-)
 from data_access.models import (
     Barrier,
     BarrierAssessment,
@@ -82,6 +74,14 @@ from data_access.models import (
 )
 from data_access.periods import month_index
 from data_access.receipt import prepare_spells
+from teilhabe.definitions import (
+    BARRIERS,
+    INTEGRATION_KINDS,
+    PROVIDER_KINDS,
+    REFERRAL_STATUSES,
+    SERVICE_CATEGORIES,
+    SEXES,
+)
 
 DATE_MIN = dt.date(1950, 1, 1)
 DATE_MAX = dt.date(2099, 12, 31)  # hard bound; plausible dates end FUTURE_YEARS after today

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import kaleido
 import plotly.graph_objects as go
 
-from teilhabe.chart_style import MUTED_TEXT, TARGETS, TOPOJSON_DIR, for_target
+from teilhabe.reporting.chart_style import MUTED_TEXT, TARGETS, TOPOJSON_DIR, for_target
 
 WIDTH = 1000  # layout pixels; the image has WIDTH * SCALE pixels
 DEFAULT_HEIGHT = 450  # for figures without a height of their own
@@ -97,7 +97,7 @@ def printable(
 ) -> dict:
     """The figure as a plain dict for a static image: white background, optional heading.
 
-    The chart style of ``target`` (``teilhabe.chart_style``: type sizes, margins grown to the
+    The chart style of ``target`` (``reporting.chart_style``: type sizes, margins grown to the
     labels, wrapped category labels). Hover-only parts stay as they are (they are simply not
     shown). The title and, under it in grey, the note lines go above the plot and the legend;
     the top margin is made for them.

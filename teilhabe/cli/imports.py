@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
-from data_access.imports import (
+from data_access.settings import Settings
+from teilhabe.exchange.safe_paths import check_file
+from teilhabe.exchange.tabular import (
     IMPORT_ORDER,
     TABLES,
     Limits,
@@ -20,10 +22,8 @@ from data_access.imports import (
     import_table,
     table_spec,
 )
-from data_access.safe_paths import check_file
-from data_access.settings import Settings
 
-EXIT_ERROR = 2  # as in teilhabe.cli
+EXIT_ERROR = 2  # as in teilhabe.cli.main
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

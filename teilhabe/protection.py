@@ -50,15 +50,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from data_access.settings import DEFAULT_MIN_RATE_BASE, Settings
+from data_access.settings import DEMO_SECRET as DEMO_SECRET  # the demo data's, re-exported
+
 KEY_BITS = 32
 KEY_RANGE = 1 << KEY_BITS
 KEY_DTYPE = pl.UInt32  # sums of UInt32 wrap around modulo 2^32 in polars: exactly the cell key
 TABLE_FILE = Path(__file__).with_name("perturbation_table.csv")
-DEFAULT_MIN_RATE_BASE = 10
-
-# The documented secret of the synthetic demo data (never for real data: a secret known to
-# everybody lets everybody compute the keys and undo the perturbation).
-DEMO_SECRET = "teilhabe-monitor-demo-synthetic-data"
 
 NOTE = (
     "Zum Schutz der Sozialdaten ist jede Fallzahl geringfügig und stets gleich verändert "
@@ -88,6 +86,11 @@ class Protection:
     def note(self) -> str:
         """The plain-German explanation for footnotes, export headers, PDF and slides."""
         return NOTE_EXACT if self.exact else NOTE.format(base=self.min_rate_base)
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Protection:
+        """The installation's protection: the cell-key method with its minimum rate base."""
+        return cls(min_rate_base=settings.min_rate_base)
 
 
 # --- Record keys -------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import polars as pl
 from polars.datatypes import DataType, DataTypeClass
 from sqlalchemy import Connection, Engine, and_, func, select
 
-from data_access import cube
 from data_access.models import (
     BarrierAssessment,
     BenefitSpell,
@@ -35,7 +34,8 @@ from data_access.models import (
     Service,
 )
 from data_access.periods import OPEN_END_MONTH, covered_months, month_index_expr, parse_month
-from data_access.protection import record_keys, secret_fingerprint
+from teilhabe import cube
+from teilhabe.protection import record_keys, secret_fingerprint
 
 READ_BATCH_ROWS = 200_000
 LOG = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class Cases:
     - barriers: client, barrier_code, first_month, last_month (months the barrier is recorded)
     - measures: client, first_month, last_month (referrals to active labour-market measures)
     - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
-      (``data_access.cube``), up to the month the data describe
+      (``teilhabe.cube``), up to the month the data describe
     - referral_rows: referrals that started, with the client's characteristics in the month of
       the start and the first integration from then on (``cube.referral_rows``), the person's
       key (client_key) and the referral's (referral_key)

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from data_access.auth import Actor
-from data_access.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from data_access.settings import Settings
-from teilhabe.formatting import format_count
+from teilhabe.exchange.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
+from teilhabe.reporting.formatting import format_count
 from teilhabe.startup import open_database
 
-EXIT_ERROR = 2  # as in teilhabe.cli
+EXIT_ERROR = 2  # as in teilhabe.cli.main
 LISTED = 10  # AGS shown in the report before "…"
 
 

@@ -1,6 +1,6 @@
 """Barrier analysis for team leads (the Hemmnisse page and ``teilhabe figures --by barrier``).
 
-Every answer is computed from the monthly cube (``data_access.cube``) with the barrier mask of
+Every answer is computed from the monthly cube (``teilhabe.cube``) with the barrier mask of
 each month, for the group of the global filters, and leaves this module published
 (``protection.publish``: every count with the cell key of the records it counts):
 
@@ -21,19 +21,19 @@ from dataclasses import replace
 
 import polars as pl
 
-from data_access import cube
-from data_access.cases import Cases
-from data_access.catalogue import BARRIER_CODES, SERVICE_CATEGORIES
-from data_access.figures import COUNT_COLUMNS, RATES
-from data_access.indicators import (
+from teilhabe import cube
+from teilhabe.cases import Cases
+from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
+from teilhabe.figures import COUNT_COLUMNS, RATES
+from teilhabe.indicators import (
     WINDOW,
     Filters,
     figures_from_base,
     figures_series,
     monthly_base,
 )
-from data_access.network import integrated_within_12_months, referrals_of
-from data_access.protection import Protection, key_column, publish, rate
+from teilhabe.network import integrated_within_12_months, referrals_of
+from teilhabe.protection import Protection, key_column, publish, rate
 
 MATRIX = ("barrier_count", "duration")
 

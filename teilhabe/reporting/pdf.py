@@ -4,10 +4,11 @@ Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active f
 "Demodaten" note for synthetic data); the headline figures (ELB, LZB, LZB ≥ 4 Jahre and the
 § 48a figures K2, K2E3, K2E4, K3, K3E1, K3E2) with their value a year before and the change; the
 network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
-figures, rendered offline by ``teilhabe.images``); a table by municipality (ELB, LZB and K2 at the
-Stichtag and a year before); the definitions used; the confidentiality note, also in the footer
-of every page. Every number comes from the data layer already protected (``data_access.protection``;
-"–" where a rate of too small a group is not shown); German number and date formats throughout.
+figures, rendered offline by ``reporting.images``); a table by municipality (ELB, LZB and
+K2 at the Stichtag and a year before); the definitions used; the confidentiality note, also in
+the footer of every page. Every number comes from the data layer already protected
+(``teilhabe.protection``; "–" where a rate of too small a group is not shown); German number and
+date formats throughout.
 
 Font: a TrueType font with the German umlauts, "≥" and "–" from the system, if one is found at a
 known path (DejaVu Sans from Debian's ``fonts-dejavu-core``, which fontconfig pulls in, or
@@ -36,12 +37,16 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
-from data_access import boundaries, figures
-from data_access.cases import Cases
-from data_access.indicators import Filters
-from data_access.protection import Protection
-from teilhabe import images
-from teilhabe.formatting import (
+from teilhabe import figures
+from teilhabe.cases import Cases
+from teilhabe.exchange import boundaries
+from teilhabe.indicators import Filters
+from teilhabe.protection import Protection
+from teilhabe.reporting import (
+    charts as app_charts,  # plotly only, no Streamlit (tests/test_report.py checks)
+)
+from teilhabe.reporting import images
+from teilhabe.reporting.formatting import (
     NOT_SHOWN,
     format_as_of,
     format_count,
@@ -49,9 +54,8 @@ from teilhabe.formatting import (
     format_decimal,
     format_percent,
 )
-from teilhabe.glossary import GLOSSARY
+from teilhabe.reporting.glossary import GLOSSARY
 from teilhabe.selection import describe_filters
-from ui import charts as app_charts  # plotly only, no Streamlit (tests/test_report.py checks)
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +266,7 @@ def _by_municipality(
 
 
 def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
-    """The key charts with their headings: the app's own plotly figures (``ui.charts``)."""
+    """The key charts with their headings: the app's own plotly figures (``reporting.charts``)."""
     events = content.now["network_events"]
     now = content.now
     bands = pl.DataFrame(

@@ -14,7 +14,7 @@ is described in ``datapackage.json``):
 * ``organization.teilhabe_id`` / ``service.teilhabe_id``: our provider and service ids. The import
   matches on them (on the HSDS id where they are empty), never on the UUIDs, so a package edited
   with other tools still updates the right rows.
-* ``organization.teilhabe_kind``: the provider kind (``data_access.catalogue.PROVIDER_KINDS``).
+* ``organization.teilhabe_kind``: the provider kind (``teilhabe.definitions.PROVIDER_KINDS``).
 * ``location.teilhabe_municipality_ags``: the municipality (AGS) the provider belongs to.
 * ``service.teilhabe_capacity``, ``teilhabe_labour_market_measure``, ``teilhabe_active_from``,
   ``teilhabe_active_to``: the service's capacity, measure flag and active period. HSDS ``status``
@@ -59,8 +59,6 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
-from data_access.catalogue import PROVIDER_KINDS, SERVICE_CATEGORIES
-from data_access.imports import record_import, set_dataset_info
 from data_access.models import (
     Barrier,
     Municipality,
@@ -72,7 +70,9 @@ from data_access.models import (
     ServiceCategory,
     ServiceCategoryBarrier,
 )
-from data_access.safe_paths import (
+from data_access.settings import Settings
+from teilhabe.definitions import PROVIDER_KINDS, SERVICE_CATEGORIES
+from teilhabe.exchange.safe_paths import (
     UnusablePath,
     check_file,
     check_folder,
@@ -81,7 +81,7 @@ from data_access.safe_paths import (
     os_reason,
     shown_path,
 )
-from data_access.settings import Settings
+from teilhabe.exchange.tabular import record_import, set_dataset_info
 from teilhabe.startup import open_database
 
 EXIT_ERROR = 2

@@ -17,7 +17,7 @@ from data_access.auth import ROLE_LABELS, ROLES, Actor, add_user, list_users, re
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 
-EXIT_ERROR = 2  # as in teilhabe.cli
+EXIT_ERROR = 2  # as in teilhabe.cli.main
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -21,9 +21,9 @@ import math
 import plotly.graph_objects as go
 import polars as pl
 
-from teilhabe.chart_style import TEXT, styled
-from teilhabe.formatting import format_count, format_decimal, format_percent
-from ui.text import html_text
+from teilhabe.reporting.chart_style import TEXT, styled
+from teilhabe.reporting.formatting import format_count, format_decimal, format_percent
+from teilhabe.reporting.text import html_text
 
 # Points must stand out on the blue shading: warm and dark colours, no blue, no gap red.
 CATEGORY_COLOURS = (

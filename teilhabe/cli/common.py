@@ -2,7 +2,7 @@
 
 The as-of month and the filters of the app's sidebar as options, turned into ``Filters`` and
 checked against the database. A failed check raises ``UsageError`` with a German message, which
-``teilhabe.cli.main`` prints as one line ("Fehler: ...") with exit code 2.
+``teilhabe.cli.main.main`` prints as one line ("Fehler: ...") with exit code 2.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import argparse
 
 from sqlalchemy import Engine
 
-from data_access import figures
-from data_access.catalogue import BARRIER_CODES, SEXES
-from data_access.indicators import AGE_GROUPS, Filters
 from data_access.periods import format_month, parse_month
+from teilhabe import figures
+from teilhabe.definitions import BARRIER_CODES, SEXES
+from teilhabe.indicators import AGE_GROUPS, Filters
 
 
 class UsageError(Exception):

@@ -13,14 +13,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from data_access import figures
-from data_access.safe_paths import check_output_file, os_reason, shown_path
 from data_access.settings import Settings
-from teilhabe import cli_common
-from teilhabe.formatting import format_as_of, format_decimal
+from teilhabe import figures
+from teilhabe.cli import common as cli_common
+from teilhabe.exchange.safe_paths import check_output_file, os_reason, shown_path
+from teilhabe.protection import Protection
+from teilhabe.reporting.formatting import format_as_of, format_decimal
 from teilhabe.startup import case_copy, open_database
 
-EXIT_ERROR = 2  # as in teilhabe.cli
+EXIT_ERROR = 2  # as in teilhabe.cli.main
 YEARS = (1, 2, 3, 5)  # the periods of the sidebar
 
 
@@ -56,7 +57,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from teilhabe import images, report  # plotly, kaleido and fpdf2: only when needed
+    from teilhabe.reporting import images  # plotly, kaleido and fpdf2: only when needed
+    from teilhabe.reporting import pdf as report
 
     started = time.perf_counter()
     check_output_file(args.pdf)  # before the work of building the report
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 engine,
                 cases,
                 as_of=as_of,
-                protection=settings.protection,
+                protection=Protection.configured(settings),
                 filters=filters,
                 years=args.years,
                 charts="omit" if args.no_charts else "include",

@@ -13,9 +13,6 @@ from collections.abc import Sequence
 import polars as pl
 from sqlalchemy import Engine, func, select
 
-from data_access import cases as cases_module
-from data_access.cases import Cases
-from data_access.indicators import DIMENSIONS, Filters, figures_series
 from data_access.models import (
     BenefitSpell,
     DatasetInfo,
@@ -26,7 +23,10 @@ from data_access.models import (
     Provider,
 )
 from data_access.periods import month_end
-from data_access.protection import Protection
+from teilhabe import cases as cases_module
+from teilhabe.cases import Cases
+from teilhabe.indicators import DIMENSIONS, Filters, figures_series
+from teilhabe.protection import Protection
 
 STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
 

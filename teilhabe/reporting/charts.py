@@ -1,7 +1,8 @@
 """Plotly figures in the app's style: German number format, calm colours, no external assets.
 
 Every label, legend name and hover text that may come from data (names of municipalities,
-providers, categories, events) passes ``ui.text.html_text``: plotly reads a little HTML in them.
+providers, categories, events) passes ``reporting.text.html_text``: plotly reads a little HTML
+in them.
 """
 
 from __future__ import annotations
@@ -10,11 +11,18 @@ import plotly.graph_objects as go
 import polars as pl
 
 from data_access.periods import month_start
-from teilhabe.chart_style import FIGURE_COLOURS, TEXT, TOPOJSON_URL, colour, line_look, styled
-from teilhabe.formatting import format_count, format_percent
-from ui.text import html_text
+from teilhabe.reporting.chart_style import (
+    FIGURE_COLOURS,
+    TEXT,
+    TOPOJSON_URL,
+    colour,
+    line_look,
+    styled,
+)
+from teilhabe.reporting.formatting import format_count, format_percent
+from teilhabe.reporting.text import html_text
 
-COLOURS = FIGURE_COLOURS  # one colour per figure across the app (teilhabe.chart_style)
+COLOURS = FIGURE_COLOURS  # one colour per figure across the app (teilhabe.reporting.chart_style)
 # the column of a share chart -> the colour of its figure
 SHARE_COLOURS = {"elb_share": COLOURS["elb"], "lzb_share": COLOURS["lzb"]}
 # Offline-safe: no link to plotly's cloud, German number separators.

@@ -19,8 +19,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Engine, and_, exists, func, not_, select
 
-from data_access import cases
-from data_access.imports import IMPORT_ORDER, TABLES
 from data_access.models import (
     Barrier,
     BarrierAssessment,
@@ -36,7 +34,9 @@ from data_access.models import (
     ServiceArea,
     ServiceCategory,
 )
-from data_access.protection import Protection, withhold_small
+from teilhabe import cases
+from teilhabe.exchange.tabular import IMPORT_ORDER, TABLES
+from teilhabe.protection import Protection, withhold_small
 
 # The date whose range says which period a table covers.
 MAIN_DATES = {

@@ -27,11 +27,6 @@ import geopandas as gpd
 import polars as pl
 from sqlalchemy import Engine, select
 
-from data_access import cube
-from data_access.cases import Cases
-from data_access.catalogue import BARRIER_CODES
-from data_access.figures import breakdown_series
-from data_access.indicators import WINDOW, Filters
 from data_access.models import (
     Municipality,
     NetworkEvent,
@@ -44,7 +39,12 @@ from data_access.models import (
     ServiceCategoryBarrier,
 )
 from data_access.periods import month_end
-from data_access.protection import Protection, key_column, publish, rate
+from teilhabe import cube
+from teilhabe.cases import Cases
+from teilhabe.definitions import BARRIER_CODES
+from teilhabe.figures import breakdown_series
+from teilhabe.indicators import WINDOW, Filters
+from teilhabe.protection import Protection, key_column, publish, rate
 
 METRIC_CRS = "EPSG:25832"
 OUTCOMES = {

@@ -1,7 +1,8 @@
 """One chart style for every place a chart appears: page, slide, PNG download and PDF report.
 
-Plotly only (no Streamlit), so that the app (``ui.charts``), the images (``teilhabe.images``) and
-the report share it. A figure is built once by ``ui.charts`` and then styled for its target:
+Plotly only (no Streamlit), so that the app (``reporting.charts``), the images
+(``reporting.images``) and the report share it. A figure is built once by ``reporting.charts``
+and then styled for its target:
 font sizes per target, margins that grow with the labels (plotly's ``automargin`` measures the
 rendered tick labels and axis titles), the legend above the plot where it cannot collide with
 rotated date labels, and category labels wrapped onto several lines instead of being cut.
@@ -25,7 +26,7 @@ import plotly.graph_objects as go
 # one, served by Streamlit from static/ (relative URL: works under server.baseUrlPath too) and
 # read by kaleido from the folder.
 TOPOJSON_URL = "app/static/topojson/"
-TOPOJSON_DIR = Path(__file__).resolve().parents[1] / "static" / "topojson"
+TOPOJSON_DIR = Path(__file__).resolve().parents[2] / "static" / "topojson"
 
 TEXT = "#1b2a38"  # the app theme's text colour (contrast 14.6:1 on white)
 MUTED_TEXT = "#4a5561"  # captions and notes (7.4:1 on white)

@@ -1,7 +1,7 @@
 """The § 48a SGB II figures over the columnar case copy: one implementation each.
 
 Everything is built from one monthly table (``monthly_base``), a filter and a group-by over
-the monthly cube (``data_access.cube``): per month (and per group of a breakdown) the ELB and
+the monthly cube (``teilhabe.cube``): per month (and per group of a breakdown) the ELB and
 LZB stock, LZB by duration band, LZB in an active measure, single parents,
 and the integrations of the month. The figures are windows over that table:
 
@@ -26,9 +26,9 @@ from typing import Literal
 
 import polars as pl
 
-from data_access import cube
-from data_access.cases import Cases
-from data_access.protection import Protection, key_column, publish_columns, rate
+from teilhabe import cube
+from teilhabe.cases import Cases
+from teilhabe.protection import Protection, key_column, publish_columns, rate
 
 WINDOW = 12
 DURATION_BANDS = {
