@@ -355,4 +355,4 @@ def data_state(version: str) -> dict[str, object]:
 
 
 def protection() -> Protection:
-    return data.settings().protection
+    return Protection.configured(data.settings())

@@ -142,7 +142,7 @@ def test_a_data_steward_imports_and_the_log_names_them(
     log_in(page, open_app, base_url, "sub-david")
     open_app(page, f"{base_url}/data")
     expect(sidebar(page).get_by_text("Rolle: Datenverantwortung")).to_be_visible()
-    expect(page.get_by_text("Höchstens 100 MB je Datei.")).to_be_visible()
+    expect(page.get_by_text("Höchstens 100 MB je Datei;")).to_be_visible()
     save_screenshot(page, "data_page_datenverantwortung")
 
     upload = tmp_path / "kreise.csv"  # the first table of the list: Kreise
