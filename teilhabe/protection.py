@@ -193,10 +193,22 @@ def deviations(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return table_deviations[rows, chosen]
 
 
-def _publish_batch(cells: pl.Series) -> pl.Series:
-    """``publish`` over a struct column of counts (n) and key sums (k)."""
-    published = publish_columns(cells.struct.unnest(), {"n": "k"}, Protection())
-    return published["n"].alias(cells.name)
+@cache
+def _intervals() -> tuple[pl.Series, pl.Series]:
+    """The table as one ascending list of interval starts over ``row * 2^33 + cell key`` and
+    the deviation of each interval: the lookup of ``deviations`` as a polars expression."""
+    t = table()
+    starts: list[int] = []
+    values: list[int] = []
+    for n, (ds, us) in enumerate(zip(t.deviations, t.uppers, strict=True)):
+        lower = 0
+        for d, upper in zip(ds, us, strict=True):
+            starts.append(n * 2 * KEY_RANGE + lower)
+            values.append(d)
+            lower = upper
+    if starts != sorted(starts):
+        raise ValueError(f"{TABLE_FILE}: the upper key bounds do not ascend")
+    return pl.Series("start", starts, dtype=pl.Int64), pl.Series("d", values, dtype=pl.Int64)
 
 
 def publish(count: pl.Expr | str, key: pl.Expr | str, protection: Protection) -> pl.Expr:
@@ -204,14 +216,22 @@ def publish(count: pl.Expr | str, key: pl.Expr | str, protection: Protection) ->
 
     Null counts stay null. With ``protection.exact`` the count itself. Vectorised over whole
     columns (use it in ``select``/``with_columns``, not inside a group-by aggregation).
+
+    A native polars expression (a search in the table's intervals), no Python function: polars
+    runs expressions on its thread pool, and a Python function there needs the interpreter
+    lock. A thread that holds the lock while it waits for that pool (some eager polars calls
+    do) then waits forever: under concurrent sessions the whole server process hung.
     """
     count = pl.col(count) if isinstance(count, str) else count
     if protection.exact:
         return count.cast(pl.Int64)
     key = pl.col(key) if isinstance(key, str) else key
-    return pl.struct(count.cast(pl.Int64).alias("n"), key.cast(pl.Int64).alias("k")).map_batches(
-        _publish_batch, return_dtype=pl.Int64
-    )
+    n = count.cast(pl.Int64)
+    cell_key = ((key.cast(pl.Int64) % KEY_RANGE) + KEY_RANGE) % KEY_RANGE  # 0 .. 2^32 - 1
+    starts, values = _intervals()
+    position = n.clip(upper_bound=table().n_max) * (2 * KEY_RANGE) + cell_key
+    index = pl.lit(starts).search_sorted(position, side="right").cast(pl.Int64) - 1
+    return pl.when(position.is_not_null()).then(n + pl.lit(values).gather(index.clip(0)))
 
 
 def key_column(count: str) -> str:

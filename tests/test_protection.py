@@ -168,3 +168,14 @@ def test_the_note_explains_it_in_plain_german() -> None:
     assert "1 und 2 erscheinen nie" in COVERED.note
     assert "ab 10 Personen" in COVERED.note
     assert "Exakte Werte" in EXACT.note
+
+
+def test_publish_is_a_native_expression_without_a_python_function() -> None:
+    # A Python function in an expression runs on polars' thread pool and needs the interpreter
+    # lock; a thread holding that lock while it waits for the pool hung a whole server process
+    # under 10 concurrent sessions (script/loadtest, 30.11.2026).
+    expression = publish("n", "key", COVERED)
+    assert "python" not in str(expression)
+    frame = pl.DataFrame({"n": [None, 0, 1, 40, 40], "key": [5, 5, 0, 0, 4294967295]})
+    published = frame.select(publish("n", "key", COVERED)).to_series().to_list()
+    assert published == [None, 0, 0, 40 + deviation(40, 0), 42]
