@@ -23,7 +23,9 @@ from data_access.models import District, ImportLog
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.cli.main import main
 from teilhabe.exchange import boundaries, hsds
-from teilhabe.exchange.tabular import import_log, import_table, template_csv, validate
+from teilhabe.exchange.core import import_log
+from teilhabe.exchange.tabular import import_table, validate
+from teilhabe.exchange.templates import template_csv
 
 MAPPING = (
     ("/Teilhabe/Lesen", VIEWER),

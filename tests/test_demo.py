@@ -183,7 +183,7 @@ def test_the_local_demo_of_an_older_generator_is_renewed(tmp_path) -> None:
     from data_access.db import create_db_engine, ensure_schema
     from data_access.settings import Settings
     from teilhabe.demo import data_version, load_demo
-    from teilhabe.exchange.tabular import set_dataset_info
+    from teilhabe.exchange.core import set_dataset_info
     from teilhabe.figures import dataset_info
     from teilhabe.startup import open_database
 

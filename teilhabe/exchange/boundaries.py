@@ -41,8 +41,8 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.models import ImportLog, Municipality, MunicipalityBoundary
+from teilhabe.exchange.core import record_import, set_dataset_info
 from teilhabe.exchange.safe_paths import UnusablePath, check_file, shown_path
-from teilhabe.exchange.tabular import record_import, set_dataset_info
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
 WGS84 = "EPSG:4326"

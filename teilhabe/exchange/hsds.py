@@ -72,6 +72,7 @@ from data_access.models import (
 )
 from data_access.settings import Settings
 from teilhabe.definitions import PROVIDER_KINDS, SERVICE_CATEGORIES
+from teilhabe.exchange.core import record_import, set_dataset_info
 from teilhabe.exchange.safe_paths import (
     UnusablePath,
     check_file,
@@ -81,7 +82,6 @@ from teilhabe.exchange.safe_paths import (
     os_reason,
     shown_path,
 )
-from teilhabe.exchange.tabular import record_import, set_dataset_info
 from teilhabe.startup import open_database
 
 EXIT_ERROR = 2
