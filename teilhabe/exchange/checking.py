@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
@@ -15,12 +14,11 @@ from sqlalchemy import Connection, select
 from data_access.models import (
     Barrier,
     Base,
-    BenefitSpell,
     District,
     ServiceCategory,
 )
-from data_access.periods import month_index
-from teilhabe.exchange.core import Problem, _count, _date_text
+from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks, _count, _date_text
+from teilhabe.exchange.core import Problem
 from teilhabe.exchange.parsing import (
     _compact,
     _digits,
@@ -43,7 +41,6 @@ from teilhabe.exchange.specs import (
 )
 from teilhabe.exchange.tables import IDENTIFYING_HEADERS, _norm
 
-LOOKUP_CHUNK = 500  # values per IN (...) when looking rows up
 # --- Checking --------------------------------------------------------------------------------
 
 
@@ -185,8 +182,8 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
         )
     _check_duplicates(checked)
     _check_references(connection, checked)
-    if spec.name == "benefit_spell":
-        _check_spell_overlaps(connection, checked)
+    for check in spec.file_checks:
+        check(connection, checked)
     # file problems first, then row by row (stable: within a row in the order found)
     checked.problems.sort(key=lambda p: -1 if p.row is None else p.row)
     return checked
@@ -393,24 +390,8 @@ def _check_row(checked: _Checked, row: _Row) -> None:
                 "resolved_on": "„Behoben am“ liegt vor „Erfasst am“.",
             }[end]
             checked.problem(row, end, message)
-    if checked.spec.name == "provider" and ("lat" in row.values) != ("lon" in row.values):
-        pass  # one of the two columns missing from the file: the present one is checked alone
-    elif checked.spec.name == "provider" and (row.values.get("lat") is None) != (
-        row.values.get("lon") is None
-    ):
-        missing = "lat" if row.values.get("lat") is None else "lon"
-        checked.problem(row, missing, "Breiten- und Längengrad nur gemeinsam angeben.", value="")
-    if checked.spec.name == "municipality":
-        ags, district = row.values.get("ags"), row.get("district_key")
-        if ags and district and not str(ags).startswith(str(district)):
-            checked.problem(
-                row,
-                "district_key" if "district_key" in row.values else "ags",
-                f"Der Gemeindeschlüssel {ags} gehört nicht zum Kreis {district} (seine ersten "
-                "fünf Ziffern sind der Kreisschlüssel).",
-            )
-    if checked.spec.name == "integration" and isinstance(row.values.get("date"), dt.date):
-        row.values["month"] = month_index(row.values["date"])
+    for check in checked.spec.row_checks:
+        check(checked, row)
 
 
 def _check_duplicates(checked: _Checked) -> None:
@@ -489,58 +470,6 @@ def _existing(connection: Connection, table: str, key: str, values: Iterable) ->
     for chunk in _chunks(sorted(values), LOOKUP_CHUNK):
         found.update(connection.execute(select(column).where(column.in_(chunk))).scalars())
     return found
-
-
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _check_spell_overlaps(connection: Connection, checked: _Checked) -> None:
-    """Spells of one person must not overlap: neither in the file nor with the database's."""
-    rows = [
-        r
-        for r in checked.rows
-        if r.ok and r.values.get("client_id") is not None and r.values.get("start_date")
-    ]
-    clients = sorted({r.values["client_id"] for r in rows})
-    spells: dict[str, dict[dt.date, tuple[dt.date | None, _Row | None]]] = defaultdict(dict)
-    for chunk in _chunks(clients, LOOKUP_CHUNK):
-        statement = select(
-            BenefitSpell.client_id, BenefitSpell.start_date, BenefitSpell.end_date
-        ).where(BenefitSpell.client_id.in_(chunk))
-        for client, start, end in connection.execute(statement):
-            spells[client][start] = (end, None)
-    for row in rows:
-        client, start = row.values["client_id"], row.values["start_date"]
-        end = (
-            row.values["end_date"]
-            if "end_date" in row.values
-            else spells[client].get(start, (None, None))[0]
-        )
-        spells[client][start] = (end, row)
-    for client in clients:
-        ordered = sorted(spells[client].items())
-        for (start_a, (end_a, row_a)), (start_b, (_, row_b)) in zip(
-            ordered, ordered[1:], strict=False
-        ):
-            if end_a is not None and end_a < start_b:
-                continue
-            if row_b is not None:
-                where = f"Zeile {row_a.line}" if row_a is not None else "in der Datenbank"
-                checked.problem(
-                    row_b,
-                    "start_date",
-                    "Der Leistungszeitraum überschneidet sich mit dem Zeitraum ab "
-                    f"{_date_text(start_a)} derselben Person ({where}).",
-                )
-            elif row_a is not None:
-                checked.problem(
-                    row_a,
-                    "end_date" if "end_date" in checked.columns else "start_date",
-                    "Der Leistungszeitraum reicht in den Zeitraum ab "
-                    f"{_date_text(start_b)} derselben Person (in der Datenbank).",
-                )
 
 
 def _example_text(value: object) -> str:

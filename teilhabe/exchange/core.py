@@ -8,13 +8,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select
 
 from data_access.auth import Actor
 from data_access.models import (
-    DatasetInfo,
     ImportLog,
 )
+from data_access.store import new_data_version, set_dataset_info
+from teilhabe.exchange.basics import _count, _shorten
 from teilhabe.exchange.tables import TABLES
 
 # --- Problems and reports --------------------------------------------------------------------
@@ -116,28 +117,6 @@ def failure_message(error: Exception) -> str:
     )
 
 
-def _count(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
-
-
-def _date_text(day: dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    text = text.replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def set_dataset_info(connection: Connection, key: str, value: str) -> None:
-    """Insert or update one key of ``dataset_info`` (inside the caller's transaction)."""
-    exists = connection.execute(select(DatasetInfo.key).where(DatasetInfo.key == key)).scalar()
-    if exists is None:
-        connection.execute(insert(DatasetInfo).values(key=key, value=value))
-    else:
-        connection.execute(update(DatasetInfo).where(DatasetInfo.key == key).values(value=value))
-
-
 def attribution(actor: Actor) -> dict[str, str | None]:
     """The ``import_log`` columns naming who imported: a label (e-mail, name or OS user) and,
     for a logged-in person, their OIDC subject, e-mail and role."""
@@ -150,30 +129,21 @@ def attribution(actor: Actor) -> dict[str, str | None]:
 
 
 def _log(connection: Connection, report: ImportReport, actor: Actor) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    result = connection.execute(
-        insert(ImportLog).values(
-            imported_at=now,
-            table_name=report.table,
-            file_name=report.file_name[:255],
-            file_sha256=report.sha256,
-            rows=report.rows,
-            added=report.added,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            **attribution(actor),
-        )
+    """Record a real import of a table file; when it changed data, a new data version."""
+    report.log_id = record_import(
+        connection,
+        table=report.table,
+        file_name=report.file_name,
+        sha256=report.sha256,
+        counts=(report.added, report.updated, report.unchanged),
+        actor=actor,
+        rows=report.rows,
     )
-    report.log_id = int(result.inserted_primary_key[0])
     if not report.changed:
         return
-    report.data_version = f"import-{report.log_id}-{now:%Y%m%dT%H%M%SZ}-{report.sha256[:8]}"
-    connection.execute(
-        update(ImportLog)
-        .where(ImportLog.id == report.log_id)
-        .values(data_version=report.data_version)
+    report.data_version = new_data_version(
+        connection, kind="import", log_id=report.log_id, sha256=report.sha256
     )
-    set_dataset_info(connection, "data_version", report.data_version)
     if TABLES[report.table].personal:
         set_dataset_info(connection, "synthetic", "false")
 
@@ -186,11 +156,12 @@ def record_import(
     sha256: str,
     counts: tuple[int, int, int],
     actor: Actor,
-    data_version: str | None = None,
+    rows: int | None = None,
 ) -> int:
-    """Log an import that is not a table file (e.g. the HSDS provider directory) in
-    ``import_log``, inside the caller's transaction; ``counts`` are added, updated and
-    unchanged rows. Returns the log's id."""
+    """Log an import (a table file, the HSDS provider directory, boundaries) in ``import_log``,
+    inside the caller's transaction; ``counts`` are added, updated and unchanged rows, ``rows``
+    the rows read (default: their sum). The data version is given by ``new_data_version``.
+    Returns the log's id."""
     added, updated, unchanged = counts
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     result = connection.execute(
@@ -199,20 +170,21 @@ def record_import(
             table_name=table[:40],
             file_name=file_name[:255],
             file_sha256=sha256,
-            rows=added + updated + unchanged,
+            rows=added + updated + unchanged if rows is None else rows,
             added=added,
             updated=updated,
             unchanged=unchanged,
-            data_version=data_version,
             **attribution(actor),
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row has its key
+    return int(key[0])
 
 
 def import_log(engine: Engine, *, limit: int = 200) -> pl.DataFrame:
     """The newest imports first: time (UTC), table, file, hash, counts, by whom, data version."""
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "id": pl.Int64,
         "imported_at": pl.Datetime("us"),
         "table_name": pl.String,

@@ -8,7 +8,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
-from teilhabe.exchange.core import _count
+from teilhabe.exchange.basics import _count
 from teilhabe.exchange.source import (
     CHUNK,
     MB,
@@ -158,14 +158,15 @@ def _check_workbook(content: bytes, limits: Limits) -> None:
         return  # .xls (OLE): at most 65,536 rows, bounded by the file size
     stream = io.BytesIO(content)
     try:
-        end = zipfile._EndRecData(stream)  # the count of entries, before reading any
+        end = zipfile._EndRecData(stream)  # type: ignore[attr-defined]  # the count of entries, before reading any
     except Exception:  # noqa: BLE001 - not a zip archive: the reader says so
         return
     if end is None:
         return
-    if end[zipfile._ECD_ENTRIES_TOTAL] > limits.max_entries:
+    entries = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+    if entries > limits.max_entries:
         raise _TooBig(
-            f"Die Excel-Datei besteht aus {_count(end[zipfile._ECD_ENTRIES_TOTAL])} Teilen "
+            f"Die Excel-Datei besteht aus {_count(entries)} Teilen "
             f"(Zip-Einträgen); höchstens {_count(limits.max_entries)} sind erlaubt. Sie wurde "
             "nicht geöffnet."
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from teilhabe.exchange.core import Problem, _count
+from teilhabe.exchange.basics import _count
+from teilhabe.exchange.core import Problem
 
 # --- Reading files ---------------------------------------------------------------------------
 

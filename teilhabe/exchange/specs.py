@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
 
 from teilhabe.definitions import (
     BARRIERS,
@@ -69,10 +72,13 @@ class TableSpec:
     personal: bool = False  # client-level (social) data
     links: Mapping[str, LinkSpec] = field(default_factory=dict)
     description: str = ""
+    # the table's own checks (``rules``): per row (checked, row) and per file (connection, checked)
+    row_checks: tuple[Callable[[Any, Any], None], ...] = ()
+    file_checks: tuple[Callable[[Connection, Any], None], ...] = ()
 
     @property
-    def table(self):
-        return self.model.__table__
+    def table(self) -> Any:  # a mapped Table; Any while the writers use its columns loosely
+        return self.model.__table__  # type: ignore[attr-defined]  # every model is mapped
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)

@@ -27,6 +27,7 @@ from teilhabe.definitions import (
     REFERRAL_STATUSES,
     SEXES,
 )
+from teilhabe.exchange import rules
 from teilhabe.exchange.specs import (
     INTEGRATION_SYNONYMS,
     SEX_SYNONYMS,
@@ -139,6 +140,7 @@ TABLES: dict[str, TableSpec] = {
                 _longitude(required=True),
             ),
             description="Gemeinden mit Einwohnerzahl und Ortsmitte (für die Karte).",
+            row_checks=(rules.municipality_in_district,),
         ),
         TableSpec(
             "municipality_population",
@@ -241,6 +243,7 @@ TABLES: dict[str, TableSpec] = {
                 ),
             ),
             description="Träger, Beratungsstellen und Behörden im Netzwerk.",
+            row_checks=(rules.coordinates_together,),
         ),
         TableSpec(
             "service",
@@ -410,6 +413,7 @@ TABLES: dict[str, TableSpec] = {
             ),
             personal=True,
             description="Zeiträume des Leistungsbezugs; daraus folgen ELB, LZB und Bezugsdauer.",
+            file_checks=(rules.spell_overlaps,),
         ),
         TableSpec(
             "barrier_assessment",
@@ -540,6 +544,7 @@ TABLES: dict[str, TableSpec] = {
             ),
             personal=True,
             description="Aufnahmen einer Beschäftigung, Ausbildung oder Selbständigkeit.",
+            row_checks=(rules.integration_month,),
         ),
         TableSpec(
             "network_event",

@@ -54,7 +54,8 @@ from teilhabe.definitions import (
     BARRIERS,
     SERVICE_CATEGORIES,
 )
-from teilhabe.exchange.checking import LOOKUP_CHUNK, _check, _Checked, _chunks, _Row
+from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks
+from teilhabe.exchange.checking import _check, _Checked, _Row
 from teilhabe.exchange.core import ImportReport, Problem, _log
 from teilhabe.exchange.reading import read_file
 from teilhabe.exchange.source import Limits, SourceFile
