@@ -1,11 +1,14 @@
-"""Writing whole data sets: replace every table's rows in one transaction."""
+"""Writing whole data sets (replace every table's rows in one transaction) and the one place
+that writes ``dataset_info``, above all the data version every cache is keyed on."""
 
 from __future__ import annotations
 
-import polars as pl
-from sqlalchemy import Connection, Engine, Table, delete, func, select
+import datetime as dt
 
-from data_access.models import Base, Client, DatasetInfo
+import polars as pl
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+
+from data_access.models import Base, Client, DatasetInfo, ImportLog
 from data_access.periods import month_index_expr
 from data_access.receipt import prepare_spells
 
@@ -35,9 +38,51 @@ def replace_dataset(*, engine: Engine, tables: dict[str, pl.DataFrame]) -> dict[
             elif table.name == "integration":
                 frame = frame.with_columns(month=month_index_expr(pl.col("date")))
             frame = frame.select([c for c in frame.columns if c in table.columns])
-            bulk_insert(connection, table, frame)
+            if table.name == DatasetInfo.__tablename__:
+                _write_dataset_info(connection, frame)
+            else:
+                bulk_insert(connection, table, frame)
             written[table.name] = frame.height
     return written
+
+
+def _write_dataset_info(connection: Connection, frame: pl.DataFrame) -> None:
+    for key, value in frame.select("key", "value").iter_rows():
+        if key == DATA_VERSION:
+            set_data_version(connection, value)
+        else:
+            set_dataset_info(connection, key, value)
+
+
+DATA_VERSION = "data_version"  # the dataset_info key caches and the case copy are keyed on
+
+
+def set_dataset_info(connection: Connection, key: str, value: str) -> None:
+    """Insert or update one key of ``dataset_info`` (inside the caller's transaction)."""
+    exists = connection.execute(select(DatasetInfo.key).where(DatasetInfo.key == key)).scalar()
+    if exists is None:
+        connection.execute(insert(DatasetInfo).values(key=key, value=value))
+    else:
+        connection.execute(update(DatasetInfo).where(DatasetInfo.key == key).values(value=value))
+
+
+def set_data_version(connection: Connection, version: str) -> str:
+    """Give the data the version ``version`` (inside the caller's transaction): every writer of
+    the data version calls this, a data set written as a whole (the demo) as well as
+    ``new_data_version`` after an import. Returns the version."""
+    set_dataset_info(connection, DATA_VERSION, version)
+    return version
+
+
+def new_data_version(connection: Connection, *, kind: str, log_id: int, sha256: str) -> str:
+    """A new data version after an import that changed data, one convention for every importer:
+    ``{kind}-{import log id}-{UTC time to the microsecond}-{first 8 hex digits of the file's
+    SHA-256}`` (e.g. ``import-7-20261130T080000123456Z-abcdef12``). It is recorded on the
+    import's ``import_log`` row and becomes the data version (``set_data_version``)."""
+    now = dt.datetime.now(dt.UTC)
+    version = f"{kind}-{log_id}-{now:%Y%m%dT%H%M%S%fZ}-{sha256[:8]}"
+    connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(data_version=version))
+    return set_data_version(connection, version)
 
 
 def bulk_insert(connection: Connection, table: Table, frame: pl.DataFrame) -> None:

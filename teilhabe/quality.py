@@ -35,7 +35,7 @@ from data_access.models import (
     ServiceCategory,
 )
 from teilhabe import cases
-from teilhabe.exchange.tabular import IMPORT_ORDER, TABLES
+from teilhabe.exchange.tables import IMPORT_ORDER, TABLES
 from teilhabe.protection import Protection, withhold_small
 
 # The date whose range says which period a table covers.

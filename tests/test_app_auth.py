@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import auth
 from data_access.db import create_db_engine
 from data_access.models import District, ImportLog
-from teilhabe.exchange.tabular import template_csv
+from teilhabe.exchange.templates import template_csv
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")

@@ -20,7 +20,8 @@ from data_access.models import Client, ImportLog
 from teilhabe import figures
 from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.exchange.tabular import import_table, template_csv, template_xlsx
+from teilhabe.exchange.tabular import import_table
+from teilhabe.exchange.templates import template_csv, template_xlsx
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count
 

@@ -22,8 +22,12 @@ from data_access.db import create_db_engine, ensure_schema
 from data_access.models import District, ImportLog
 from data_access.settings import ConfigurationError, Settings
 from teilhabe.cli.main import main
-from teilhabe.exchange import boundaries, hsds
-from teilhabe.exchange.tabular import import_log, import_table, template_csv, validate
+from teilhabe.exchange import boundaries
+from teilhabe.exchange.core import import_log
+from teilhabe.exchange.hsds.export import export_hsds
+from teilhabe.exchange.hsds.importing import import_hsds
+from teilhabe.exchange.tabular import import_table, validate
+from teilhabe.exchange.templates import template_csv
 
 MAPPING = (
     ("/Teilhabe/Lesen", VIEWER),
@@ -155,7 +159,7 @@ def test_imports_refuse_without_the_data_steward_role(engine, tmp_path, actor) -
     with pytest.raises(PermissionDenied):
         validate(engine, "district", content, name="k.csv", actor=actor)
     with pytest.raises(PermissionDenied):
-        hsds.import_hsds(engine, tmp_path / "nirgends", actor=actor)
+        import_hsds(engine, tmp_path / "nirgends", actor=actor)
     with pytest.raises(PermissionDenied):
         boundaries.import_boundaries(engine, tmp_path / "nirgends.gpkg", actor=actor)
     assert districts(engine) == 0
@@ -297,8 +301,8 @@ def test_a_directory_import_is_logged_with_the_person(demo_engine, tmp_path) -> 
     source.close()
     engine = create_db_engine(make_url(f"sqlite:///{target}"))
     package = tmp_path / "paket"
-    hsds.export_hsds(engine, package)
-    report = hsds.import_hsds(engine, package, actor=person(DATA_STEWARD))
+    export_hsds(engine, package)
+    report = import_hsds(engine, package, actor=person(DATA_STEWARD))
     log = import_log(engine)
     engine.dispose()
     assert report["changes"] == [] and log.height == 1

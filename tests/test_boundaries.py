@@ -31,7 +31,7 @@ from teilhabe.exchange.boundaries import (
     read_boundary_file,
     schematic_boundaries,
 )
-from teilhabe.exchange.tabular import import_log
+from teilhabe.exchange.core import import_log
 from teilhabe.figures import dataset_info
 
 

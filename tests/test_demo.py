@@ -182,8 +182,8 @@ def test_the_local_demo_of_an_older_generator_is_renewed(tmp_path) -> None:
     data that are no longer pure demo data are left alone."""
     from data_access.db import create_db_engine, ensure_schema
     from data_access.settings import Settings
+    from data_access.store import set_dataset_info
     from teilhabe.demo import data_version, load_demo
-    from teilhabe.exchange.tabular import set_dataset_info
     from teilhabe.figures import dataset_info
     from teilhabe.startup import open_database
 

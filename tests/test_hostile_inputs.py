@@ -22,7 +22,8 @@ from sqlalchemy.engine import make_url
 
 from data_access.db import create_db_engine, ensure_schema
 from teilhabe.cli.main import main
-from teilhabe.exchange import boundaries, hsds
+from teilhabe.exchange import boundaries
+from teilhabe.exchange.hsds.export import export_hsds
 
 LONG_NAME = "x" * 300
 FEATURE = {"type": "Feature", "properties": {"AGS": "08135019", "GEN": "Heidenheim an der Brenz"}}
@@ -67,7 +68,7 @@ def package(tmp_path: Path, url: str) -> Path:
     """The demo's provider directory, exported as an HSDS package."""
     folder = tmp_path / "paket"
     engine = create_db_engine(make_url(url))
-    hsds.export_hsds(engine, folder)
+    export_hsds(engine, folder)
     engine.dispose()
     return folder
 

@@ -25,7 +25,9 @@ from streamlit.testing.v1 import AppTest
 from data_access.db import create_db_engine
 from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.exchange import tabular as data_imports
+from teilhabe.exchange.core import ImportReport, Problem
+from teilhabe.exchange.tables import TABLES
+from teilhabe.exchange.templates import template_csv, template_xlsx
 from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, Protection
 from teilhabe.reporting import charts
@@ -190,11 +192,11 @@ def test_the_table_exports_write_formulas_as_text() -> None:
 
 
 def test_the_check_report_of_an_import_writes_formulas_as_text() -> None:
-    report = data_imports.ImportReport(
+    report = ImportReport(
         table="provider", file_name="=x.csv", sha256="0" * 64, file_format="csv", dry_run=True
     )
     for row, payload in enumerate(PAYLOADS, start=2):
-        report.problems.append(data_imports.Problem(payload, row, payload, payload, payload))
+        report.problems.append(Problem(payload, row, payload, payload, payload))
     rows = assert_csv_has_no_formula(ui_imports.problems_csv(report))
     assert rows[1] == [PHISH_LINK, "2", PHISH_LINK, PHISH_LINK, PHISH_LINK]
     assert rows[6] == [
@@ -205,10 +207,10 @@ def test_the_check_report_of_an_import_writes_formulas_as_text() -> None:
     assert [r[3] for r in rows[7:11]] == ["'+1+1", "'@SUM(1)", "'-2+3", "'\t=1"]
 
 
-@pytest.mark.parametrize("table", list(data_imports.TABLES))
+@pytest.mark.parametrize("table", list(TABLES))
 def test_the_import_templates_hold_no_formula(table: str) -> None:
-    assert_csv_has_no_formula(data_imports.template_csv(table))
-    assert_xlsx_has_no_formula(data_imports.template_xlsx(table))
+    assert_csv_has_no_formula(template_csv(table))
+    assert_xlsx_has_no_formula(template_xlsx(table))
 
 
 # --- PDF -------------------------------------------------------------------------------------

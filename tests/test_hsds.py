@@ -31,18 +31,15 @@ from data_access.models import (
 from data_access.store import replace_dataset
 from teilhabe import figures
 from teilhabe.cli.main import main
-from teilhabe.exchange import hsds
-from teilhabe.exchange.hsds import (
-    RESOURCES,
-    HsdsPackageInvalid,
-    export_hsds,
-    hsds_id,
-)
+from teilhabe.exchange.hsds import importing
+from teilhabe.exchange.hsds.export import export_hsds
+from teilhabe.exchange.hsds.package import HsdsPackageInvalid
+from teilhabe.exchange.hsds.schema import RESOURCES, hsds_id
 
 
 def import_hsds(*args, **kwargs) -> dict[str, object]:
     kwargs.setdefault("actor", Actor.command_line("tester"))
-    return hsds.import_hsds(*args, **kwargs)
+    return importing.import_hsds(*args, **kwargs)
 
 
 TODAY = dt.date(2024, 1, 15)
@@ -532,20 +529,20 @@ def test_every_problem_of_a_bad_package_is_reported_and_nothing_changes(
 
 
 def test_a_failure_while_writing_rolls_everything_back(demo_copy, tmp_path, monkeypatch) -> None:
-    from teilhabe.exchange import hsds
+    from teilhabe.exchange.hsds import importing
 
     folder = fresh_export(demo_copy, tmp_path)
     organizations = read(folder, "organization.csv")
     organizations[0]["name"] = "Bildungswerk Brenztal gGmbH"
     write(folder, "organization.csv", organizations)
     before = snapshot(demo_copy)
-    apply = hsds._apply
+    apply = importing._apply
 
     def apply_then_fail(connection, plan) -> None:
         apply(connection, plan)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(hsds, "_apply", apply_then_fail)
+    monkeypatch.setattr(importing, "_apply", apply_then_fail)
     with pytest.raises(RuntimeError):
         import_hsds(demo_copy, folder)
     assert snapshot(demo_copy) == before

@@ -44,30 +44,25 @@ from teilhabe import figures
 from teilhabe.cases import cache_folder
 from teilhabe.cli.main import main
 from teilhabe.exchange import tabular as imports
-from teilhabe.exchange.tabular import (
-    IMPORT_ORDER,
-    REAL_EXAMPLES,
-    TABLES,
-    parse_date,
-    parse_integer,
-    parse_number,
-    read_file,
-    table_spec,
-    template_csv,
-    template_xlsx,
-)
+from teilhabe.exchange.checking import REAL_EXAMPLES, _Catalogues, _parse
+from teilhabe.exchange.core import ImportReport
+from teilhabe.exchange.parsing import _Invalid, parse_date, parse_integer, parse_number
+from teilhabe.exchange.reading import read_file
+from teilhabe.exchange.specs import BARRIER_LABELS, CATEGORY_LABELS
+from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
+from teilhabe.exchange.templates import template_csv, template_xlsx
 from teilhabe.startup import case_copy
 
 REPO = Path(__file__).resolve().parents[1]
 STEWARD = Actor.command_line("tester")  # who imports in these tests (roles: test_auth.py)
 
 
-def import_table(*args, **kwargs) -> imports.ImportReport:
+def import_table(*args, **kwargs) -> ImportReport:
     kwargs.setdefault("actor", STEWARD)
     return imports.import_table(*args, **kwargs)
 
 
-def validate(*args, **kwargs) -> imports.ImportReport:
+def validate(*args, **kwargs) -> ImportReport:
     kwargs.setdefault("actor", STEWARD)
     return imports.validate(*args, **kwargs)
 
@@ -370,7 +365,7 @@ def test_numbers_with_decimal_comma_or_point(text: str, value: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "1,2,3", "nan", "inf", "1e999", "1.2.3", "--1"])
 def test_what_is_not_a_number(text: str) -> None:
-    with pytest.raises(imports._Invalid):
+    with pytest.raises(_Invalid):
         parse_number(text)
 
 
@@ -395,7 +390,7 @@ def test_table_names_in_english_plural_or_german() -> None:
     for name in ("benefit_spell", "benefit_spells", "benefit-spells", "Leistungszeiträume"):
         assert table_spec(name).name == "benefit_spell"
     assert table_spec("municipalities").name == "municipality"
-    with pytest.raises(imports.UnknownTable, match="Unbekannte Tabelle „nope“"):
+    with pytest.raises(UnknownTable, match="Unbekannte Tabelle „nope“"):
         table_spec("nope")
 
 
@@ -1043,10 +1038,10 @@ def test_random_bytes_never_raise_and_never_change_the_database(
 def test_every_column_parser_refuses_bad_values_only_with_a_message(value, data) -> None:
     spec = TABLES[data.draw(st.sampled_from(IMPORT_ORDER))]
     column = data.draw(st.sampled_from(spec.columns))
-    catalogues = imports._Catalogues(imports.BARRIER_LABELS, imports.CATEGORY_LABELS, ("08135",))
+    catalogues = _Catalogues(BARRIER_LABELS, CATEGORY_LABELS, ("08135",))
     try:
-        imports._parse(spec, column, value, catalogues)
-    except imports._Invalid as error:
+        _parse(spec, column, value, catalogues)
+    except _Invalid as error:
         assert str(error)
 
 

@@ -63,7 +63,8 @@ def upgrade_keeps_the_data(engine) -> None:
 
     from data_access.auth import Actor
     from data_access.db import _alembic_config, upgrade_schema
-    from teilhabe.exchange.tabular import import_table, template_csv
+    from teilhabe.exchange.tabular import import_table
+    from teilhabe.exchange.templates import template_csv
 
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0001")

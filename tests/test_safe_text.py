@@ -63,7 +63,7 @@ def test_excel_export_has_no_formula_and_no_link() -> None:
 
 
 def test_the_check_report_csv_keeps_hostile_values_as_text() -> None:
-    from teilhabe.exchange.tabular import ImportReport, Problem
+    from teilhabe.exchange.core import ImportReport, Problem
     from ui.imports import problems_csv
 
     report = ImportReport("provider", "=datei.csv", "0" * 64, "csv", dry_run=True)

@@ -22,8 +22,11 @@ from data_access.auth import ROLE_LABELS, Actor, PermissionDenied
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError
 from teilhabe import figures, quality
+from teilhabe.exchange import core, templates
 from teilhabe.exchange import tabular as imports
-from teilhabe.exchange.tabular import ImportReport
+from teilhabe.exchange.core import ImportReport, Problem, failure_message
+from teilhabe.exchange.source import Limits
+from teilhabe.exchange.tables import TABLES
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count
 from teilhabe.reporting.safe_text import spreadsheet_text
@@ -31,15 +34,13 @@ from teilhabe.reporting.text import markdown_text
 from ui import auth, data
 from ui.data import Dataset
 
-TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in imports.TABLES.items()}
+TABLE_LABELS: dict[str, str] = {name: spec.label for name, spec in TABLES.items()}
 LOG_LABELS = {  # other imports in the log
     **TABLE_LABELS,
     "hsds": "Anbieterverzeichnis (HSDS)",
     "municipality_boundary": "Gemeindegrenzen",  # logged by ``teilhabe boundaries import``
 }
-TABLE_DESCRIPTIONS: dict[str, str] = {
-    name: spec.description for name, spec in imports.TABLES.items()
-}
+TABLE_DESCRIPTIONS: dict[str, str] = {name: spec.description for name, spec in TABLES.items()}
 UPLOAD_TYPES = ["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "parquet"]
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,9 +95,9 @@ def max_upload_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
 
 
-def limits() -> imports.Limits:
+def limits() -> Limits:
     """The import limits of the settings (rows, unpacked size of workbooks, ...)."""
-    return imports.Limits.from_settings(data.settings())
+    return Limits.from_settings(data.settings())
 
 
 def limits_text() -> str:
@@ -135,10 +136,8 @@ def run_import(table: str, name: str, content: bytes) -> ImportReport:
         )
     except (SQLAlchemyError, PermissionDenied) as error:
         report = ImportReport(table, name, file_hash(content), "", dry_run=False)
-        message = (
-            str(error) if isinstance(error, PermissionDenied) else imports.failure_message(error)
-        )
-        report.problems.append(imports.Problem(name, None, None, None, message))
+        message = str(error) if isinstance(error, PermissionDenied) else failure_message(error)
+        report.problems.append(Problem(name, None, None, None, message))
         return report
 
 
@@ -181,21 +180,21 @@ def counts_text(report: ImportReport) -> str:
 
 @st.cache_data(show_spinner=False)
 def template_csv(table: str) -> bytes:
-    return imports.template_csv(table)
+    return templates.template_csv(table)
 
 
 @st.cache_data(show_spinner=False)
 def template_xlsx(table: str) -> bytes:
-    return imports.template_xlsx(table)
+    return templates.template_xlsx(table)
 
 
 @st.cache_data(show_spinner=False)
 def column_guide(table: str) -> pl.DataFrame:
-    return imports.column_guide(table)
+    return templates.column_guide(table)
 
 
 def template_name(table: str, suffix: str) -> str:
-    return imports.template_name(table, suffix)
+    return templates.template_name(table, suffix)
 
 
 # --- Import log ------------------------------------------------------------------------------
@@ -209,7 +208,7 @@ except ZoneInfoNotFoundError:  # no time zone data on this machine: show UTC
 def import_log() -> pl.DataFrame:
     """The newest imports first, for display (not cached: an import that changed nothing adds
     a line without changing the data version)."""
-    log = imports.import_log(data._engine())
+    log = core.import_log(data._engine())
     zone = "MEZ/MESZ" if LOCAL_TIME is not dt.UTC else "UTC"
     return pl.DataFrame(
         {

@@ -12,16 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
+from teilhabe.exchange.core import failure_message
 from teilhabe.exchange.safe_paths import check_file
-from teilhabe.exchange.tabular import (
-    IMPORT_ORDER,
-    TABLES,
-    Limits,
-    UnknownTable,
-    failure_message,
-    import_table,
-    table_spec,
-)
+from teilhabe.exchange.source import Limits
+from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
+from teilhabe.exchange.tabular import import_table
 
 EXIT_ERROR = 2  # as in teilhabe.cli.main
 

@@ -16,7 +16,6 @@ import teilhabe.cli.boundaries as boundaries_cli
 import teilhabe.cli.imports as import_cli
 import teilhabe.cli.report as report_cli
 import teilhabe.cli.users as users_cli
-import teilhabe.exchange.hsds as hsds
 from data_access.db import (
     DatabaseUnavailable,
     SchemaOutdated,
@@ -29,6 +28,7 @@ from data_access.periods import format_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import barriers, bench, figures
 from teilhabe.cli import common as cli_common
+from teilhabe.cli import providers
 from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
 from teilhabe.exchange.safe_paths import UnusablePath
 from teilhabe.indicators import DIMENSIONS, Filters
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bench.add_parser(commands)
     boundaries_cli.add_parser(commands)
-    hsds.add_parser(commands)
+    providers.add_parser(commands)
     import_cli.add_parser(commands)
     report_cli.add_parser(commands)
     users_cli.add_parser(commands)

@@ -19,7 +19,6 @@ Geometry work (Voronoi, clipping, simplifying) happens in the metric ETRS89 / UT
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -40,9 +39,10 @@ from pyproj.exceptions import CRSError
 from sqlalchemy import Engine, delete, insert, select, update
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
-from data_access.models import ImportLog, Municipality, MunicipalityBoundary
+from data_access.models import Municipality, MunicipalityBoundary
+from data_access.store import new_data_version
+from teilhabe.exchange.core import record_import
 from teilhabe.exchange.safe_paths import UnusablePath, check_file, shown_path
-from teilhabe.exchange.tabular import record_import, set_dataset_info
 
 METRIC_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N, the CRS of BKG VG250
 WGS84 = "EPSG:4326"
@@ -603,7 +603,6 @@ def import_boundaries(
 def _new_version(connection, path: Path, added, updated, unchanged, actor: Actor) -> str:
     """Log the import with the acting person and give the data a new version (as table and
     HSDS imports do)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     digest = _file_sha256(path)
     log_id = record_import(
         connection,
@@ -613,10 +612,7 @@ def _new_version(connection, path: Path, added, updated, unchanged, actor: Actor
         counts=(added, updated, unchanged),
         actor=actor,
     )
-    version = f"boundaries-{log_id}-{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
-    connection.execute(update(ImportLog).where(ImportLog.id == log_id).values(data_version=version))
-    set_dataset_info(connection, "data_version", version)
-    return version
+    return new_data_version(connection, kind="boundaries", log_id=log_id, sha256=digest)
 
 
 def _file_sha256(path: Path) -> str:

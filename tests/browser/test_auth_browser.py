@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from teilhabe.exchange.tabular import template_csv
+from teilhabe.exchange.templates import template_csv
 
 # the mock provider uses an Authlib API that Authlib deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
