@@ -11,6 +11,9 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
+from typing import cast
+
+import polars as pl
 
 import teilhabe.cli.bench as bench_cli
 import teilhabe.cli.boundaries as boundaries_cli
@@ -169,7 +172,7 @@ def _json_figures(
     headline = figures.headline_figures(
         engine=engine, cases=cases, as_of=as_of, protection=protection, filters=chosen
     )
-    events = headline.pop("network_events")
+    events = cast(pl.DataFrame, headline.pop("network_events"))
     return {
         "as_of": format_month(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
