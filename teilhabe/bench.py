@@ -15,7 +15,8 @@ the fast path's exact ones.
 
 The data set is the demo generator's, scaled up (default 1,000,000 persons in 10 districts), in
 an SQLite file under ``<data dir>/bench/`` unless a database URL is given. A database that already
-holds the bench data set of the same size is reused; building one takes minutes.
+holds the bench data set of the same size is reused; building one takes minutes. The command's
+options and printed progress are ``teilhabe.cli.bench``.
 """
 
 from __future__ import annotations
