@@ -15,14 +15,13 @@ the fast path's exact ones.
 
 The data set is the demo generator's, scaled up (default 1,000,000 persons in 10 districts), in
 an SQLite file under ``<data dir>/bench/`` unless a database URL is given. A database that already
-holds the bench data set of the same size is reused; building one takes minutes.
+holds the bench data set of the same size is reused; building one takes minutes. The command's
+options and printed progress are ``teilhabe.cli.bench``.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import math
 import os
 import platform
@@ -40,16 +39,15 @@ import pandas as pd
 import polars as pl
 from sqlalchemy import Engine, select
 
-from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import format_month, month_end
 from data_access.settings import Settings
 from teilhabe import figures
-from teilhabe.cases import Cases, load_cases, read_cases
+from teilhabe.cases import Cases, load_cases
 from teilhabe.definitions import BARRIERS, SEXES
 from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
 from teilhabe.indicators import AGE_GROUPS, DIMENSIONS, Filters
-from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
 
 DEFAULT_CLIENTS = 1_000_000
@@ -60,66 +58,6 @@ TREND_MONTHS = 60
 AS_OF_OFFSETS = 4  # the repetitions cycle through the as-of month and the three before it
 HEADLINE_KEYS = ("elb", "lzb", "integration_rate")
 BARRIER_LABELS = {b.code: b.label for b in BARRIERS}
-
-
-# --- Command line ----------------------------------------------------------------------------
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register ``bench`` with the subcommands of ``teilhabe``."""
-    bench = subparsers.add_parser(
-        "bench",
-        help="Messung: Kennzahlen nach einem Filterwechsel, Monatswürfel gegen naives Lesen",
-        description="Misst, wie schnell Übersicht und Integrationsseite nach einem "
-        "Filterwechsel neu berechnet sind (Monatswürfel der Spaltenkopie), und vergleicht mit "
-        "dem naiven Weg (pandas.read_sql der Falltabellen bei jedem Wechsel).",
-    )
-    bench.add_argument(
-        "--clients",
-        type=_positive_int,
-        default=DEFAULT_CLIENTS,
-        help="Zahl der Personen im Messdatensatz (Standard: %(default)s)",
-    )
-    bench.add_argument(
-        "--districts",
-        type=_positive_int,
-        default=DEFAULT_DISTRICTS,
-        help="Zahl der Kreise (Standard: %(default)s)",
-    )
-    bench.add_argument(
-        "--repeat",
-        type=_positive_int,
-        default=DEFAULT_REPEAT,
-        help="Wiederholungen des schnellen Wegs, je mit anderem Filter (Standard: %(default)s)",
-    )
-    bench.add_argument(
-        "--naive-repeat",
-        type=_positive_int,
-        default=DEFAULT_NAIVE_REPEAT,
-        help="Wiederholungen des naiven Wegs, höchstens --repeat (Standard: %(default)s)",
-    )
-    bench.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Messdatenbank (Standard: SQLite-Datei unter "
-        "<Datenordner>/bench/; wird mit dem Demogenerator erzeugt, falls sie nicht schon den "
-        "Messdatensatz dieser Größe enthält)",
-    )
-    bench.add_argument(
-        "--skip-naive", action="store_true", help="den naiven Vergleichsweg nicht messen"
-    )
-    bench.add_argument("--json", type=Path, metavar="DATEI", help="Ergebnis als JSON-Datei")
-    bench.set_defaults(handler=run)
-    return bench
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} ist keine ganze Zahl") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} muss mindestens 1 sein")
-    return value
 
 
 # --- The run ---------------------------------------------------------------------------------
@@ -134,112 +72,13 @@ class Scenario:
     as_of: int
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build or reuse the data set, measure both ways, print the table; 0 on success."""
-    spec = DemoSpec(clients=args.clients, districts=args.districts)
-    settings = Settings.load(database_url=args.database_url or _default_url(spec))
-    engine = create_db_engine(settings.database_url)
-    check_connection(engine)
-    ensure_schema(engine, allow_upgrade=True)
-    print(f"Messdatenbank: {settings.database_label}")
-    build = _build(engine, spec)
-
-    secret = settings.cell_key_secret or DEMO_SECRET  # the bench data are synthetic
-    started = time.perf_counter()
-    cases = read_cases(engine=engine, secret=secret)
-    copy_seconds = time.perf_counter() - started
-    print(
-        f"Spaltenkopie gelesen und Monatswürfel gebildet: {format_decimal(copy_seconds, 1)} s "
-        f"({format_count(cases.clients.height)} Personen, "
-        f"{format_count(cases.spells.height)} Leistungszeiträume; einmal je Datenstand)"
-    )
-    parquet_seconds = _parquet_reload_seconds(engine, cases, secret)
-    print(
-        f"Spaltenkopie aus dem Parquet-Cache (Neustart der App): "
-        f"{format_decimal(parquet_seconds, 1)} s"
-    )
-
-    as_of = figures.data_as_of(engine=engine)
-    if as_of is None:
-        raise ValueError("Die Messdatenbank enthält keine Leistungsdaten.")
-    protection = Protection.configured(settings)
-    scenarios = _scenarios(cases, as_of, args.repeat)
-
-    print(f"\nSchneller Weg (Monatswürfel, Zufallsüberlagerung), {args.repeat} Wiederholungen:")
-    fast_ms, fast_parts, exact_ms, warm_ms, exact_numbers = [], [], [], [], []
-    for number, scenario in enumerate(scenarios, start=1):
-        seconds, parts, _ = _fast(engine, cases, scenario, protection)
-        fast_ms.append(seconds * 1000)
-        fast_parts.append(parts)
-        # the cost of the protection: the same once more with exact values and published, both
-        # warm (the first run above filled the cache of barrier groups), in alternating order
-        runs = {}
-        order = [Protection(exact=True), protection][:: 1 if number % 2 else -1]
-        for chosen in order:
-            runs[chosen.exact] = _fast(engine, cases, scenario, chosen)
-        exact_ms.append(runs[True][0] * 1000)
-        warm_ms.append(runs[False][0] * 1000)
-        exact_numbers.append(runs[True][2])
-        print(
-            f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms "
-            f"(noch einmal: exakt {format_decimal(runs[True][0] * 1000, 1)} ms, "
-            f"geschützt {format_decimal(runs[False][0] * 1000, 1)} ms)"
-        )
-
-    naive_ms: list[float] = []
-    naive_read_ms: list[float] = []
-    comparisons = []
-    if not args.skip_naive:
-        naive_repeat = min(args.naive_repeat, args.repeat)
-        print(
-            f"\nNaiver Weg (pandas.read_sql der Falltabellen bei jedem Filterwechsel), "
-            f"{naive_repeat} Wiederholungen:"
-        )
-        for number, scenario in enumerate(scenarios[:naive_repeat], start=1):
-            seconds, read_seconds, numbers = _naive(engine, scenario)
-            naive_ms.append(seconds * 1000)
-            naive_read_ms.append(read_seconds * 1000)
-            _check_agreement(exact_numbers[number - 1], numbers, scenario)
-            comparisons.append({"scenario": _scenario_json(scenario), "headline": numbers})
-            print(
-                f"  {number}. {_describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms "
-                f"(davon Lesen {format_decimal(read_seconds * 1000, 1)} ms); "
-                "Kennzahlen stimmen mit den exakten des schnellen Wegs überein"
-            )
-
-    result = _result(
-        spec=spec,
-        settings=settings,
-        build=build,
-        copy_seconds=copy_seconds,
-        parquet_seconds=parquet_seconds,
-        protection=protection,
-        scenarios=scenarios,
-        fast_ms=fast_ms,
-        fast_parts=fast_parts,
-        exact_ms=exact_ms,
-        warm_ms=warm_ms,
-        exact_numbers=exact_numbers,
-        naive_ms=naive_ms,
-        naive_read_ms=naive_read_ms,
-        comparisons=comparisons,
-    )
-    print()
-    print(_table(result))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-        print(f"\nErgebnis geschrieben: {args.json}")
-    engine.dispose()
-    return 0
-
-
-def _default_url(spec: DemoSpec) -> str:
+def default_url(spec: DemoSpec) -> str:
+    """The SQLite file of the bench data set of this size under the data folder."""
     folder = (Settings.load().data_dir / "bench").resolve()
     return f"sqlite:///{folder / f'bench-{spec.clients}-{spec.districts}.sqlite'}"
 
 
-def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
+def build_dataset(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     """Reuse the bench data set if the database holds it, else (re)create it with the demo."""
     version = figures.dataset_info(engine=engine).get("data_version")
     size = f"{format_count(spec.clients)} Personen, {format_count(spec.districts)} Kreis(e)"
@@ -266,7 +105,7 @@ def _build(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     }
 
 
-def _parquet_reload_seconds(engine: Engine, cases: Cases, secret: str) -> float:
+def parquet_reload_seconds(engine: Engine, cases: Cases, secret: str) -> float:
     """Time to load the copy from the Parquet cache, as a restarted app does."""
     with tempfile.TemporaryDirectory(prefix="teilhabe-bench-") as folder:
         for field in fields(Cases):
@@ -276,7 +115,7 @@ def _parquet_reload_seconds(engine: Engine, cases: Cases, secret: str) -> float:
         return time.perf_counter() - started
 
 
-def _scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
+def make_scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
     """A different filter for each repetition, and the as-of month cycling back a few months."""
     municipality = (
         cases.clients.group_by("municipality_ags")
@@ -302,11 +141,11 @@ def _scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
     ]
 
 
-def _describe(scenario: Scenario) -> str:
+def describe(scenario: Scenario) -> str:
     return f"{scenario.label}, Stichtag {format_month(scenario.as_of)}"
 
 
-def _scenario_json(scenario: Scenario) -> dict[str, object]:
+def scenario_json(scenario: Scenario) -> dict[str, object]:
     return {
         "label": scenario.label,
         "as_of": format_month(scenario.as_of),
@@ -323,7 +162,7 @@ def _scenario_json(scenario: Scenario) -> dict[str, object]:
 # --- The fast way: the columnar copy ---------------------------------------------------------
 
 
-def _fast(
+def measure_fast(
     engine: Engine, cases: Cases, scenario: Scenario, protection: Protection
 ) -> tuple[float, dict[str, float], dict[str, Any]]:
     """Everything both pages compute after a filter change: total seconds, ms per part, numbers.
@@ -398,7 +237,7 @@ def _breakdown(
 # --- The naive way: read the case tables on every change -------------------------------------
 
 
-def _naive(engine: Engine, scenario: Scenario) -> tuple[float, float, dict[str, object]]:
+def measure_naive(engine: Engine, scenario: Scenario) -> tuple[float, float, dict[str, object]]:
     """Read the whole case tables with pandas and compute the headline numbers in memory.
 
     Returns the total and the reading seconds and the exact numbers.
@@ -527,7 +366,7 @@ def _naive_numbers(
     }
 
 
-def _check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
+def check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
     """The naive way must give the fast path's exact ELB, LZB and K2 (overall and by
     municipality)."""
     empty = dict.fromkeys(HEADLINE_KEYS, 0) | {"integration_rate": None}
@@ -548,7 +387,7 @@ def _check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
                 same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
             if not same:
                 raise AssertionError(
-                    f"Naiver und schneller Weg weichen ab ({_describe(scenario)}, {where}, "
+                    f"Naiver und schneller Weg weichen ab ({describe(scenario)}, {where}, "
                     f"{key}): schnell {a!r}, naiv {b!r}"
                 )
 
@@ -566,7 +405,7 @@ def _summary(values: list[float]) -> dict[str, object]:
     }
 
 
-def _result(
+def result_json(
     *,
     spec: DemoSpec,
     settings: Settings,
@@ -592,7 +431,7 @@ def _result(
     }
     exact = _summary(exact_ms) | {
         "headline": [
-            {"scenario": _scenario_json(s), "headline": n}
+            {"scenario": scenario_json(s), "headline": n}
             for s, n in zip(scenarios, exact_numbers, strict=True)
         ],
     }
@@ -641,7 +480,7 @@ def _result(
     }
 
 
-def _table(result: dict) -> str:
+def result_table(result: dict) -> str:
     """The German summary table."""
     rows = [
         ("Schneller Weg (Monatswürfel)", result["fast"]),

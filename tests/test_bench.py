@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from teilhabe.bench import add_parser, run
+from teilhabe.cli.bench import add_parser, run
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -228,6 +228,18 @@ def test_unusable_files_are_refused_with_a_german_message(
     assert path.name in message or make == "layers" and "district" in kwargs
 
 
+# How each broken layer differs from the good one (written as layer VG250_GEM).
+BROKEN_LAYERS = {
+    "wgs84": lambda frame: vg250(crs="EPSG:4326"),
+    "no_crs": lambda frame: frame.set_crs(None, allow_override=True),
+    "no_gf": lambda frame: frame.drop(columns="GF"),
+    "no_ags": lambda frame: frame.drop(columns="AGS"),
+    "no_ags_gen": lambda frame: frame.drop(columns=["AGS", "GEN"]),
+    "water_only": lambda frame: frame[frame["GF"] == 1],
+    "short_ags": lambda frame: frame.assign(AGS=frame["AGS"].str.lstrip("0")),
+}
+
+
 def bad_file(tmp_path, gpkg, make: str):
     path = tmp_path / f"{make}.gpkg"
     frame = vg250()
@@ -243,20 +255,7 @@ def bad_file(tmp_path, gpkg, make: str):
         frame.to_file(path, layer="GEMEINDEN", driver="GPKG")
         frame.to_file(path, layer="KREISE", driver="GPKG")
         return path
-    if make == "wgs84":
-        frame = vg250(crs="EPSG:4326")
-    elif make == "no_crs":
-        frame = frame.set_crs(None, allow_override=True)
-    elif make == "no_gf":
-        frame = frame.drop(columns="GF")
-    elif make == "no_ags":
-        frame = frame.drop(columns="AGS")
-    elif make == "no_ags_gen":
-        frame = frame.drop(columns=["AGS", "GEN"])
-    elif make == "water_only":
-        frame = frame[frame["GF"] == 1]
-    elif make == "short_ags":
-        frame = frame.assign(AGS=frame["AGS"].str.lstrip("0"))
+    frame = BROKEN_LAYERS[make](frame)
     with warnings.catch_warnings():  # pyogrio warns about writing a file without a CRS
         warnings.simplefilter("ignore", UserWarning)
         frame.to_file(path, layer="VG250_GEM", driver="GPKG")

@@ -234,3 +234,99 @@ def test_real_data_without_a_cell_key_secret_are_refused(
     code, out, err = run(capsys, "figures", "--json", "--exact", "--database-url", url)
     assert code == 0, err
     assert json.loads(out)["elb"] == 1
+
+
+def _leaf_parsers(parser, path=()):
+    """Every runnable subcommand of ``parser`` as (words, parser)."""
+    import argparse
+
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not actions:
+        yield path, parser
+        return
+    for name, child in actions[0].choices.items():
+        yield from _leaf_parsers(child, (*path, name))
+
+
+def test_every_subcommand_takes_the_one_database_option() -> None:
+    from teilhabe.cli.main import _parser
+
+    leaves = dict(_leaf_parsers(_parser()))
+    assert {" ".join(words) for words in leaves} == {
+        "demo",
+        "figures",
+        "bench",
+        "boundaries import",
+        "providers export",
+        "providers import",
+        "import",
+        "report",
+        "users add",
+        "users remove",
+        "users list",
+        "db upgrade",
+    }
+    for words, parser in leaves.items():
+        (option,) = [a for a in parser._actions if "--database-url" in a.option_strings]
+        assert option.option_strings == ["--database-url"], words
+        assert option.dest == "database_url" and option.default is None, words
+        assert option.help.startswith("SQLAlchemy-URL der Datenbank (Standard: "), words
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo"],
+        ["figures"],
+        ["bench", "--clients", "10"],
+        ["boundaries", "import", "grenzen.geojson"],
+        ["providers", "export", "--hsds", "paket"],
+        ["providers", "import", "--hsds", "paket"],
+        ["import", "client", "personen.csv"],
+        ["report", "--pdf", "bericht.pdf"],
+        ["users", "add", "a@example.org", "--role", "betrachter"],
+        ["users", "remove", "a@example.org"],
+        ["users", "list"],
+        ["db", "upgrade"],
+    ],
+    ids=" ".join,
+)
+def test_a_wrong_database_url_is_one_line_and_exit_code_2_in_every_command(
+    tmp_path, monkeypatch, capsys, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "personen.csv").write_text("Kundennummer\n1\n", encoding="utf-8")
+    (tmp_path / "grenzen.geojson").write_text("{}", encoding="utf-8")
+    (tmp_path / "paket").mkdir()
+    code, out, err = run(capsys, *command, "--database-url", "not a url")
+    assert (code, out) == (2, "")
+    assert err == (
+        "Fehler: TEILHABE_DATABASE_URL 'not a url' ist keine gültige Datenbank-URL. Beispiele: "
+        "sqlite:///data/teilhabe.sqlite oder postgresql+psycopg://benutzer@host:5432/datenbank\n"
+    )
+    # nothing written: no database, no report, no bench folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "grenzen.geojson",
+        "paket",
+        "personen.csv",
+    ]
+
+
+def test_user_errors_give_exit_code_2_and_faults_are_not_hidden(capsys) -> None:
+    import argparse
+
+    from teilhabe.cli import common
+
+    def refused(args: argparse.Namespace) -> int:
+        raise common.UsageError("Unbekannte Gemeinde(n): 08135999.")
+
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("a bug")
+
+    assert common.run(refused, argparse.Namespace()) == common.EXIT_ERROR == 2
+    assert capsys.readouterr().err == "Fehler: Unbekannte Gemeinde(n): 08135999.\n"
+    assert common.fail("Eins.", ["  - zwei"]) == 2
+    assert capsys.readouterr().err == "Fehler: Eins.\n  - zwei\n"
+    # an unexpected fault is a bug: it keeps its traceback (Python's exit code 1)
+    with pytest.raises(RuntimeError, match="a bug"):
+        common.run(broken, argparse.Namespace())

@@ -158,7 +158,7 @@ def sidebar(actor: Actor) -> None:
         st.markdown(f"**{markdown_text(actor.name or actor.email or actor.subject)}**")
         st.caption(
             (f"{markdown_text(actor.email)} · " if actor.email and actor.name else "")
-            + f"Rolle: {ROLE_LABELS[actor.role]}"
+            + f"Rolle: {ROLE_LABELS[actor.role] if actor.role else 'keine'}"
         )
         # a callback, not the button's return value: the request survives any rerun
         st.button("Abmelden", icon=":material/logout:", key="logout", on_click=st.logout)

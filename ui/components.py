@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from teilhabe.protection import Protection
@@ -52,7 +54,8 @@ def rate_card(
     ("–", its published base is below the minimum) says "zu kleine Gruppe"."""
     label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
     delta = None
-    colour, arrow = ("inverse" if lower_is_better else "normal"), "auto"
+    colour: Literal["normal", "inverse", "off"] = "inverse" if lower_is_better else "normal"
+    arrow: Literal["auto", "off"] = "auto"
     if value is None:
         delta, colour, arrow = "zu kleine Gruppe", "off", "off"
     elif previous is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import streamlit as st
 
@@ -99,7 +100,7 @@ def sidebar() -> None:
         st.markdown("**Filter**")
         for name, spec in SPECS.items():
             allowed, label_of = options[name]
-            common = {"key": spec.key, "format_func": label_of, "help": spec.help}
+            common: dict[str, Any] = {"key": spec.key, "format_func": label_of, "help": spec.help}
             if spec.multiple:
                 st.multiselect(spec.label, allowed, placeholder="alle", **common)
             elif name == "barrier_mode":
@@ -208,7 +209,7 @@ def _show_notices() -> None:
 
 def _mirror_to_link(spec: FilterSpec, *, default: str | None) -> None:
     value = st.session_state.get(spec.key)
-    text = ",".join(value) if spec.multiple else value
+    text = ",".join(cast(list[str], value)) if spec.multiple else value
     if not text or text == default:
         st.query_params.pop(spec.key, None)
     elif st.query_params.get(spec.key) != text:

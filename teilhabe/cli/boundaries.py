@@ -9,11 +9,11 @@ from pathlib import Path
 
 from data_access.auth import Actor
 from data_access.settings import Settings
+from teilhabe.cli.common import EXIT_ERROR, add_database_option
 from teilhabe.exchange.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from teilhabe.reporting.formatting import format_count
 from teilhabe.startup import open_database
 
-EXIT_ERROR = 2  # as in teilhabe.cli.main
 LISTED = 10  # AGS shown in the report before "…"
 
 
@@ -64,10 +64,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="JAHR",
         help="Stand (Ausgabejahr) der Datei für die Quellenangabe, z. B. 2024",
     )
-    import_.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
+    add_database_option(import_)
     import_.set_defaults(handler=_import)
     return boundaries
 

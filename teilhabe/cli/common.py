@@ -1,24 +1,97 @@
-"""Arguments and checks that several ``teilhabe`` subcommands share (figures, report).
+"""What every ``teilhabe`` subcommand shares: exit codes, error lines and common options.
 
-The as-of month and the filters of the app's sidebar as options, turned into ``Filters`` and
-checked against the database. A failed check raises ``UsageError`` with a German message, which
-``teilhabe.cli.main.main`` prints as one line ("Fehler: ...") with exit code 2.
+The exit-code convention lives here and nowhere else: ``EXIT_OK`` (0) when the command did its
+work (also when there was nothing to change), ``EXIT_ERROR`` (2) when it refused — wrong
+arguments (argparse's own code), an unusable file or path, a file with problems, a database that
+cannot be reached or does not fit — with German lines on stderr, the first one "Fehler: ...",
+and the database unchanged. Exit code 1 is left to Python: an unexpected fault (a bug) with its
+traceback, never a user's mistake. ``run`` maps the known user errors to ``fail``.
+
+The options several subcommands take: ``--database-url`` (every subcommand that opens a
+database, through ``add_database_option``), the as-of month and the filters of the app's sidebar
+(figures, report), turned into ``Filters`` and checked against the database.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine
 
+from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.periods import format_month, parse_month
+from data_access.settings import ConfigurationError, Settings
 from teilhabe import figures
 from teilhabe.definitions import BARRIER_CODES, SEXES
+from teilhabe.demo import RealDataPresent
+from teilhabe.exchange.safe_paths import UnusablePath
 from teilhabe.indicators import AGE_GROUPS, Filters
+
+EXIT_OK = 0
+EXIT_ERROR = 2  # the same code as argparse's for wrong arguments
+DATABASE_DEFAULT = "TEILHABE_DATABASE_URL oder lokale SQLite"
 
 
 class UsageError(Exception):
     """The arguments do not fit the database (German message, without "Fehler: ")."""
+
+
+# The errors a user can cause and mend: one German line each, exit code 2.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ConfigurationError,
+    DatabaseUnavailable,
+    SchemaOutdated,
+    RealDataPresent,
+    UsageError,
+    UnusablePath,  # a path argument that names no usable file or folder
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def run(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a subcommand; a user error becomes its German line and ``EXIT_ERROR``."""
+    try:
+        return handler(args)
+    except USER_ERRORS as error:
+        return fail(str(error))
+
+
+def fail(message: str, details: Iterable[str] = ()) -> int:
+    """Print "Fehler: message" (and further lines) on stderr; return ``EXIT_ERROR``."""
+    print(f"Fehler: {message}", file=sys.stderr)
+    for line in details:
+        print(line, file=sys.stderr)
+    return EXIT_ERROR
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (an argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} ist keine ganze Zahl") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} muss mindestens 1 sein")
+    return value
+
+
+def add_database_option(
+    parser: argparse.ArgumentParser, *, default: str = DATABASE_DEFAULT
+) -> None:
+    """The one ``--database-url`` option of every subcommand that opens a database."""
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help=f"SQLAlchemy-URL der Datenbank (Standard: {default})",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings with ``--database-url`` (if given) in place of the configured database."""
+    return Settings.load(database_url=args.database_url)
 
 
 def month(text: str) -> int:
@@ -27,13 +100,6 @@ def month(text: str) -> int:
         return parse_month(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def add_database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
 
 
 def add_as_of_option(parser: argparse.ArgumentParser) -> None:

@@ -12,13 +12,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
+from teilhabe.cli.common import EXIT_ERROR, add_database_option
 from teilhabe.exchange.core import failure_message
 from teilhabe.exchange.safe_paths import check_file
 from teilhabe.exchange.source import Limits
 from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
 from teilhabe.exchange.tabular import import_table
-
-EXIT_ERROR = 2  # as in teilhabe.cli.main
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -52,10 +51,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--dry-run", action="store_true", help="nur prüfen und Änderungen zählen, nichts schreiben"
     )
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
+    add_database_option(parser)
     parser.set_defaults(handler=_import)
     return parser
 

@@ -1,59 +1,46 @@
 """The ``teilhabe`` command: demo data, figures and schema upgrades from the shell.
 
 Every subcommand opens the database through the same settings and data layer as the app, so the
-CLI and the dashboard show the same numbers. Errors are one line on stderr and exit code 2.
+CLI and the dashboard show the same numbers. Exit codes and error lines follow the one
+convention of ``teilhabe.cli.common`` (0 done, 2 refused with a German line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Sequence
+from typing import cast
 
+import polars as pl
+
+import teilhabe.cli.bench as bench_cli
 import teilhabe.cli.boundaries as boundaries_cli
 import teilhabe.cli.imports as import_cli
 import teilhabe.cli.report as report_cli
 import teilhabe.cli.users as users_cli
 from data_access.db import (
-    DatabaseUnavailable,
-    SchemaOutdated,
     check_connection,
     create_db_engine,
     ensure_schema,
     upgrade_schema,
 )
 from data_access.periods import format_month
-from data_access.settings import ConfigurationError, Settings
-from teilhabe import barriers, bench, figures
+from teilhabe import barriers, figures
 from teilhabe.cli import common as cli_common
 from teilhabe.cli import providers
-from teilhabe.demo import DemoSpec, RealDataPresent, load_demo
-from teilhabe.exchange.safe_paths import UnusablePath
+from teilhabe.demo import DemoSpec, load_demo
 from teilhabe.indicators import DIMENSIONS, Filters
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
 from teilhabe.startup import case_copy, open_database
 
-EXIT_ERROR = 2
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except (
-        ConfigurationError,
-        DatabaseUnavailable,
-        SchemaOutdated,
-        RealDataPresent,
-        cli_common.UsageError,
-        UnusablePath,  # a path argument that names no usable file or folder
-    ) as error:
-        print(f"Fehler: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    """Parse ``argv`` and run the subcommand; the exit code as in ``teilhabe.cli.common``."""
+    args = _parser().parse_args(argv)
+    return cli_common.run(args.handler, args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,15 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="BEFEHL")
 
     demo = commands.add_parser("demo", help="Demodaten (neu) erzeugen")
-    _database_option(demo)
+    cli_common.add_database_option(demo)
     demo.add_argument(
         "--clients",
-        type=_positive_int,
+        type=cli_common.positive_int,
         default=DemoSpec().clients,
         help="Zahl der Personen insgesamt (Standard: %(default)s, gibt die Zahlen des Artikels)",
     )
     demo.add_argument(
-        "--districts", type=_positive_int, default=1, help="Zahl der Kreise (Standard: 1)"
+        "--districts", type=cli_common.positive_int, default=1, help="Zahl der Kreise (Standard: 1)"
     )
     demo.add_argument(
         "--force", action="store_true", help="auch eine Datenbank mit echten Daten überschreiben"
@@ -79,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     figures_ = commands.add_parser("figures", help="Kennzahlen zu einem Stichtag ausgeben")
-    _database_option(figures_)
+    cli_common.add_database_option(figures_)
     figures_.add_argument("--json", action="store_true", help="als JSON-Objekt ausgeben")
     cli_common.add_as_of_option(figures_)
     cli_common.add_filter_options(figures_)
@@ -96,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     figures_.set_defaults(handler=_figures)
 
-    bench.add_parser(commands)
+    bench_cli.add_parser(commands)
     boundaries_cli.add_parser(commands)
     providers.add_parser(commands)
     import_cli.add_parser(commands)
@@ -106,30 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="Datenbankschema verwalten")
     db_commands = db.add_subparsers(required=True, metavar="AKTION")
     upgrade = db_commands.add_parser("upgrade", help="Schema auf den neuesten Stand bringen")
-    _database_option(upgrade)
+    cli_common.add_database_option(upgrade)
     upgrade.set_defaults(handler=_db_upgrade)
     return parser
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} ist keine ganze Zahl") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} muss mindestens 1 sein")
-    return value
-
-
 def _demo(args: argparse.Namespace) -> int:
-    settings = Settings.load(database_url=args.database_url)
+    settings = cli_common.settings_from(args)
     engine = create_db_engine(settings.database_url)
     check_connection(engine)
     ensure_schema(engine, allow_upgrade=True)
@@ -143,11 +113,11 @@ def _demo(args: argparse.Namespace) -> int:
         f"{format_count(written['client'])} Personen, "
         f"{format_count(written['benefit_spell'])} Leistungszeiträume ({seconds} s)."
     )
-    return 0
+    return cli_common.EXIT_OK
 
 
 def _figures(args: argparse.Namespace) -> int:
-    settings = Settings.load(database_url=args.database_url)
+    settings = cli_common.settings_from(args)
     engine = open_database(settings)
     as_of = cli_common.resolve_as_of(engine, args.as_of)
     chosen = cli_common.filters_from(args)
@@ -192,7 +162,7 @@ def _figures(args: argparse.Namespace) -> int:
     else:
         for key, value in result.items():
             print(f"{key}: {value}")
-    return 0
+    return cli_common.EXIT_OK
 
 
 def _json_figures(
@@ -202,7 +172,7 @@ def _json_figures(
     headline = figures.headline_figures(
         engine=engine, cases=cases, as_of=as_of, protection=protection, filters=chosen
     )
-    events = headline.pop("network_events")
+    events = cast(pl.DataFrame, headline.pop("network_events"))
     return {
         "as_of": format_month(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
@@ -223,12 +193,12 @@ def _json_value(value: object) -> object:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    settings = Settings.load(database_url=args.database_url)
+    settings = cli_common.settings_from(args)
     engine = create_db_engine(settings.database_url)
     check_connection(engine)
     upgrade_schema(engine)
     print(f"Schema von {settings.database_label} ist auf dem neuesten Stand.")
-    return 0
+    return cli_common.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -5,20 +5,18 @@ the printed report only).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from data_access.auth import Actor
-from data_access.settings import Settings
+from teilhabe.cli.common import add_database_option, fail, settings_from
 from teilhabe.exchange.hsds.export import _csv_value, export_hsds
 from teilhabe.exchange.hsds.importing import SHOWN_CHANGES, TABLE_LABELS, import_hsds
 from teilhabe.exchange.hsds.package import HsdsError
 from teilhabe.startup import open_database
 
-EXIT_ERROR = 2
 # --- Command line ----------------------------------------------------------------------------
 
 
@@ -38,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     export.add_argument(
         "--hsds", type=Path, required=True, metavar="ORDNER", help="Zielordner (wird angelegt)"
     )
-    _database_option(export)
+    add_database_option(export)
     export.set_defaults(handler=_export_command)
     import_ = actions.add_parser(
         "import",
@@ -62,20 +60,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="nur prüfen und Änderungen anzeigen, nichts schreiben",
     )
-    _database_option(import_)
+    add_database_option(import_)
     import_.set_defaults(handler=_import_command)
     return providers
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
-
-
 def _open(args: argparse.Namespace) -> Engine:
-    return open_database(Settings.load(database_url=args.database_url))
+    return open_database(settings_from(args))
 
 
 def _export_command(args: argparse.Namespace) -> int:
@@ -83,8 +74,7 @@ def _export_command(args: argparse.Namespace) -> int:
     try:
         written = export_hsds(engine, args.hsds)
     except HsdsError as error:
-        print(f"Fehler: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(str(error))
     print(
         f"HSDS-Paket nach {args.hsds} geschrieben: {written['organization']} Organisationen, "
         f"{written['service']} Leistungen, {written['service_area']} Versorgungsgebiete, "
@@ -104,8 +94,7 @@ def _import_command(args: argparse.Namespace) -> int:
             category_map=args.category_map,
         )
     except HsdsError as error:
-        print(f"Fehler: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return fail(str(error))
     print(f"HSDS-Paket {args.hsds} geprüft: keine Probleme.")
     for line in report_lines(report, limit=SHOWN_CHANGES):
         print(line)

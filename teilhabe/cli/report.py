@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from data_access.settings import Settings
 from teilhabe import figures
 from teilhabe.cli import common as cli_common
 from teilhabe.exchange.safe_paths import check_output_file, os_reason, shown_path
@@ -21,7 +19,6 @@ from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_as_of, format_decimal
 from teilhabe.startup import case_copy, open_database
 
-EXIT_ERROR = 2  # as in teilhabe.cli.main
 YEARS = (1, 2, 3, 5)  # the periods of the sidebar
 
 
@@ -62,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     check_output_file(args.pdf)  # before the work of building the report
-    settings = Settings.load(database_url=args.database_url)
+    settings = cli_common.settings_from(args)
     engine = open_database(settings)
     try:
         earliest = figures.first_complete_month(engine=engine, years=2)
@@ -89,18 +86,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         _write_atomically(args.pdf, pdf)
     except OSError as error:
-        print(
-            f"Fehler: {shown_path(args.pdf)} kann nicht geschrieben werden: {os_reason(error)}.",
-            file=sys.stderr,
+        return cli_common.fail(
+            f"{shown_path(args.pdf)} kann nicht geschrieben werden: {os_reason(error)}."
         )
-        return EXIT_ERROR
     seconds = format_decimal(time.perf_counter() - started, 1)
     size = format_decimal(len(pdf) / 1024, 0)
     print(
         f"Bericht zum Stichtag {format_as_of(as_of)} geschrieben: {args.pdf} "
         f"({size} KB, {seconds} s)."
     )
-    return 0
+    return cli_common.EXIT_OK
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

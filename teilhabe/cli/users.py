@@ -16,8 +16,7 @@ from sqlalchemy import Engine
 from data_access.auth import ROLE_LABELS, ROLES, Actor, add_user, list_users, remove_user
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
-
-EXIT_ERROR = 2  # as in teilhabe.cli.main
+from teilhabe.cli import common as cli_common
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,28 +34,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="einer Person eine Rolle geben (oder sie ändern)")
     add.add_argument("identity", metavar="KENNUNG", help="E-Mail-Adresse oder OIDC-Kennung (sub)")
     add.add_argument("--role", required=True, choices=ROLES, help="die Rolle")
-    _database_option(add)
+    cli_common.add_database_option(add)
     add.set_defaults(handler=_add)
     remove = actions.add_parser("remove", help="einer Person die Rolle entziehen")
     remove.add_argument("identity", metavar="KENNUNG", help="E-Mail-Adresse oder OIDC-Kennung")
-    _database_option(remove)
+    cli_common.add_database_option(remove)
     remove.set_defaults(handler=_remove)
     listing = actions.add_parser("list", help="alle Personen mit Rolle auflisten")
-    _database_option(listing)
+    cli_common.add_database_option(listing)
     listing.set_defaults(handler=_list)
     return users
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        help="SQLAlchemy-URL der Datenbank (Standard: TEILHABE_DATABASE_URL oder lokale SQLite)",
-    )
-
-
 def _open(args: argparse.Namespace) -> tuple[Settings, Engine]:
     """The database with a current schema; never filled with demo data."""
-    settings = Settings.load(database_url=args.database_url)
+    settings = cli_common.settings_from(args)
     engine = create_db_engine(settings.database_url)
     check_connection(engine)
     ensure_schema(engine, allow_upgrade=settings.uses_default_database)
@@ -78,8 +70,7 @@ def _add(args: argparse.Namespace) -> int:
     try:
         changed = add_user(engine, args.identity, args.role, actor=Actor.command_line())
     except ValueError as error:
-        print(f"Fehler: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return cli_common.fail(str(error))
     finally:
         engine.dispose()
     label = ROLE_LABELS[args.role]
@@ -88,7 +79,7 @@ def _add(args: argparse.Namespace) -> int:
         + (" vergeben." if changed else " hatte die Person schon.")
     )
     _note(settings)
-    return 0
+    return cli_common.EXIT_OK
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -96,16 +87,14 @@ def _remove(args: argparse.Namespace) -> int:
     try:
         removed = remove_user(engine, args.identity, actor=Actor.command_line())
     except ValueError as error:
-        print(f"Fehler: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return cli_common.fail(str(error))
     finally:
         engine.dispose()
     if not removed:
-        print(f"Fehler: {args.identity.strip()} steht nicht in der Rollentabelle.", file=sys.stderr)
-        return EXIT_ERROR
+        return cli_common.fail(f"{args.identity.strip()} steht nicht in der Rollentabelle.")
     print(f"{args.identity.strip()}: Rolle entzogen.")
     _note(settings)
-    return 0
+    return cli_common.EXIT_OK
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -121,4 +110,4 @@ def _list(args: argparse.Namespace) -> int:
         by = f" von {user['added_by']}" if user["added_by"] else ""
         print(f"{user['identity']}\t{user['role']}\t(seit {added}{by})")
     _note(settings)
-    return 0
+    return cli_common.EXIT_OK

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -30,7 +31,7 @@ class Column:
     kind: str = "text"  # text, count, rate (percent, one decimal), decimal (one decimal)
 
 
-def _cell(value: object, kind: str) -> object:
+def _cell(value: Any, kind: str) -> object:
     """The value as written: "–" for a null figure, numbers rounded as shown in the app."""
     if kind == "text":
         if isinstance(value, dt.date):

@@ -171,15 +171,8 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
         if not script.is_file():
             pytest.fail(f"Streamlit script {script} does not exist", pytrace=False)
 
-        server_env = dict(os.environ)
-        server_env.pop("TEILHABE_DATABASE_URL", None)
-        server_env["TEILHABE_DATA_DIR"] = str(tmp_path_factory.mktemp(f"data-{script.stem}"))
-        server_env["PYTHONUNBUFFERED"] = "1"
-        for key, value in (env or {}).items():
-            if value is None:
-                server_env.pop(key, None)
-            else:
-                server_env[key] = value
+        data_dir = tmp_path_factory.mktemp(f"data-{script.stem}")
+        server_env = _server_env(data_dir, env or {})
 
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
@@ -209,25 +202,50 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
             )
         processes.append(process)
 
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _health_ok(base_url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"Streamlit ({script.name}) exited with code {process.returncode} before it "
-                    f"was healthy; log {log_path}:\n{_tail(log_path)}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Streamlit ({script.name}) not healthy at {base_url} after "
-                    f"{SERVER_START_TIMEOUT} s; log {log_path}:\n{_tail(log_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.3)
+        _wait_until_healthy(process, base_url, script, log_path)
         return base_url
 
     yield start
+    _stop(processes)
 
+
+def _server_env(data_dir: Path, env: Mapping[str, str | None]) -> dict[str, str]:
+    """The test environment of a server: its own data folder, no database URL, then ``env``."""
+    server_env = dict(os.environ)
+    server_env.pop("TEILHABE_DATABASE_URL", None)
+    server_env["TEILHABE_DATA_DIR"] = str(data_dir)
+    server_env["PYTHONUNBUFFERED"] = "1"
+    for key, value in env.items():
+        if value is None:
+            server_env.pop(key, None)
+        else:
+            server_env[key] = value
+    return server_env
+
+
+def _wait_until_healthy(
+    process: subprocess.Popen, base_url: str, script: Path, log_path: Path
+) -> None:
+    """Wait for the server's health check; fail with its log if it exits or takes too long."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while not _health_ok(base_url):
+        if process.poll() is not None:
+            pytest.fail(
+                f"Streamlit ({script.name}) exited with code {process.returncode} before it "
+                f"was healthy; log {log_path}:\n{_tail(log_path)}",
+                pytrace=False,
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"Streamlit ({script.name}) not healthy at {base_url} after "
+                f"{SERVER_START_TIMEOUT} s; log {log_path}:\n{_tail(log_path)}",
+                pytrace=False,
+            )
+        time.sleep(0.3)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """Stop every server's process group: SIGTERM, and SIGKILL after 10 s."""
     for process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
