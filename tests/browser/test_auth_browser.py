@@ -8,6 +8,7 @@ from the claim. Chromium logs in through the provider's form, exactly as a perso
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -36,6 +37,12 @@ USERS = {
     "sub-olaf": {"email": "olaf.ohne@jobcenter.example", "name": "Olaf Ohne", "groups": []},
 }
 MAPPING = "/Teilhabe/Lesen=betrachter,/Teilhabe/Daten=datenverantwortung"
+
+
+def shown(text: str) -> re.Pattern[str]:
+    """``text`` as the page shows it: an e-mail address from the login carries an invisible word
+    joiner after its "@" (``reporting.text.markdown_text``: no address becomes a link)."""
+    return re.compile(re.escape(text).replace("@", "@\u2060?"))
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +161,7 @@ def test_a_data_steward_imports_and_the_log_names_them(
     page.get_by_role("tab", name="Importprotokoll", exact=True).click()
     log = page.get_by_role("tabpanel", name="Importprotokoll")
     expect(
-        log.get_by_text("von david.daten@jobcenter.example (Rolle Datenverantwortung)")
+        log.get_by_text(shown("von david.daten@jobcenter.example (Rolle Datenverantwortung)"))
     ).to_be_visible()
     expect(log.get_by_test_id("stDataFrame")).to_be_visible()
     save_screenshot(page, "data_page_import_log")
@@ -180,7 +187,7 @@ def test_a_person_without_a_role_sees_only_the_message(auth_app, page, open_app,
     base_url, _ = auth_app
     log_in(page, open_app, base_url, "sub-olaf")
     expect(page.get_by_role("heading", name="Kein Zugang zum Teilhabe-Monitor")).to_be_visible()
-    expect(page.get_by_text("olaf.ohne@jobcenter.example").first).to_be_visible()
+    expect(page.get_by_text(shown("olaf.ohne@jobcenter.example")).first).to_be_visible()
     open_app(page, f"{base_url}/data")
     expect(page.get_by_role("heading", name="Kein Zugang zum Teilhabe-Monitor")).to_be_visible()
     expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
