@@ -62,7 +62,7 @@ def test_protection_settings_from_environment_and_secrets(tmp_path) -> None:
         secrets_file=tmp_path / "none.toml",
     )
     assert (chosen.cell_key_secret, chosen.min_rate_base) == (secret, 3)
-    assert chosen.protection == Protection(exact=False, min_rate_base=3)
+    assert Protection.configured(chosen) == Protection(exact=False, min_rate_base=3)
     # a configured secret is used for real and for synthetic data alike
     assert chosen.secret_for(synthetic=False) == secret
     assert chosen.secret_for(synthetic=True) == secret
@@ -72,7 +72,7 @@ def test_protection_settings_from_environment_and_secrets(tmp_path) -> None:
     )
     from_secrets = Settings.load(environ={}, secrets_file=secrets)
     assert from_secrets.cell_key_secret == f"{secret}-aus-secrets"
-    assert from_secrets.protection.min_rate_base == 20
+    assert Protection.configured(from_secrets).min_rate_base == 20
     from_env = Settings.load(environ={"TEILHABE_CELL_KEY_SECRET": secret}, secrets_file=secrets)
     assert from_env.cell_key_secret == secret
     exactly_16 = Settings.load(
