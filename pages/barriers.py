@@ -9,6 +9,7 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
+from teilhabe.definitions import BARRIER_COUNT_PHRASES, MONTH_NAMES
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of, format_percent
@@ -17,17 +18,7 @@ from ui.downloads import chart_note, chart_with_download, table_downloads, table
 
 BARRIERS = data.barrier_catalogue()
 LABELS = {b.code: b.label for b in BARRIERS}
-MONTH_NAMES = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
-COUNT_LABELS = {
-    "0": "keine Hemmnisse",
-    "1": "1 Hemmnis",
-    "2": "2 Hemmnisse",
-    "3": "3 Hemmnisse",
-    "4plus": "4 und mehr Hemmnisse",
-}
+COUNT_LABELS = BARRIER_COUNT_PHRASES
 STOCKS = {"elb": "ELB", "lzb": "LZB"}
 
 shell.require_router()

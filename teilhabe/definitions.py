@@ -177,6 +177,20 @@ LZB_BAND_COLUMNS: dict[str, str] = {
     "4plus": "lzb_4y_plus",
 }
 
+# The rates (percent), in the order they are shown, with the published count above them and the
+# published count or mean stock below (``indicators.figures_from_base``).
+RATES: dict[str, tuple[str, str]] = {
+    "integration_rate": ("integrations_12m", "elb_mean_12m"),
+    "continuity_rate": ("continued_12m", "continuity_known_12m"),
+    "integration_rate_single_parents": (
+        "integrations_single_parent_12m",
+        "elb_single_parent_mean_12m",
+    ),
+    "lzb_change": ("lzb", "lzb_year_before"),
+    "integration_rate_lzb": ("integrations_lzb_12m", "lzb_mean_12m"),
+    "activation_rate_lzb": ("lzb_measure", "lzb"),
+}
+
 MONTH_NAMES: tuple[str, ...] = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",
     "Juli", "August", "September", "Oktober", "November", "Dezember",

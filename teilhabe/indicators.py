@@ -81,14 +81,6 @@ def monthly_base(
     )
 
 
-RATE_COLUMNS = (
-    "integration_rate",
-    "continuity_rate",
-    "integration_rate_single_parents",
-    "lzb_change",
-    "integration_rate_lzb",
-    "activation_rate_lzb",
-)
 # Monthly stocks that are published month by month (and averaged over 12 months for a rate).
 MONTHLY_STOCKS = (*cube.STOCKS,)
 # Counts over the 12 months up to the month: (published column, monthly measure, shift).

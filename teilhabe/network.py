@@ -3,7 +3,7 @@
 Facts about providers and events come from the database (SQL); figures about clients come from
 the case copy (``cases.referral_rows``, the cube) and leave this module published
 (``protection.publish``: persons with the persons' keys, referrals with the referrals'). Definitions
-(DESIGN.md, shown in the glossary):
+(README "Definitions", shown in the glossary):
 
 - reach of a provider (or service category): distinct clients with a referral to it that started
   in the 12 months up to the Stichtag;

@@ -445,9 +445,9 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     "path",
     [
-        ROOT / "ui" / "charts.py",
-        ROOT / "teilhabe" / "report.py",
-        ROOT / "teilhabe" / "images.py",
+        ROOT / "teilhabe" / "reporting" / "charts.py",
+        ROOT / "teilhabe" / "reporting" / "pdf.py",
+        ROOT / "teilhabe" / "reporting" / "images.py",
         ROOT / "teilhabe" / "selection.py",
     ],
     ids=lambda p: p.name,

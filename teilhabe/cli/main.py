@@ -25,7 +25,7 @@ from data_access.db import (
     ensure_schema,
     upgrade_schema,
 )
-from data_access.periods import format_month
+from data_access.periods import month_key
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import barriers, bench, figures
 from teilhabe.cli import common as cli_common
@@ -204,7 +204,7 @@ def _json_figures(
     )
     events = headline.pop("network_events")
     return {
-        "as_of": format_month(as_of),
+        "as_of": month_key(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
         "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
         "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chosen).items()},
