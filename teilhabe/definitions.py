@@ -170,6 +170,19 @@ BARRIER_COUNT_CODES: tuple[str, ...] = tuple(BARRIER_COUNTS)
 AGE_GROUP_ENUM = pl.Enum(AGE_GROUP_CODES)
 DURATION_ENUM = pl.Enum(DURATION_CODES)
 BARRIER_COUNT_ENUM = pl.Enum(BARRIER_COUNT_CODES)
+GROUP_ENUMS: dict[str, pl.Enum] = {
+    "age_group": AGE_GROUP_ENUM,
+    "duration": DURATION_ENUM,
+    "barrier_count": BARRIER_COUNT_ENUM,
+}
+
+
+def in_group_order(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` sorted by the groups in ``column`` (age_group, duration or barrier_count, as
+    codes) in the registry's order, not alphabetically; the column keeps its codes."""
+    return frame.sort(pl.col(column).cast(pl.String).cast(GROUP_ENUMS[column]))
+
+
 # The cube's LZB stock per duration band.
 LZB_BAND_COLUMNS: dict[str, str] = {
     "u2": "lzb_under_2y",
