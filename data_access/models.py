@@ -1,11 +1,11 @@
-"""The schema: SQLAlchemy 2.0 typed models of the data model in DESIGN.md.
+"""The schema: SQLAlchemy 2.0 typed models of the data model (README, "Where the data come from").
 
 Every table has a natural key (a primary key or a unique constraint) so that imports can be
 idempotent upserts. Client ids are pseudonymous strings; no table holds a client's name.
 
 Benefit spells carry derived month indices (``start_month``, ``end_month``) next to their dates.
 They make the § 48a definitions plain integer arithmetic that SQLite and PostgreSQL evaluate
-identically; ``data_access.periods.spell_months`` is the only place that derives them.
+identically; ``data_access.periods.spell_month_columns`` is the only place that derives them.
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ class BenefitSpell(Base):
 
     ``start_month``/``end_month`` are month indices (year * 12 + month - 1) of the first and the
     last month whose reporting day (the month's last day) the spell covers; an open spell has
-    ``end_month = OPEN_END_MONTH``. Derive them with ``data_access.periods.spell_months``.
+    ``end_month = OPEN_END_MONTH``. Derive them with ``data_access.periods.spell_month_columns``.
 
     ``lzb_from_month`` is the first month of the spell in which the client counts as LZB (NULL if
     never within this spell); from then on to ``end_month`` they do. It depends on the client's

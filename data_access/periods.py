@@ -40,7 +40,7 @@ def parse_month(text: str) -> int:
     return year * 12 + month - 1
 
 
-def format_month(index: int) -> str:
+def month_key(index: int) -> str:
     """``YYYY-MM`` for a month index (the machine-readable form used in CLI and URLs)."""
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 

@@ -63,7 +63,9 @@ def derive_lzb_from(spells: pl.DataFrame) -> pl.Series:
         )
         .group_by("spell", "month", "start_month")
         .agg(pl.col("earlier_months").sum())
-        .filter(pl.col("month") - pl.col("start_month") + 1 + pl.col("earlier_months") >= 21)
+        .filter(
+            pl.col("month") - pl.col("start_month") + 1 + pl.col("earlier_months") >= LZB_MIN_MONTHS
+        )
         .group_by("spell")
         .agg(pl.col("month").min().alias("early_lzb"))
     )

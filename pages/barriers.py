@@ -9,6 +9,8 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
+from teilhabe.barriers import co_occurrence_matrix
+from teilhabe.definitions import BARRIER_COUNT_PHRASES, MONTH_NAMES, in_group_order
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of, format_percent
@@ -17,17 +19,7 @@ from ui.downloads import chart_note, chart_with_download, table_downloads, table
 
 BARRIERS = data.barrier_catalogue()
 LABELS = {b.code: b.label for b in BARRIERS}
-MONTH_NAMES = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
-COUNT_LABELS = {
-    "0": "keine Hemmnisse",
-    "1": "1 Hemmnis",
-    "2": "2 Hemmnisse",
-    "3": "3 Hemmnisse",
-    "4plus": "4 und mehr Hemmnisse",
-}
+COUNT_LABELS = BARRIER_COUNT_PHRASES
 STOCKS = {"elb": "ELB", "lzb": "LZB"}
 
 shell.require_router()
@@ -157,20 +149,10 @@ downloads(
 # --- Which barriers come together ------------------------------------------------------------
 pairs = data.co_occurrence(version, as_of, protection, group)
 order = [b.code for b in BARRIERS]
-matrix = [
-    [
-        pairs.filter((pl.col("barrier_a") == a) & (pl.col("barrier_b") == b))["share"].item()
-        for b in order
-    ]
-    for a in order
-]
-by_count = data.breakdown(version, "barrier_count", (as_of,), protection, group).with_columns(
-    pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("band"),
-    pl.col("barrier_count")
-    .replace_strict({k: i for i, k in enumerate(BARRIER_COUNTS)})
-    .alias("_order"),
-)
-by_count = by_count.sort("_order")
+matrix = co_occurrence_matrix(pairs, "share")
+by_count = in_group_order(
+    data.breakdown(version, "barrier_count", (as_of,), protection, group), "barrier_count"
+).with_columns(pl.col("barrier_count").replace_strict(COUNT_LABELS).alias("band"))
 st.header("Welche Hemmnisse zusammen auftreten")
 st.caption(
     "Anteil der ELB der Gruppe, bei denen am Stichtag beide Hemmnisse erfasst sind; auf der "
@@ -319,16 +301,9 @@ else:
         )
     with how_long:
         st.markdown("**Dauer des laufenden Bezugs**")
-        durations = (
-            data.breakdown(version, "duration", (as_of,), protection, group)
-            .with_columns(
-                pl.col("duration").replace_strict(DURATION_BANDS).alias("label"),
-                pl.col("duration")
-                .replace_strict({k: i for i, k in enumerate(DURATION_BANDS)})
-                .alias("_order"),
-            )
-            .sort("_order")
-        )
+        durations = in_group_order(
+            data.breakdown(version, "duration", (as_of,), protection, group), "duration"
+        ).with_columns(pl.col("duration").replace_strict(DURATION_BANDS).alias("label"))
         duration_columns = [
             Column("label", "Dauer"),
             Column("elb", "ELB", "count"),

@@ -7,20 +7,14 @@ group's figure at the Stichtag next to its value a year before.
 import polars as pl
 import streamlit as st
 
+from teilhabe.definitions import RATES
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.glossary import GLOSSARY
 from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
-RATE_KEYS = [
-    "integration_rate",
-    "continuity_rate",
-    "integration_rate_single_parents",
-    "lzb_change",
-    "integration_rate_lzb",
-    "activation_rate_lzb",
-]
+RATE_KEYS = list(RATES)
 BREAKDOWNS = {
     "municipality": "Gemeinde",
     "sex": "Geschlecht",

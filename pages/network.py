@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from teilhabe import selection
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of
@@ -76,23 +77,10 @@ with place_column:
         key="einzugsgebiet",
         placeholder="alle",
     )
-found = directory
-if text:
-    needle = text.strip().lower()
-    found = found.filter(
-        pl.concat_str(["provider", "service", "category", "city"], separator=" ", ignore_nulls=True)
-        .str.to_lowercase()
-        .str.contains(needle, literal=True)
-    )
-if chosen_categories:
-    found = found.filter(pl.col("category_code").is_in(chosen_categories))
-if barrier:
-    found = found.filter(pl.col("barriers").list.contains(barrier))
-if places:
-    found = found.filter(
-        pl.col("areas").list.eval(pl.element().is_in(places)).list.any()
-        | pl.col("municipality_ags").is_in(places)
-    )
+found = selection.directory_rows(
+    directory, text=text, categories=chosen_categories, barriers=(barrier,) if barrier else (),
+    places=places,
+)  # fmt: skip
 found = found.with_columns(
     pl.col("barriers")
     .list.eval(pl.element().replace_strict(barrier_labels, default=pl.element()))

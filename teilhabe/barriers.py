@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from teilhabe import cube
+from teilhabe import selection
 from teilhabe.cases import Cases
 from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
 from teilhabe.figures import COUNT_COLUMNS, RATES
@@ -32,26 +32,17 @@ from teilhabe.indicators import (
     figures_series,
     monthly_base,
 )
-from teilhabe.network import integrated_within_12_months, referrals_of
+from teilhabe.network import integrated_within_12_months
 from teilhabe.protection import Protection, key_column, publish, rate
+from teilhabe.selection import has_barrier
 
 MATRIX = ("barrier_count", "duration")
 
 
 def _rows(cases: Cases, kind: str, filters: Filters, first: int, last: int) -> pl.DataFrame:
     """Cube rows (stock or flow) of the group in ``first`` .. ``last``, with their mask."""
-    return cube.select_cells(
-        getattr(cases, f"{kind}_cells"),
-        getattr(cases, f"{kind}_plain"),
-        first=first,
-        last=last,
-        municipalities=filters.municipalities,
-        sexes=filters.sexes,
-        age_groups=filters.age_groups,
-        barriers=filters.barriers,
-        barrier_mode=filters.barrier_mode,
-        keep_mask=True,
-    )
+    cells, plain = getattr(cases, f"{kind}_cells"), getattr(cases, f"{kind}_plain")
+    return selection.cube_rows(cells, plain, filters, first, last, keep_mask=True)
 
 
 def _sums(measure: str, condition: pl.Expr | None, name: str) -> list[pl.Expr]:
@@ -66,7 +57,7 @@ def _sums(measure: str, condition: pl.Expr | None, name: str) -> list[pl.Expr]:
 def _stock_sums(now: pl.DataFrame, code: str) -> pl.DataFrame:
     """One row: elb, lzb with barrier ``code`` and the group's (group_elb, group_lzb), with
     their key sums."""
-    with_it = cube.has_barrier(code)
+    with_it = has_barrier(code)
     return now.select(
         *_sums("elb", with_it, "elb"),
         *_sums("lzb", with_it, "lzb"),
@@ -99,7 +90,7 @@ def prevalence(cases: Cases, filters: Filters, as_of: int, protection: Protectio
     now = stocks.filter(pl.col("month") == as_of)
     frames = []
     for code in BARRIER_CODES:
-        with_it = cube.has_barrier(code)
+        with_it = has_barrier(code)
         monthly = (
             stocks.group_by("month")
             .agg(_sums("elb", with_it, "elb"))
@@ -153,7 +144,7 @@ def co_occurrence(
         *(
             expr
             for a, b in pairs
-            for expr in _sums("elb", cube.has_barrier(a) & cube.has_barrier(b), f"{a}|{b}")
+            for expr in _sums("elb", has_barrier(a) & has_barrier(b), f"{a}|{b}")
         ),
     )
     published = sums.select(
@@ -247,14 +238,14 @@ def referral_outcomes(
     chosen = tuple(barriers) or filters.barriers or BARRIER_CODES
     if addresses is None:
         addresses = {c.code: list(c.barriers) for c in SERVICE_CATEGORIES}
-    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of)
+    rows = selection.referral_rows(cases, filters, as_of - 2 * WINDOW + 1, as_of)
     recent = pl.col("month") > as_of - WINDOW
     known = pl.col("month") <= as_of - WINDOW
     success = integrated_within_12_months()
     frames = []
     for code in (c for c in BARRIER_CODES if c in chosen):
         categories = [category for category, codes in addresses.items() if code in codes]
-        matching = rows.filter(cube.has_barrier(code), pl.col("category_code").is_in(categories))
+        matching = rows.filter(has_barrier(code), pl.col("category_code").is_in(categories))
         persons = matching.filter(recent).unique("client")
         frames.append(
             pl.concat(

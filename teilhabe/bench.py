@@ -40,7 +40,7 @@ import polars as pl
 from sqlalchemy import Engine, select
 
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
-from data_access.periods import format_month, month_end
+from data_access.periods import month_end, month_key
 from data_access.settings import Settings
 from teilhabe import figures
 from teilhabe.cases import Cases, load_cases
@@ -142,13 +142,13 @@ def make_scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
 
 
 def describe(scenario: Scenario) -> str:
-    return f"{scenario.label}, Stichtag {format_month(scenario.as_of)}"
+    return f"{scenario.label}, Stichtag {month_key(scenario.as_of)}"
 
 
 def scenario_json(scenario: Scenario) -> dict[str, object]:
     return {
         "label": scenario.label,
-        "as_of": format_month(scenario.as_of),
+        "as_of": month_key(scenario.as_of),
         "filters": {
             "municipalities": list(scenario.filters.municipalities),
             "sexes": list(scenario.filters.sexes),

@@ -34,23 +34,22 @@ mask (for everything else; far fewer rows). Both are sorted by month.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import polars as pl
 
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
-from teilhabe.definitions import BARRIERS
+from teilhabe.definitions import (
+    AGE_GROUP_ENUM,
+    BARRIER_BITS,
+    BARRIER_COUNT_ENUM,
+    DURATION_ENUM,
+    INTEGRATION_KINDS,
+    LZB_BAND_COLUMNS,
+    age_group_codes,
+)
 from teilhabe.protection import KEY_DTYPE, key_column
 
-BARRIER_BITS: dict[str, int] = {b.code: 1 << position for position, b in enumerate(BARRIERS)}
-AGE_GROUP_CODES = ("u25", "25_34", "35_44", "45_54", "55plus")
-DURATION_CODES = ("u2", "2_4", "4plus")
-BARRIER_COUNT_CODES = ("0", "1", "2", "3", "4plus")
-KINDS = ("employment", "training", "self_employment")
-
-LZB_BANDS = {"u2": "lzb_under_2y", "2_4": "lzb_2_4y", "4plus": "lzb_4y_plus"}
-STOCKS = ("elb", "lzb", *LZB_BANDS.values(), "lzb_measure", "elb_single_parent")
+KINDS = tuple(INTEGRATION_KINDS)
+STOCKS = ("elb", "lzb", *LZB_BAND_COLUMNS.values(), "lzb_measure", "elb_single_parent")
 FLOWS = (
     "integrations",
     "integrations_lzb",
@@ -132,7 +131,7 @@ def build(
         .with_columns(
             *(
                 pl.when(pl.col("duration") == band).then(measure).otherwise(0).alias(target)
-                for band, column in LZB_BANDS.items()
+                for band, column in LZB_BAND_COLUMNS.items()
                 for measure, target in (
                     ("lzb", column),
                     (key_column("lzb"), key_column(column)),
@@ -294,25 +293,10 @@ def _types(clients: pl.DataFrame) -> dict[str, pl.DataType]:
     return {
         "municipality": pl.Enum(sorted(clients["municipality_ags"].unique().drop_nulls())),
         "sex": pl.Enum(sorted(clients["sex"].unique().drop_nulls())),
-        "age_group": pl.Enum(AGE_GROUP_CODES),
-        "duration": pl.Enum(DURATION_CODES),
-        "barrier_count": pl.Enum(BARRIER_COUNT_CODES),
+        "age_group": AGE_GROUP_ENUM,
+        "duration": DURATION_ENUM,
+        "barrier_count": BARRIER_COUNT_ENUM,
     }
-
-
-def age_group_codes(age: pl.Expr) -> pl.Expr:
-    """The age group (``AGE_GROUP_CODES``) of an age in years."""
-    return (
-        pl.when(age < 25)
-        .then(pl.lit("u25"))
-        .when(age < 35)
-        .then(pl.lit("25_34"))
-        .when(age < 45)
-        .then(pl.lit("35_44"))
-        .when(age < 55)
-        .then(pl.lit("45_54"))
-        .otherwise(pl.lit("55plus"))
-    )
 
 
 def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
@@ -424,87 +408,3 @@ def _merge_overlaps(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         .agg(pl.col("first_month").min(), pl.col("last_month").max())
         .drop("_run")
     )
-
-
-def select_cells(
-    cells: pl.DataFrame,
-    plain: pl.DataFrame,
-    *,
-    first: int,
-    last: int,
-    municipalities: tuple[str, ...] = (),
-    sexes: tuple[str, ...] = (),
-    age_groups: tuple[str, ...] = (),
-    barriers: tuple[str, ...] = (),
-    barrier_mode: str = "any",
-    keep_mask: bool = False,
-) -> pl.DataFrame:
-    """The cube rows of months ``first`` .. ``last`` that belong to the filtered group (several
-    rows may share a cell; the figures are sums). With ``keep_mask`` the rows keep their
-    ``barrier_mask`` (from ``cells``), for questions about single barriers."""
-    if keep_mask:
-        cube = cells
-    else:
-        cube = barrier_group(cells, barriers, barrier_mode) if barriers else plain
-    months = cube["month"]
-    start = months.search_sorted(first, side="left")
-    end = months.search_sorted(last, side="right")
-    frame = cube.slice(start, end - start)
-    conditions = []
-    for column, values in (
-        ("municipality", municipalities),
-        ("sex", sexes),
-        ("age_group", age_groups),
-    ):
-        if values:
-            dtype = frame.schema[column]
-            assert isinstance(dtype, pl.Enum)  # the cube's dimensions are enums
-            allowed = [v for v in values if v in dtype.categories]
-            conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
-    if keep_mask and barriers:
-        conditions.append(barrier_condition(barriers, barrier_mode))
-    return frame.filter(*conditions) if conditions else frame
-
-
-def barrier_condition(barriers: tuple[str, ...], mode: str) -> pl.Expr:
-    """Rows whose ``barrier_mask`` has any (``mode`` "any") or all of ``barriers``; an unknown
-    code matches nobody."""
-    unknown = [b for b in barriers if b not in BARRIER_BITS]
-    bits = 0
-    for code in set(barriers) - set(unknown):
-        bits |= BARRIER_BITS[code]
-    if mode == "all":
-        return pl.lit(False) if unknown else (pl.col("barrier_mask") & bits) == bits
-    return (pl.col("barrier_mask") & bits) != 0 if bits else pl.lit(False)
-
-
-def has_barrier(code: str) -> pl.Expr:
-    """Rows whose ``barrier_mask`` includes the barrier ``code``."""
-    return (pl.col("barrier_mask") & BARRIER_BITS[code]) != 0
-
-
-# The cells of a barrier group for the last few barrier filters: the pages
-# ask several questions of one group after a filter change, and the mask cube is the big one.
-_BARRIER_GROUPS: OrderedDict[tuple, tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
-_BARRIER_GROUPS_KEPT = 8
-_BARRIER_GROUPS_LOCK = threading.Lock()
-
-
-def barrier_group(cells: pl.DataFrame, barriers: tuple[str, ...], mode: str) -> pl.DataFrame:
-    """The cells of the people with any (``mode`` "any") or all of ``barriers`` in the month,
-    with the columns of ``plain``, sorted by month. Unknown codes match nobody."""
-    key = (id(cells), frozenset(barriers), mode)
-    with _BARRIER_GROUPS_LOCK:
-        kept = _BARRIER_GROUPS.get(key)
-        if kept is not None and kept[0] is cells:
-            _BARRIER_GROUPS.move_to_end(key)
-            return kept[1]
-    condition = barrier_condition(barriers, mode)
-    # no summing over the mask here (it would cost more than it saves): rows of the same cell
-    # with different masks simply add up in the group-bys that follow
-    group = cells.filter(condition).drop("barrier_mask")
-    with _BARRIER_GROUPS_LOCK:
-        _BARRIER_GROUPS[key] = (cells, group)  # holding ``cells`` keeps its id unique
-        while len(_BARRIER_GROUPS) > _BARRIER_GROUPS_KEPT:
-            _BARRIER_GROUPS.popitem(last=False)
-    return group

@@ -1,11 +1,16 @@
-"""Catalogues shared by every Jobcenter: barriers, service categories, kinds and codes.
+"""The one registry of labels and code lists: barriers, service categories, kinds, groups.
 
-Codes are English identifiers; labels and explanations are German, shown in the UI.
+Codes are English identifiers; labels and explanations are German, shown in the UI. Every
+ordered code list (age groups, duration bands, barrier-count bands) is defined here once, with
+its labels in its order, and as a polars Enum (``*_ENUM``) so that sorting by it sorts in that
+order. ``format_month`` is the one German month name of a month index.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import polars as pl
 
 
 @dataclass(frozen=True)
@@ -127,3 +132,99 @@ REFERRAL_STATUSES: dict[str, str] = {
     "completed": "abgeschlossen",
     "cancelled": "abgebrochen",
 }
+
+BARRIER_BITS: dict[str, int] = {b.code: 1 << position for position, b in enumerate(BARRIERS)}
+
+# The groups of a breakdown, in their order (codes -> German labels).
+AGE_GROUPS: dict[str, str] = {
+    "u25": "unter 25",
+    "25_34": "25 bis unter 35",
+    "35_44": "35 bis unter 45",
+    "45_54": "45 bis unter 55",
+    "55plus": "55 und älter",
+}
+# Duration of the current spell of receipt.
+DURATION_BANDS: dict[str, str] = {
+    "u2": "unter 2 Jahre",
+    "2_4": "2 bis unter 4 Jahre",
+    "4plus": "4 Jahre und länger",
+}
+# Number of barriers recorded in the month: short labels (breakdowns) and long ones (captions).
+BARRIER_COUNTS: dict[str, str] = {
+    "0": "keine",
+    "1": "1",
+    "2": "2",
+    "3": "3",
+    "4plus": "4 und mehr",
+}
+BARRIER_COUNT_PHRASES: dict[str, str] = {
+    "0": "keine Hemmnisse",
+    "1": "1 Hemmnis",
+    "2": "2 Hemmnisse",
+    "3": "3 Hemmnisse",
+    "4plus": "4 und mehr Hemmnisse",
+}
+AGE_GROUP_CODES: tuple[str, ...] = tuple(AGE_GROUPS)
+DURATION_CODES: tuple[str, ...] = tuple(DURATION_BANDS)
+BARRIER_COUNT_CODES: tuple[str, ...] = tuple(BARRIER_COUNTS)
+AGE_GROUP_ENUM = pl.Enum(AGE_GROUP_CODES)
+DURATION_ENUM = pl.Enum(DURATION_CODES)
+BARRIER_COUNT_ENUM = pl.Enum(BARRIER_COUNT_CODES)
+GROUP_ENUMS: dict[str, pl.Enum] = {
+    "age_group": AGE_GROUP_ENUM,
+    "duration": DURATION_ENUM,
+    "barrier_count": BARRIER_COUNT_ENUM,
+}
+
+
+def in_group_order(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` sorted by the groups in ``column`` (age_group, duration or barrier_count, as
+    codes) in the registry's order, not alphabetically; the column keeps its codes."""
+    return frame.sort(pl.col(column).cast(pl.String).cast(GROUP_ENUMS[column]))
+
+
+# The cube's LZB stock per duration band.
+LZB_BAND_COLUMNS: dict[str, str] = {
+    "u2": "lzb_under_2y",
+    "2_4": "lzb_2_4y",
+    "4plus": "lzb_4y_plus",
+}
+
+# The rates (percent), in the order they are shown, with the published count above them and the
+# published count or mean stock below (``indicators.figures_from_base``).
+RATES: dict[str, tuple[str, str]] = {
+    "integration_rate": ("integrations_12m", "elb_mean_12m"),
+    "continuity_rate": ("continued_12m", "continuity_known_12m"),
+    "integration_rate_single_parents": (
+        "integrations_single_parent_12m",
+        "elb_single_parent_mean_12m",
+    ),
+    "lzb_change": ("lzb", "lzb_year_before"),
+    "integration_rate_lzb": ("integrations_lzb_12m", "lzb_mean_12m"),
+    "activation_rate_lzb": ("lzb_measure", "lzb"),
+}
+
+MONTH_NAMES: tuple[str, ...] = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+
+
+def format_month(index: int) -> str:
+    """A month index as ``September 2013``."""
+    return f"{MONTH_NAMES[index % 12]} {index // 12}"
+
+
+def age_group_codes(age: pl.Expr) -> pl.Expr:
+    """The age group (``AGE_GROUP_CODES``) of an age in years."""
+    return (
+        pl.when(age < 25)
+        .then(pl.lit("u25"))
+        .when(age < 35)
+        .then(pl.lit("25_34"))
+        .when(age < 45)
+        .then(pl.lit("35_44"))
+        .when(age < 55)
+        .then(pl.lit("45_54"))
+        .otherwise(pl.lit("55plus"))
+    )

@@ -25,10 +25,12 @@ from data_access.models import (
 from data_access.periods import month_end
 from teilhabe import cases as cases_module
 from teilhabe.cases import Cases
+from teilhabe.definitions import LZB_BAND_COLUMNS
+from teilhabe.definitions import RATES as RATES
 from teilhabe.indicators import DIMENSIONS, Filters, figures_series
 from teilhabe.protection import Protection
 
-STOCK_COLUMNS = ("elb", "lzb", "lzb_under_2y", "lzb_2_4y", "lzb_4y_plus")
+STOCK_COLUMNS = ("elb", "lzb", *LZB_BAND_COLUMNS.values())
 
 
 def dataset_info(*, engine: Engine) -> dict[str, str]:
@@ -103,18 +105,6 @@ def breakdown_series(
     return published.select(by, "month", *COUNT_COLUMNS, *RATES)
 
 
-# The rates, with the published count above them and the published count or mean stock below.
-RATES: dict[str, tuple[str, str]] = {
-    "integration_rate": ("integrations_12m", "elb_mean_12m"),
-    "continuity_rate": ("continued_12m", "continuity_known_12m"),
-    "integration_rate_single_parents": (
-        "integrations_single_parent_12m",
-        "elb_single_parent_mean_12m",
-    ),
-    "lzb_change": ("lzb", "lzb_year_before"),
-    "integration_rate_lzb": ("integrations_lzb_12m", "lzb_mean_12m"),
-    "activation_rate_lzb": ("lzb_measure", "lzb"),
-}
 COUNT_COLUMNS = (
     *STOCK_COLUMNS,
     "integrations_12m",

@@ -21,43 +21,20 @@ month of the integration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import polars as pl
 
-from teilhabe import cube
+from teilhabe import cube, selection
 from teilhabe.cases import Cases
+
+# the registry's code lists and the filters, for the callers that know them from here
+from teilhabe.definitions import AGE_GROUPS as AGE_GROUPS
+from teilhabe.definitions import BARRIER_COUNTS as BARRIER_COUNTS
+from teilhabe.definitions import DURATION_BANDS as DURATION_BANDS
 from teilhabe.protection import Protection, key_column, publish_columns, rate
+from teilhabe.selection import Filters as Filters
 
 WINDOW = 12
-DURATION_BANDS = {
-    "u2": "unter 2 Jahre",
-    "2_4": "2 bis unter 4 Jahre",
-    "4plus": "4 Jahre und länger",
-}
-LZB_BAND_COLUMNS = {"u2": "lzb_under_2y", "2_4": "lzb_2_4y", "4plus": "lzb_4y_plus"}
-AGE_GROUPS = {
-    "u25": "unter 25",
-    "25_34": "25 bis unter 35",
-    "35_44": "35 bis unter 45",
-    "45_54": "45 bis unter 55",
-    "55plus": "55 und älter",
-}
-BARRIER_COUNTS = {"0": "keine", "1": "1", "2": "2", "3": "3", "4plus": "4 und mehr"}
 DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Who is counted: empty tuples mean everybody."""
-
-    municipalities: tuple[str, ...] = ()
-    sexes: tuple[str, ...] = ()
-    age_groups: tuple[str, ...] = ()
-    barriers: tuple[str, ...] = ()
-    barrier_mode: Literal["any", "all"] = "any"
-
 
 By = str | tuple[str, ...] | None
 
@@ -90,17 +67,7 @@ def monthly_base(
         (cases.stock_cells, cases.stock_plain, (*cube.STOCKS, *cube.STOCK_KEYS)),
         (cases.flow_cells, cases.flow_plain, (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
-        rows = cube.select_cells(
-            cells,
-            plain,
-            first=first,
-            last=last,
-            municipalities=filters.municipalities,
-            sexes=filters.sexes,
-            age_groups=filters.age_groups,
-            barriers=filters.barriers,
-            barrier_mode=filters.barrier_mode,
-        )
+        rows = selection.cube_rows(cells, plain, filters, first, last)
         parts.append(rows.group_by(*keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64)))
     sums = parts[0].join(parts[1], on=[*keys, "month"], how="full", coalesce=True)
     if keys:
@@ -114,14 +81,6 @@ def monthly_base(
     )
 
 
-RATE_COLUMNS = (
-    "integration_rate",
-    "continuity_rate",
-    "integration_rate_single_parents",
-    "lzb_change",
-    "integration_rate_lzb",
-    "activation_rate_lzb",
-)
 # Monthly stocks that are published month by month (and averaged over 12 months for a rate).
 MONTHLY_STOCKS = (*cube.STOCKS,)
 # Counts over the 12 months up to the month: (published column, monthly measure, shift).

@@ -3,7 +3,7 @@
 Facts about providers and events come from the database (SQL); figures about clients come from
 the case copy (``cases.referral_rows``, the cube) and leave this module published
 (``protection.publish``: persons with the persons' keys, referrals with the referrals'). Definitions
-(DESIGN.md, shown in the glossary):
+(README "Definitions", shown in the glossary):
 
 - reach of a provider (or service category): distinct clients with a referral to it that started
   in the 12 months up to the Stichtag;
@@ -39,12 +39,13 @@ from data_access.models import (
     ServiceCategoryBarrier,
 )
 from data_access.periods import month_end
-from teilhabe import cube
+from teilhabe import selection
 from teilhabe.cases import Cases
-from teilhabe.definitions import BARRIER_CODES
+from teilhabe.definitions import BARRIER_BITS, BARRIER_CODES
 from teilhabe.figures import breakdown_series
 from teilhabe.indicators import WINDOW, Filters
 from teilhabe.protection import Protection, key_column, publish, rate
+from teilhabe.selection import has_barrier
 
 METRIC_CRS = "EPSG:25832"
 OUTCOMES = {
@@ -273,27 +274,6 @@ def events_with_providers(*, engine: Engine, until: int | None = None) -> pl.Dat
 # --- Client figures --------------------------------------------------------------------------
 
 
-def referrals_of(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:
-    """Referrals that started in months ``first`` .. ``last`` by people in the filtered group
-    (characteristics in the month of the start)."""
-    rows = cases.referral_rows
-    months = rows["month"]
-    start = months.search_sorted(first, side="left")
-    end = months.search_sorted(last, side="right")
-    rows = rows.slice(start, end - start)
-    conditions = []
-    for column, values in (
-        ("municipality", filters.municipalities),
-        ("sex", filters.sexes),
-        ("age_group", filters.age_groups),
-    ):
-        if values:
-            conditions.append(pl.col(column).cast(pl.String).is_in(list(values)))
-    if filters.barriers:
-        conditions.append(cube.barrier_condition(filters.barriers, filters.barrier_mode))
-    return rows.filter(*conditions) if conditions else rows
-
-
 def integrated_within_12_months() -> pl.Expr:
     """Referral rows followed by an integration within 12 months of their start."""
     return pl.col("next_integration_month").is_not_null() & (
@@ -308,7 +288,7 @@ def reach(
     reached and referrals in the 12 months up to ``as_of``; referrals with a known outcome and
     the share followed by an integration within 12 months. Published; a provider or category
     with no referral in the 24 months has no row."""
-    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of)
+    rows = selection.referral_rows(cases, filters, as_of - 2 * WINDOW + 1, as_of)
     recent = pl.col("month") > as_of - WINDOW
     known = ~recent
     referral_key = pl.col("referral_key")
@@ -380,43 +360,13 @@ def _elb_with_barriers(
 ) -> pl.DataFrame:
     """Of the clients in ``among`` (column client), those in receipt at the Stichtag in the
     filtered group, one row per barrier they have then (client, municipality, barrier_code)."""
-    spells = cases.spells.join(among, on="client", how="semi")
-    in_receipt = (
-        spells.filter(pl.col("start_month") <= as_of, pl.col("end_month") >= as_of)
-        .select("client", "municipality_ags", "sex", "birth_year")
-        .unique("client")
-    )
+    people = selection.persons(cases, filters, as_of, among)
     active = (
         cases.barriers.join(among, on="client", how="semi")
         .filter(pl.col("first_month") <= as_of, pl.col("last_month") >= as_of)
         .unique(["client", "barrier_code"])
     )
-    age = pl.lit(as_of // 12, dtype=pl.Int32) - pl.col("birth_year")
-    people = in_receipt.with_columns(cube.age_group_codes(age).alias("age_group"))
-    conditions = []
-    for column, values in (
-        ("municipality_ags", filters.municipalities),
-        ("sex", filters.sexes),
-        ("age_group", filters.age_groups),
-    ):
-        if values:
-            conditions.append(pl.col(column).is_in(list(values)))
-    if conditions:
-        people = people.filter(*conditions)
-    if filters.barriers:
-        matching = (
-            active.filter(pl.col("barrier_code").is_in(list(filters.barriers)))
-            .group_by("client")
-            .len("matching")
-        )
-        needed = len(set(filters.barriers)) if filters.barrier_mode == "all" else 1
-        unknown = set(filters.barriers) - set(BARRIER_CODES)
-        people = people.join(matching, on="client").filter(pl.col("matching") >= needed)
-        if unknown and filters.barrier_mode == "all":
-            people = people.clear()
-    return people.join(active, on="client").select(
-        "client", pl.col("municipality_ags").alias("municipality"), "barrier_code"
-    )
+    return people.join(active, on="client").select("client", "municipality", "barrier_code")
 
 
 def barrier_coverage_counts(
@@ -433,25 +383,13 @@ def barrier_coverage_counts(
     that started in the 12 months up to the Stichtag (``covered``, checked person by person for
     the referred only)."""
     keys = ["barrier_code", "municipality"] if by_municipality else ["barrier_code"]
-    now = cube.select_cells(
-        cases.stock_cells,
-        cases.stock_plain,
-        first=as_of,
-        last=as_of,
-        municipalities=filters.municipalities,
-        sexes=filters.sexes,
-        age_groups=filters.age_groups,
-        barriers=filters.barriers,
-        barrier_mode=filters.barrier_mode,
-        keep_mask=True,
+    now = selection.cube_rows(
+        cases.stock_cells, cases.stock_plain, filters, as_of, as_of, keep_mask=True
     )
     per_barrier = [
         pl.struct(
-            pl.col("elb").filter(cube.has_barrier(code)).sum().cast(pl.Int64).alias("affected"),
-            pl.col(key_column("elb"))
-            .filter(cube.has_barrier(code))
-            .sum()
-            .alias(key_column("affected")),
+            pl.col("elb").filter(has_barrier(code)).sum().cast(pl.Int64).alias("affected"),
+            pl.col(key_column("elb")).filter(has_barrier(code)).sum().alias(key_column("affected")),
         ).alias(code)
         for code in BARRIER_CODES
     ]
@@ -474,7 +412,7 @@ def barrier_coverage_counts(
         orient="row",
     )
     referred = (
-        referrals_of(cases, Filters(), as_of - WINDOW + 1, as_of)
+        selection.referral_rows(cases, Filters(), as_of - WINDOW + 1, as_of)
         .select("client", "category_code")
         .join(pairs, on="category_code")
         .select("client", "barrier_code")
@@ -538,7 +476,7 @@ def flows(
     "category:<code>", "outcome:<key>"), each published with the keys of its referrals; links
     published as 0 are left out.
     """
-    rows = referrals_of(cases, filters, as_of - 2 * WINDOW + 1, as_of - WINDOW)
+    rows = selection.referral_rows(cases, filters, as_of - 2 * WINDOW + 1, as_of - WINDOW)
     pairs = pl.DataFrame(
         [(c, b) for c, barriers in addresses.items() for b in barriers],
         schema={"category_code": pl.String, "barrier": pl.String},
@@ -551,7 +489,7 @@ def flows(
         rows.filter(pl.col("barrier_code").is_null())
         .join(pairs, on="category_code")
         .filter(
-            pl.col("barrier").replace_strict(cube.BARRIER_BITS, default=0, return_dtype=pl.Int16)
+            pl.col("barrier").replace_strict(BARRIER_BITS, default=0, return_dtype=pl.Int16)
             & pl.col("barrier_mask")
             != 0
         )

@@ -1,16 +1,252 @@
-"""The active filters in words, for captions, table exports and the PDF report (no Streamlit).
+"""Who is counted: the one selection of the global filters, and the filters in words.
 
-One wording for the app (``ui.filters.describe``), the files it exports and the CLI's report:
+``Filters`` (municipalities, sexes, age groups, barriers with "any"/"all") selects, in each
+month, the people with those characteristics in that month. One implementation serves every
+kind of row the app counts (no Streamlit):
+
+- cube rows (``cube_rows``): the cells of the monthly cube (``teilhabe.cube``);
+- referral rows (``referral_rows``): referrals with the person's characteristics at their start;
+- persons (``persons``): the people in receipt in a month, with their characteristics then;
+- services of the provider directory (``directory_rows``: search text, category, barrier, area).
+
+All three client selections apply the same conditions (``conditions``) to rows that carry the
+columns municipality, sex, age_group and barrier_mask; a property test checks that they agree.
+``describe_filters`` words the active filters for captions, exports and the PDF report:
 "alle Personen" without a filter, else e.g.
 "Gemeinden: Giengen an der Brenz; Hemmnisse (alle zugleich): Schulden, Gesundheit".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-from teilhabe.definitions import BARRIERS, SEXES
-from teilhabe.indicators import AGE_GROUPS, Filters
+import polars as pl
+
+from teilhabe.definitions import AGE_GROUPS, BARRIER_BITS, BARRIERS, SEXES, age_group_codes
+
+if TYPE_CHECKING:
+    from teilhabe.cases import Cases
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Who is counted: empty tuples mean everybody."""
+
+    municipalities: tuple[str, ...] = ()
+    sexes: tuple[str, ...] = ()
+    age_groups: tuple[str, ...] = ()
+    barriers: tuple[str, ...] = ()
+    barrier_mode: Literal["any", "all"] = "any"
+
+
+# --- The conditions --------------------------------------------------------------------------
+
+
+def characteristic_conditions(filters: Filters, schema: pl.Schema) -> list[pl.Expr]:
+    """Conditions on municipality, sex and age_group (Enum or String columns of ``schema``);
+    a value the column cannot hold matches nobody."""
+    conditions = []
+    for column, values in (
+        ("municipality", filters.municipalities),
+        ("sex", filters.sexes),
+        ("age_group", filters.age_groups),
+    ):
+        if not values:
+            continue
+        dtype = schema[column]
+        if isinstance(dtype, pl.Enum):
+            allowed = [v for v in values if v in dtype.categories]
+            conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
+        else:
+            conditions.append(pl.col(column).is_in(list(values)))
+    return conditions
+
+
+def barrier_condition(barriers: Sequence[str], mode: str) -> pl.Expr:
+    """Rows whose ``barrier_mask`` has any (``mode`` "any") or all of ``barriers``; an unknown
+    code matches nobody."""
+    unknown = [b for b in barriers if b not in BARRIER_BITS]
+    bits = 0
+    for code in set(barriers) - set(unknown):
+        bits |= BARRIER_BITS[code]
+    if mode == "all":
+        return pl.lit(False) if unknown else (pl.col("barrier_mask") & bits) == bits
+    return (pl.col("barrier_mask") & bits) != 0 if bits else pl.lit(False)
+
+
+def has_barrier(code: str) -> pl.Expr:
+    """Rows whose ``barrier_mask`` includes the barrier ``code``."""
+    return (pl.col("barrier_mask") & BARRIER_BITS[code]) != 0
+
+
+def conditions(filters: Filters, schema: pl.Schema, *, barriers: bool = True) -> list[pl.Expr]:
+    """Every condition of ``filters`` on rows with the columns municipality, sex, age_group
+    (and barrier_mask, unless ``barriers`` is False)."""
+    found = characteristic_conditions(filters, schema)
+    if barriers and filters.barriers:
+        found.append(barrier_condition(filters.barriers, filters.barrier_mode))
+    return found
+
+
+def months(frame: pl.DataFrame, first: int, last: int) -> pl.DataFrame:
+    """The rows of months ``first`` .. ``last`` of a frame sorted by month."""
+    column = frame["month"]
+    start = column.search_sorted(first, side="left")
+    end = column.search_sorted(last, side="right")
+    return frame.slice(start, end - start)
+
+
+def _filtered(frame: pl.DataFrame, found: list[pl.Expr]) -> pl.DataFrame:
+    return frame.filter(*found) if found else frame
+
+
+# --- Cube rows, referral rows, persons -------------------------------------------------------
+
+
+def cube_rows(
+    cells: pl.DataFrame,
+    plain: pl.DataFrame,
+    filters: Filters,
+    first: int,
+    last: int,
+    *,
+    keep_mask: bool = False,
+) -> pl.DataFrame:
+    """The cube rows of months ``first`` .. ``last`` that belong to the filtered group (several
+    rows may share a cell; the figures are sums). With ``keep_mask`` the rows keep their
+    ``barrier_mask`` (from ``cells``), for questions about single barriers."""
+    if keep_mask:
+        frame = months(cells, first, last)
+        return _filtered(frame, conditions(filters, frame.schema))
+    cube = (
+        barrier_group(cells, filters.barriers, filters.barrier_mode) if filters.barriers else plain
+    )
+    frame = months(cube, first, last)
+    return _filtered(frame, conditions(filters, frame.schema, barriers=False))
+
+
+def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:
+    """Referrals that started in months ``first`` .. ``last`` by people in the filtered group
+    (characteristics in the month of the start)."""
+    frame = months(cases.referral_rows, first, last)
+    return _filtered(frame, conditions(filters, frame.schema))
+
+
+def persons(
+    cases: Cases, filters: Filters, month: int, among: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The people in receipt in ``month`` in the filtered group, with their characteristics
+    then: client, municipality, sex, age_group, barrier_mask. ``among`` (column client) limits
+    them to those clients first (cheap for a few)."""
+    spells, barriers = cases.spells, cases.barriers
+    if among is not None:
+        spells = spells.join(among, on="client", how="semi")
+        barriers = barriers.join(among, on="client", how="semi")
+    in_receipt = (
+        spells.filter(pl.col("start_month") <= month, pl.col("end_month") >= month)
+        .select("client")
+        .unique()
+    )
+    masks = (
+        barriers.filter(
+            pl.col("first_month") <= month,
+            pl.col("last_month") >= month,
+            pl.col("barrier_code").is_in(list(BARRIER_BITS)),
+        )
+        .unique(["client", "barrier_code"])
+        .group_by("client")
+        .agg(
+            pl.col("barrier_code")
+            .replace_strict(BARRIER_BITS, return_dtype=pl.Int32)
+            .sum()
+            .cast(pl.Int16)
+            .alias("barrier_mask")
+        )
+    )
+    age = pl.lit(month // 12, dtype=pl.Int32) - pl.col("birth_year")
+    people = (
+        in_receipt.join(cases.clients, on="client")
+        .join(masks, on="client", how="left")
+        .select(
+            "client",
+            pl.col("municipality_ags").alias("municipality"),
+            "sex",
+            age_group_codes(age).alias("age_group"),
+            pl.col("barrier_mask").fill_null(0),
+        )
+        .sort("client")
+    )
+    return _filtered(people, conditions(filters, people.schema))
+
+
+# The cells of a barrier group for the last few barrier filters: the pages
+# ask several questions of one group after a filter change, and the mask cube is the big one.
+_BARRIER_GROUPS: OrderedDict[tuple, tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
+_BARRIER_GROUPS_KEPT = 8
+_BARRIER_GROUPS_LOCK = threading.Lock()
+
+
+def barrier_group(cells: pl.DataFrame, barriers: tuple[str, ...], mode: str) -> pl.DataFrame:
+    """The cells of the people with any (``mode`` "any") or all of ``barriers`` in the month,
+    with the columns of ``plain``, sorted by month. Unknown codes match nobody."""
+    key = (id(cells), frozenset(barriers), mode)
+    with _BARRIER_GROUPS_LOCK:
+        kept = _BARRIER_GROUPS.get(key)
+        if kept is not None and kept[0] is cells:
+            _BARRIER_GROUPS.move_to_end(key)
+            return kept[1]
+    condition = barrier_condition(barriers, mode)
+    # no summing over the mask here (it would cost more than it saves): rows of the same cell
+    # with different masks simply add up in the group-bys that follow
+    group = cells.filter(condition).drop("barrier_mask")
+    with _BARRIER_GROUPS_LOCK:
+        _BARRIER_GROUPS[key] = (cells, group)  # holding ``cells`` keeps its id unique
+        while len(_BARRIER_GROUPS) > _BARRIER_GROUPS_KEPT:
+            _BARRIER_GROUPS.popitem(last=False)
+    return group
+
+
+# --- The provider directory ------------------------------------------------------------------
+
+
+def directory_rows(
+    directory: pl.DataFrame,
+    *,
+    text: str = "",
+    categories: Sequence[str] = (),
+    barriers: Sequence[str] = (),
+    places: Sequence[str] = (),
+) -> pl.DataFrame:
+    """The services of the directory (``network.provider_directory``) found by the search
+    ``text`` (in provider, service, category, city; case-insensitive), in ``categories``,
+    addressing any of ``barriers``, and serving or located in any of ``places`` (AGS)."""
+    found = []
+    needle = text.strip().lower()
+    if needle:
+        found.append(
+            pl.concat_str(
+                ["provider", "service", "category", "city"], separator=" ", ignore_nulls=True
+            )
+            .str.to_lowercase()
+            .str.contains(needle, literal=True)
+        )
+    if categories:
+        found.append(pl.col("category_code").is_in(list(categories)))
+    if barriers:
+        found.append(pl.col("barriers").list.eval(pl.element().is_in(list(barriers))).list.any())
+    if places:
+        found.append(
+            pl.col("areas").list.eval(pl.element().is_in(list(places))).list.any()
+            | pl.col("municipality_ags").is_in(list(places))
+        )
+    return _filtered(directory, found)
+
+
+# --- In words --------------------------------------------------------------------------------
 
 # The German names of the filters, as in the sidebar (ui.filters.SPECS).
 FILTER_LABELS = {

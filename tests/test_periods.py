@@ -7,9 +7,9 @@ import pytest
 
 from data_access.periods import (
     OPEN_END_MONTH,
-    format_month,
     month_end,
     month_index,
+    month_key,
     parse_month,
     spell_month_columns,
 )
@@ -28,7 +28,7 @@ def months_of(start: dt.date, end: dt.date | None) -> tuple[int, int]:
 
 def test_month_index_round_trip() -> None:
     assert month_index(dt.date(2013, 9, 24)) == SEPT_2013
-    assert format_month(SEPT_2013) == "2013-09"
+    assert month_key(SEPT_2013) == "2013-09"
     assert parse_month("2013-09") == SEPT_2013
     assert month_end(SEPT_2013) == dt.date(2013, 9, 30)
     assert month_end(2012 * 12 + 1) == dt.date(2012, 2, 29)

@@ -18,12 +18,19 @@ from sqlalchemy import Engine
 from data_access import completeness, population
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError, Settings
-from teilhabe import barriers, figures, network
+from teilhabe import barriers, figures, network, selection
 from teilhabe.cases import Cases
-from teilhabe.definitions import BARRIERS, SEXES, BarrierInfo
+from teilhabe.definitions import (
+    AGE_GROUPS,
+    BARRIER_COUNTS,
+    BARRIERS,
+    DURATION_BANDS,
+    SEXES,
+    BarrierInfo,
+)
 from teilhabe.exchange import boundaries
-from teilhabe.indicators import AGE_GROUPS, BARRIER_COUNTS, DURATION_BANDS, Filters
 from teilhabe.protection import Protection
+from teilhabe.selection import Filters
 from teilhabe.startup import case_copy, open_database
 
 LOG = logging.getLogger(__name__)
@@ -242,12 +249,9 @@ def map_areas(version: str) -> MapAreas:
 
 def active_directory(version: str, as_of: int, barriers: tuple[str, ...] = ()) -> pl.DataFrame:
     """The services active on the Stichtag; with ``barriers``, those addressing any of them."""
-    active = network.active_services(directory(version), as_of)
-    if barriers:
-        active = active.filter(
-            pl.col("barriers").list.eval(pl.element().is_in(list(barriers))).list.any()
-        )
-    return active
+    return selection.directory_rows(
+        network.active_services(directory(version), as_of), barriers=barriers
+    )
 
 
 def _addresses(version: str) -> dict[str, list[str]]:

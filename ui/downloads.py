@@ -17,7 +17,7 @@ import plotly.io as pio
 import polars as pl
 import streamlit as st
 
-from data_access.periods import format_month as month_key
+from data_access.periods import month_key
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column, to_csv, to_xlsx
 from teilhabe.reporting.formatting import format_as_of

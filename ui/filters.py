@@ -16,8 +16,7 @@ from typing import Any, cast
 
 import streamlit as st
 
-from data_access.periods import format_month as month_key
-from data_access.periods import parse_month
+from data_access.periods import month_key, parse_month
 from teilhabe.definitions import BARRIERS, SEXES
 from teilhabe.indicators import AGE_GROUPS, Filters
 from teilhabe.reporting.formatting import format_month

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Engine
 
 from data_access.db import DatabaseUnavailable, SchemaOutdated
-from data_access.periods import format_month, parse_month
+from data_access.periods import month_key, parse_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import figures
 from teilhabe.definitions import BARRIER_CODES, SEXES
@@ -152,12 +152,12 @@ def resolve_as_of(engine: Engine, requested: int | None, *, earliest: int | None
     as_of = requested if requested is not None else latest
     if as_of > latest:
         raise UsageError(
-            f"--as-of {format_month(as_of)} liegt nach dem Datenstand ({format_month(latest)})."
+            f"--as-of {month_key(as_of)} liegt nach dem Datenstand ({month_key(latest)})."
         )
     if earliest is not None and as_of < earliest:
         raise UsageError(
-            f"--as-of {format_month(as_of)} liegt vor dem ersten auswertbaren Monat "
-            f"({format_month(earliest)})."
+            f"--as-of {month_key(as_of)} liegt vor dem ersten auswertbaren Monat "
+            f"({month_key(earliest)})."
         )
     return as_of
 

@@ -26,7 +26,7 @@ from data_access.db import (
     ensure_schema,
     upgrade_schema,
 )
-from data_access.periods import format_month
+from data_access.periods import month_key
 from teilhabe import barriers, figures
 from teilhabe.cli import common as cli_common
 from teilhabe.cli import providers
@@ -174,7 +174,7 @@ def _json_figures(
     )
     events = cast(pl.DataFrame, headline.pop("network_events"))
     return {
-        "as_of": format_month(as_of),
+        "as_of": month_key(as_of),
         "as_of_date": figures.as_of_date(as_of).isoformat(),
         "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
         "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chosen).items()},

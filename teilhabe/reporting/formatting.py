@@ -6,23 +6,12 @@ import datetime as dt
 
 from data_access.periods import month_end
 
+# the one German month name (the registry's), for the callers that format from here
+from teilhabe.definitions import MONTH_NAMES as MONTH_NAMES
+from teilhabe.definitions import format_month as format_month
+
 # A value that is not shown: a rate of a too small group, or a figure the data cannot give.
 NOT_SHOWN = "–"
-
-MONTH_NAMES = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
 
 
 def format_count(value: int | None) -> str:
@@ -48,11 +37,6 @@ def format_percent(value: float | None, digits: int = 1) -> str:
 
 def format_date(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
-
-
-def format_month(index: int) -> str:
-    """A month index as ``September 2013``."""
-    return f"{MONTH_NAMES[index % 12]} {index // 12}"
 
 
 def format_as_of(index: int) -> str:

@@ -37,8 +37,9 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
-from teilhabe import figures
+from teilhabe import definitions, figures
 from teilhabe.cases import Cases
+from teilhabe.definitions import LZB_BAND_COLUMNS
 from teilhabe.exchange import boundaries
 from teilhabe.indicators import Filters
 from teilhabe.protection import Protection
@@ -102,10 +103,9 @@ MUNICIPALITY_COLUMNS = (
     ("lzb", "LZB", "count"),
     ("integration_rate", "K2", "rate"),
 )
+# LZB stock column -> the label of its duration band
 DURATION_BANDS = {
-    "lzb_under_2y": "unter 2 Jahre",
-    "lzb_2_4y": "2 bis unter 4 Jahre",
-    "lzb_4y_plus": "4 Jahre und länger",
+    LZB_BAND_COLUMNS[band]: label for band, label in definitions.DURATION_BANDS.items()
 }
 
 

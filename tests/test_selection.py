@@ -1,0 +1,237 @@
+"""One selection for cube cells, referral rows and persons (teilhabe.selection), on hand-made data.
+
+Eight persons in two municipalities (A: 08135019, B: 08135020), both sexes, born 1950 .. 1995,
+in receipt from 01/2010 (G from 07/2012, H until 12/2012); barriers recorded on different days
+(so that the group changes between months), and each person referred once in 05/2013 or 06/2013
+(while in receipt). For any filter and month, the persons selected, the ELB of the cube's cells
+and the persons of the referral rows must agree.
+"""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from teilhabe import selection
+from teilhabe.cases import read_cases
+from teilhabe.definitions import AGE_GROUPS, BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
+from teilhabe.indicators import monthly_base
+from teilhabe.protection import DEMO_SECRET
+from teilhabe.selection import Filters
+
+D = dt.date
+A, B = "08135019", "08135020"
+PEOPLE = {  # client: (municipality, sex, birth year, spell start, spell end)
+    "C1": (A, "f", 1995, D(2010, 1, 1), None),
+    "C2": (A, "m", 1985, D(2010, 1, 1), None),
+    "C3": (A, "f", 1975, D(2010, 1, 1), None),
+    "C4": (B, "m", 1965, D(2010, 1, 1), None),
+    "C5": (B, "f", 1950, D(2010, 1, 1), None),
+    "C6": (B, "d", 1990, D(2010, 1, 1), None),
+    "G": (A, "m", 1988, D(2012, 7, 1), None),
+    "H": (B, "f", 1970, D(2010, 1, 1), D(2012, 12, 31)),
+}
+BARRIER_RECORDS = [  # client, barrier, recorded, resolved
+    ("C1", "debts", D(2012, 1, 5), None),
+    ("C1", "health", D(2013, 5, 20), None),
+    ("C2", "debts", D(2012, 1, 5), D(2013, 5, 10)),
+    ("C3", "language", D(2011, 3, 1), None),
+    ("C3", "debts", D(2013, 6, 2), None),
+    ("C4", "health", D(2011, 3, 1), None),
+    ("C4", "mobility", D(2011, 3, 1), None),
+    ("C5", "debts", D(2012, 1, 5), None),
+    ("C5", "health", D(2012, 1, 5), None),
+    ("G", "debts", D(2012, 8, 1), None),
+    ("H", "debts", D(2011, 1, 1), None),
+]
+REFERRED = {"C1": D(2013, 5, 3), "C2": D(2013, 6, 3), "C3": D(2013, 5, 3), "C4": D(2013, 6, 3),
+            "C5": D(2013, 5, 3), "C6": D(2013, 6, 3), "G": D(2013, 5, 3)}  # fmt: skip
+MONTHS = [2012 * 12 + 11, 2013 * 12 + 4, 2013 * 12 + 5]  # 12/2012, 05/2013, 06/2013
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine, ensure_schema
+    from data_access.store import replace_dataset
+
+    path = tmp_path_factory.mktemp("selection") / "selection.sqlite"
+    engine = create_db_engine(make_url(f"sqlite:///{path}"))
+    ensure_schema(engine, allow_upgrade=True)
+    names = sorted(PEOPLE)
+    category = next(c for c in SERVICE_CATEGORIES if c.code == "debt_counselling")
+    replace_dataset(
+        engine=engine,
+        tables={
+            "district": pl.DataFrame(
+                {"key": ["08135"], "name": ["Testkreis"], "jobcenter_name": ["Jobcenter Test"]}
+            ),
+            "municipality": pl.DataFrame(
+                {
+                    "ags": [A, B],
+                    "district_key": ["08135"] * 2,
+                    "name": ["Teststadt", "Testdorf"],
+                    "kind": ["Stadt", "Gemeinde"],
+                    "population": [50000, 5000],
+                    "population_date": [D(2023, 3, 31)] * 2,
+                    "lat": [48.68, 48.70],
+                    "lon": [10.15, 10.20],
+                }
+            ),
+            "client": pl.DataFrame(
+                {
+                    "id": names,
+                    "municipality_ags": [PEOPLE[n][0] for n in names],
+                    "sex": [PEOPLE[n][1] for n in names],
+                    "birth_year": [PEOPLE[n][2] for n in names],
+                    "single_parent": [False] * len(names),
+                    "household_id": names,
+                }
+            ),
+            "benefit_spell": pl.DataFrame(
+                [(n, PEOPLE[n][3], PEOPLE[n][4]) for n in names],
+                schema={"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
+                orient="row",
+            ),
+            "barrier": pl.DataFrame(
+                {
+                    "code": [b.code for b in BARRIERS],
+                    "label": [b.label for b in BARRIERS],
+                    "description": [b.description for b in BARRIERS],
+                    "key_factor": [b.key_factor for b in BARRIERS],
+                }
+            ),
+            "barrier_assessment": pl.DataFrame(
+                BARRIER_RECORDS,
+                schema={
+                    "client_id": pl.String,
+                    "barrier_code": pl.String,
+                    "recorded_on": pl.Date,
+                    "resolved_on": pl.Date,
+                },
+                orient="row",
+            ),
+            "service_category": pl.DataFrame({"code": [category.code], "label": [category.label]}),
+            "service_category_barrier": pl.DataFrame(
+                {"category_code": [category.code], "barrier_code": list(category.barriers)}
+            ),
+            "provider": pl.DataFrame(
+                {"id": ["P1"], "name": ["Träger"], "kind": ["counselling"], "municipality_ags": [A]}
+            ),
+            "service": pl.DataFrame(
+                {
+                    "id": ["S1"],
+                    "provider_id": ["P1"],
+                    "name": ["Schuldnerberatung"],
+                    "category_code": [category.code],
+                    "labour_market_measure": [False],
+                    "active_from": [D(2005, 1, 1)],
+                }
+            ),
+            "referral": pl.DataFrame(
+                {
+                    "client_id": list(REFERRED),
+                    "service_id": ["S1"] * len(REFERRED),
+                    "barrier_code": [None] * len(REFERRED),
+                    "start_date": list(REFERRED.values()),
+                    "end_date": [None] * len(REFERRED),
+                    "status": ["active"] * len(REFERRED),
+                },
+                schema_overrides={"end_date": pl.Date, "barrier_code": pl.String},
+            ),
+            "dataset_info": pl.DataFrame(
+                {"key": ["synthetic", "as_of"], "value": ["true", "2013-09"]}
+            ),
+        },
+    )
+    return read_cases(engine=engine, secret=DEMO_SECRET)
+
+
+def names(cases, clients) -> set[str]:
+    return set(cases.clients.filter(pl.col("client").is_in(list(clients)))["client_id"])
+
+
+def test_persons_are_taken_with_their_characteristics_in_the_month(cases) -> None:
+    may, june = 2013 * 12 + 4, 2013 * 12 + 5
+    debts = Filters(barriers=("debts",))
+    # C2's debts were resolved on 10.05.2013 (not at the end of May); C3's recorded in June
+    assert names(cases, selection.persons(cases, debts, may)["client"]) == {"C1", "C5", "G"}
+    assert names(cases, selection.persons(cases, debts, june)["client"]) == {"C1", "C3", "C5", "G"}
+    both = Filters(barriers=("debts", "health"), barrier_mode="all")
+    assert names(cases, selection.persons(cases, both, may)["client"]) == {"C1", "C5"}
+    young_in_b = Filters(municipalities=(B,), age_groups=("u25", "25_34"))
+    assert names(cases, selection.persons(cases, young_in_b, may)["client"]) == {"C6"}
+    assert selection.persons(cases, Filters(barriers=("unknown",)), may).is_empty()
+
+
+def test_directory_rows_find_by_text_category_barrier_and_place() -> None:
+    directory = pl.DataFrame(
+        {
+            "provider": ["Caritas", "Diakonie", "VHS"],
+            "service": ["Schuldnerberatung", "Suchtberatung", "Deutschkurs"],
+            "category": ["Schuldnerberatung", "Suchtberatung", "Sprachkurs"],
+            "city": ["Heidenheim", None, "Giengen"],
+            "category_code": ["debt_counselling", "addiction_counselling", "language_course"],
+            "barriers": [["debts"], ["addiction"], ["language"]],
+            "areas": [[A], [], [B]],
+            "municipality_ags": [A, B, A],
+        }
+    )
+
+    def found(**search) -> list[str]:
+        return selection.directory_rows(directory, **search)["provider"].to_list()
+
+    assert found() == ["Caritas", "Diakonie", "VHS"]
+    assert found(text="  BERATUNG ") == ["Caritas", "Diakonie"]
+    assert found(text="giengen") == ["VHS"]
+    assert found(categories=["language_course", "addiction_counselling"]) == ["Diakonie", "VHS"]
+    assert found(barriers=["debts", "language"]) == ["Caritas", "VHS"]
+    # served (areas) or located (municipality_ags) in B
+    assert found(places=[B]) == ["Diakonie", "VHS"]
+    assert found(text="beratung", places=[A]) == ["Caritas"]
+
+
+filters_strategy = st.builds(
+    Filters,
+    municipalities=st.lists(st.sampled_from([A, B, "08135999"]), unique=True, max_size=2).map(
+        tuple
+    ),
+    sexes=st.lists(st.sampled_from(["f", "m", "d"]), unique=True, max_size=2).map(tuple),
+    age_groups=st.lists(st.sampled_from(list(AGE_GROUPS)), unique=True, max_size=3).map(tuple),
+    barriers=st.lists(
+        st.sampled_from(["debts", "health", "language", "mobility", "unknown"]),
+        unique=True,
+        max_size=2,
+    ).map(tuple),
+    barrier_mode=st.sampled_from(["any", "all"]),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(filters=filters_strategy, month=st.sampled_from(MONTHS))
+def test_cells_referral_rows_and_persons_select_the_same_people(cases, filters, month) -> None:
+    persons = selection.persons(cases, filters, month)
+    chosen = set(persons["client"])
+    # the cube's cells: ELB of the group (plain cells, barrier groups, and with the mask)
+    assert monthly_base(cases, filters, month, month)["elb"].to_list() == [len(chosen)]
+    with_mask = selection.cube_rows(
+        cases.stock_cells, cases.stock_plain, filters, month, month, keep_mask=True
+    )
+    assert with_mask["elb"].sum() == len(chosen)
+    # the referral rows: exactly the referrals of the month by the persons selected
+    everybody = selection.referral_rows(cases, Filters(), month, month)
+    referred = set(selection.referral_rows(cases, filters, month, month)["client"])
+    assert referred == chosen & set(everybody["client"])
+    # the person frame carries the same characteristics as the cells it is counted in
+    assert set(persons["barrier_mask"].to_list()) <= set(with_mask["barrier_mask"].to_list())
+
+
+def test_every_barrier_of_the_catalogue_has_its_own_bit() -> None:
+    from teilhabe.definitions import BARRIER_BITS
+
+    assert sorted(BARRIER_BITS.values()) == [1 << i for i in range(len(BARRIER_CODES))]
