@@ -435,6 +435,15 @@ CASES: dict[str, tuple[Callable[[Path, str], list[str]], str]] = {
         ],
         "kann nicht geschrieben werden: Der Ordner existiert nicht.",
     ),
+    # teilhabe bench --json FILE: refused before the benchmark runs
+    "bench: 300-character name": (
+        lambda t, u: ["bench", "--json", str(t / f"{LONG_NAME}.json")],
+        "enthält einen zu langen Namen",
+    ),
+    "bench: NUL byte": (
+        lambda t, u: ["bench", "--json", "a\0b.json"],
+        "enthält ein Nullzeichen",
+    ),
     # teilhabe providers export --hsds FOLDER
     "export: 300-character name": (
         lambda t, u: ["providers", "export", "--hsds", str(t / LONG_NAME)],

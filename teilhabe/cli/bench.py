@@ -23,6 +23,7 @@ from teilhabe.bench import (
 from teilhabe.cases import read_cases
 from teilhabe.cli import common as cli_common
 from teilhabe.demo import DemoSpec
+from teilhabe.exchange.safe_paths import check_path_text
 from teilhabe.protection import DEMO_SECRET, Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
 
@@ -75,6 +76,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Build or reuse the data set, measure both ways, print the table."""
+    if args.json is not None:  # a hopeless target is refused before minutes of measuring
+        args.json = check_path_text(args.json, "die Zieldatei")
     spec = DemoSpec(clients=args.clients, districts=args.districts)
     settings = Settings.load(database_url=args.database_url or bench.default_url(spec))
     engine = create_db_engine(settings.database_url)
