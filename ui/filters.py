@@ -17,9 +17,8 @@ from typing import Any, cast
 import streamlit as st
 
 from data_access.periods import month_key, parse_month
-from teilhabe.definitions import BARRIERS, SEXES
+from teilhabe.definitions import BARRIERS, SEXES, format_month
 from teilhabe.indicators import AGE_GROUPS, Filters
-from teilhabe.reporting.formatting import format_month
 from teilhabe.reporting.text import markdown_text
 from teilhabe.selection import describe_filters
 from ui import data

@@ -8,7 +8,6 @@ from data_access.periods import month_end
 
 # the one German month name (the registry's), for the callers that format from here
 from teilhabe.definitions import MONTH_NAMES as MONTH_NAMES
-from teilhabe.definitions import format_month as format_month
 
 # A value that is not shown: a rate of a too small group, or a figure the data cannot give.
 NOT_SHOWN = "–"
