@@ -24,7 +24,8 @@ INSPECT = r"""() => {
   out.links = [...document.querySelectorAll('a')].filter(a => /evil\.example/.test(href(a)))
     .map(a => a.outerHTML.slice(0, 160));
   out.big = [...document.querySelectorAll('body *')]
-    .filter(e => parseFloat(getComputedStyle(e).fontSize) >= 60)
+    // the payload's text set big (a slide's own headline numbers are big by design)
+    .filter(e => /BIG/.test(e.textContent || '') && parseFloat(getComputedStyle(e).fontSize) >= 60)
     .map(e => e.tagName + ': ' + (e.textContent || '').slice(0, 60));
   out.images = [...document.querySelectorAll('img')]
     .filter(i => i.getAttribute('src') === 'x' || i.hasAttribute('onerror'))
