@@ -101,11 +101,28 @@ def line_look(index: int) -> dict:
 
 
 def wrap(label: object, width: int = 22) -> str:
-    """A category label broken onto lines of about ``width`` characters (plotly's ``<br>``)."""
+    """A category label broken onto lines of about ``width`` characters (plotly's ``<br>``).
+
+    Only between words: the label is already escaped for plotly (``html_text``), and a break
+    inside ``&lt;`` would show the entity's pieces. The label stays whole (hover texts and
+    exports show what the axis shows); horizontal bar charts grow to fit the lines.
+    """
     text = str(label).replace("<br>", " ")  # styled again for another target: wrap anew
     if len(text) <= width:
         return text
     return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False))
+
+
+def _label_lines(labels: list[str]) -> int:
+    return max((label.count("<br>") + 1 for label in labels), default=1)
+
+
+def _fit_rows(figure: go.Figure, rows: int, lines: int, font: int) -> None:
+    """Raise the height of a horizontal bar chart so that wrapped labels do not overlap."""
+    needed = rows * (lines * font * 1.3 + 8) + 120  # plus the margins and the value axis
+    current = figure.layout.height or 450  # plotly's default height
+    if needed > current:
+        figure.update_layout(height=round(needed))
 
 
 def styled(figure: go.Figure, target: str = "screen", *, height: int | None = None) -> go.Figure:
@@ -150,6 +167,8 @@ def styled(figure: go.Figure, target: str = "screen", *, height: int | None = No
                 width = spec.wrap if horizontal else max(12, spec.wrap // 2 + 2)
                 wrapped = [wrap(c, width) for c in categories]
                 trace.update(**({"y": wrapped} if horizontal else {"x": wrapped}))
+                if horizontal:  # each bar's row as high as its label's lines
+                    _fit_rows(figure, len(wrapped), _label_lines(wrapped), spec.font)
         elif trace.type == "heatmap":
             trace.update(
                 x=[wrap(c, 14) for c in trace.x] if trace.x is not None else None,
