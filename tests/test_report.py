@@ -30,6 +30,7 @@ from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
 from teilhabe.reporting import images
 from teilhabe.reporting import pdf as report
+from teilhabe.reporting import pdf_document
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
 from teilhabe.selection import describe_filters
 from tests.conftest import skip_or_fail
@@ -369,10 +370,10 @@ def test_without_a_truetype_font_the_core_font_gets_replacements(
 
 
 def test_a_font_without_the_german_characters_is_not_chosen(tmp_path) -> None:
-    assert report.report_font(()).regular is None
+    assert pdf_document.report_font(()).regular is None
     missing = (("Nothing", str(tmp_path / "a.ttf"), str(tmp_path / "b.ttf")),)
-    assert report.report_font(missing).family == report.CORE_FONT
-    assert report.to_latin1("LZB ≥ 4 Jahre – „gut“ → 24,3\u00a0%") == (
+    assert pdf_document.report_font(missing).family == pdf_document.CORE_FONT
+    assert pdf_document.to_latin1("LZB ≥ 4 Jahre – „gut“ → 24,3\u00a0%") == (
         'LZB >= 4 Jahre - "gut" -> 24,3\u00a0%'
     )
 

@@ -23,18 +23,14 @@ No Streamlit here: the CLI (``teilhabe report``) and the app (``ui.downloads``) 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import plotly.graph_objects as go
 import polars as pl
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 
 from teilhabe import definitions, figures
@@ -56,6 +52,7 @@ from teilhabe.reporting.formatting import (
     format_percent,
 )
 from teilhabe.reporting.glossary import GLOSSARY
+from teilhabe.reporting.pdf_document import BLUE, GREY, LIGHT, ReportPDF, report_font, table
 from teilhabe.selection import describe_filters
 
 logger = logging.getLogger(__name__)
@@ -343,155 +340,6 @@ def build_report(
     return render_pdf(content, pictures, chart_note=note, created=created)
 
 
-# --- The PDF ---------------------------------------------------------------------------------
-
-# Characters outside Latin-1 that the app's texts use, for the core-font fallback.
-LATIN1_REPLACEMENTS = {
-    "≥": ">=",
-    "≤": "<=",
-    "–": "-",
-    "—": "-",
-    "−": "-",
-    "„": '"',
-    "“": '"',
-    "”": '"',
-    "‚": "'",
-    "‘": "'",
-    "’": "'",
-    "…": "...",
-    "→": "->",
-    "€": "EUR",
-    "•": "-",
-}
-# Needed of a TrueType font: German letters, the symbols of the texts, the digits.
-REQUIRED_CHARACTERS = "äöüÄÖÜß≥–„“§·\u00a0"
-# Regular and bold face at the paths of common Linux distributions, best first.
-FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
-    (
-        "DejaVuSans",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # Debian, Ubuntu
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    ),
-    (
-        "DejaVuSans",
-        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",  # Fedora
-        "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
-    ),
-    (
-        "DejaVuSans",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",  # Arch
-        "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
-    ),
-    (
-        "DejaVuSans",
-        "/usr/share/fonts/dejavu/DejaVuSans.ttf",  # Alpine, older Fedora
-        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
-    ),
-    (
-        "LiberationSans",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",  # Debian
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-    ),
-    (
-        "LiberationSans",
-        "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",  # Fedora
-        "/usr/share/fonts/liberation-sans/LiberationSans-Bold.ttf",
-    ),
-)
-CORE_FONT = "Helvetica"
-
-
-@dataclass(frozen=True)
-class FontChoice:
-    family: str
-    regular: str | None  # None: fpdf2's core font (Latin-1 only)
-    bold: str | None
-
-
-@functools.cache
-def report_font(candidates: tuple[tuple[str, str, str], ...] = FONT_CANDIDATES) -> FontChoice:
-    """The first candidate whose two files exist and have every required character."""
-    for family, regular, bold in candidates:
-        if all(_covers(path) for path in (regular, bold)):
-            return FontChoice(family, regular, bold)
-    logger.info("Keine TrueType-Schrift gefunden; der Bericht nutzt %s (Latin-1).", CORE_FONT)
-    return FontChoice(CORE_FONT, None, None)
-
-
-def _covers(path: str) -> bool:
-    if not Path(path).is_file():
-        return False
-    try:
-        from fontTools.ttLib import TTFont  # fpdf2's own dependency
-
-        with TTFont(path, lazy=True) as font:
-            mapping = font.getBestCmap() or {}
-    except Exception:  # a damaged or unreadable file is simply not used
-        return False
-    return all(ord(c) in mapping for c in REQUIRED_CHARACTERS)
-
-
-def to_latin1(text: str) -> str:
-    """Text for the core font: known replacements, anything else outside Latin-1 as "?"."""
-    for character, replacement in LATIN1_REPLACEMENTS.items():
-        text = text.replace(character, replacement)
-    return text.encode("latin-1", errors="replace").decode("latin-1")
-
-
-BLUE = (31, 95, 139)  # charts.COLOURS["elb"]
-GREY = (91, 107, 122)
-LIGHT = (236, 241, 246)
-PAGE_MARGIN = 15  # mm
-
-
-class _ReportPDF(FPDF):
-    """A4 portrait with the report's font, and footer with page number and confidentiality."""
-
-    def __init__(self, font: FontChoice, footer_text: str, note: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.choice = font
-        self.footer_text = footer_text
-        self.footer_note = note
-        if font.regular and font.bold:
-            self.add_font(font.family, "", font.regular)
-            self.add_font(font.family, "B", font.bold)
-        self.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
-        self.set_auto_page_break(True, margin=24)
-
-    def normalize_text(self, text: str) -> str:
-        if not self.is_ttf_font:
-            text = to_latin1(text)
-        return super().normalize_text(text)
-
-    def use(self, size: float, bold: bool = False, colour: tuple[int, int, int] = (0, 0, 0)):
-        self.set_font(self.choice.family, "B" if bold else "", size)
-        self.set_text_color(*colour)
-
-    def footer(self) -> None:
-        self.set_y(-20)
-        self.use(7, colour=GREY)
-        self.multi_cell(0, 3.2, self.footer_note, align="L", new_x="LMARGIN", new_y="NEXT")
-        self.use(7.5, colour=GREY)
-        self.cell(0, 5, f"{self.footer_text} · Seite {self.page_no()} von {{nb}}", align="R")
-
-    def keep(self, height: float) -> None:
-        """Start a new page unless ``height`` mm fit below (but never on an empty page)."""
-        if self.get_y() + height > self.page_break_trigger and self.get_y() > self.t_margin + 1:
-            self.add_page()
-
-    def heading(self, text: str, follows: float = 25) -> None:
-        """A section heading, on a new page unless it and ``follows`` mm after it fit."""
-        self.keep(13 + follows)
-        self.ln(4)
-        self.use(13, bold=True, colour=BLUE)
-        self.cell(0, 8, text, align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def paragraph(self, text: str, size: float = 9.5, colour=(0, 0, 0), bold=False) -> None:
-        self.use(size, bold=bold, colour=colour)
-        self.multi_cell(0, size * 0.48, text, align="L", new_x="LMARGIN", new_y="NEXT")
-
-
 def render_pdf(
     content: ReportContent,
     pictures: Sequence[tuple[str, bytes]] = (),
@@ -501,7 +349,7 @@ def render_pdf(
 ) -> bytes:
     """Lay out the report (A4) from its content and chart images (title, PNG bytes)."""
     as_of_text = format_as_of(content.as_of)
-    pdf = _ReportPDF(
+    pdf = ReportPDF(
         report_font(),
         footer_text=f"{TITLE} · {content.facts.jobcenter} · Stichtag {as_of_text}",
         note=content.protection.note,
@@ -522,7 +370,7 @@ def render_pdf(
     return bytes(pdf.output())
 
 
-def _sources(pdf: _ReportPDF, content: ReportContent) -> None:
+def _sources(pdf: ReportPDF, content: ReportContent) -> None:
     """Where the municipalities' boundaries come from (the attribution BKG data ask for)."""
     if content.boundaries:
         pdf.heading("Quellen")
@@ -533,7 +381,7 @@ def _sources(pdf: _ReportPDF, content: ReportContent) -> None:
         )
 
 
-def _title(pdf: _ReportPDF, content: ReportContent, created: dt.date) -> None:
+def _title(pdf: ReportPDF, content: ReportContent, created: dt.date) -> None:
     pdf.use(20, bold=True, colour=BLUE)
     pdf.cell(0, 11, TITLE, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.use(12, bold=True)
@@ -564,7 +412,7 @@ def _month_label(month: int) -> str:
     return f"{month % 12 + 1:02d}/{month // 12}"
 
 
-def _headline_table(pdf: _ReportPDF, content: ReportContent) -> None:
+def _headline_table(pdf: ReportPDF, content: ReportContent) -> None:
     pdf.heading(f"Kennzahlen zum Stichtag {format_as_of(content.as_of)}")
     headings = (
         "Kennzahl",
@@ -590,7 +438,7 @@ def _headline_table(pdf: _ReportPDF, content: ReportContent) -> None:
                     _rate_change(now, before),
                 )
             )
-    _table(pdf, headings, rows, widths=(24, 70, 24, 24, 38), numeric_from=2)
+    table(pdf, headings, rows, widths=(24, 70, 24, 24, 38), numeric_from=2)
     pdf.use(8, colour=GREY)
     pdf.multi_cell(
         0,
@@ -621,7 +469,7 @@ def _rate_change(now: object, before: object) -> str:
     return f"{'+' if change > 0 else ''}{format_decimal(change, 1)} Prozentpunkte"
 
 
-def _network(pdf: _ReportPDF, content: ReportContent) -> None:
+def _network(pdf: ReportPDF, content: ReportContent) -> None:
     pdf.heading("Netzwerk")
     now = content.now
     pdf.paragraph(
@@ -639,7 +487,7 @@ def _network(pdf: _ReportPDF, content: ReportContent) -> None:
             "date", "title", "attendees", "providers"
         ).iter_rows()
     ]
-    _table(
+    table(
         pdf,
         ("Datum", "Netzwerkveranstaltung", "Teilnehmende", "Träger und Behörden"),
         rows,
@@ -648,7 +496,7 @@ def _network(pdf: _ReportPDF, content: ReportContent) -> None:
     )
 
 
-def _charts(pdf: _ReportPDF, pictures: Sequence[tuple[str, bytes]], note: str | None) -> None:
+def _charts(pdf: ReportPDF, pictures: Sequence[tuple[str, bytes]], note: str | None) -> None:
     if not pictures and not note:
         return
     pdf.add_page()
@@ -668,7 +516,7 @@ def _charts(pdf: _ReportPDF, pictures: Sequence[tuple[str, bytes]], note: str | 
         pdf.ln(3)
 
 
-def _municipality_table(pdf: _ReportPDF, content: ReportContent) -> None:
+def _municipality_table(pdf: ReportPDF, content: ReportContent) -> None:
     # the table on one page if it fits on one
     pdf.heading("Nach Gemeinden", follows=min(6.2 * (content.municipalities.height + 2) + 12, 200))
     now_label, before_label = _month_label(content.as_of), _month_label(content.as_of - 12)
@@ -690,7 +538,7 @@ def _municipality_table(pdf: _ReportPDF, content: ReportContent) -> None:
         for name, *values in content.municipalities.select("name", *columns).iter_rows()
     ]
     rows.append(("Insgesamt", *cells([content.totals[c] for c in columns])))
-    _table(pdf, headings, rows, widths=(48, 22, 22, 22, 22, 22, 22), numeric_from=1, last_bold=True)
+    table(pdf, headings, rows, widths=(48, 22, 22, 22, 22, 22, 22), numeric_from=1, last_bold=True)
     pdf.use(8, colour=GREY)
     pdf.multi_cell(
         0,
@@ -704,7 +552,7 @@ def _municipality_table(pdf: _ReportPDF, content: ReportContent) -> None:
     )
 
 
-def _definitions(pdf: _ReportPDF, content: ReportContent) -> None:
+def _definitions(pdf: ReportPDF, content: ReportContent) -> None:
     pdf.heading("Begriffe")
     keys = list(DEFINITIONS)
     if content.filters.barriers:
@@ -726,32 +574,3 @@ def _definitions(pdf: _ReportPDF, content: ReportContent) -> None:
         "Person errechnen lässt.",
         size=9,
     )
-
-
-def _table(
-    pdf: _ReportPDF,
-    headings: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    widths: Sequence[float],
-    numeric_from: int,
-    last_bold: bool = False,
-) -> None:
-    """A table with a shaded heading row; columns from ``numeric_from`` on right-aligned."""
-    pdf.use(8.5)
-    align = tuple("LEFT" if i < numeric_from else "RIGHT" for i in range(len(headings)))
-    style = FontFace(emphasis="BOLD", fill_color=LIGHT, color=(0, 0, 0))
-    with pdf.table(
-        col_widths=tuple(widths),
-        width=sum(widths),
-        align="LEFT",
-        text_align=align,
-        headings_style=style,
-        line_height=4.6,
-        borders_layout="HORIZONTAL_LINES",
-        padding=(1, 1.2),
-    ) as table:
-        table.row(list(headings))
-        for number, row in enumerate(rows):
-            bold = last_bold and number == len(rows) - 1
-            table.row(list(row), style=FontFace(emphasis="BOLD") if bold else None)
