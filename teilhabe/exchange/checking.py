@@ -18,7 +18,6 @@ from data_access.models import (
     ServiceCategory,
 )
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks, _count, _date_text
-from teilhabe.exchange.core import Problem
 from teilhabe.exchange.parsing import (
     _compact,
     _digits,
@@ -31,6 +30,7 @@ from teilhabe.exchange.parsing import (
     parse_number,
     parse_url,
 )
+from teilhabe.exchange.report import Problem
 from teilhabe.exchange.source import SourceFile
 from teilhabe.exchange.specs import (
     BARRIER_LABELS,

@@ -56,8 +56,9 @@ from teilhabe.definitions import (
 )
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks
 from teilhabe.exchange.checking import _check, _Checked, _Row
-from teilhabe.exchange.core import ImportReport, Problem, _log
+from teilhabe.exchange.core import TableImportReport, _log
 from teilhabe.exchange.reading import read_file
+from teilhabe.exchange.report import Counts, Problem
 from teilhabe.exchange.source import Limits, SourceFile
 from teilhabe.exchange.specs import LinkSpec, TableSpec
 from teilhabe.exchange.tables import table_spec
@@ -292,7 +293,7 @@ def validate(
     actor: Actor,
     name: str | None = None,
     limits: Limits | None = None,
-) -> ImportReport:
+) -> TableImportReport:
     """Check a file completely and say what an import would do; writes nothing.
 
     Needs the role ``datenverantwortung`` like the import (the check looks up persons and
@@ -310,7 +311,7 @@ def import_table(
     name: str | None = None,
     dry_run: bool = False,
     limits: Limits | None = None,
-) -> ImportReport:
+) -> TableImportReport:
     """Check the file and upsert its rows by natural key, all in one transaction.
 
     ``actor`` is the person importing; without the role ``datenverantwortung`` (or higher)
@@ -326,7 +327,7 @@ def import_table(
     require_role(actor, DATA_STEWARD, "Der Import von Dateien")
     spec = table_spec(table)
     file = source if isinstance(source, SourceFile) else read_file(source, name, limits)
-    report = ImportReport(spec.name, file.name, file.sha256, file.format, dry_run)
+    report = TableImportReport(spec.name, file.name, file.sha256, file.format, dry_run=dry_run)
     try:
         with engine.connect() as connection, connection.begin() as transaction:
             checked = _check(connection, spec, file)
@@ -337,11 +338,7 @@ def import_table(
                 transaction.rollback()
                 return report
             plan = _plan(connection, checked)
-            report.added, report.updated, report.unchanged = (
-                plan.added,
-                plan.updated,
-                plan.unchanged,
-            )
+            report.counts[spec.name] = Counts(plan.added, plan.updated, plan.unchanged)
             if dry_run:
                 transaction.rollback()
                 return report

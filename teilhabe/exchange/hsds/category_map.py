@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from teilhabe.definitions import SERVICE_CATEGORIES
-from teilhabe.exchange.hsds.package import Problem, _Row
+from teilhabe.exchange.hsds.package import _Row, hsds_problem
 from teilhabe.exchange.hsds.schema import MAX_CATEGORY_MAP_BYTES
+from teilhabe.exchange.report import Problem
 from teilhabe.exchange.safe_paths import (
     UnusablePath,
     check_file,
@@ -58,16 +59,16 @@ def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> Categ
             )
         text = path.read_text(encoding="utf-8-sig")
     except UnusablePath as error:
-        result.problems.append(Problem(shown_path(path.name), None, None, None, str(error)))
+        result.problems.append(hsds_problem(shown_path(path.name), None, None, None, str(error)))
         return result
     except UnicodeDecodeError:
         result.problems.append(
-            Problem(path.name, None, None, None, "Die Datei ist nicht UTF-8-kodiert.")
+            hsds_problem(path.name, None, None, None, "Die Datei ist nicht UTF-8-kodiert.")
         )
         return result
     except OSError as error:
         result.problems.append(
-            Problem(
+            hsds_problem(
                 path.name,
                 None,
                 None,
@@ -82,11 +83,11 @@ def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> Categ
         records = list(csv.reader(text.splitlines(), delimiter=delimiter))
     except csv.Error as error:  # e.g. a NUL byte or a field longer than the csv module allows
         result.problems.append(
-            Problem(path.name, None, None, None, f"Die Datei ist kein lesbares CSV: {error}")
+            hsds_problem(path.name, None, None, None, f"Die Datei ist kein lesbares CSV: {error}")
         )
         return result
     if not records:
-        result.problems.append(Problem(path.name, 1, None, None, "Die Kopfzeile fehlt."))
+        result.problems.append(hsds_problem(path.name, 1, None, None, "Die Kopfzeile fehlt."))
         return result
     header = [h.strip().casefold() for h in records[0]]
     position = {
@@ -95,7 +96,7 @@ def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> Categ
     }
     if position["term"] is None or (position["category"] is None and position["barrier"] is None):
         result.problems.append(
-            Problem(
+            hsds_problem(
                 path.name,
                 1,
                 None,
@@ -119,11 +120,13 @@ def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> Categ
         if not term and not category and not barrier:
             continue
         if not term:
-            result.problems.append(Problem(path.name, line, "term", "", "Pflichtfeld ist leer."))
+            result.problems.append(
+                hsds_problem(path.name, line, "term", "", "Pflichtfeld ist leer.")
+            )
             continue
         if category and category not in known:
             result.problems.append(
-                Problem(
+                hsds_problem(
                     path.name,
                     line,
                     "category",
@@ -136,7 +139,7 @@ def read_category_map(path: Path, known_categories: Iterable[str] = ()) -> Categ
             category = by_barrier.get(barrier, "")
             if not category:
                 result.problems.append(
-                    Problem(
+                    hsds_problem(
                         path.name,
                         line,
                         "barrier",

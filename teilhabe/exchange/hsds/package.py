@@ -21,6 +21,7 @@ from teilhabe.exchange.hsds.schema import (
     RESOURCES,
     Resource,
 )
+from teilhabe.exchange.report import Problem, failure_line
 from teilhabe.exchange.safe_paths import (
     UnusablePath,
     check_folder,
@@ -36,25 +37,11 @@ class HsdsError(Exception):
     """The package cannot be read at all (e.g. the folder does not exist)."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a package: where (file, spreadsheet line, field), the value, what."""
-
-    file: str
-    line: int | None  # the header is line 1, the first data row line 2
-    field: str | None
-    value: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f", Zeile {self.line}"
-        if self.field is not None:
-            where += f", Feld {self.field}"
-        if self.value is not None:
-            where += f", Wert „{self.value}“"
-        return f"{where}: {self.message}"
+def hsds_problem(
+    file: str, line: int | None, name: str | None, value: str | None, message: str
+) -> Problem:
+    """A problem of a package: ``line`` 1 is the header; its fields are called "Feld"."""
+    return Problem(file, line, name, value, message, field_word="Feld")
 
 
 class HsdsPackageInvalid(HsdsError):
@@ -62,11 +49,9 @@ class HsdsPackageInvalid(HsdsError):
 
     def __init__(self, folder: Path, problems: list[Problem]):
         self.problems = problems
-        count = "1 Problem" if len(problems) == 1 else f"{len(problems)} Probleme"
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"Das HSDS-Paket {shown_path(folder)} wurde nicht importiert ({count}); die "
-            f"Datenbank ist unverändert.\n{lines}"
+            failure_line(f"Das HSDS-Paket {shown_path(folder)}", len(problems)) + f"\n{lines}"
         )
 
 
@@ -185,15 +170,15 @@ class _Package:
     ) -> None:
         """Record a problem at a row, or at a file (``line`` 1 for the header)."""
         if isinstance(where, _Row):
-            self.problems.append(Problem(where.file, where.line, name, value, message))
+            self.problems.append(hsds_problem(where.file, where.line, name, value, message))
         else:
-            self.problems.append(Problem(where, line, name, value, message))
+            self.problems.append(hsds_problem(where, line, name, value, message))
 
     def warn(self, where: _Row | str, name: str | None, value: str | None, message: str) -> None:
         if isinstance(where, _Row):
-            self.warnings.append(Problem(where.file, where.line, name, value, message))
+            self.warnings.append(hsds_problem(where.file, where.line, name, value, message))
         else:
-            self.warnings.append(Problem(where, None, name, value, message))
+            self.warnings.append(hsds_problem(where, None, name, value, message))
 
     def by_id(self, resource: str) -> dict[str, _Row]:
         return {row.id: row for row in self.rows.get(resource, [])}
