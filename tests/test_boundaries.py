@@ -368,7 +368,8 @@ def test_a_name_that_differs_from_the_stored_one_refuses_the_import(build_db, gp
         "Der Gemeindename passt nicht zum Schlüssel: 08135020 heißt in der Datei „Zweitort“, "
         "in der Datenbank „Drittdorf“."
     )
-    assert len(refused.value.problems) == 2 and "--accept-names" in refused.value.problems[1].message
+    problems = refused.value.problems
+    assert len(problems) == 2 and "--accept-names" in problems[1].message
     assert boundary_rows(engine) == []
     assert dataset_info(engine=engine).get("data_version") == version
 

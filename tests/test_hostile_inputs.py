@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from data_access.db import create_db_engine, ensure_schema
 from teilhabe.cli.main import main
-from teilhabe.exchange import boundaries, boundary_files
+from teilhabe.exchange import boundary_files
 from teilhabe.exchange.hsds.export import export_hsds
 
 LONG_NAME = "x" * 300

@@ -35,8 +35,8 @@ from teilhabe.exchange.hsds import importing
 from teilhabe.exchange.hsds.export import export_hsds
 from teilhabe.exchange.hsds.importing import Change
 from teilhabe.exchange.hsds.package import HsdsPackageInvalid
-from teilhabe.exchange.report import Counts
 from teilhabe.exchange.hsds.schema import RESOURCES, hsds_id
+from teilhabe.exchange.report import Counts
 
 
 def import_hsds(*args, **kwargs) -> importing.HsdsImportReport:

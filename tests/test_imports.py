@@ -46,9 +46,9 @@ from teilhabe.cli.main import main
 from teilhabe.exchange import tabular as imports
 from teilhabe.exchange.checking import REAL_EXAMPLES, _Catalogues, _parse
 from teilhabe.exchange.core import TableImportReport
-from teilhabe.exchange.report import report_lines
 from teilhabe.exchange.parsing import _Invalid, parse_date, parse_integer, parse_number
 from teilhabe.exchange.reading import read_file
+from teilhabe.exchange.report import report_lines
 from teilhabe.exchange.specs import BARRIER_LABELS, CATEGORY_LABELS
 from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
 from teilhabe.exchange.templates import template_csv, template_xlsx

@@ -98,6 +98,44 @@ def _read_checked(
     if frame.crs is None:  # as read_info said; repeated for files whose CRS the reader drops
         _check_crs(None, where, geojson)
 
+    frame = _checked_frame(frame, fields, where, district, geojson)
+    source_crs = WGS84 if geojson else METRIC_CRS
+    geometry = gpd.GeoSeries(frame["geometry"].to_numpy(), crs=source_crs).to_crs(METRIC_CRS)
+    valid = [_polygonal(g) for g in geometry.make_valid()]
+    parts = gpd.GeoDataFrame(
+        {"ags": frame["ags"].to_numpy(), "name": frame["name"].to_numpy()},
+        geometry=valid,
+        crs=METRIC_CRS,
+    )
+    parts = parts[~parts.geometry.is_empty]
+    without_area = sorted(set(frame["ags"]) - set(parts["ags"]))
+    if without_area:
+        raise BoundaryFileError(
+            f"Die {where} enthält für {_listing(without_area)} keine Fläche (die Umringe "
+            "schließen keine Fläche ein)."
+        )
+    dissolved = parts.dissolve(by="ags", aggfunc={"name": "first"}, sort=True).reset_index()
+    simplified = _simplify(dissolved.geometry)
+    result = gpd.GeoDataFrame(
+        {
+            "ags": dissolved["ags"].astype(str).to_numpy(),
+            "name": [_text(v) for v in dissolved["name"]],
+        },
+        geometry=simplified.to_numpy(),
+        crs=METRIC_CRS,
+    ).to_crs(WGS84)
+    return result, name, driver
+
+
+def _checked_frame(
+    frame: gpd.GeoDataFrame,
+    fields: dict[str, str],
+    where: str,
+    district: str | None,
+    geojson: bool,
+) -> pd.DataFrame:
+    """The land areas of the file (of the district) as columns ags, name, gf, geometry, checked:
+    AGS values, kinds of geometry, their sizes and coordinates, names."""
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     frame = pd.DataFrame(
         {
@@ -133,33 +171,7 @@ def _read_checked(
             f"Die {where} enthält Gemeindenamen (Feld GEN) mit mehr als {MAX_NAME_CHARS} "
             f"Zeichen: {_listing(_short(n) for n in long_names)}."
         )
-
-    source_crs = WGS84 if geojson else METRIC_CRS
-    geometry = gpd.GeoSeries(frame["geometry"].to_numpy(), crs=source_crs).to_crs(METRIC_CRS)
-    valid = [_polygonal(g) for g in geometry.make_valid()]
-    parts = gpd.GeoDataFrame(
-        {"ags": frame["ags"].to_numpy(), "name": frame["name"].to_numpy()},
-        geometry=valid,
-        crs=METRIC_CRS,
-    )
-    parts = parts[~parts.geometry.is_empty]
-    without_area = sorted(set(frame["ags"]) - set(parts["ags"]))
-    if without_area:
-        raise BoundaryFileError(
-            f"Die {where} enthält für {_listing(without_area)} keine Fläche (die Umringe "
-            "schließen keine Fläche ein)."
-        )
-    dissolved = parts.dissolve(by="ags", aggfunc={"name": "first"}, sort=True).reset_index()
-    simplified = _simplify(dissolved.geometry)
-    result = gpd.GeoDataFrame(
-        {
-            "ags": dissolved["ags"].astype(str).to_numpy(),
-            "name": [_text(v) for v in dissolved["name"]],
-        },
-        geometry=simplified.to_numpy(),
-        crs=METRIC_CRS,
-    ).to_crs(WGS84)
-    return result, name, driver
+    return frame
 
 
 def _check_geometries(frame: pd.DataFrame, where: str, geojson: bool) -> None:

@@ -5,7 +5,7 @@ the helpers that build recurring columns and the synonyms accepted for codes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,13 @@ class TableSpec:
     # the table's own checks (``rules``): per row (checked, row) and per file (connection, checked)
     row_checks: tuple[Callable[[Any, Any], None], ...] = ()
     file_checks: tuple[Callable[[Connection, Any], None], ...] = ()
+    # once the header is mapped, (checked, catalogues, columns of the file, fallback values):
+    # add values for the whole file to the fallbacks, or report a missing column
+    file_defaults: Callable[[Any, Any, Collection[str], dict[str, object]], None] | None = None
+    # a key twice in the file, (checked, row, line of the first): report it in the table's words
+    duplicate: Callable[[Any, Any, int], None] | None = None
+    # the table's own plan of its writes, (connection, checked) -> _Plan, instead of the upsert
+    planner: Callable[[Connection, Any], Any] | None = None
 
     @property
     def table(self) -> Any:  # a mapped Table; Any while the writers use its columns loosely

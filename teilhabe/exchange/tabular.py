@@ -35,21 +35,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.models import (
     Barrier,
-    BenefitSpell,
     ServiceCategory,
     ServiceCategoryBarrier,
 )
-from data_access.receipt import prepare_spells
 from teilhabe.definitions import (
     BARRIERS,
     SERVICE_CATEGORIES,
@@ -57,6 +53,7 @@ from teilhabe.definitions import (
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks
 from teilhabe.exchange.checking import _check, _Checked, _Row
 from teilhabe.exchange.core import TableImportReport, _log
+from teilhabe.exchange.plan import _Plan
 from teilhabe.exchange.reading import read_file
 from teilhabe.exchange.report import Counts, Problem
 from teilhabe.exchange.source import Limits, SourceFile
@@ -67,20 +64,6 @@ WRITE_CHUNK = 2_000  # rows per statement when writing
 
 
 # --- Planning and writing --------------------------------------------------------------------
-
-
-@dataclass
-class _Plan:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    inserts: list[dict[str, object]] = field(default_factory=list)
-    updates: dict[tuple[str, ...], list[dict[str, object]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )  # changed columns -> rows (with the primary key under "k_<column>")
-    links: dict[str, dict[tuple, list[str]]] = field(
-        default_factory=dict
-    )  # column -> key -> values
 
 
 def _primary_key(spec: TableSpec) -> tuple[str, ...]:
@@ -118,8 +101,8 @@ def _load_links(connection: Connection, link: LinkSpec, owners: Iterable) -> dic
 
 def _plan(connection: Connection, checked: _Checked) -> _Plan:
     spec = checked.spec
-    if spec.name == "benefit_spell":
-        return _plan_spells(connection, checked)
+    if spec.planner is not None:  # the table plans its writes itself
+        return spec.planner(connection, checked)
     plan = _Plan()
     existing = _load_existing(connection, spec, checked.rows)
     pk = _primary_key(spec)
@@ -159,52 +142,6 @@ def _plan(connection: Connection, checked: _Checked) -> _Plan:
             plan.unchanged += 1
     for column in link_columns:
         plan.links[column] = {row.key(spec): row.values[column] for row in checked.rows}
-    return plan
-
-
-def _plan_spells(connection: Connection, checked: _Checked) -> _Plan:
-    """Spells, with the derived month columns of every spell of the persons concerned."""
-    plan = _Plan()
-    clients = sorted({row.values["client_id"] for row in checked.rows})
-    stored: dict[tuple, dict] = {}
-    for chunk in _chunks(clients, LOOKUP_CHUNK):
-        statement = select(BenefitSpell.__table__).where(BenefitSpell.client_id.in_(chunk))
-        for record in connection.execute(statement).mappings():
-            stored[record["client_id"], record["start_date"]] = dict(record)
-    merged = {key: record["end_date"] for key, record in stored.items()}
-    for row in checked.rows:
-        key = row.key(checked.spec)
-        old = stored.get(key)
-        end = (
-            row.values["end_date"]
-            if "end_date" in row.values
-            else (old["end_date"] if old else None)
-        )
-        merged[key] = end
-        if old is None:
-            plan.added += 1
-        elif old["end_date"] != end:
-            plan.updated += 1
-        else:
-            plan.unchanged += 1
-    frame = prepare_spells(
-        pl.DataFrame(
-            [(client, start, end) for (client, start), end in merged.items()],
-            schema={"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
-            orient="row",
-        )
-    )
-    derived = ("end_date", "start_month", "end_month", "lzb_from_month")
-    for values in frame.iter_rows(named=True):
-        old = stored.get((values["client_id"], values["start_date"]))
-        if old is None:
-            plan.inserts.append(values)
-            continue
-        changed = tuple(c for c in derived if old[c] != values[c])
-        if changed:
-            plan.updates[changed].append(
-                {"k_id": old["id"], **{f"v_{c}": values[c] for c in changed}}
-            )
     return plan
 
 
