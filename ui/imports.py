@@ -83,6 +83,22 @@ def actor() -> Actor | None:
     return auth.current_actor()
 
 
+def _person(action: str) -> Actor:
+    """The person on the page; ``PermissionDenied`` when nobody is logged in (``action`` names
+    what was refused, as the data layer words it)."""
+    person = actor()
+    if person is None:
+        raise PermissionDenied(f"{action} ist ohne angemeldete Person mit Rolle nicht erlaubt.")
+    return person
+
+
+def _local_time(value: object) -> str:
+    """A UTC time of the database as local time, ``24.09.2013 14:05``."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    return value.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+
+
 def may_import(person: Actor | None) -> bool:
     return auth.may_import(person)
 
@@ -111,7 +127,7 @@ def check_upload(table: str, name: str, content: bytes) -> TableImportReport:
     otherwise, before anything is read); the result is cached per data version, table and
     file (by its hash)."""
     person = actor()
-    if not may_import(person):
+    if person is None or not may_import(person):
         raise PermissionDenied(
             "Das Prüfen von Dateien ist der Rolle „Datenverantwortung“ vorbehalten."
         )
@@ -133,7 +149,12 @@ def run_import(table: str, name: str, content: bytes) -> TableImportReport:
     was written)."""
     try:
         return imports.import_table(
-            data._engine(), table, content, name=name, actor=actor(), limits=limits()
+            data._engine(),
+            table,
+            content,
+            name=name,
+            actor=_person("Der Import von Dateien"),
+            limits=limits(),
         )
     except (SQLAlchemyError, PermissionDenied) as error:
         report = TableImportReport(table, name, file_hash(content), "")
@@ -311,15 +332,9 @@ def users() -> pl.DataFrame:
     rows = access.list_users(data._engine())
     return pl.DataFrame(
         {
-            "Kennung": [r["identity"] for r in rows],
-            "Rolle": [ROLE_LABELS.get(r["role"], r["role"]) for r in rows],
-            "seit": [
-                r["added_at"]
-                .replace(tzinfo=dt.UTC)
-                .astimezone(LOCAL_TIME)
-                .strftime("%d.%m.%Y %H:%M")
-                for r in rows
-            ],
+            "Kennung": [str(r["identity"]) for r in rows],
+            "Rolle": [ROLE_LABELS.get(str(r["role"]), str(r["role"])) for r in rows],
+            "seit": [_local_time(r["added_at"]) for r in rows],
             "vergeben von": [r["added_by"] or "" for r in rows],
         },
         schema={
@@ -332,13 +347,15 @@ def users() -> pl.DataFrame:
 
 
 def identities() -> list[str]:
-    return [r["identity"] for r in access.list_users(data._engine())]
+    return [str(r["identity"]) for r in access.list_users(data._engine())]
 
 
 def give_role(identity: str, role: str) -> tuple[bool, str]:
     """Give ``identity`` the role as the person on the page; (ok, German message)."""
     try:
-        changed = access.add_user(data._engine(), identity, role, actor=actor())
+        changed = access.add_user(
+            data._engine(), identity, role, actor=_person("Das Vergeben von Rollen")
+        )
     except (PermissionDenied, ValueError) as error:
         return False, str(error)
     name = identity.strip()
@@ -350,7 +367,9 @@ def give_role(identity: str, role: str) -> tuple[bool, str]:
 def take_role(identity: str) -> tuple[bool, str]:
     """Take the role of ``identity`` away as the person on the page; (ok, German message)."""
     try:
-        removed = access.remove_user(data._engine(), identity, actor=actor())
+        removed = access.remove_user(
+            data._engine(), identity, actor=_person("Das Entziehen von Rollen")
+        )
     except (PermissionDenied, ValueError) as error:
         return False, str(error)
     if not removed:

@@ -50,6 +50,7 @@ from teilhabe.exchange.boundary_files import (
 from teilhabe.exchange.core import record_import
 from teilhabe.exchange.report import Counts, ImportReport, Problem
 from teilhabe.exchange.safe_paths import shown_path
+from teilhabe.exchange.specs import table_of
 
 __all__ = ["BoundaryFileError", "read_boundary_file"]  # also part of this module's interface
 
@@ -343,7 +344,7 @@ def _write(
     connection: Connection, rows: list[dict[str, object]], renamed: list[list[str]]
 ) -> Counts:
     """Replace the boundaries of the rows' AGS and take the file's names; the counts."""
-    boundary = MunicipalityBoundary.__table__
+    boundary = table_of(MunicipalityBoundary)
     before = {
         r.ags: (r.geometry_geojson, r.source, bool(r.schematic))
         for r in connection.execute(select(boundary)).all()

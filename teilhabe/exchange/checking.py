@@ -96,6 +96,10 @@ class _Catalogues:
     service_category: dict[str, str]
     districts: tuple[str, ...]
 
+    def codes(self, catalogue: str | None) -> dict[str, str]:
+        """Code -> label of the catalogue a code column names ("barrier", "service_category")."""
+        return {"barrier": self.barrier, "service_category": self.service_category}[str(catalogue)]
+
 
 def _catalogues(connection: Connection) -> _Catalogues:
     barriers = dict(connection.execute(select(Barrier.code, Barrier.label)).all())
@@ -417,7 +421,7 @@ def _code_lookup(column: ColumnSpec, codes: Mapping[str, str]) -> dict[str, str]
 
 
 def _code(column: ColumnSpec, value: str, catalogues: _Catalogues) -> str:
-    codes = column.codes if column.codes is not None else getattr(catalogues, column.catalogue)
+    codes = column.codes if column.codes is not None else catalogues.codes(column.catalogue)
     code = _code_lookup(column, codes).get(_norm(value))
     if code is None or not _norm(value):
         allowed = ", ".join(f"{code} ({label})" for code, label in codes.items())

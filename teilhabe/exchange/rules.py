@@ -44,20 +44,29 @@ def municipality_in_district(checked: _Checked, row: _Row) -> None:
         )
 
 
+def _day(values: dict[str, object], name: str) -> dt.date | None:
+    """A parsed date of a row (None where the cell is empty)."""
+    value = values.get(name)
+    return value if isinstance(value, dt.date) else None
+
+
 def integration_month(checked: _Checked, row: _Row) -> None:
     """An integration gets the month of its date (part of its key)."""
-    if isinstance(row.values.get("date"), dt.date):
-        row.values["month"] = month_index(row.values["date"])
+    date = row.values.get("date")
+    if isinstance(date, dt.date):
+        row.values["month"] = month_index(date)
 
 
 def spell_overlaps(connection: Connection, checked: _Checked) -> None:
     """Spells of one person must not overlap: neither in the file nor with the database's."""
-    rows = [
-        r
+    found = [
+        (client, start, r)
         for r in checked.rows
-        if r.ok and r.values.get("client_id") is not None and r.values.get("start_date")
+        if r.ok
+        and isinstance(client := r.values.get("client_id"), str)
+        and isinstance(start := r.values.get("start_date"), dt.date)
     ]
-    clients = sorted({r.values["client_id"] for r in rows})
+    clients = sorted({client for client, _, _ in found})
     spells: dict[str, dict[dt.date, tuple[dt.date | None, _Row | None]]] = defaultdict(dict)
     for chunk in _chunks(clients, LOOKUP_CHUNK):
         statement = select(
@@ -65,10 +74,9 @@ def spell_overlaps(connection: Connection, checked: _Checked) -> None:
         ).where(BenefitSpell.client_id.in_(chunk))
         for client, start, end in connection.execute(statement):
             spells[client][start] = (end, None)
-    for row in rows:
-        client, start = row.values["client_id"], row.values["start_date"]
+    for client, start, row in found:
         end = (
-            row.values["end_date"]
+            _day(row.values, "end_date")
             if "end_date" in row.values
             else spells[client].get(start, (None, None))[0]
         )
@@ -126,7 +134,7 @@ def integration_duplicate(checked: _Checked, row: _Row, first_line: int) -> None
 def plan_spells(connection: Connection, checked: _Checked) -> _Plan:
     """Spells, with the derived month columns of every spell of the persons concerned."""
     plan = _Plan()
-    clients = sorted({row.values["client_id"] for row in checked.rows})
+    clients = sorted({str(row.values["client_id"]) for row in checked.rows})
     stored: dict[tuple, dict] = {}
     for chunk in _chunks(clients, LOOKUP_CHUNK):
         statement = select(BenefitSpell.__table__).where(BenefitSpell.client_id.in_(chunk))

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from teilhabe.definitions import (
     BARRIERS,
@@ -53,6 +53,14 @@ class ColumnSpec:
     note: str = ""
 
 
+def table_of(model: type) -> Table:
+    """The table a mapped model class is stored in."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a mapped table")
+    return table
+
+
 @dataclass(frozen=True)
 class LinkSpec:
     """A list column stored as rows of a link table: (owner column, value column)."""
@@ -60,6 +68,10 @@ class LinkSpec:
     model: type
     owner: str
     value: str
+
+    @property
+    def table(self) -> Table:
+        return table_of(self.model)
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class TableSpec:
 
     @property
     def table(self) -> Any:  # a mapped Table; Any while the writers use its columns loosely
-        return self.model.__table__  # type: ignore[attr-defined]  # every model is mapped
+        return table_of(self.model)
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)

@@ -51,7 +51,7 @@ from teilhabe.definitions import (
     SERVICE_CATEGORIES,
 )
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks
-from teilhabe.exchange.checking import _check, _Checked, _Row
+from teilhabe.exchange.checking import _check, _Checked, _items, _Row
 from teilhabe.exchange.core import TableImportReport, _log
 from teilhabe.exchange.plan import _Plan
 from teilhabe.exchange.reading import read_file
@@ -74,7 +74,7 @@ def _load_existing(connection: Connection, spec: TableSpec, rows: list[_Row]) ->
     """The database's rows with the natural keys of ``rows`` (key -> all columns)."""
     table = spec.table
     lookup = spec.key[0]
-    values = sorted({row.get(lookup) for row in rows})
+    values = sorted({row.get(lookup) for row in rows}, key=str)  # in chunks, in a fixed order
     keys = {row.key(spec) for row in rows}
     found: dict[tuple, dict] = {}
     for chunk in _chunks(values, LOOKUP_CHUNK):
@@ -88,7 +88,7 @@ def _load_existing(connection: Connection, spec: TableSpec, rows: list[_Row]) ->
 
 
 def _load_links(connection: Connection, link: LinkSpec, owners: Iterable) -> dict[object, set[str]]:
-    table = link.model.__table__
+    table = link.table
     result: dict[object, set[str]] = defaultdict(set)
     for chunk in _chunks(sorted(set(owners)), LOOKUP_CHUNK):
         statement = select(table.c[link.owner], table.c[link.value]).where(
@@ -129,7 +129,7 @@ def _plan(connection: Connection, checked: _Checked) -> _Plan:
         owner = old["id"] if surrogate else old[spec.key[0]]
         changed = tuple(c for c in provided if old[c] != row.values[c])
         links_changed = any(
-            set(row.values[column]) != current_links[column].get(owner, set())
+            set(_items(row.values[column])) != current_links[column].get(owner, set())
             for column in link_columns
         )
         if changed:
@@ -141,7 +141,9 @@ def _plan(connection: Connection, checked: _Checked) -> _Plan:
         else:
             plan.unchanged += 1
     for column in link_columns:
-        plan.links[column] = {row.key(spec): row.values[column] for row in checked.rows}
+        plan.links[column] = {
+            row.key(spec): [str(v) for v in _items(row.values[column])] for row in checked.rows
+        }
     return plan
 
 
@@ -166,7 +168,7 @@ def _apply(connection: Connection, checked: _Checked, plan: _Plan) -> None:
             _write_chunk(connection, statement, list(chunk))
     for column, wanted in plan.links.items():
         link = spec.links[column]
-        link_table = link.model.__table__
+        link_table = link.table
         owners = _owners(connection, checked, list(wanted))
         current = _load_links(connection, link, owners.values())
         removals, additions = [], []
@@ -175,11 +177,11 @@ def _apply(connection: Connection, checked: _Checked, plan: _Plan) -> None:
             have = current.get(owner, set())
             removals += [{"o": owner, "v": v} for v in sorted(have - set(values))]
             additions += [{link.owner: owner, link.value: v} for v in values if v not in have]
-        statement = delete(link_table).where(
+        removal = delete(link_table).where(
             link_table.c[link.owner] == bindparam("o"), link_table.c[link.value] == bindparam("v")
         )
         for chunk in _chunks(removals, WRITE_CHUNK):
-            _write_chunk(connection, statement, list(chunk))
+            _write_chunk(connection, removal, list(chunk))
         for chunk in _chunks(additions, WRITE_CHUNK):
             _write_chunk(connection, insert(link_table), list(chunk))
 

@@ -17,7 +17,7 @@ from data_access.models import (
 )
 from teilhabe.definitions import PROVIDER_KINDS
 from teilhabe.exchange.hsds.category_map import CategoryMap
-from teilhabe.exchange.hsds.directory import _Catalogues, _Directory
+from teilhabe.exchange.hsds.directory import Boundaries, _Catalogues, _Directory
 from teilhabe.exchange.hsds.export import _hsds_of
 from teilhabe.exchange.hsds.links import (
     _check_references,
@@ -59,7 +59,7 @@ class _Work:
     wanted: _Directory = field(default_factory=_Directory)
     # ("provider"|"service"|"location", id) -> the package's fields and rows we keep for it
     kept: dict[tuple[str, str], _Kept] = field(default_factory=lambda: defaultdict(_Kept))
-    boundaries: dict[str, object] = field(default_factory=dict)
+    boundaries: Boundaries = field(default_factory=dict)
 
 
 def _check_package(
@@ -67,7 +67,7 @@ def _check_package(
     catalogues: _Catalogues,
     known: _Directory,
     category_map: CategoryMap | None = None,
-    boundaries: dict[str, object] | None = None,
+    boundaries: Boundaries | None = None,
 ) -> _Directory:
     """The directory a package describes; every problem is added to ``package.problems``,
     every default taken and everything left out to ``package.warnings``.
@@ -92,18 +92,21 @@ def _check_package(
 
 
 def _municipality_of(
-    row: _Row, address: _Row | None, catalogues: _Catalogues, boundaries: dict[str, object]
+    row: _Row, address: _Row | None, catalogues: _Catalogues, boundaries: Boundaries
 ) -> str | None:
     """The municipality of a location without our AGS column: the boundary its coordinates lie
     in, else the municipality its address' city names."""
     try:
-        lat, lon = float(row.get("latitude")), float(row.get("longitude"))
+        coordinates: tuple[float, float] | None = (
+            float(row.get("longitude")),
+            float(row.get("latitude")),
+        )
     except ValueError:
-        lat = lon = None
-    if lat is not None and lon is not None:
+        coordinates = None
+    if coordinates is not None:
         import shapely
 
-        point = shapely.Point(lon, lat)
+        point = shapely.Point(*coordinates)
         for ags, geometry in sorted(boundaries.items()):
             if geometry.covers(point):
                 return ags
@@ -436,9 +439,11 @@ def _map_category(
     package = work.package
     terms = package.by_id("taxonomy_term")
     mapped: list[str] = []
-    for link in links if category_map is not None else ():
+    for link in links:
         term = terms.get(link.get("taxonomy_term_id"))
-        category = category_map.category_of(term) if term is not None else None
+        if category_map is None or term is None:
+            continue
+        category = category_map.category_of(term)
         if category and category not in mapped:
             mapped.append(category)
     if mapped:
@@ -589,7 +594,7 @@ def _keep_area(work: _Work, row: _Row, sid: str) -> None:
 
 
 def _geojson_municipalities(
-    package: _Package, row: _Row, boundaries: dict[str, object]
+    package: _Package, row: _Row, boundaries: Boundaries
 ) -> list[str] | None:
     """The municipalities a GeoJSON extent covers a part of (points: lies in); None if the
     extent is no GeoJSON geometry (reported)."""

@@ -8,7 +8,9 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import Engine
 
@@ -86,9 +88,18 @@ def _csv_value(value: object) -> str:
     return str(value)
 
 
-def _hsds_of(values: dict[str, object]) -> dict[str, object]:
+class HsdsExtra(TypedDict, total=False):
+    """What a package had beyond the model, kept in an ``hsds`` column (JSON): fields of the
+    row's HSDS objects (resource -> field -> value) and further rows (resource -> rows)."""
+
+    fields: dict[str, dict[str, str]]
+    rows: dict[str, list[dict[str, object]]]
+
+
+def _hsds_of(values: Mapping[str, object]) -> HsdsExtra:
     text = values.get("hsds")
-    return json.loads(str(text)) if text else {}
+    extra: HsdsExtra = json.loads(str(text)) if text else {}
+    return extra
 
 
 def _with(row: dict[str, object], fields: dict[str, dict[str, str]], resource: str):
@@ -230,7 +241,7 @@ def _service_description(
 
 
 Rows = list[dict[str, object]]
-Kept = list[dict[str, list[dict[str, str]]]]  # rows kept from imported packages, in order
+Kept = list[dict[str, list[dict[str, object]]]]  # rows kept from imported packages, in order
 
 
 def _hsds_tables(directory: _Directory, catalogues: _Catalogues, today: dt.date) -> dict[str, Rows]:

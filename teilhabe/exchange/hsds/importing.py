@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,11 @@ from data_access.store import new_data_version
 from teilhabe.exchange.core import record_import
 from teilhabe.exchange.hsds.category_map import CategoryMap, read_category_map
 from teilhabe.exchange.hsds.checking import _check_package
-from teilhabe.exchange.hsds.directory import _Directory, _load
+from teilhabe.exchange.hsds.directory import Boundaries, _Directory, _load
 from teilhabe.exchange.hsds.export import _csv_value
 from teilhabe.exchange.hsds.package import HsdsPackageInvalid, _read_package
 from teilhabe.exchange.report import Counts, ImportReport
+from teilhabe.exchange.specs import table_of
 
 # --- Import: the changes and writing them ----------------------------------------------------
 
@@ -126,7 +128,7 @@ class _Plan:
     deletes: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
 
-Rows = dict[str, dict[str, object]]
+Rows = Mapping[str, Mapping[str, object]]
 
 
 def _plan(current: _Directory, wanted: _Directory) -> _Plan:
@@ -204,7 +206,7 @@ def _plan_links(
 
 def _apply(connection: Connection, plan: _Plan) -> None:
     """Write the plan; parents before children, so that every foreign key holds at each step."""
-    table = ProviderLocation.__table__
+    table = table_of(ProviderLocation)
     for lid, _ in plan.deletes["provider_location"]:
         connection.execute(delete(table).where(table.c.id == lid))
     for model, key in (
@@ -213,13 +215,13 @@ def _apply(connection: Connection, plan: _Plan) -> None:
         (ProviderLocation, "id"),
         (Service, "id"),
     ):
-        table = model.__table__
+        table = table_of(model)
         if plan.inserts[table.name]:
             connection.execute(insert(table), plan.inserts[table.name])
         for natural_id, values in plan.updates[table.name]:
             connection.execute(update(table).where(table.c[key] == natural_id).values(**values))
-    for model in (ServiceCategoryBarrier, ServiceArea):
-        table = model.__table__
+    for link_model in (ServiceCategoryBarrier, ServiceArea):
+        table = table_of(link_model)
         owner_column, value_column = (table.c[name] for name in LINK_TABLES[table.name])
         for owner, value in plan.deletes[table.name]:
             connection.execute(
@@ -310,7 +312,7 @@ def _log(connection: Connection, report: HsdsImportReport, folder: Path, actor: 
         )
 
 
-def _boundaries(connection: Connection) -> dict[str, object]:
+def _boundaries(connection: Connection) -> Boundaries:
     """AGS -> boundary geometry (WGS84) of the municipalities that have one."""
     import shapely
 

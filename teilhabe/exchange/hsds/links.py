@@ -386,7 +386,7 @@ def _store_kept(
         elif kind == "location" and key in wanted.locations:
             location = wanted.locations[key]
             generated = _location_rows(
-                key, location, hsds_id("organization", location["provider_id"]), {}
+                key, location, hsds_id("organization", str(location["provider_id"])), {}
             )
         elif kind == "service" and key in wanted.services:
             service = wanted.services[key]
