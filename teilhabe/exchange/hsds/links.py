@@ -1,18 +1,20 @@
-"""References between the files of a package, the taxonomies (categories and barriers) and the
-rows kept as they came (HSDS ids, fields and files the model has no column for).
+"""References between the files of a package, the taxonomies (categories and barriers), the
+rows kept as they came (HSDS ids, fields and files the model has no column for), and what every
+step of the check shares (``_Work``, our id of a row).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from data_access.models import (
     ServiceCategory,
 )
 from teilhabe.definitions import SERVICE_CATEGORIES
-from teilhabe.exchange.hsds.directory import _Catalogues, _Directory
+from teilhabe.exchange.hsds.directory import Boundaries, _Catalogues, _Directory
 from teilhabe.exchange.hsds.export import (
     _csv_value,
     _location_rows,
@@ -21,6 +23,7 @@ from teilhabe.exchange.hsds.export import (
     _service_row,
 )
 from teilhabe.exchange.hsds.package import (
+    MODELLED,
     OTHER_RESOURCES,
     REFERENCE_COLUMNS,
     _is_reference,
@@ -414,3 +417,43 @@ def _store_kept(
         {"provider": wanted.providers, "location": wanted.locations, "service": wanted.services}[
             kind
         ][key]["hsds"] = text
+
+
+def _unmodelled(resource: str, row: _Row, *, also: Iterable[str] = ()) -> dict[str, str]:
+    skip = MODELLED.get(resource, set()) | set(also)
+    return {k: v for k, v in row.values.items() if k not in skip}
+
+
+@dataclass
+class _Work:
+    """What every step of checking a package shares: the package, the database's catalogues
+    and directory, the parser, the directory being built and what is kept per owner."""
+
+    package: _Package
+    catalogues: _Catalogues
+    known: _Directory
+    parse: _Parser
+    wanted: _Directory = field(default_factory=_Directory)
+    # ("provider"|"service"|"location", id) -> the package's fields and rows we keep for it
+    kept: dict[tuple[str, str], _Kept] = field(default_factory=lambda: defaultdict(_Kept))
+    boundaries: Boundaries = field(default_factory=dict)
+
+
+def _natural_id(
+    work: _Work, row: _Row, model_id: object, what: str, first_line: dict[str, int]
+) -> str | None:
+    """Our id of an organisation or service (``teilhabe_id``, else the HSDS id); None (and a
+    problem naming ``what`` it is) when it came before in the file."""
+    column = "teilhabe_id" if row.get("teilhabe_id") else "id"
+    natural_id = row.get(column)
+    work.parse.text(row, column, model_id)
+    if natural_id in first_line:
+        work.package.problem(
+            row,
+            column,
+            natural_id,
+            f"Die {what} kommt doppelt vor (auch in Zeile {first_line[natural_id]}).",
+        )
+        return None
+    first_line[natural_id] = row.line
+    return natural_id
