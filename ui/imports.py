@@ -225,7 +225,7 @@ def show_check(report: ImportReport, file_name: str, what: str) -> None:
             on_click="ignore",
         )
     else:
-        rows = getattr(report, "rows", None)
+        rows = report.rows if isinstance(report, TableImportReport) else None
         checked = (
             f"{format_count(rows)} {'Zeile' if rows == 1 else 'Zeilen'} geprüft"
             if rows is not None

@@ -178,7 +178,7 @@ class BoundaryImportRefused(BoundaryFileError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(" ".join(str(p) for p in problems))
+        super().__init__(" ".join(p.message for p in problems))
 
 
 BOUNDARY_TABLE = "municipality_boundary"
