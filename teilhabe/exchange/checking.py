@@ -126,7 +126,7 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
         [spec.column(name) for name in positions],
         catalogues,
         fallback,
-        None if spec.name in REAL_EXAMPLES else _example_values(spec, catalogues),
+        None if spec.real_example else _example_values(spec, catalogues),
     )
     checked.rows.extend(_check_line(checked, context, line, cells) for line, cells in source.rows)
     if context.restored:
@@ -220,11 +220,6 @@ def _restored_note(restored: list[tuple[int, str, str, str]]) -> str:
         f"{len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
         f"(8 Ziffern erwartet) und wurde ergänzt: {shown}{more}. Bitte prüfen."
     )
-
-
-# Tables whose template example is a real official row (Landkreis Heidenheim, its town and the
-# town's population on 31.12.2012): importing it is not a mistake.
-REAL_EXAMPLES = {"district", "municipality", "municipality_population"}
 
 
 def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, object]:

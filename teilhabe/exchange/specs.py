@@ -82,6 +82,9 @@ class TableSpec:
     key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     personal: bool = False  # client-level (social) data
+    # the template's example row is a real official row (Landkreis Heidenheim, its town and the
+    # town's population on 31.12.2012): importing it is not a mistake
+    real_example: bool = False
     links: Mapping[str, LinkSpec] = field(default_factory=dict)
     description: str = ""
     # the table's own checks (``rules``): per row (checked, row) and per file (connection, checked)

@@ -48,6 +48,7 @@ DISTRICT = TableSpec(
             example="Jobcenter Landkreis Heidenheim",
         ),
     ),
+    real_example=True,
     description="Kreise und ihre Jobcenter; vor den Gemeinden zu importieren.",
 )
 
@@ -107,6 +108,7 @@ MUNICIPALITY = TableSpec(
         _latitude(required=True),
         _longitude(required=True),
     ),
+    real_example=True,
     description="Gemeinden mit Einwohnerzahl und Ortsmitte (für die Karte).",
     row_checks=(rules.municipality_in_district,),
 )
@@ -140,6 +142,7 @@ MUNICIPALITY_POPULATION = TableSpec(
             example=46140,
         ),
     ),
+    real_example=True,
     description="Weitere Einwohnerzahlen der Gemeinden mit ihrem Stand (z. B. zum "
     "Stichtag der Daten); Werte je 1.000 Einwohner nehmen die Zahl mit dem Stand, der "
     "dem Stichtag am nächsten liegt.",
