@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from teilhabe.reporting.formatting import format_as_of, format_count
+from teilhabe.reporting.formatting import format_as_of
 from teilhabe.reporting.text import markdown_text
 from ui import components, imports, shell, tables
 
@@ -139,35 +139,7 @@ def import_section() -> None:
     if upload is not None:
         content = upload.getvalue()
         report = imports.check_upload(table, upload.name, content)
-        label = imports.TABLE_LABELS[table]
-        if report.problems:
-            count = len(report.problems)
-            st.error(
-                f"**{markdown_text(upload.name)}** für {label}: {format_count(count)} "
-                f"{'Problem' if count == 1 else 'Probleme'}. So wird die Datei nicht importiert; "
-                "die Datenbank bleibt unverändert. Bitte die Datei korrigieren und erneut "
-                "hochladen.",
-                icon=":material/error:",
-            )
-            st.dataframe(imports.problems_frame(report), hide_index=True, key="import_problems")
-            st.download_button(
-                "Prüfbericht (CSV)",
-                data=imports.problems_csv(report),
-                file_name="pruefbericht.csv",
-                mime=imports.CSV_MIME,
-                key="problems_csv",
-                icon=":material/download:",
-                on_click="ignore",
-            )
-        else:
-            st.success(
-                f"**{markdown_text(upload.name)}** für {label}: {format_count(report.rows)} "
-                f"{'Zeile' if report.rows == 1 else 'Zeilen'} geprüft, keine Probleme. Beim "
-                f"Import: {imports.counts_text(report)}.",
-                icon=":material/fact_check:",
-            )
-        for note in report.notes:
-            st.caption(markdown_text(note))
+        imports.show_check(report, upload.name, imports.TABLE_LABELS[table])
         if report.ok:
             # a callback, not the button's return value: the request survives any rerun
             st.button(

@@ -305,7 +305,7 @@ def test_a_directory_import_is_logged_with_the_person(demo_engine, tmp_path) -> 
     report = import_hsds(engine, package, actor=person(DATA_STEWARD))
     log = import_log(engine)
     engine.dispose()
-    assert report["changes"] == [] and log.height == 1
+    assert report.changes == [] and log.height == 1
     row = log.row(0, named=True)
     assert (row["table_name"], row["file_name"], row["imported_by_subject"]) == (
         "hsds",

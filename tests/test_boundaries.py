@@ -35,7 +35,7 @@ from teilhabe.exchange.core import import_log
 from teilhabe.figures import dataset_info
 
 
-def import_boundaries(*args, **kwargs) -> dict[str, object]:
+def import_boundaries(*args, **kwargs) -> boundaries.BoundaryImportReport:
     kwargs.setdefault("actor", Actor.command_line("tester"))
     return boundaries.import_boundaries(*args, **kwargs)
 
@@ -267,11 +267,11 @@ def bad_file(tmp_path, gpkg, make: str):
 
 def test_import_from_geopackage_and_shapefile(engine, gpkg, shapefile) -> None:
     report = import_boundaries(engine, gpkg, layer="VG250_GEM", district="08135")
-    assert report["imported"] == 3
-    assert report["imported_ags"] == ["08135019", "08135020", "08135021"]
-    assert report["skipped_ags"] == ["08135099"]
-    assert report["without_official_boundary"] == ["08135025"]
-    assert report["layer"] == "VG250_GEM"
+    assert report.imported == 3
+    assert report.imported_ags == ["08135019", "08135020", "08135021"]
+    assert report.skipped_ags == ["08135099"]
+    assert report.without_official_boundary == ["08135025"]
+    assert report.layer == "VG250_GEM"
     stored = load_boundaries(engine)
     assert list(stored.columns) == ["ags", "source", "schematic", "geometry"]
     assert stored.crs.to_epsg() == 4326
@@ -286,8 +286,8 @@ def test_import_from_geopackage_and_shapefile(engine, gpkg, shapefile) -> None:
 
     # a second import replaces the rows instead of adding to them
     report = import_boundaries(engine, shapefile)
-    assert report["imported"] == 3
-    assert report["skipped_ags"] == ["08135099", "08136001"]
+    assert report.imported == 3
+    assert report.skipped_ags == ["08135099", "08136001"]
     stored = load_boundaries(engine)
     assert len(stored) == 3 == len(boundary_rows(engine))
     assert stored["source"].unique().tolist() == [
@@ -301,7 +301,7 @@ def test_import_replaces_only_the_imported_municipalities(build_db, gpkg) -> Non
     schematic = schematic_boundaries(tables["municipality"])
     engine = build_db([], municipality=tables["municipality"], municipality_boundary=schematic)
     report = import_boundaries(engine, gpkg, layer="VG250_GEM")
-    assert report["without_official_boundary"] == ["08135025"]
+    assert report.without_official_boundary == ["08135025"]
     stored = load_boundaries(engine).set_index("ags")
     assert stored["schematic"].to_dict() == {
         "08135019": False,
@@ -340,7 +340,7 @@ def test_import_on_postgresql(build_db, postgres_url, gpkg) -> None:
     engine = build_db([], url=postgres_url, municipality=municipalities(DB_AGS))
     try:
         report = import_boundaries(engine, gpkg, layer="VG250_GEM", district="08135")
-        assert report["imported"] == 3
+        assert report.imported == 3
         report = import_boundaries(engine, gpkg, layer="VG250_GEM", district="08135")
         stored = load_boundaries(engine)
         assert len(stored) == 3
@@ -364,17 +364,18 @@ def test_a_name_that_differs_from_the_stored_one_refuses_the_import(build_db, gp
     version = dataset_info(engine=engine).get("data_version")
     with pytest.raises(BoundaryImportRefused) as refused:
         import_boundaries(engine, gpkg, layer="VG250_GEM")
-    assert refused.value.problems[0] == (
+    assert refused.value.problems[0].message == (
         "Der Gemeindename passt nicht zum Schlüssel: 08135020 heißt in der Datei „Zweitort“, "
         "in der Datenbank „Drittdorf“."
     )
-    assert len(refused.value.problems) == 2 and "--accept-names" in refused.value.problems[1]
+    problems = refused.value.problems
+    assert len(problems) == 2 and "--accept-names" in problems[1].message
     assert boundary_rows(engine) == []
     assert dataset_info(engine=engine).get("data_version") == version
 
     report = import_boundaries(engine, gpkg, layer="VG250_GEM", accept_names=True)
-    assert report["renamed"] == [["08135020", "Drittdorf", "Zweitort"]]
-    assert report["imported"] == 3
+    assert report.renamed == [["08135020", "Drittdorf", "Zweitort"]]
+    assert report.imported == 3
     with engine.connect() as connection:
         stored = dict(connection.execute(select(Municipality.ags, Municipality.name)).all())
     assert stored["08135020"] == "Zweitort"
@@ -385,27 +386,27 @@ def test_every_import_that_changes_boundaries_sets_a_new_data_version(
 ) -> None:
     before = dataset_info(engine=engine).get("data_version")
     first = import_boundaries(engine, gpkg, layer="VG250_GEM")
-    assert (first["added"], first["updated"], first["unchanged"]) == (3, 0, 0)
-    assert first["data_version"].startswith("boundaries-")
-    assert dataset_info(engine=engine)["data_version"] == first["data_version"] != before
+    assert (first.added, first.updated, first.unchanged) == (3, 0, 0)
+    assert first.data_version.startswith("boundaries-")
+    assert dataset_info(engine=engine)["data_version"] == first.data_version != before
 
     # the same file again changes nothing: no new version
     again = import_boundaries(engine, gpkg, layer="VG250_GEM")
-    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
-    assert again["data_version"] is None
-    assert dataset_info(engine=engine)["data_version"] == first["data_version"]
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    assert again.data_version is None
+    assert dataset_info(engine=engine)["data_version"] == first.data_version
 
     # another file (another source) replaces them: a new version again
     other = import_boundaries(engine, shapefile, year=2024)
-    assert (other["added"], other["updated"], other["unchanged"]) == (0, 3, 0)
-    assert other["data_version"] not in (None, first["data_version"])
-    assert dataset_info(engine=engine)["data_version"] == other["data_version"]
+    assert (other.added, other.updated, other.unchanged) == (0, 3, 0)
+    assert other.data_version not in (None, first.data_version)
+    assert dataset_info(engine=engine)["data_version"] == other.data_version
     assert attribution(load_boundaries(engine)["source"]) == (
         "© GeoBasis-DE / BKG 2024 (Daten verändert)"
     )
     log = import_log(engine)
     assert log["table_name"].to_list() == ["municipality_boundary"] * 2
-    assert log["data_version"].to_list() == [other["data_version"], first["data_version"]]
+    assert log["data_version"].to_list() == [other.data_version, first.data_version]
     assert log["imported_by"].to_list() == ["tester", "tester"]  # every import names its person
 
 

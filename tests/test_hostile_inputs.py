@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from data_access.db import create_db_engine, ensure_schema
 from teilhabe.cli.main import main
-from teilhabe.exchange import boundaries
+from teilhabe.exchange import boundary_files
 from teilhabe.exchange.hsds.export import export_hsds
 
 LONG_NAME = "x" * 300
@@ -517,7 +517,7 @@ def test_a_hostile_input_ends_in_one_german_line(
 def test_a_geometry_with_too_many_vertices_is_refused(
     sqlite_url, sqlite_engine, before, tmp_path, capsys, monkeypatch
 ) -> None:
-    monkeypatch.setattr(boundaries, "MAX_VERTICES_PER_MUNICIPALITY", 1_000)
+    monkeypatch.setattr(boundary_files, "MAX_VERTICES_PER_MUNICIPALITY", 1_000)
     ring = [
         [10 + 0.1 * math.cos(2 * math.pi * i / 1_200), 48 + 0.1 * math.sin(2 * math.pi * i / 1_200)]
         for i in range(1_200)

@@ -25,7 +25,8 @@ from streamlit.testing.v1 import AppTest
 from data_access.db import create_db_engine
 from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
-from teilhabe.exchange.core import ImportReport, Problem
+from teilhabe.exchange.core import TableImportReport
+from teilhabe.exchange.report import Problem
 from teilhabe.exchange.tables import TABLES
 from teilhabe.exchange.templates import template_csv, template_xlsx
 from teilhabe.indicators import Filters
@@ -192,7 +193,7 @@ def test_the_table_exports_write_formulas_as_text() -> None:
 
 
 def test_the_check_report_of_an_import_writes_formulas_as_text() -> None:
-    report = ImportReport(
+    report = TableImportReport(
         table="provider", file_name="=x.csv", sha256="0" * 64, file_format="csv", dry_run=True
     )
     for row, payload in enumerate(PAYLOADS, start=2):

@@ -33,11 +33,13 @@ from teilhabe import figures
 from teilhabe.cli.main import main
 from teilhabe.exchange.hsds import importing
 from teilhabe.exchange.hsds.export import export_hsds
+from teilhabe.exchange.hsds.importing import Change
 from teilhabe.exchange.hsds.package import HsdsPackageInvalid
 from teilhabe.exchange.hsds.schema import RESOURCES, hsds_id
+from teilhabe.exchange.report import Counts
 
 
-def import_hsds(*args, **kwargs) -> dict[str, object]:
+def import_hsds(*args, **kwargs) -> importing.HsdsImportReport:
     kwargs.setdefault("actor", Actor.command_line("tester"))
     return importing.import_hsds(*args, **kwargs)
 
@@ -309,20 +311,20 @@ def test_round_trip_through_a_fresh_database(demo_engine, demo_package, tmp_path
     engine = directory_database(f"sqlite:///{tmp_path / 'fresh.sqlite'}", demo_engine)
     try:
         report = import_hsds(engine, demo_package)
-        assert report["counts"] == {
-            "service_category": {"added": 10, "updated": 0, "unchanged": 0},
-            "provider": {"added": 20, "updated": 0, "unchanged": 0},
-            "service": {"added": 28, "updated": 0, "unchanged": 0},
-            "service_category_barrier": {"added": 11, "removed": 0, "unchanged": 0},
-            "service_area": {"added": 180, "removed": 0, "unchanged": 0},
+        assert report.counts == {
+            "service_category": Counts(10, 0, 0),
+            "provider": Counts(20, 0, 0),
+            "service": Counts(28, 0, 0),
+            "service_category_barrier": Counts(11, 0, 0, removed=0),
+            "service_area": Counts(180, 0, 0, removed=0),
         }
         assert files(fresh_export(engine, tmp_path, "again")) == files(demo_package)
         for table in ("provider", "service", "service_area", "service_category"):
             assert snapshot(engine)[table] == snapshot(demo_engine)[table]
         # importing the same package again changes nothing
         again = import_hsds(engine, demo_package)
-        assert again["changes"] == []
-        assert {t: c["unchanged"] for t, c in again["counts"].items()} == {
+        assert again.changes == []
+        assert {t: c.unchanged for t, c in again.counts.items()} == {
             "service_category": 10,
             "provider": 20,
             "service": 28,
@@ -350,23 +352,11 @@ def test_a_changed_name_and_phone_update_exactly_those_rows(demo_copy, tmp_path)
     # a new data version, so that a running app shows the changed directory
     assert figures.dataset_info(engine=demo_copy)["data_version"].startswith("hsds-")
     assert figures.dataset_info(engine=demo_copy)["data_version"] != version
-    assert report["counts"]["provider"] == {"added": 0, "updated": 2, "unchanged": 18}
-    assert report["counts"]["service"] == {"added": 0, "updated": 0, "unchanged": 28}
-    assert report["changes"] == [
-        {
-            "table": "provider",
-            "id": "P03",
-            "field": "name",
-            "old": "Sprachschule Albuch",
-            "new": "Sprachschule Albuch-Nord",
-        },
-        {
-            "table": "provider",
-            "id": "P05",
-            "field": "phone",
-            "old": "07321 105555",
-            "new": "07321 999999",
-        },
+    assert report.counts["provider"] == Counts(0, 2, 18)
+    assert report.counts["service"] == Counts(0, 0, 28)
+    assert report.changes == [
+        Change("provider", "P03", "name", "Sprachschule Albuch", "Sprachschule Albuch-Nord"),
+        Change("provider", "P05", "phone", "07321 105555", "07321 999999"),
     ]
     after = snapshot(demo_copy)
     assert {t for t in before if before[t] != after[t]} == {"provider"}
@@ -389,18 +379,12 @@ def test_dry_run_reports_but_changes_nothing(demo_copy, tmp_path) -> None:
 
     report = import_hsds(demo_copy, folder, dry_run=True)
 
-    assert report["dry_run"] is True
-    assert report["counts"]["service"]["updated"] == 1
-    assert report["changes"][0] == {
-        "table": "service",
-        "id": "P01-S1",
-        "field": "capacity",
-        "old": 10,
-        "new": 99,
-    }
-    removed = report["counts"]["service_area"]["removed"]
+    assert report.dry_run is True
+    assert report.counts["service"].updated == 1
+    assert report.changes[0] == Change("service", "P01-S1", "capacity", 10, 99)
+    removed = report.counts["service_area"].removed
     assert removed > 0 and all(
-        c["old"] == "08135010" for c in report["changes"] if c["table"] == "service_area"
+        c.old == "08135010" for c in report.changes if c.table == "service_area"
     )
     assert snapshot(demo_copy) == before
 
@@ -427,13 +411,9 @@ def test_changed_categories_and_areas_are_upserted(demo_copy, tmp_path) -> None:
 
     report = import_hsds(demo_copy, folder)
 
-    assert report["counts"]["service_category"] == {"added": 0, "updated": 1, "unchanged": 9}
-    assert report["counts"]["service_category_barrier"] == {
-        "added": 1,
-        "removed": 0,
-        "unchanged": 11,
-    }
-    assert report["counts"]["service_area"]["added"] == 1
+    assert report.counts["service_category"] == Counts(0, 1, 9)
+    assert report.counts["service_category_barrier"] == Counts(1, 0, 11, removed=0)
+    assert report.counts["service_area"].added == 1
     with demo_copy.connect() as connection:
         assert (
             connection.execute(
@@ -478,8 +458,8 @@ def test_providers_missing_from_the_package_are_kept(demo_copy, tmp_path) -> Non
 
     report = import_hsds(demo_copy, folder)
 
-    assert report["not_in_package"] == {"provider": ["P20"], "service": ["P20-S1", "P20-S2"]}
-    assert report["changes"] == []
+    assert report.not_in_package == {"provider": ["P20"], "service": ["P20-S1", "P20-S2"]}
+    assert report.changes == []
     assert snapshot(demo_copy) == before
 
 
@@ -504,7 +484,7 @@ def test_every_problem_of_a_bad_package_is_reported_and_nothing_changes(
     with pytest.raises(HsdsPackageInvalid) as raised:
         import_hsds(demo_copy, folder)
 
-    problems = [(p.file, p.line, p.field, p.value) for p in raised.value.problems]
+    problems = [(p.file, p.row, p.field, p.value) for p in raised.value.problems]
     assert sorted(problems) == sorted(
         [
             ("service.csv", 3, "organization_id", missing_organization),
@@ -566,7 +546,7 @@ def test_missing_files_columns_and_unknown_municipalities(demo_copy, tmp_path) -
     with pytest.raises(HsdsPackageInvalid) as raised:
         import_hsds(demo_copy, folder)
 
-    problems = {(p.file, p.line, p.field, p.value, p.message) for p in raised.value.problems}
+    problems = {(p.file, p.row, p.field, p.value, p.message) for p in raised.value.problems}
     assert ("attribute.csv", None, None, None, "Die Datei fehlt.") in problems
     assert ("organization.csv", 1, "name", None, "Die Pflichtspalte fehlt.") in problems
     assert (
@@ -585,7 +565,7 @@ def test_a_package_with_the_plural_file_names_of_hsds_tools(demo_copy, tmp_path)
     (folder / "organization.csv").rename(folder / "organizations.csv")
     (folder / "taxonomy.csv").rename(folder / "taxonomies.csv")
     report = import_hsds(demo_copy, folder, dry_run=True)
-    assert report["counts"]["provider"] == {"added": 0, "updated": 0, "unchanged": 20}
+    assert report.counts["provider"] == Counts(0, 0, 20)
 
 
 # --- Command line ----------------------------------------------------------------------------
@@ -686,9 +666,9 @@ def test_round_trip_on_postgresql(postgres_url, demo_engine, demo_package, tmp_p
     engine = directory_database(url.render_as_string(hide_password=False), demo_engine)
     try:
         report = import_hsds(engine, demo_package)
-        assert report["counts"]["provider"]["added"] == 20
+        assert report.counts["provider"].added == 20
         assert files(fresh_export(engine, tmp_path, "from-postgres")) == files(demo_package)
-        assert import_hsds(engine, demo_package)["changes"] == []
+        assert import_hsds(engine, demo_package).changes == []
     finally:
         engine.dispose()
         with admin.begin() as connection:
@@ -752,7 +732,7 @@ def test_the_specification_example_as_published_is_refused_with_every_problem_at
     before = snapshot(demo_copy)
     with pytest.raises(HsdsPackageInvalid) as raised:
         import_hsds(demo_copy, folder)
-    problems = {(p.file, p.line, p.field) for p in raised.value.problems}
+    problems = {(p.file, p.row, p.field) for p in raised.value.problems}
     assert problems == {
         ("organizations.csv", 2, "parent_organization_id"),
         ("organizations.csv", 2, "id"),  # no location of its own
@@ -783,9 +763,9 @@ def test_the_repaired_example_imports_with_warnings_and_keeps_ids_and_fields(
     folder = repaired_example(tmp_path)
     # without a category map the service cannot be placed: listed, not imported
     report = import_hsds(demo_copy, folder, dry_run=True)
-    assert report["counts"]["provider"]["added"] == 1
-    assert report["counts"]["service"]["added"] == 0
-    warnings = "\n".join(report["warnings"])
+    assert report.counts["provider"].added == 1
+    assert report.counts["service"].added == 0
+    warnings = "\n".join(report.notes)
     assert "Leistung „Community Counselling“ nicht übernommen" in warnings
     assert "--category-map" in warnings
     assert "als Beratungsstelle (counselling) übernommen" in warnings
@@ -794,8 +774,8 @@ def test_the_repaired_example_imports_with_warnings_and_keeps_ids_and_fields(
     mapping = tmp_path / "kategorien.csv"
     mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
     report = import_hsds(demo_copy, folder, category_map=mapping)
-    assert report["counts"]["provider"]["added"] == 1
-    assert report["counts"]["service"]["added"] == 1
+    assert report.counts["provider"].added == 1
+    assert report.counts["service"].added == 1
     with demo_copy.connect() as connection:
         provider = connection.execute(
             select(Provider.__table__).where(Provider.id == ORGANIZATION)
@@ -840,7 +820,7 @@ def test_the_repaired_example_imports_with_warnings_and_keeps_ids_and_fields(
     assert "language" in {r["name"] for r in descriptor["resources"]}
     # and the exported package reads back without any change
     again = import_hsds(demo_copy, out)
-    assert again["changes"] == [], again["changes"][:5]
+    assert again.changes == [], again.changes[:5]
 
 
 def test_a_category_map_with_barriers_and_its_own_problems(demo_copy, tmp_path) -> None:
@@ -848,12 +828,12 @@ def test_a_category_map_with_barriers_and_its_own_problems(demo_copy, tmp_path) 
     mapping = tmp_path / "map.csv"
     mapping.write_text("Begriff,Hemmnis\nname,debts\n", encoding="utf-8")
     report = import_hsds(demo_copy, folder, category_map=mapping, dry_run=True)
-    assert report["counts"]["service"]["added"] == 1
+    assert report.counts["service"].added == 1
     bad = tmp_path / "bad.csv"
     bad.write_text("term;category\ncode;zauberei\n", encoding="utf-8")
     with pytest.raises(HsdsPackageInvalid) as raised:
         import_hsds(demo_copy, folder, category_map=bad)
-    assert [(p.file, p.line, p.field, p.value) for p in raised.value.problems] == [
+    assert [(p.file, p.row, p.field, p.value) for p in raised.value.problems] == [
         ("bad.csv", 2, "category", "zauberei")
     ]
 
@@ -903,7 +883,7 @@ def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy
     write(folder, "service_area.csv", areas)
 
     report = import_hsds(demo_copy, folder)
-    assert report["counts"]["provider_location"] == {"added": 1, "updated": 0, "unchanged": 0}
+    assert report.counts["provider_location"] == Counts(1, 0, 0)
     with demo_copy.connect() as connection:
         further = connection.execute(select(ProviderLocation.__table__)).all()
         served = (
@@ -934,7 +914,7 @@ def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy
     out = fresh_export(demo_copy, tmp_path, "out")
     assert second in {r["id"] for r in read(out, "location.csv")}
     assert area in {r["id"] for r in read(out, "service_area.csv")}
-    assert import_hsds(demo_copy, out)["changes"] == []
+    assert import_hsds(demo_copy, out).changes == []
 
 
 def test_cli_import_of_a_foreign_package_with_a_category_map(demo_copy, tmp_path, capsys) -> None:
@@ -961,7 +941,7 @@ def test_service_areas_outside_the_district_are_kept_and_reported(demo_copy, tmp
     mapping = tmp_path / "kategorien.csv"
     mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
     report = import_hsds(demo_copy, folder, category_map=mapping)
-    warnings = "\n".join(report["warnings"])
+    warnings = "\n".join(report.notes)
     assert "service_areas.csv, Zeile 2, Feld extent: Das Gebiet (GeoJSON) überschneidet keine" in (
         warnings
     )
@@ -979,7 +959,7 @@ def test_optional_files_may_be_absent_required_ones_are_named_as_in_the_package(
     mapping = tmp_path / "kategorien.csv"
     mapping.write_text("term;category\ncode;psychosocial_support\n", encoding="utf-8")
     report = import_hsds(demo_copy, folder, category_map=mapping, dry_run=True)
-    assert "funding.csv: In datapackage.json genannt, aber nicht im Paket." in report["warnings"]
+    assert "funding.csv: In datapackage.json genannt, aber nicht im Paket." in report.notes
     (folder / "services.csv").unlink()
     with pytest.raises(HsdsPackageInvalid) as raised:
         import_hsds(demo_copy, folder, category_map=mapping)

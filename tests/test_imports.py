@@ -44,10 +44,11 @@ from teilhabe import figures
 from teilhabe.cases import cache_folder
 from teilhabe.cli.main import main
 from teilhabe.exchange import tabular as imports
-from teilhabe.exchange.checking import REAL_EXAMPLES, _Catalogues, _parse
-from teilhabe.exchange.core import ImportReport
+from teilhabe.exchange.checking import _Catalogues, _parse
+from teilhabe.exchange.core import TableImportReport
 from teilhabe.exchange.parsing import _Invalid, parse_date, parse_integer, parse_number
 from teilhabe.exchange.reading import read_file
+from teilhabe.exchange.report import report_lines
 from teilhabe.exchange.specs import BARRIER_LABELS, CATEGORY_LABELS
 from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
 from teilhabe.exchange.templates import template_csv, template_xlsx
@@ -57,12 +58,12 @@ REPO = Path(__file__).resolve().parents[1]
 STEWARD = Actor.command_line("tester")  # who imports in these tests (roles: test_auth.py)
 
 
-def import_table(*args, **kwargs) -> ImportReport:
+def import_table(*args, **kwargs) -> TableImportReport:
     kwargs.setdefault("actor", STEWARD)
     return imports.import_table(*args, **kwargs)
 
 
-def validate(*args, **kwargs) -> ImportReport:
+def validate(*args, **kwargs) -> TableImportReport:
     kwargs.setdefault("actor", STEWARD)
     return imports.validate(*args, **kwargs)
 
@@ -628,7 +629,7 @@ def test_a_dry_run_reports_the_counts_and_writes_nothing(db) -> None:
     content = csv_bytes([["Personen-ID", "Beginn"], ["P2", "01.01.2013"]])
     report = import_table(db, "benefit_spell", content, name="s.csv", dry_run=True)
     assert (report.ok, report.added, report.dry_run, report.log_id) == (True, 1, True, None)
-    assert report.lines()[-1] == "Probelauf (--dry-run): Die Datenbank wurde nicht verändert."
+    assert report_lines(report)[-1] == "Probelauf (--dry-run): Die Datenbank wurde nicht verändert."
     assert snapshot(db) == before
 
 
@@ -823,7 +824,7 @@ def test_every_template_imports_into_an_empty_database_in_order(tmp_path) -> Non
         header = csv_template[3:].decode().splitlines()[0].split(";")
         assert header == [c.header for c in TABLES[table].columns]
         report = import_table(engine, table, csv_template, name=f"{table}.csv")
-        if table not in REAL_EXAMPLES:  # real official rows as examples
+        if not TABLES[table].real_example:  # real official rows as examples
             # the example row as it is cannot be imported by accident
             assert [(p.row, p.message) for p in report.problems] == [
                 (
@@ -1120,7 +1121,7 @@ def test_the_same_on_postgresql(postgres_db, tmp_path, monkeypatch) -> None:
         [["Personen-ID", "Beginn", "Ende"], ["P1", "01.06.2012", ""], ["X", "1.1.2013", "x"]]
     )
     report = import_table(engine, "benefit_spell", bad, name="s.csv")
-    assert [(p.row, p.column) for p in report.problems] == [
+    assert [(p.row, p.field) for p in report.problems] == [
         (2, "Beginn"),
         (3, "Ende"),
         (3, "Personen-ID"),
@@ -1211,7 +1212,7 @@ def test_implausible_dates_addresses_and_names_are_refused(db) -> None:
         ["A5", "Gut\u202eresu", "Kammer", "08135019", "", "http://"],
     ]
     report = validate(db, "provider", csv_bytes([header, *rows]), name="a.csv")
-    found = [(p.row, p.column, p.value) for p in report.problems]
+    found = [(p.row, p.field, p.value) for p in report.problems]
     assert found == [
         (3, "E-Mail", "info@beispiel"),
         (3, "Website", "www.beispiel.de"),

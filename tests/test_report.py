@@ -28,9 +28,8 @@ from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
 from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
-from teilhabe.reporting import images
+from teilhabe.reporting import images, pdf_document
 from teilhabe.reporting import pdf as report
-from teilhabe.reporting import pdf_document
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
 from teilhabe.selection import describe_filters
 from tests.conftest import skip_or_fail

@@ -63,10 +63,11 @@ def test_excel_export_has_no_formula_and_no_link() -> None:
 
 
 def test_the_check_report_csv_keeps_hostile_values_as_text() -> None:
-    from teilhabe.exchange.core import ImportReport, Problem
+    from teilhabe.exchange.core import TableImportReport
+    from teilhabe.exchange.report import Problem
     from ui.imports import problems_csv
 
-    report = ImportReport("provider", "=datei.csv", "0" * 64, "csv", dry_run=True)
+    report = TableImportReport("provider", "=datei.csv", "0" * 64, "csv", dry_run=True)
     report.problems.append(Problem("=datei.csv", 2, "Name", "=2+5", "Pflichtfeld fehlt"))
     data = problems_csv(report).decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(data), delimiter=";") for cell in row]

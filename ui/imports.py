@@ -24,7 +24,8 @@ from data_access.settings import ConfigurationError
 from teilhabe import figures, quality
 from teilhabe.exchange import core, templates
 from teilhabe.exchange import tabular as imports
-from teilhabe.exchange.core import ImportReport, Problem, failure_message
+from teilhabe.exchange.core import TableImportReport, failure_message
+from teilhabe.exchange.report import ImportReport, Problem
 from teilhabe.exchange.source import Limits
 from teilhabe.exchange.tables import TABLES
 from teilhabe.protection import Protection
@@ -47,7 +48,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEM_HEADERS = {
     "file": "Datei",
     "row": "Zeile",
-    "column": "Spalte",
+    "field": "Spalte",
     "value": "Wert",
     "message": "Problem",
 }
@@ -82,6 +83,22 @@ def actor() -> Actor | None:
     return auth.current_actor()
 
 
+def _person(action: str) -> Actor:
+    """The person on the page; ``PermissionDenied`` when nobody is logged in (``action`` names
+    what was refused, as the data layer words it)."""
+    person = actor()
+    if person is None:
+        raise PermissionDenied(f"{action} ist ohne angemeldete Person mit Rolle nicht erlaubt.")
+    return person
+
+
+def _local_time(value: object) -> str:
+    """A UTC time of the database as local time, ``24.09.2013 14:05``."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    return value.replace(tzinfo=dt.UTC).astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+
+
 def may_import(person: Actor | None) -> bool:
     return auth.may_import(person)
 
@@ -105,12 +122,12 @@ def limits_text() -> str:
     return f"Höchstens {max_upload_mb()} MB je Datei; {limits().describe()}."
 
 
-def check_upload(table: str, name: str, content: bytes) -> ImportReport:
+def check_upload(table: str, name: str, content: bytes) -> TableImportReport:
     """What an import would do. Only for a person who may import (``PermissionDenied``
     otherwise, before anything is read); the result is cached per data version, table and
     file (by its hash)."""
     person = actor()
-    if not may_import(person):
+    if person is None or not may_import(person):
         raise PermissionDenied(
             "Das Prüfen von Dateien ist der Rolle „Datenverantwortung“ vorbehalten."
         )
@@ -120,22 +137,27 @@ def check_upload(table: str, name: str, content: bytes) -> ImportReport:
 @st.cache_data(show_spinner="Datei wird geprüft …", max_entries=20)
 def _check_upload(
     version: str, table: str, name: str, sha256: str, _content: bytes, _actor: Actor
-) -> ImportReport:
+) -> TableImportReport:
     return imports.validate(
         data._engine(), table, _content, name=name, actor=_actor, limits=limits()
     )
 
 
-def run_import(table: str, name: str, content: bytes) -> ImportReport:
+def run_import(table: str, name: str, content: bytes) -> TableImportReport:
     """Import for real, as the person on the page (the data layer refuses without the role);
     never cached. A refusal or a database error is returned as the report's problem (nothing
     was written)."""
     try:
         return imports.import_table(
-            data._engine(), table, content, name=name, actor=actor(), limits=limits()
+            data._engine(),
+            table,
+            content,
+            name=name,
+            actor=_person("Der Import von Dateien"),
+            limits=limits(),
         )
     except (SQLAlchemyError, PermissionDenied) as error:
-        report = ImportReport(table, name, file_hash(content), "", dry_run=False)
+        report = TableImportReport(table, name, file_hash(content), "")
         message = str(error) if isinstance(error, PermissionDenied) else failure_message(error)
         report.problems.append(Problem(name, None, None, None, message))
         return report
@@ -148,7 +170,7 @@ def problems_frame(report: ImportReport) -> pl.DataFrame:
             {
                 "Datei": p.file,
                 "Zeile": "" if p.row is None else format_count(p.row),
-                "Spalte": p.column or "",
+                "Spalte": p.field or "",
                 "Wert": p.value or "",
                 "Problem": p.message,
             }
@@ -169,10 +191,53 @@ def problems_csv(report: ImportReport) -> bytes:
 
 
 def counts_text(report: ImportReport) -> str:
-    return (
-        f"{format_count(report.added)} neu, {format_count(report.updated)} geändert, "
-        f"{format_count(report.unchanged)} unverändert"
+    """The counts of a report: ``2 neu, 0 geändert, 5 unverändert`` for one table, each with
+    its label for several."""
+    if len(report.counts) == 1:
+        return next(iter(report.counts.values())).text()
+    return "; ".join(
+        f"{report.labels.get(table, table)}: {counts.text()}"
+        for table, counts in report.counts.items()
     )
+
+
+def show_check(report: ImportReport, file_name: str, what: str) -> None:
+    """The Daten page's view of a checked file (any import's report): its problems as a table
+    with a CSV download, or what the import would do; then the notes. ``what`` names the
+    target (``für Personen: 12 Zeilen``)."""
+    if report.problems:
+        count = len(report.problems)
+        st.error(
+            f"**{markdown_text(file_name)}** für {what}: {format_count(count)} "
+            f"{'Problem' if count == 1 else 'Probleme'}. So wird die Datei nicht importiert; "
+            "die Datenbank bleibt unverändert. Bitte die Datei korrigieren und erneut "
+            "hochladen.",
+            icon=":material/error:",
+        )
+        st.dataframe(problems_frame(report), hide_index=True, key="import_problems")
+        st.download_button(
+            "Prüfbericht (CSV)",
+            data=problems_csv(report),
+            file_name="pruefbericht.csv",
+            mime=CSV_MIME,
+            key="problems_csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    else:
+        rows = report.rows if isinstance(report, TableImportReport) else None
+        checked = (
+            f"{format_count(rows)} {'Zeile' if rows == 1 else 'Zeilen'} geprüft"
+            if rows is not None
+            else "geprüft"
+        )
+        st.success(
+            f"**{markdown_text(file_name)}** für {what}: {checked}, keine Probleme. Beim "
+            f"Import: {counts_text(report)}.",
+            icon=":material/fact_check:",
+        )
+    for note in report.notes:
+        st.caption(markdown_text(note))
 
 
 # --- Templates -------------------------------------------------------------------------------
@@ -267,15 +332,9 @@ def users() -> pl.DataFrame:
     rows = access.list_users(data._engine())
     return pl.DataFrame(
         {
-            "Kennung": [r["identity"] for r in rows],
-            "Rolle": [ROLE_LABELS.get(r["role"], r["role"]) for r in rows],
-            "seit": [
-                r["added_at"]
-                .replace(tzinfo=dt.UTC)
-                .astimezone(LOCAL_TIME)
-                .strftime("%d.%m.%Y %H:%M")
-                for r in rows
-            ],
+            "Kennung": [str(r["identity"]) for r in rows],
+            "Rolle": [ROLE_LABELS.get(str(r["role"]), str(r["role"])) for r in rows],
+            "seit": [_local_time(r["added_at"]) for r in rows],
             "vergeben von": [r["added_by"] or "" for r in rows],
         },
         schema={
@@ -288,13 +347,15 @@ def users() -> pl.DataFrame:
 
 
 def identities() -> list[str]:
-    return [r["identity"] for r in access.list_users(data._engine())]
+    return [str(r["identity"]) for r in access.list_users(data._engine())]
 
 
 def give_role(identity: str, role: str) -> tuple[bool, str]:
     """Give ``identity`` the role as the person on the page; (ok, German message)."""
     try:
-        changed = access.add_user(data._engine(), identity, role, actor=actor())
+        changed = access.add_user(
+            data._engine(), identity, role, actor=_person("Das Vergeben von Rollen")
+        )
     except (PermissionDenied, ValueError) as error:
         return False, str(error)
     name = identity.strip()
@@ -306,7 +367,9 @@ def give_role(identity: str, role: str) -> tuple[bool, str]:
 def take_role(identity: str) -> tuple[bool, str]:
     """Take the role of ``identity`` away as the person on the page; (ok, German message)."""
     try:
-        removed = access.remove_user(data._engine(), identity, actor=actor())
+        removed = access.remove_user(
+            data._engine(), identity, actor=_person("Das Entziehen von Rollen")
+        )
     except (PermissionDenied, ValueError) as error:
         return False, str(error)
     if not removed:

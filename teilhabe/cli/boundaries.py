@@ -11,10 +11,8 @@ from data_access.auth import Actor
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
 from teilhabe.exchange.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
-from teilhabe.reporting.formatting import format_count
+from teilhabe.exchange.report import report_lines
 from teilhabe.startup import open_database
-
-LISTED = 10  # AGS shown in the report before "…"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -97,46 +95,14 @@ def _import(args: argparse.Namespace) -> int:
     except BoundaryImportRefused as error:
         print("Fehler: Die Datei passt nicht zur Datenbank:", file=sys.stderr)
         for problem in error.problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(f"  - {problem.message}", file=sys.stderr)
         return EXIT_ERROR
     except BoundaryFileError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_ERROR
     finally:
         engine.dispose()
-    print(
-        f"Gemeindegrenzen aus {args.file.name} (Ebene {report['layer']}) in "
-        f"{settings.database_label} übernommen: {_count(report['imported'])}."
-    )
-    if report["skipped_ags"]:
-        print(
-            f"Übersprungen, weil nicht in der Datenbank: {_count(len(report['skipped_ags']))} "
-            f"({_listing(report['skipped_ags'])})."
-        )
-    for ags, old, new in report["renamed"]:
-        print(f"Gemeindename übernommen: {ags} „{old}“ heißt jetzt „{new}“.")
-    if report["data_version"]:
-        print(
-            f"Neu: {_count(report['added'])}, geändert: {_count(report['updated'])}, "
-            f"unverändert: {_count(report['unchanged'])}; neue Datenversion "
-            f"{report['data_version']} (eine laufende App zeigt die neuen Grenzen)."
-        )
-    else:
-        print("Die Grenzen waren schon so gespeichert; nichts geändert.")
-    missing = report["without_official_boundary"]
-    if missing:
-        print(
-            f"Noch ohne amtliche Grenze (Karte zeigt sie schematisch oder gar nicht): "
-            f"{_count(len(missing))} ({_listing(missing)})."
-        )
-    else:
-        print("Alle Gemeinden der Datenbank haben jetzt eine amtliche Grenze.")
+    print(f"Datenbank: {settings.database_label}")
+    for line in report_lines(report):
+        print(line)
     return 0
-
-
-def _count(number: int) -> str:
-    return f"{format_count(number)} Gemeinde" + ("" if number == 1 else "n")
-
-
-def _listing(ags: list[str]) -> str:
-    return ", ".join(ags[:LISTED]) + (", …" if len(ags) > LISTED else "")

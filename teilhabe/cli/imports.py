@@ -14,6 +14,7 @@ from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
 from teilhabe.exchange.core import failure_message
+from teilhabe.exchange.report import report_lines
 from teilhabe.exchange.safe_paths import check_file
 from teilhabe.exchange.source import Limits
 from teilhabe.exchange.tables import IMPORT_ORDER, TABLES, UnknownTable, table_spec
@@ -94,11 +95,11 @@ def _import(args: argparse.Namespace) -> int:
         print(f"Fehler: {report.problems[0]} Die Datenbank ist unverändert.", file=sys.stderr)
         return EXIT_ERROR
     if not report.ok:
-        first, *problems = report.lines()
+        first, *problems = report_lines(report)
         print(f"Fehler: {first}", file=sys.stderr)
         for line in problems:
             print(line, file=sys.stderr)
         return EXIT_ERROR
-    for line in report.lines():
+    for line in report_lines(report):
         print(line)
     return 0

@@ -5,16 +5,16 @@ the printed report only).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from data_access.auth import Actor
 from teilhabe.cli.common import add_database_option, fail, settings_from
-from teilhabe.exchange.hsds.export import _csv_value, export_hsds
-from teilhabe.exchange.hsds.importing import SHOWN_CHANGES, TABLE_LABELS, import_hsds
+from teilhabe.exchange.hsds.export import export_hsds
+from teilhabe.exchange.hsds.importing import SHOWN_CHANGES, import_hsds
 from teilhabe.exchange.hsds.package import HsdsError
+from teilhabe.exchange.report import report_lines
 from teilhabe.startup import open_database
 
 # --- Command line ----------------------------------------------------------------------------
@@ -95,60 +95,6 @@ def _import_command(args: argparse.Namespace) -> int:
         )
     except HsdsError as error:
         return fail(str(error))
-    print(f"HSDS-Paket {args.hsds} geprüft: keine Probleme.")
     for line in report_lines(report, limit=SHOWN_CHANGES):
         print(line)
     return 0
-
-
-def report_lines(report: dict, *, limit: int | None = None) -> Iterable[str]:
-    """The German summary of an import report: counts, then the changes (at most ``limit``)."""
-    for table, counts in report["counts"].items():
-        parts = [f"{counts['added']} neu"]
-        parts.append(
-            f"{counts['updated']} geändert"
-            if "updated" in counts
-            else f"{counts['removed']} entfernt"
-        )
-        parts.append(f"{counts['unchanged']} unverändert")
-        yield f"{TABLE_LABELS[table][0]}: {', '.join(parts)}"
-    changes = report["changes"]
-    for change in changes[:limit]:
-        label = TABLE_LABELS[change["table"]][1]
-        if change["field"] is None:
-            yield f"  neu: {label} {change['id']}"
-        elif change["field"] == "hsds":
-            yield f"  geändert: {label} {change['id']}: weitere HSDS-Angaben (Felder, Zeilen)"
-        elif change["new"] is None:
-            yield f"  entfernt: {label} {change['id']}: {_shown(change['old'])}"
-        elif change["old"] is None and change["table"] in (
-            "service_area",
-            "service_category_barrier",
-        ):
-            yield f"  hinzu: {label} {change['id']}: {_shown(change['new'])}"
-        else:
-            yield (
-                f"  geändert: {label} {change['id']}: {change['field']} "
-                f"{_shown(change['old'])} → {_shown(change['new'])}"
-            )
-    if limit is not None and len(changes) > limit:
-        yield f"  … und {len(changes) - limit} weitere Änderungen"
-    kept = report["not_in_package"]
-    if kept["provider"] or kept["service"]:
-        yield (
-            f"Nicht im Paket und unverändert behalten: {len(kept['provider'])} Anbieter, "
-            f"{len(kept['service'])} Leistungen."
-        )
-    warnings = report.get("warnings", [])
-    if warnings:
-        yield f"Hinweise ({len(warnings)}):"
-        for warning in warnings[:limit]:
-            yield f"  - {warning}"
-        if limit is not None and len(warnings) > limit:
-            yield f"  … und {len(warnings) - limit} weitere Hinweise"
-    if report["dry_run"]:
-        yield "Probelauf (--dry-run): Die Datenbank wurde nicht verändert."
-
-
-def _shown(value: object) -> str:
-    return "(leer)" if value is None else f"„{_csv_value(value)}“"

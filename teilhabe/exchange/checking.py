@@ -18,7 +18,6 @@ from data_access.models import (
     ServiceCategory,
 )
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks, _count, _date_text
-from teilhabe.exchange.core import Problem
 from teilhabe.exchange.parsing import (
     _compact,
     _digits,
@@ -31,6 +30,7 @@ from teilhabe.exchange.parsing import (
     parse_number,
     parse_url,
 )
+from teilhabe.exchange.report import Problem
 from teilhabe.exchange.source import SourceFile
 from teilhabe.exchange.specs import (
     BARRIER_LABELS,
@@ -96,6 +96,10 @@ class _Catalogues:
     service_category: dict[str, str]
     districts: tuple[str, ...]
 
+    def codes(self, catalogue: str | None) -> dict[str, str]:
+        """Code -> label of the catalogue a code column names ("barrier", "service_category")."""
+        return {"barrier": self.barrier, "service_category": self.service_category}[str(catalogue)]
+
 
 def _catalogues(connection: Connection) -> _Catalogues:
     barriers = dict(connection.execute(select(Barrier.code, Barrier.label)).all())
@@ -112,74 +116,21 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
     positions = _map_header(checked)
     if not source.rows and not checked.problems:
         checked.problem(None, None, "Die Datei enthält keine Datenzeilen.")
-    columns = [spec.column(name) for name in positions]
     # what a row gets where the file has no value: for new rows where the column is missing,
     # and for every row where a cell of a column that cannot be empty (NOT NULL) is blank
     fallback = {c.name: c.default for c in spec.columns if c.default is not None}
-    if spec.name == "network_event" and len(catalogues.districts) == 1:
-        fallback["district_key"] = catalogues.districts[0]
-    elif spec.name == "network_event" and "district_key" not in positions:
-        checked.problem(
-            None,
-            "district_key",
-            "Die Spalte fehlt; sie ist nötig, weil die Datenbank "
-            f"{'keinen' if not catalogues.districts else 'mehr als einen'} Kreis kennt.",
-        )
-    restored: list[tuple[int, str, str, str]] = []  # number cells that lost their leading zero
-    example = None if spec.name in REAL_EXAMPLES else _example_values(spec, catalogues)
-    for line, cells in source.rows:
-        raw = {
-            name: cells[position] if position < len(cells) else None
-            for name, position in positions.items()
-        }
-        row = _Row(line, {}, raw)
-        blank = []
-        for column in columns:
-            value = raw[column.name]
-            if value is None:
-                if column.required:
-                    checked.problem(row, column.name, "Pflichtfeld ist leer.", value="")
-                row.values[column.name] = [] if column.kind == "list" else None
-                if not column.required and _not_null(spec, column.name):
-                    blank.append(column.name)
-                continue
-            numeric = (line, positions[column.name]) in source.numeric
-            try:
-                row.values[column.name] = _parse(spec, column, value, catalogues, numeric=numeric)
-            except _Invalid as error:
-                checked.problem(row, column.name, str(error))
-                continue
-            if column.digits and numeric and _compact(value) != row.values[column.name]:
-                restored.append(
-                    (line, checked.columns[column.name], value, str(row.values[column.name]))
-                )
-        for name in blank:
-            if name in fallback:
-                row.values[name] = _value_of(fallback[name], row.values)
-            else:
-                checked.problem(row, name, "Pflichtfeld ist leer.", value="")
-        for name, default in fallback.items():
-            if name not in positions:
-                row.defaults[name] = _value_of(default, row.values)
-        _check_row(checked, row)
-        if example is not None and _is_example(row, example, spec.key):
-            checked.problem(
-                row,
-                None,
-                "Das ist die Beispielzeile der Vorlage; bitte durch eigene Daten ersetzen oder "
-                "löschen.",
-            )
-        checked.rows.append(row)
-    if restored:
-        shown = "; ".join(
-            f"Zeile {line}, Spalte {header}: {value} → {key}"
-            for line, header, value, key in restored[:10]
-        )
-        more = f" und {len(restored) - 10} weitere" if len(restored) > 10 else ""
-        checked.notes.append(
-            f"{len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
-            f"(8 Ziffern erwartet) und wurde ergänzt: {shown}{more}. Bitte prüfen."
-        )
+    if spec.file_defaults is not None:
+        spec.file_defaults(checked, catalogues, positions.keys(), fallback)
+    context = _Context(
+        positions,
+        [spec.column(name) for name in positions],
+        catalogues,
+        fallback,
+        None if spec.real_example else _example_values(spec, catalogues),
+    )
+    checked.rows.extend(_check_line(checked, context, line, cells) for line, cells in source.rows)
+    if context.restored:
+        checked.notes.append(_restored_note(context.restored))
     _check_duplicates(checked)
     _check_references(connection, checked)
     for check in spec.file_checks:
@@ -189,9 +140,86 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
     return checked
 
 
-# Tables whose template example is a real official row (Landkreis Heidenheim, its town and the
-# town's population on 31.12.2012): importing it is not a mistake.
-REAL_EXAMPLES = {"district", "municipality", "municipality_population"}
+@dataclass
+class _Context:
+    """What checking each row of a file needs: where the columns are, the catalogues, the
+    values for blank or missing cells, the template's example row (None: a real one), and the
+    keys found with their leading zero lost (line, header, value, key)."""
+
+    positions: dict[str, int]
+    columns: list[ColumnSpec]
+    catalogues: _Catalogues
+    fallback: dict[str, object]
+    example: dict[str, object] | None
+    restored: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
+def _check_line(checked: _Checked, context: _Context, line: int, cells: list[str | None]) -> _Row:
+    """One data row of the file, parsed and checked."""
+    raw = {
+        name: cells[position] if position < len(cells) else None
+        for name, position in context.positions.items()
+    }
+    row = _Row(line, {}, raw)
+    blank = [
+        column.name for column in context.columns if _check_cell(checked, context, row, column)
+    ]
+    _fill(checked, context, row, blank)
+    _check_row(checked, row)
+    if context.example is not None and _is_example(row, context.example, checked.spec.key):
+        checked.problem(
+            row,
+            None,
+            "Das ist die Beispielzeile der Vorlage; bitte durch eigene Daten ersetzen oder "
+            "löschen.",
+        )
+    return row
+
+
+def _check_cell(checked: _Checked, context: _Context, row: _Row, column: ColumnSpec) -> bool:
+    """Parse one cell into ``row.values``; whether it is blank in a column that needs a value
+    (NOT NULL) and is not required (then a fallback fills it)."""
+    value = row.raw[column.name]
+    if value is None:
+        if column.required:
+            checked.problem(row, column.name, "Pflichtfeld ist leer.", value="")
+        row.values[column.name] = [] if column.kind == "list" else None
+        return not column.required and _not_null(checked.spec, column.name)
+    numeric = (row.line, context.positions[column.name]) in checked.source.numeric
+    try:
+        parsed = _parse(checked.spec, column, value, context.catalogues, numeric=numeric)
+    except _Invalid as error:
+        checked.problem(row, column.name, str(error))
+        return False
+    row.values[column.name] = parsed
+    if column.digits and numeric and _compact(value) != parsed:
+        context.restored.append((row.line, checked.columns[column.name], value, str(parsed)))
+    return False
+
+
+def _fill(checked: _Checked, context: _Context, row: _Row, blank: list[str]) -> None:
+    """Fallback values for the row's blank cells (a problem where there is none) and, for a
+    new row, for the columns the file does not have."""
+    for name in blank:
+        if name in context.fallback:
+            row.values[name] = _value_of(context.fallback[name], row.values)
+        else:
+            checked.problem(row, name, "Pflichtfeld ist leer.", value="")
+    for name, default in context.fallback.items():
+        if name not in context.positions:
+            row.defaults[name] = _value_of(default, row.values)
+
+
+def _restored_note(restored: list[tuple[int, str, str, str]]) -> str:
+    shown = "; ".join(
+        f"Zeile {line}, Spalte {header}: {value} → {key}"
+        for line, header, value, key in restored[:10]
+    )
+    more = f" und {len(restored) - 10} weitere" if len(restored) > 10 else ""
+    return (
+        f"{len(restored)} Schlüssel als Zahl gespeichert, die führende Null fehlte "
+        f"(8 Ziffern erwartet) und wurde ergänzt: {shown}{more}. Bitte prüfen."
+    )
 
 
 def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, object]:
@@ -227,22 +255,12 @@ def _value_of(default: object, values: dict[str, object]) -> object:
 def _map_header(checked: _Checked) -> dict[str, int]:
     """Column name -> position in the file; unknown columns are noted, required ones checked."""
     spec, source = checked.spec, checked.source
-    names: dict[str, str] = {}
-    for column in spec.columns:
-        for alias in (column.name, column.header, *column.aliases):
-            names.setdefault(_norm(alias), column.name)
+    names = _column_names(spec)
     positions: dict[str, int] = {}
     ignored: list[str] = []
     identifying: list[str] = []
     keys = [_norm(header) for header in source.header]
-    # columns without a header that hold a value somewhere: one pass over the rows (not one per
-    # column), so that a file with thousands of such columns is mapped in linear time
-    blank = {position for position, key in enumerate(keys) if not key}
-    filled: set[int] = set()
-    for _, cells in source.rows if blank else ():
-        filled.update(p for p in blank - filled if p < len(cells) and cells[p])
-        if len(filled) == len(blank):
-            break
+    filled = _filled_without_header(keys, source)
     for position, header in enumerate(source.header):
         key = keys[position]
         name = names.get(key)
@@ -251,20 +269,46 @@ def _map_header(checked: _Checked) -> dict[str, int]:
                 identifying.append(header)
             elif key or position in filled:
                 ignored.append(header or f"(ohne Überschrift, Spalte {position + 1})")
-            continue
-        if name in positions:
+        elif name in positions:
             checked.problem(
                 None,
                 None,
                 f"Die Spalten „{source.header[positions[name]]}“ und „{header}“ meinen dasselbe "
                 f"({spec.column(name).header}); bitte eine davon entfernen.",
             )
-            continue
-        positions[name] = position
-        checked.columns[name] = header
+        else:
+            positions[name] = position
+            checked.columns[name] = header
     for column in spec.columns:
         if column.required and column.name not in positions:
             checked.problem(None, column.name, "Die Pflichtspalte fehlt.")
+    _note_left_out(checked, ignored, identifying)
+    return positions
+
+
+def _column_names(spec: TableSpec) -> dict[str, str]:
+    """Normalised name, header or alias -> column name."""
+    names: dict[str, str] = {}
+    for column in spec.columns:
+        for alias in (column.name, column.header, *column.aliases):
+            names.setdefault(_norm(alias), column.name)
+    return names
+
+
+def _filled_without_header(keys: list[str], source: SourceFile) -> set[int]:
+    """The positions of columns without a header that hold a value somewhere: one pass over the
+    rows (not one per column), so that a file with thousands of such columns is mapped in
+    linear time."""
+    blank = {position for position, key in enumerate(keys) if not key}
+    filled: set[int] = set()
+    for _, cells in source.rows if blank else ():
+        filled.update(p for p in blank - filled if p < len(cells) and cells[p])
+        if len(filled) == len(blank):
+            break
+    return filled
+
+
+def _note_left_out(checked: _Checked, ignored: list[str], identifying: list[str]) -> None:
     if ignored:
         checked.notes.append(
             "Nicht übernommen (unbekannte Spalten): " + ", ".join(f"„{h}“" for h in ignored) + "."
@@ -275,7 +319,6 @@ def _map_header(checked: _Checked) -> dict[str, int]:
             + ", ".join(f"„{h}“" for h in identifying)
             + " – der Teilhabe-Monitor speichert keine Namen oder Anschriften von Personen."
         )
-    return positions
 
 
 def _parse(
@@ -287,47 +330,53 @@ def _parse(
     numeric: bool = False,
 ) -> object:
     kind = column.kind
-    if kind == "email":
-        return _text(parse_email(value), spec.max_length(column.name))
-    if kind == "url":
-        return _text(parse_url(value), spec.max_length(column.name))
-    if kind == "integer":
-        number = parse_integer(value)
-        _check_range(column, number)
-        return number
-    if kind == "number":
-        number = parse_number(value)
+    if kind in ("email", "url"):
+        text = parse_email(value) if kind == "email" else parse_url(value)
+        return _text(text, spec.max_length(column.name))
+    if kind in ("integer", "number"):
+        number = parse_integer(value) if kind == "integer" else parse_number(value)
         _check_range(column, number)
         return number
     if kind == "date":
-        day = parse_date(value)
-        latest = column.latest or latest_date()
-        if not column.earliest <= day <= latest:
-            raise _Invalid(
-                f"Das Datum liegt nicht zwischen {_date_text(column.earliest)} und "
-                f"{_date_text(latest)}."
-            )
-        if column.not_in_future and day > dt.date.today():
-            raise _Invalid("Das Datum liegt in der Zukunft.")
-        return day
+        return _parse_date(column, value)
     if kind == "boolean":
         return parse_boolean(value)
     if kind == "code":
         return _code(column, value, catalogues)
     if kind == "list":
-        items = [item for item in re.split(r"[,;|\s]+", value) if item]
-        table, key = column.reference
-        limit = getattr(Base.metadata.tables[table].c[key].type, "length", None)
-        parsed = [
-            _digits(item, column.digits, column.header, numeric=numeric)
-            if column.digits
-            else _text(item, limit)
-            for item in items
-        ]
-        return sorted(set(parsed))
+        return _parse_list(column, value, numeric=numeric)
     if column.digits:
         return _digits(value, column.digits, column.header, numeric=numeric)
     return _text(value, spec.max_length(column.name))
+
+
+def _parse_date(column: ColumnSpec, value: str) -> dt.date:
+    day = parse_date(value)
+    latest = column.latest or latest_date()
+    if not column.earliest <= day <= latest:
+        raise _Invalid(
+            f"Das Datum liegt nicht zwischen {_date_text(column.earliest)} und "
+            f"{_date_text(latest)}."
+        )
+    if column.not_in_future and day > dt.date.today():
+        raise _Invalid("Das Datum liegt in der Zukunft.")
+    return day
+
+
+def _parse_list(column: ColumnSpec, value: str, *, numeric: bool) -> list[str]:
+    """Several values of one cell (separated by comma, semicolon, bar or space), sorted, each
+    once."""
+    items = [item for item in re.split(r"[,;|\s]+", value) if item]
+    assert column.reference is not None  # a list column always refers to a table
+    table, key = column.reference
+    limit = getattr(Base.metadata.tables[table].c[key].type, "length", None)
+    parsed = [
+        _digits(item, column.digits, column.header, numeric=numeric)
+        if column.digits
+        else _text(item, limit)
+        for item in items
+    ]
+    return sorted(set(parsed))
 
 
 def _check_range(column: ColumnSpec, number: float) -> None:
@@ -367,7 +416,7 @@ def _code_lookup(column: ColumnSpec, codes: Mapping[str, str]) -> dict[str, str]
 
 
 def _code(column: ColumnSpec, value: str, catalogues: _Catalogues) -> str:
-    codes = column.codes if column.codes is not None else getattr(catalogues, column.catalogue)
+    codes = column.codes if column.codes is not None else catalogues.codes(column.catalogue)
     code = _code_lookup(column, codes).get(_norm(value))
     if code is None or not _norm(value):
         allowed = ", ".join(f"{code} ({label})" for code, label in codes.items())
@@ -405,12 +454,8 @@ def _check_duplicates(checked: _Checked) -> None:
             continue
         if key in first:
             shown = spec.key[0] if spec.key[0] != "month" else "date"
-            if spec.name == "integration":
-                message = (
-                    f"Für diese Person gibt es in der Datei schon eine Integration im selben "
-                    f"Monat (Zeile {first[key]}); je Person und Monat zählt eine."
-                )
-                checked.problem(row, "date", message)
+            if spec.duplicate is not None:  # the table says it in its own words
+                spec.duplicate(checked, row, first[key])
                 continue
             # as written in the file where the row has the key's cells
             value = " / ".join(
@@ -444,13 +489,7 @@ def _check_references(connection: Connection, checked: _Checked) -> None:
     for column in checked.spec.columns:
         if column.reference is None:
             continue
-        wanted: set[str] = set()
-        for row in checked.rows:
-            value = row.get(column.name)
-            if isinstance(value, list):
-                wanted.update(value)
-            elif value is not None:
-                wanted.add(value)
+        wanted = {item for row in checked.rows for item in _items(row.get(column.name))}
         if not wanted:
             continue
         table, key = column.reference
@@ -458,10 +497,16 @@ def _check_references(connection: Connection, checked: _Checked) -> None:
         if known == wanted:
             continue
         for row in checked.rows:
-            value = row.get(column.name)
-            for item in value if isinstance(value, list) else [value]:
-                if item is not None and item not in known:
+            for item in _items(row.get(column.name)):
+                if item not in known:
                     checked.problem(row, column.name, REFERENCE_MESSAGES[table], value=item)
+
+
+def _items(value: object) -> list:
+    """The values of a cell: those of a list, else the one (none for an empty cell)."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
 
 
 def _existing(connection: Connection, table: str, key: str, values: Iterable) -> set:

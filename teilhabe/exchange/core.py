@@ -1,11 +1,12 @@
-"""The core every importer shares: a problem in a file, the report of an import, the record
-of an import in ``import_log`` and the data version an import that changed data bumps.
+"""The core every importer shares: the record of an import in ``import_log``, the data version
+an import that changed data bumps, and the report of a table import (``TableImportReport``; the
+shape every importer's report shares is in ``report``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select
@@ -15,96 +16,41 @@ from data_access.models import (
     ImportLog,
 )
 from data_access.store import new_data_version, set_dataset_info
-from teilhabe.exchange.basics import _count, _shorten
+from teilhabe.exchange.basics import _count
+from teilhabe.exchange.report import ImportReport
 from teilhabe.exchange.tables import TABLES
 
-# --- Problems and reports --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a file: where (file, row, column), the value, and what, in German."""
-
-    file: str
-    row: int | None  # CSV/Excel: the header is row 1, the first data row 2; Parquet: from 1
-    column: str | None  # the column's header as in the file (or the template's header)
-    value: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", Zeile {self.row}"
-        if self.column is not None:
-            where += f", Spalte {self.column}"
-        if self.value is not None:
-            where += f", Wert „{_shorten(self.value)}“"
-        return f"{where}: {self.message}"
+# --- The report of a table import -----------------------------------------------------------
 
 
 @dataclass
-class ImportReport:
-    """What an import found and did. ``problems`` non-empty: nothing was written."""
+class TableImportReport(ImportReport):
+    """The report of a table file: the general report plus the file's table, hash, format and
+    rows read."""
 
     table: str
     file_name: str
     sha256: str
     file_format: str
-    dry_run: bool
     rows: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    changed: bool = False  # whether the import changed the data (never on a dry run)
-    data_version: str | None = None
-    log_id: int | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+    def __post_init__(self) -> None:
+        if self.table in TABLES:
+            self.labels.setdefault(self.table, TABLES[self.table].label)
 
     @property
     def label(self) -> str:
-        return TABLES[self.table].label
+        return self.labels.get(self.table, self.table)
 
-    def counts_line(self) -> str:
-        return (
-            f"{self.label}: {_count(self.added)} neu, {_count(self.updated)} geändert, "
-            f"{_count(self.unchanged)} unverändert."
-        )
+    @property
+    def subject(self) -> str:
+        return f"Die Datei {self.file_name}"
 
-    def failure_line(self) -> str:
-        count = "1 Problem" if len(self.problems) == 1 else f"{_count(len(self.problems))} Probleme"
-        return (
-            f"Die Datei {self.file_name} wurde nicht importiert ({count}); die Datenbank ist "
-            "unverändert."
-        )
-
-    def lines(self) -> list[str]:
-        """The German report: on problems, the failure line and every problem; else the counts."""
-        if self.problems:
-            return [self.failure_line(), *(f"  - {p}" for p in self.problems)]
-        lines = [
+    def opening(self) -> list[str]:
+        return [
             f"{self.file_name} ({self.file_format}) geprüft: {_count(self.rows)} "
-            f"{'Zeile' if self.rows == 1 else 'Zeilen'} für {self.label}, keine Probleme.",
-            self.counts_line(),
-            *(f"Hinweis: {note}" for note in self.notes),
+            f"{'Zeile' if self.rows == 1 else 'Zeilen'} für {self.label}, keine Probleme."
         ]
-        if self.dry_run:
-            lines.append("Probelauf (--dry-run): Die Datenbank wurde nicht verändert.")
-        elif self.changed:
-            lines.append(
-                f"Importiert (Importprotokoll Nr. {self.log_id}); neuer Datenstand "
-                f"{self.data_version}."
-            )
-        else:
-            lines.append(
-                f"Nichts zu ändern: Die Datenbank war schon auf dem Stand der Datei "
-                f"(Importprotokoll Nr. {self.log_id})."
-            )
-        return lines
 
 
 def failure_message(error: Exception) -> str:
@@ -128,7 +74,7 @@ def attribution(actor: Actor) -> dict[str, str | None]:
     }
 
 
-def _log(connection: Connection, report: ImportReport, actor: Actor) -> None:
+def _log(connection: Connection, report: TableImportReport, actor: Actor) -> None:
     """Record a real import of a table file; when it changed data, a new data version."""
     report.log_id = record_import(
         connection,

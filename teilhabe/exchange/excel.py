@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zipfile
 from collections.abc import Iterable, Iterator
+
+import polars as pl
 
 from teilhabe.exchange.basics import _count
 from teilhabe.exchange.source import (
@@ -52,28 +56,40 @@ def _read_excel(content: bytes, name: str, sha256: str, limits: Limits | None = 
         if table.width > limits.max_columns:
             result.problem(_columns_message(table.width, limits))
             return result
-        header: list[str] | None = None
-        rows: list[tuple[int, list[str | None]]] = []
-        for line, record in enumerate(table.iter_rows(), start=1):
-            values = [_cell(v) for v in record]
-            if not any(v is not None for v in values):
-                continue
-            if header is None:
-                result.header_row, header = line, [v or "" for v in values]
-                continue
-            if len(rows) >= limits.max_rows:
-                result.problem(_rows_message(limits))
-                return result
-            rows.append((line, values))
-        if header is None:
-            continue
+        try:
+            found = _sheet_rows(table, limits)
+        except _TooBig as error:
+            result.problem(str(error))
+            return result
+        if found is None:
+            continue  # nothing in this sheet
         del table
-        result.header, result.rows = header, rows
+        result.header_row, result.header, result.rows = found
         result.numeric = _number_cells(content, index)
         result.notes.append(f"Excel-Datei gelesen: Tabellenblatt „{sheet_name}“.")
         return result
     result.problem("Die Datei ist leer.")
     return result
+
+
+def _sheet_rows(
+    table: pl.DataFrame, limits: Limits
+) -> tuple[int, list[str], list[tuple[int, list[str | None]]]] | None:
+    """A sheet's header row (its number and cells) and data rows (their numbers and cells);
+    None for a sheet without content. Raises ``_TooBig`` beyond ``limits.max_rows``."""
+    header: tuple[int, list[str]] | None = None
+    rows: list[tuple[int, list[str | None]]] = []
+    for line, record in enumerate(table.iter_rows(), start=1):
+        values = [_cell(v) for v in record]
+        if not any(v is not None for v in values):
+            continue
+        if header is None:
+            header = (line, [v or "" for v in values])
+        elif len(rows) >= limits.max_rows:
+            raise _TooBig(_rows_message(limits))
+        else:
+            rows.append((line, values))
+    return None if header is None else (*header, rows)
 
 
 # literal starts, so that the regular expressions search fast (a sheet's XML may be 500 MB)
@@ -151,18 +167,27 @@ def _check_workbook(content: bytes, limits: Limits) -> None:
     ``limits.max_cells`` cells. The sizes are measured by unpacking the archive piece by piece
     (the sizes the archive declares may lie); nothing unpacked is kept. Raises ``_TooBig``; a
     file that is no readable zip archive passes (the reader then says it is unreadable)."""
-    import struct
-    import zipfile
-
     if not content.startswith(b"PK"):
         return  # .xls (OLE): at most 65,536 rows, bounded by the file size
+    view = memoryview(content)
+    unpacked = 0
+    for info in _zip_entries(content, limits):
+        packed = _packed(view, info)
+        if packed is None:
+            return  # a broken archive: the reader says so
+        unpacked = _measure(info, packed, limits, unpacked)
+
+
+def _zip_entries(content: bytes, limits: Limits) -> list[zipfile.ZipInfo]:
+    """The entries of the archive (none if it is no readable zip archive); refused when there
+    are more than ``limits.max_entries``, counted before any is read."""
     stream = io.BytesIO(content)
     try:
         end = zipfile._EndRecData(stream)  # type: ignore[attr-defined]  # the count of entries, before reading any
     except Exception:  # noqa: BLE001 - not a zip archive: the reader says so
-        return
+        return []
     if end is None:
-        return
+        return []
     entries = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
     if entries > limits.max_entries:
         raise _TooBig(
@@ -171,54 +196,67 @@ def _check_workbook(content: bytes, limits: Limits) -> None:
             "nicht geöffnet."
         )
     try:
-        infos = zipfile.ZipFile(stream).infolist()
+        return zipfile.ZipFile(stream).infolist()
     except Exception:  # noqa: BLE001 - a broken archive: the reader says so
-        return
-    view = memoryview(content)
-    unpacked = 0
-    for info in infos:
-        offset = info.header_offset
-        local = bytes(view[offset : offset + 30])
-        if len(local) < 30 or not local.startswith(b"PK\x03\x04"):
-            return
-        name_length, extra_length = struct.unpack("<HH", local[26:30])
-        start = offset + 30 + name_length + extra_length
-        packed = view[start : start + info.compress_size]
-        sheet = _SheetCount(info.filename, limits) if WORKSHEET.fullmatch(info.filename) else None
-        if info.compress_type == zipfile.ZIP_STORED:
-            unpacked += len(packed)
-            pieces: Iterable[tuple[bytes, int]] = (
-                (bytes(packed[i : i + CHUNK]), i + CHUNK) for i in range(0, len(packed), CHUNK)
-            )
-        elif info.compress_type == zipfile.ZIP_DEFLATED:
-            pieces = _inflate(packed)
-        else:
-            raise _TooBig(
-                f"Die Excel-Datei nutzt für {info.filename} ein unbekanntes Packverfahren "
-                f"(Nr. {info.compress_type}); sie wurde nicht geöffnet."
-            )
-        size = 0
-        for piece, consumed in pieces:
-            size += len(piece)
-            if info.compress_type == zipfile.ZIP_DEFLATED:
-                unpacked += len(piece)
-            if unpacked > limits.max_unpacked_bytes:
-                raise _TooBig(
-                    f"Die Excel-Datei wäre entpackt größer als "
-                    f"{_megabytes(limits.max_unpacked_bytes)} (Einstellung "
-                    "TEILHABE_IMPORT_MAX_UNPACKED_MB); sie wurde nicht geöffnet. Bitte als CSV "
-                    "speichern oder in kleinere Dateien teilen."
-                )
-            if size > MB and size > limits.max_ratio * max(consumed, 1):
-                raise _TooBig(
-                    f"Die Excel-Datei ist ungewöhnlich stark gepackt ({info.filename} mehr als "
-                    f"{_count(limits.max_ratio)}-fach) und wurde als mögliche Zip-Bombe nicht "
-                    "geöffnet."
-                )
-            if sheet is not None:
-                sheet.feed(piece)
+        return []
+
+
+def _packed(view: memoryview, info: zipfile.ZipInfo) -> memoryview | None:
+    """The packed bytes of an entry, found through its local header (None: no such header)."""
+    offset = info.header_offset
+    local = bytes(view[offset : offset + 30])
+    if len(local) < 30 or not local.startswith(b"PK\x03\x04"):
+        return None
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    start = offset + 30 + name_length + extra_length
+    return view[start : start + info.compress_size]
+
+
+def _measure(info: zipfile.ZipInfo, packed: memoryview, limits: Limits, unpacked: int) -> int:
+    """Unpack one entry piece by piece, refusing it beyond the limits (a sheet's cells counted
+    on the way); the bytes unpacked so far, this entry's included."""
+    sheet = _SheetCount(info.filename, limits) if WORKSHEET.fullmatch(info.filename) else None
+    deflated = info.compress_type == zipfile.ZIP_DEFLATED
+    pieces: Iterable[tuple[bytes, int]]
+    if info.compress_type == zipfile.ZIP_STORED:
+        unpacked += len(packed)
+        pieces = ((bytes(packed[i : i + CHUNK]), i + CHUNK) for i in range(0, len(packed), CHUNK))
+    elif deflated:
+        pieces = _inflate(packed)
+    else:
+        raise _TooBig(
+            f"Die Excel-Datei nutzt für {info.filename} ein unbekanntes Packverfahren "
+            f"(Nr. {info.compress_type}); sie wurde nicht geöffnet."
+        )
+    size = 0
+    for piece, consumed in pieces:
+        size += len(piece)
+        unpacked += len(piece) if deflated else 0
+        _check_piece(info, limits, unpacked, size, consumed)
         if sheet is not None:
-            sheet.feed(b"", final=True)
+            sheet.feed(piece)
+    if sheet is not None:
+        sheet.feed(b"", final=True)
+    return unpacked
+
+
+def _check_piece(
+    info: zipfile.ZipInfo, limits: Limits, unpacked: int, size: int, consumed: int
+) -> None:
+    """Refuse when the archive unpacks to too much, or the entry is packed too tightly."""
+    if unpacked > limits.max_unpacked_bytes:
+        raise _TooBig(
+            f"Die Excel-Datei wäre entpackt größer als "
+            f"{_megabytes(limits.max_unpacked_bytes)} (Einstellung "
+            "TEILHABE_IMPORT_MAX_UNPACKED_MB); sie wurde nicht geöffnet. Bitte als CSV "
+            "speichern oder in kleinere Dateien teilen."
+        )
+    if size > MB and size > limits.max_ratio * max(consumed, 1):
+        raise _TooBig(
+            f"Die Excel-Datei ist ungewöhnlich stark gepackt ({info.filename} mehr als "
+            f"{_count(limits.max_ratio)}-fach) und wurde als mögliche Zip-Bombe nicht "
+            "geöffnet."
+        )
 
 
 def _inflate(packed: memoryview) -> Iterator[tuple[bytes, int]]:

@@ -130,19 +130,7 @@ def _read_csv(content: bytes, name: str, sha256: str, limits: Limits | None = No
     limits = limits or Limits()
     result = SourceFile(name, sha256, "CSV")
     encoding, label = _encoding(content)
-    head = _text_stream(content, encoding)
-    first_line = head.readline(CHUNK)
-    delimiter = None
-    skip = 0
-    hint = re.fullmatch(r'"?sep=(.)"?', first_line.strip(), re.IGNORECASE)
-    if hint:
-        delimiter, skip = hint.group(1), 1  # Excel's hint line; Excel does not show it as a row
-    if delimiter is None:
-        line = first_line
-        while line and not line.strip():
-            line = head.readline(CHUNK)
-        delimiter = _sniff(line)
-    head.detach()
+    delimiter, skip = _dialect(content, encoding)
 
     def records() -> Iterator[list[str]]:
         """Every record after the hint line, parsed while the bytes are decoded."""
@@ -153,37 +141,12 @@ def _read_csv(content: bytes, name: str, sha256: str, limits: Limits | None = No
 
     try:
         if _line_bound(content) > limits.max_rows + skip + 1:
-            # maybe too many rows: count them first, without keeping any
-            data_rows = -1  # the header is not a data row
-            for record in records():
-                if any(v.strip() for v in record):
-                    data_rows += 1
-                    if data_rows > limits.max_rows:
-                        result.problem(_rows_message(limits))
-                        return result
-        header: list[str] | None = None
-        width = 0
-        # row numbers as a spreadsheet shows them: one per record (a quoted line break does
-        # not start a new row, the hint line is not shown)
-        for index, record in enumerate(records(), start=1):
-            if not any(value.strip() for value in record):
-                continue  # blank line, e.g. at the end of a file saved by a spreadsheet
-            if header is None:
-                if len(record) > limits.max_columns:
-                    result.problem(_columns_message(len(record), limits), row=index)
-                    return result
-                result.header_row = index
-                header = [cell.strip() for cell in record]
-                width = len(header)
-                continue
-            if len(record) > width and any(v.strip() for v in record[width:]):
-                result.problem("Die Zeile hat mehr Werte als die Kopfzeile Spalten.", row=index)
-                continue
-            if len(result.rows) >= limits.max_rows:
-                result.rows = []
-                result.problem(_rows_message(limits))
-                return result
-            result.rows.append((index, [_cell(v) for v in record[:width]]))
+            _count_rows(records(), limits)  # maybe too many rows: count them, keeping none
+        header = _take_records(result, records(), limits)
+    except _Refused as refused:
+        result.rows = []
+        result.problem(str(refused), row=refused.row)
+        return result
     except csv.Error as error:
         result.rows = []
         result.problem(f"Die Datei ist kein lesbares CSV ({error}).")
@@ -195,6 +158,66 @@ def _read_csv(content: bytes, name: str, sha256: str, limits: Limits | None = No
     shown = DELIMITERS.get(delimiter, f"„{delimiter}“")
     result.notes.append(f"CSV-Datei gelesen: Kodierung {label}, Trennzeichen {shown}.")
     return result
+
+
+class _Refused(Exception):
+    """The file is beyond a limit; the message says which (``row``: where that was seen)."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+def _dialect(content: bytes, encoding: str) -> tuple[str, int]:
+    """The delimiter and how many lines come before the header: Excel's hint line ``sep=;``
+    (Excel does not show it as a row), else the delimiter that splits the first non-blank line
+    best."""
+    head = _text_stream(content, encoding)
+    first_line = head.readline(CHUNK)
+    hint = re.fullmatch(r'"?sep=(.)"?', first_line.strip(), re.IGNORECASE)
+    if hint:
+        head.detach()
+        return hint.group(1), 1
+    line = first_line
+    while line and not line.strip():
+        line = head.readline(CHUNK)
+    head.detach()
+    return _sniff(line), 0
+
+
+def _count_rows(records: Iterator[list[str]], limits: Limits) -> None:
+    """Count the data rows (the header is none) and refuse beyond ``limits.max_rows``."""
+    data_rows = -1
+    for record in records:
+        if any(v.strip() for v in record):
+            data_rows += 1
+            if data_rows > limits.max_rows:
+                raise _Refused(_rows_message(limits))
+
+
+def _take_records(
+    result: SourceFile, records: Iterator[list[str]], limits: Limits
+) -> list[str] | None:
+    """Put the data rows into ``result`` and return the header (None: the file is empty).
+
+    Row numbers are as a spreadsheet shows them: one per record (a quoted line break does not
+    start a new row, the hint line is not shown)."""
+    header: list[str] | None = None
+    for index, record in enumerate(records, start=1):
+        if not any(value.strip() for value in record):
+            continue  # blank line, e.g. at the end of a file saved by a spreadsheet
+        if header is None:
+            if len(record) > limits.max_columns:
+                raise _Refused(_columns_message(len(record), limits), row=index)
+            result.header_row = index
+            header = [cell.strip() for cell in record]
+        elif len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
+            result.problem("Die Zeile hat mehr Werte als die Kopfzeile Spalten.", row=index)
+        elif len(result.rows) >= limits.max_rows:
+            raise _Refused(_rows_message(limits))
+        else:
+            result.rows.append((index, [_cell(v) for v in record[: len(header)]]))
+    return header
 
 
 def _sniff(line: str) -> str:

@@ -54,9 +54,9 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     return text
 
 
-def os_reason(error: OSError) -> str:
+def os_reason(error: OSError | RuntimeError) -> str:
     """Why an operating-system call failed, in German (without a final full stop)."""
-    if isinstance(error, RuntimeError):  # pathlib's "Symlink loop" (Python < 3.13)
+    if not isinstance(error, OSError):  # pathlib's "Symlink loop" (Python < 3.13)
         return _REASONS[errno.ELOOP]
     return _REASONS.get(error.errno or 0) or (
         f"Fehler des Betriebssystems ({errno.errorcode.get(error.errno or 0, error.errno)})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from teilhabe.exchange.basics import _count
-from teilhabe.exchange.core import Problem
+from teilhabe.exchange.report import Problem
 
 # --- Reading files ---------------------------------------------------------------------------
 

@@ -5,11 +5,11 @@ the helpers that build recurring columns and the synonyms accepted for codes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from teilhabe.definitions import (
     BARRIERS,
@@ -53,6 +53,14 @@ class ColumnSpec:
     note: str = ""
 
 
+def table_of(model: type) -> Table:
+    """The table a mapped model class is stored in."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a mapped table")
+    return table
+
+
 @dataclass(frozen=True)
 class LinkSpec:
     """A list column stored as rows of a link table: (owner column, value column)."""
@@ -60,6 +68,10 @@ class LinkSpec:
     model: type
     owner: str
     value: str
+
+    @property
+    def table(self) -> Table:
+        return table_of(self.model)
 
 
 @dataclass(frozen=True)
@@ -70,15 +82,25 @@ class TableSpec:
     key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     personal: bool = False  # client-level (social) data
+    # the template's example row is a real official row (Landkreis Heidenheim, its town and the
+    # town's population on 31.12.2012): importing it is not a mistake
+    real_example: bool = False
     links: Mapping[str, LinkSpec] = field(default_factory=dict)
     description: str = ""
     # the table's own checks (``rules``): per row (checked, row) and per file (connection, checked)
     row_checks: tuple[Callable[[Any, Any], None], ...] = ()
     file_checks: tuple[Callable[[Connection, Any], None], ...] = ()
+    # once the header is mapped, (checked, catalogues, columns of the file, fallback values):
+    # add values for the whole file to the fallbacks, or report a missing column
+    file_defaults: Callable[[Any, Any, Collection[str], dict[str, object]], None] | None = None
+    # a key twice in the file, (checked, row, line of the first): report it in the table's words
+    duplicate: Callable[[Any, Any, int], None] | None = None
+    # the table's own plan of its writes, (connection, checked) -> _Plan, instead of the upsert
+    planner: Callable[[Connection, Any], Any] | None = None
 
     @property
     def table(self) -> Any:  # a mapped Table; Any while the writers use its columns loosely
-        return self.model.__table__  # type: ignore[attr-defined]  # every model is mapped
+        return table_of(self.model)
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)

@@ -35,29 +35,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from data_access.auth import DATA_STEWARD, Actor, require_role
 from data_access.models import (
     Barrier,
-    BenefitSpell,
     ServiceCategory,
     ServiceCategoryBarrier,
 )
-from data_access.receipt import prepare_spells
 from teilhabe.definitions import (
     BARRIERS,
     SERVICE_CATEGORIES,
 )
 from teilhabe.exchange.basics import LOOKUP_CHUNK, _chunks
-from teilhabe.exchange.checking import _check, _Checked, _Row
-from teilhabe.exchange.core import ImportReport, Problem, _log
+from teilhabe.exchange.checking import _check, _Checked, _items, _Row
+from teilhabe.exchange.core import TableImportReport, _log
+from teilhabe.exchange.plan import _Plan
 from teilhabe.exchange.reading import read_file
+from teilhabe.exchange.report import Counts, Problem
 from teilhabe.exchange.source import Limits, SourceFile
 from teilhabe.exchange.specs import LinkSpec, TableSpec
 from teilhabe.exchange.tables import table_spec
@@ -68,20 +66,6 @@ WRITE_CHUNK = 2_000  # rows per statement when writing
 # --- Planning and writing --------------------------------------------------------------------
 
 
-@dataclass
-class _Plan:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    inserts: list[dict[str, object]] = field(default_factory=list)
-    updates: dict[tuple[str, ...], list[dict[str, object]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )  # changed columns -> rows (with the primary key under "k_<column>")
-    links: dict[str, dict[tuple, list[str]]] = field(
-        default_factory=dict
-    )  # column -> key -> values
-
-
 def _primary_key(spec: TableSpec) -> tuple[str, ...]:
     return tuple(column.name for column in spec.table.primary_key.columns)
 
@@ -90,7 +74,7 @@ def _load_existing(connection: Connection, spec: TableSpec, rows: list[_Row]) ->
     """The database's rows with the natural keys of ``rows`` (key -> all columns)."""
     table = spec.table
     lookup = spec.key[0]
-    values = sorted({row.get(lookup) for row in rows})
+    values = sorted({row.get(lookup) for row in rows}, key=str)  # in chunks, in a fixed order
     keys = {row.key(spec) for row in rows}
     found: dict[tuple, dict] = {}
     for chunk in _chunks(values, LOOKUP_CHUNK):
@@ -104,7 +88,7 @@ def _load_existing(connection: Connection, spec: TableSpec, rows: list[_Row]) ->
 
 
 def _load_links(connection: Connection, link: LinkSpec, owners: Iterable) -> dict[object, set[str]]:
-    table = link.model.__table__
+    table = link.table
     result: dict[object, set[str]] = defaultdict(set)
     for chunk in _chunks(sorted(set(owners)), LOOKUP_CHUNK):
         statement = select(table.c[link.owner], table.c[link.value]).where(
@@ -117,8 +101,8 @@ def _load_links(connection: Connection, link: LinkSpec, owners: Iterable) -> dic
 
 def _plan(connection: Connection, checked: _Checked) -> _Plan:
     spec = checked.spec
-    if spec.name == "benefit_spell":
-        return _plan_spells(connection, checked)
+    if spec.planner is not None:  # the table plans its writes itself
+        return spec.planner(connection, checked)
     plan = _Plan()
     existing = _load_existing(connection, spec, checked.rows)
     pk = _primary_key(spec)
@@ -145,7 +129,7 @@ def _plan(connection: Connection, checked: _Checked) -> _Plan:
         owner = old["id"] if surrogate else old[spec.key[0]]
         changed = tuple(c for c in provided if old[c] != row.values[c])
         links_changed = any(
-            set(row.values[column]) != current_links[column].get(owner, set())
+            set(_items(row.values[column])) != current_links[column].get(owner, set())
             for column in link_columns
         )
         if changed:
@@ -157,53 +141,9 @@ def _plan(connection: Connection, checked: _Checked) -> _Plan:
         else:
             plan.unchanged += 1
     for column in link_columns:
-        plan.links[column] = {row.key(spec): row.values[column] for row in checked.rows}
-    return plan
-
-
-def _plan_spells(connection: Connection, checked: _Checked) -> _Plan:
-    """Spells, with the derived month columns of every spell of the persons concerned."""
-    plan = _Plan()
-    clients = sorted({row.values["client_id"] for row in checked.rows})
-    stored: dict[tuple, dict] = {}
-    for chunk in _chunks(clients, LOOKUP_CHUNK):
-        statement = select(BenefitSpell.__table__).where(BenefitSpell.client_id.in_(chunk))
-        for record in connection.execute(statement).mappings():
-            stored[record["client_id"], record["start_date"]] = dict(record)
-    merged = {key: record["end_date"] for key, record in stored.items()}
-    for row in checked.rows:
-        key = row.key(checked.spec)
-        old = stored.get(key)
-        end = (
-            row.values["end_date"]
-            if "end_date" in row.values
-            else (old["end_date"] if old else None)
-        )
-        merged[key] = end
-        if old is None:
-            plan.added += 1
-        elif old["end_date"] != end:
-            plan.updated += 1
-        else:
-            plan.unchanged += 1
-    frame = prepare_spells(
-        pl.DataFrame(
-            [(client, start, end) for (client, start), end in merged.items()],
-            schema={"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
-            orient="row",
-        )
-    )
-    derived = ("end_date", "start_month", "end_month", "lzb_from_month")
-    for values in frame.iter_rows(named=True):
-        old = stored.get((values["client_id"], values["start_date"]))
-        if old is None:
-            plan.inserts.append(values)
-            continue
-        changed = tuple(c for c in derived if old[c] != values[c])
-        if changed:
-            plan.updates[changed].append(
-                {"k_id": old["id"], **{f"v_{c}": values[c] for c in changed}}
-            )
+        plan.links[column] = {
+            row.key(spec): [str(v) for v in _items(row.values[column])] for row in checked.rows
+        }
     return plan
 
 
@@ -228,7 +168,7 @@ def _apply(connection: Connection, checked: _Checked, plan: _Plan) -> None:
             _write_chunk(connection, statement, list(chunk))
     for column, wanted in plan.links.items():
         link = spec.links[column]
-        link_table = link.model.__table__
+        link_table = link.table
         owners = _owners(connection, checked, list(wanted))
         current = _load_links(connection, link, owners.values())
         removals, additions = [], []
@@ -237,11 +177,11 @@ def _apply(connection: Connection, checked: _Checked, plan: _Plan) -> None:
             have = current.get(owner, set())
             removals += [{"o": owner, "v": v} for v in sorted(have - set(values))]
             additions += [{link.owner: owner, link.value: v} for v in values if v not in have]
-        statement = delete(link_table).where(
+        removal = delete(link_table).where(
             link_table.c[link.owner] == bindparam("o"), link_table.c[link.value] == bindparam("v")
         )
         for chunk in _chunks(removals, WRITE_CHUNK):
-            _write_chunk(connection, statement, list(chunk))
+            _write_chunk(connection, removal, list(chunk))
         for chunk in _chunks(additions, WRITE_CHUNK):
             _write_chunk(connection, insert(link_table), list(chunk))
 
@@ -292,7 +232,7 @@ def validate(
     actor: Actor,
     name: str | None = None,
     limits: Limits | None = None,
-) -> ImportReport:
+) -> TableImportReport:
     """Check a file completely and say what an import would do; writes nothing.
 
     Needs the role ``datenverantwortung`` like the import (the check looks up persons and
@@ -310,7 +250,7 @@ def import_table(
     name: str | None = None,
     dry_run: bool = False,
     limits: Limits | None = None,
-) -> ImportReport:
+) -> TableImportReport:
     """Check the file and upsert its rows by natural key, all in one transaction.
 
     ``actor`` is the person importing; without the role ``datenverantwortung`` (or higher)
@@ -326,7 +266,7 @@ def import_table(
     require_role(actor, DATA_STEWARD, "Der Import von Dateien")
     spec = table_spec(table)
     file = source if isinstance(source, SourceFile) else read_file(source, name, limits)
-    report = ImportReport(spec.name, file.name, file.sha256, file.format, dry_run)
+    report = TableImportReport(spec.name, file.name, file.sha256, file.format, dry_run=dry_run)
     try:
         with engine.connect() as connection, connection.begin() as transaction:
             checked = _check(connection, spec, file)
@@ -337,11 +277,7 @@ def import_table(
                 transaction.rollback()
                 return report
             plan = _plan(connection, checked)
-            report.added, report.updated, report.unchanged = (
-                plan.added,
-                plan.updated,
-                plan.unchanged,
-            )
+            report.counts[spec.name] = Counts(plan.added, plan.updated, plan.unchanged)
             if dry_run:
                 transaction.rollback()
                 return report

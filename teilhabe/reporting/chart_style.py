@@ -125,6 +125,21 @@ def _fit_rows(figure: go.Figure, rows: int, lines: int, font: int) -> None:
         figure.update_layout(height=round(needed))
 
 
+def _style_bars(figure: go.Figure, trace, spec: Target) -> None:
+    """Value labels not clipped; category labels wrapped, with room for their lines."""
+    trace.update(cliponaxis=False, textfont_size=spec.font)
+    horizontal = trace.orientation == "h"
+    categories = trace.y if horizontal else trace.x
+    if categories is None or not all(isinstance(c, str) for c in categories):
+        return
+    # under a vertical bar a label has the bar's width: narrower lines, no rotation
+    width = spec.wrap if horizontal else max(12, spec.wrap // 2 + 2)
+    wrapped = [wrap(c, width) for c in categories]
+    trace.update(**({"y": wrapped} if horizontal else {"x": wrapped}))
+    if horizontal:  # each bar's row as high as its label's lines
+        _fit_rows(figure, len(wrapped), _label_lines(wrapped), spec.font)
+
+
 def styled(figure: go.Figure, target: str = "screen", *, height: int | None = None) -> go.Figure:
     """``figure`` in the style of ``target`` ("screen", "slide", "png" or "pdf"), in place.
 
@@ -159,16 +174,7 @@ def styled(figure: go.Figure, target: str = "screen", *, height: int | None = No
     figure.update_yaxes(**axis)
     for trace in figure.data:
         if trace.type == "bar":
-            trace.update(cliponaxis=False, textfont_size=spec.font)
-            horizontal = trace.orientation == "h"
-            categories = trace.y if horizontal else trace.x
-            if categories is not None and all(isinstance(c, str) for c in categories):
-                # under a vertical bar a label has the bar's width: narrower lines, no rotation
-                width = spec.wrap if horizontal else max(12, spec.wrap // 2 + 2)
-                wrapped = [wrap(c, width) for c in categories]
-                trace.update(**({"y": wrapped} if horizontal else {"x": wrapped}))
-                if horizontal:  # each bar's row as high as its label's lines
-                    _fit_rows(figure, len(wrapped), _label_lines(wrapped), spec.font)
+            _style_bars(figure, trace, spec)
         elif trace.type == "heatmap":
             trace.update(
                 x=[wrap(c, 14) for c in trace.x] if trace.x is not None else None,

@@ -5,8 +5,12 @@ compares a package with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
+
+if TYPE_CHECKING:
+    import shapely
 
 from data_access.models import (
     Barrier,
@@ -57,6 +61,9 @@ SERVICE_FIELDS = (
     "active_to",
     "hsds",
 )
+
+
+Boundaries = dict[str, "shapely.Geometry"]  # AGS -> boundary geometry (WGS84)
 
 
 @dataclass

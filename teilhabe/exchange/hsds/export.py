@@ -8,7 +8,9 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import Engine
 
@@ -86,9 +88,18 @@ def _csv_value(value: object) -> str:
     return str(value)
 
 
-def _hsds_of(values: dict[str, object]) -> dict[str, object]:
+class HsdsExtra(TypedDict, total=False):
+    """What a package had beyond the model, kept in an ``hsds`` column (JSON): fields of the
+    row's HSDS objects (resource -> field -> value) and further rows (resource -> rows)."""
+
+    fields: dict[str, dict[str, str]]
+    rows: dict[str, list[dict[str, object]]]
+
+
+def _hsds_of(values: Mapping[str, object]) -> HsdsExtra:
     text = values.get("hsds")
-    return json.loads(str(text)) if text else {}
+    extra: HsdsExtra = json.loads(str(text)) if text else {}
+    return extra
 
 
 def _with(row: dict[str, object], fields: dict[str, dict[str, str]], resource: str):
@@ -229,27 +240,74 @@ def _service_description(
     return description
 
 
-def _hsds_tables(
-    directory: _Directory, catalogues: _Catalogues, today: dt.date
-) -> dict[str, list[dict[str, object]]]:
+Rows = list[dict[str, object]]
+Kept = list[dict[str, list[dict[str, object]]]]  # rows kept from imported packages, in order
+
+
+def _hsds_tables(directory: _Directory, catalogues: _Catalogues, today: dt.date) -> dict[str, Rows]:
     """The HSDS rows of each file (resource name -> rows), in a fixed order. What a package
     had beyond the model (``hsds`` columns) is written back: ids, fields, further rows."""
-    municipalities = catalogues.municipalities
     barrier_labels = {code: b["label"] for code, b in catalogues.barriers.items()}
     addressed: dict[str, list[str]] = defaultdict(list)
     for category, barrier in sorted(directory.category_barriers):
         addressed[category].append(barrier)
-    category_taxonomy = hsds_id("taxonomy", CATEGORY_TAXONOMY)
-    barrier_taxonomy = hsds_id("taxonomy", BARRIER_TAXONOMY)
+    tables: dict[str, Rows] = {r.name: [] for r in RESOURCES}
+    kept_rows: Kept = []
+    organizations, main_location = _provider_tables(
+        directory, catalogues.municipalities, tables, kept_rows
+    )
+    service_ids: dict[str, str] = {}
+    for sid, s in sorted(directory.services.items()):
+        extra = _hsds_of(s)
+        row = _service_row(
+            sid,
+            s,
+            extra.get("fields", {}),
+            organizations,
+            _service_description(s, directory, addressed, barrier_labels),
+            today,
+        )
+        service_ids[sid] = str(row["id"])
+        tables["service"].append(row)
+        if "service_at_location" not in extra.get("rows", {}):
+            tables["service_at_location"].append(
+                {
+                    "id": hsds_id("service_at_location", sid),
+                    "service_id": service_ids[sid],
+                    "location_id": main_location.get(str(s["provider_id"]))
+                    or hsds_id("location", str(s["provider_id"])),
+                }
+            )
+        category = str(s["category_code"])
+        tables["attribute"].extend(
+            _service_attributes(sid, service_ids[sid], category, addressed.get(category, []))
+        )
+        kept_rows.append(extra.get("rows", {}))
+    tables["service_area"].extend(
+        {
+            "id": hsds_id("service_area", sid, ags),
+            "service_id": service_ids.get(sid) or hsds_id("service", sid),
+            "name": catalogues.municipalities.get(ags),
+            "extent": ags,
+            "extent_type": "text",
+        }
+        for sid, ags in sorted(directory.service_areas)
+    )
+    tables["taxonomy"] = [dict(row) for row in TAXONOMY_ROWS]  # a copy: kept rows are added
+    tables["taxonomy_term"].extend(_terms(directory, catalogues, addressed, barrier_labels))
+    for rows in kept_rows:  # rows kept from imported packages, each id once
+        for resource, items in rows.items():
+            table = tables.setdefault(resource, [])
+            ids = {str(r.get("id")) for r in table}
+            table.extend(r for r in items if str(r.get("id")) not in ids)
+    return tables
 
-    def category_term(code: str) -> str:
-        return hsds_id("taxonomy_term", CATEGORY_TAXONOMY, code)
 
-    def barrier_term(code: str) -> str:
-        return hsds_id("taxonomy_term", BARRIER_TAXONOMY, code)
-
-    tables: dict[str, list[dict[str, object]]] = {r.name: [] for r in RESOURCES}
-    kept_rows: list[dict[str, list[dict[str, str]]]] = []
+def _provider_tables(
+    directory: _Directory, municipalities: dict[str, str], tables: dict[str, Rows], kept_rows: Kept
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Add the rows of every provider and its further locations; returns provider id ->
+    organization UUID and provider id -> its main location's UUID."""
     organizations: dict[str, str] = {}
     main_location: dict[str, str] = {}
     further: dict[str, list[tuple[str, dict[str, object]]]] = defaultdict(list)
@@ -266,116 +324,94 @@ def _hsds_tables(
             if resource in rows:
                 tables[resource].append(rows[resource])
         for lid, location in further.get(pid, []):
-            more = _location_rows(
-                lid, location, organizations[pid], _hsds_of(location).get("fields", {})
-            )
+            kept = _hsds_of(location)
+            more = _location_rows(lid, location, organizations[pid], kept.get("fields", {}))
             tables["location"].append(more["location"])
             if "address" in more:
                 tables["address"].append(more["address"])
-            kept_rows.append(_hsds_of(location).get("rows", {}))
+            kept_rows.append(kept.get("rows", {}))
         kept_rows.append(extra.get("rows", {}))
-    service_ids: dict[str, str] = {}
-    for sid, s in sorted(directory.services.items()):
-        extra = _hsds_of(s)
-        category = str(s["category_code"])
-        row = _service_row(
-            sid,
-            s,
-            extra.get("fields", {}),
-            organizations,
-            _service_description(s, directory, addressed, barrier_labels),
-            today,
-        )
-        service = str(row["id"])
-        service_ids[sid] = service
-        tables["service"].append(row)
-        if "service_at_location" not in extra.get("rows", {}):
-            tables["service_at_location"].append(
-                {
-                    "id": hsds_id("service_at_location", sid),
-                    "service_id": service,
-                    "location_id": main_location.get(str(s["provider_id"]))
-                    or hsds_id("location", str(s["provider_id"])),
-                }
-            )
-        tables["attribute"].append(
-            {
-                "id": hsds_id("attribute", sid, CATEGORY_LINK, category),
-                "link_id": service,
-                "link_type": CATEGORY_LINK,
-                "link_entity": "service",
-                "taxonomy_term_id": category_term(category),
-            }
-        )
-        for barrier in addressed.get(category, []):
-            tables["attribute"].append(
-                {
-                    "id": hsds_id("attribute", sid, BARRIER_LINK, barrier),
-                    "link_id": service,
-                    "link_type": BARRIER_LINK,
-                    "link_entity": "service",
-                    "taxonomy_term_id": barrier_term(barrier),
-                }
-            )
-        kept_rows.append(extra.get("rows", {}))
-    for sid, ags in sorted(directory.service_areas):
-        tables["service_area"].append(
-            {
-                "id": hsds_id("service_area", sid, ags),
-                "service_id": service_ids.get(sid) or hsds_id("service", sid),
-                "name": municipalities.get(ags),
-                "extent": ags,
-                "extent_type": "text",
-            }
-        )
-    tables["taxonomy"] = [
+    return organizations, main_location
+
+
+def _service_attributes(sid: str, service: str, category: str, barriers: list[str]) -> Rows:
+    """The links of a service (HSDS UUID ``service``) to its category and its barriers."""
+    links = [(CATEGORY_LINK, category, _category_term(category))]
+    links += [(BARRIER_LINK, barrier, _barrier_term(barrier)) for barrier in barriers]
+    return [
         {
-            "id": category_taxonomy,
-            "name": "Leistungskategorien des Teilhabe-Monitors",
-            "description": "Arten von Leistungen im Netzwerk; jede Kategorie adressiert ein oder "
-            "mehrere Vermittlungshemmnisse (Spalte teilhabe_barrier_codes ihrer Begriffe).",
-            "teilhabe_code": CATEGORY_TAXONOMY,
-        },
-        {
-            "id": barrier_taxonomy,
-            "name": "Vermittlungshemmnisse des Teilhabe-Monitors",
-            "description": "Hemmniskatalog: Umstände, die die Aufnahme von Arbeit oder Ausbildung "
-            "erschweren.",
-            "teilhabe_code": BARRIER_TAXONOMY,
-        },
+            "id": hsds_id("attribute", sid, link_type, code),
+            "link_id": service,
+            "link_type": link_type,
+            "link_entity": "service",
+            "taxonomy_term_id": term,
+        }
+        for link_type, code, term in links
     ]
+
+
+def _category_term(code: str) -> str:
+    return hsds_id("taxonomy_term", CATEGORY_TAXONOMY, code)
+
+
+def _barrier_term(code: str) -> str:
+    return hsds_id("taxonomy_term", BARRIER_TAXONOMY, code)
+
+
+TAXONOMY_ROWS: Rows = [
+    {
+        "id": hsds_id("taxonomy", CATEGORY_TAXONOMY),
+        "name": "Leistungskategorien des Teilhabe-Monitors",
+        "description": "Arten von Leistungen im Netzwerk; jede Kategorie adressiert ein oder "
+        "mehrere Vermittlungshemmnisse (Spalte teilhabe_barrier_codes ihrer Begriffe).",
+        "teilhabe_code": CATEGORY_TAXONOMY,
+    },
+    {
+        "id": hsds_id("taxonomy", BARRIER_TAXONOMY),
+        "name": "Vermittlungshemmnisse des Teilhabe-Monitors",
+        "description": "Hemmniskatalog: Umstände, die die Aufnahme von Arbeit oder Ausbildung "
+        "erschweren.",
+        "teilhabe_code": BARRIER_TAXONOMY,
+    },
+]
+
+
+def _terms(
+    directory: _Directory,
+    catalogues: _Catalogues,
+    addressed: dict[str, list[str]],
+    barrier_labels: dict[str, str],
+) -> Rows:
+    """The terms of our two taxonomies: the categories (with the barriers they address), then
+    the barrier catalogue."""
+    terms: Rows = []
     for code, label in sorted(directory.categories.items()):
         barriers = addressed.get(code, [])
-        tables["taxonomy_term"].append(
+        terms.append(
             {
-                "id": category_term(code),
+                "id": _category_term(code),
                 "code": code,
                 "name": label,
                 "description": "Adressierte Hemmnisse: "
                 + (", ".join(barrier_labels.get(b, b) for b in barriers) or "keine"),
-                "taxonomy_id": category_taxonomy,
+                "taxonomy_id": hsds_id("taxonomy", CATEGORY_TAXONOMY),
                 "language": "de",
                 "teilhabe_barrier_codes": CODE_SEPARATOR.join(barriers),
             }
         )
     for code, barrier in sorted(catalogues.barriers.items()):
-        tables["taxonomy_term"].append(
+        terms.append(
             {
-                "id": barrier_term(code),
+                "id": _barrier_term(code),
                 "code": code,
                 "name": barrier["label"],
                 "description": barrier["description"],
-                "taxonomy_id": barrier_taxonomy,
+                "taxonomy_id": hsds_id("taxonomy", BARRIER_TAXONOMY),
                 "language": "de",
                 "teilhabe_key_factor": barrier["key_factor"],
             }
         )
-    for rows in kept_rows:  # rows kept from imported packages, each id once
-        for resource, items in rows.items():
-            table = tables.setdefault(resource, [])
-            ids = {str(r.get("id")) for r in table}
-            table.extend(r for r in items if str(r.get("id")) not in ids)
-    return tables
+    return terms
 
 
 def _columns(resource: str, rows: list[dict[str, object]]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +26,11 @@ from data_access.store import new_data_version
 from teilhabe.exchange.core import record_import
 from teilhabe.exchange.hsds.category_map import CategoryMap, read_category_map
 from teilhabe.exchange.hsds.checking import _check_package
-from teilhabe.exchange.hsds.directory import _Directory, _load
+from teilhabe.exchange.hsds.directory import Boundaries, _Directory, _load
+from teilhabe.exchange.hsds.export import _csv_value
 from teilhabe.exchange.hsds.package import HsdsPackageInvalid, _read_package
+from teilhabe.exchange.report import Counts, ImportReport
+from teilhabe.exchange.specs import table_of
 
 # --- Import: the changes and writing them ----------------------------------------------------
 
@@ -48,15 +52,83 @@ LINK_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change an import makes: a row added (``field`` None), a field changed (``old`` →
+    ``new``), a link added (``old`` None) or removed (``new`` None)."""
+
+    table: str
+    id: str
+    field: str | None
+    old: object
+    new: object
+
+
+@dataclass(kw_only=True)
+class HsdsImportReport(ImportReport):
+    """The report of an HSDS import: the general report (its notes are the package's
+    warnings) plus every change and the providers and services the package does not name."""
+
+    folder: str
+    changes: list[Change] = field(default_factory=list)
+    not_in_package: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        return f"Das HSDS-Paket {self.folder}"
+
+    def opening(self) -> list[str]:
+        return [f"HSDS-Paket {self.folder} geprüft: keine Probleme."]
+
+    def details(self, limit: int | None) -> list[str]:
+        lines = [change_line(change) for change in self.changes[:limit]]
+        if limit is not None and len(self.changes) > limit:
+            lines.append(f"  … und {len(self.changes) - limit} weitere Änderungen")
+        providers, services = (self.not_in_package.get(t, []) for t in ("provider", "service"))
+        if providers or services:
+            lines.append(
+                f"Nicht im Paket und unverändert behalten: {len(providers)} Anbieter, "
+                f"{len(services)} Leistungen."
+            )
+        return lines
+
+    def outcome(self) -> str:
+        return super().outcome().replace("auf dem Stand der Datei", "auf dem Stand des Pakets")
+
+
+def change_line(change: Change) -> str:
+    """One change in German, e.g. ``  geändert: Anbieter P03: name „A“ → „B“``."""
+    label = TABLE_LABELS[change.table][1]
+    if change.field is None:
+        return f"  neu: {label} {change.id}"
+    if change.field == "hsds":
+        return f"  geändert: {label} {change.id}: weitere HSDS-Angaben (Felder, Zeilen)"
+    if change.new is None:
+        return f"  entfernt: {label} {change.id}: {_shown(change.old)}"
+    if change.old is None and change.table in LINK_TABLES:
+        return f"  hinzu: {label} {change.id}: {_shown(change.new)}"
+    return (
+        f"  geändert: {label} {change.id}: {change.field} "
+        f"{_shown(change.old)} → {_shown(change.new)}"
+    )
+
+
+def _shown(value: object) -> str:
+    return "(leer)" if value is None else f"„{_csv_value(value)}“"
+
+
 @dataclass
 class _Plan:
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    changes: list[dict[str, object]] = field(default_factory=list)
+    counts: dict[str, Counts] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
     inserts: dict[str, list[dict[str, object]]] = field(default_factory=lambda: defaultdict(list))
     updates: dict[str, list[tuple[str, dict[str, object]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     deletes: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+Rows = Mapping[str, Mapping[str, object]]
 
 
 def _plan(current: _Directory, wanted: _Directory) -> _Plan:
@@ -72,43 +144,15 @@ def _plan(current: _Directory, wanted: _Directory) -> _Plan:
         ("provider_location", current.locations, wanted.locations, "id"),
         ("service", current.services, wanted.services, "id"),
     ):
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        for natural_id, values in sorted(want.items()):
-            old = have.get(natural_id)
-            if old is None:
-                counts["added"] += 1
-                plan.inserts[table].append({key: natural_id, **values})
-                plan.changes.append(
-                    {"table": table, "id": natural_id, "field": None, "old": None, "new": None}
-                )
-                continue
-            changed = {name: value for name, value in values.items() if old.get(name) != value}
-            if not changed:
-                counts["unchanged"] += 1
-                continue
-            counts["updated"] += 1
-            plan.updates[table].append((natural_id, changed))
-            plan.changes.extend(
-                {
-                    "table": table,
-                    "id": natural_id,
-                    "field": name,
-                    "old": old.get(name),
-                    "new": value,
-                }
-                for name, value in sorted(changed.items())
-            )
-        plan.counts[table] = counts
-    if not any(plan.counts["provider_location"].values()):
+        plan.counts[table] = _plan_rows(plan, table, have, want, key)
+    if plan.counts["provider_location"] == Counts():
         del plan.counts["provider_location"]  # no provider with several locations
     # the further locations of a provider in the package are exactly those of the package
     for lid, location in sorted(current.locations.items()):
         if location["provider_id"] in wanted.providers and lid not in wanted.locations:
             plan.deletes["provider_location"].append((lid, ""))
-            plan.changes.append(
-                {"table": "provider_location", "id": lid, "field": "id", "old": lid, "new": None}
-            )
-    for table, have, want, owners in (
+            plan.changes.append(Change("provider_location", lid, "id", lid, None))
+    for table, have_links, want_links, owners in (
         (
             "service_category_barrier",
             current.category_barriers,
@@ -117,29 +161,52 @@ def _plan(current: _Directory, wanted: _Directory) -> _Plan:
         ),
         ("service_area", current.service_areas, wanted.service_areas, set(wanted.services)),
     ):
-        owner_column, value_column = LINK_TABLES[table]
-        have = {pair for pair in have if pair[0] in owners}  # only what the package describes
-        for owner, value in sorted(want - have):
-            plan.inserts[table].append({owner_column: owner, value_column: value})
-            plan.changes.append(
-                {"table": table, "id": owner, "field": value_column, "old": None, "new": value}
-            )
-        for owner, value in sorted(have - want):
-            plan.deletes[table].append((owner, value))
-            plan.changes.append(
-                {"table": table, "id": owner, "field": value_column, "old": value, "new": None}
-            )
-        plan.counts[table] = {
-            "added": len(want - have),
-            "removed": len(have - want),
-            "unchanged": len(want & have),
-        }
+        # only what the package describes
+        have_described = {pair for pair in have_links if pair[0] in owners}
+        plan.counts[table] = _plan_links(plan, table, have_described, want_links)
     return plan
+
+
+def _plan_rows(plan: _Plan, table: str, have: Rows, want: Rows, key: str) -> Counts:
+    """Add the inserts and updates of one table to the plan; its counts."""
+    added = updated = unchanged = 0
+    for natural_id, values in sorted(want.items()):
+        old = have.get(natural_id)
+        if old is None:
+            added += 1
+            plan.inserts[table].append({key: natural_id, **values})
+            plan.changes.append(Change(table, natural_id, None, None, None))
+            continue
+        changed = {name: value for name, value in values.items() if old.get(name) != value}
+        if not changed:
+            unchanged += 1
+            continue
+        updated += 1
+        plan.updates[table].append((natural_id, changed))
+        plan.changes.extend(
+            Change(table, natural_id, name, old.get(name), value)
+            for name, value in sorted(changed.items())
+        )
+    return Counts(added, updated, unchanged)
+
+
+def _plan_links(
+    plan: _Plan, table: str, have: set[tuple[str, str]], want: set[tuple[str, str]]
+) -> Counts:
+    """Make the links of the package's owners exactly those of the package; their counts."""
+    _owner_column, value_column = LINK_TABLES[table]
+    for owner, value in sorted(want - have):
+        plan.inserts[table].append({_owner_column: owner, value_column: value})
+        plan.changes.append(Change(table, owner, value_column, None, value))
+    for owner, value in sorted(have - want):
+        plan.deletes[table].append((owner, value))
+        plan.changes.append(Change(table, owner, value_column, value, None))
+    return Counts(len(want - have), 0, len(want & have), removed=len(have - want))
 
 
 def _apply(connection: Connection, plan: _Plan) -> None:
     """Write the plan; parents before children, so that every foreign key holds at each step."""
-    table = ProviderLocation.__table__
+    table = table_of(ProviderLocation)
     for lid, _ in plan.deletes["provider_location"]:
         connection.execute(delete(table).where(table.c.id == lid))
     for model, key in (
@@ -148,13 +215,13 @@ def _apply(connection: Connection, plan: _Plan) -> None:
         (ProviderLocation, "id"),
         (Service, "id"),
     ):
-        table = model.__table__
+        table = table_of(model)
         if plan.inserts[table.name]:
             connection.execute(insert(table), plan.inserts[table.name])
         for natural_id, values in plan.updates[table.name]:
             connection.execute(update(table).where(table.c[key] == natural_id).values(**values))
-    for model in (ServiceCategoryBarrier, ServiceArea):
-        table = model.__table__
+    for link_model in (ServiceCategoryBarrier, ServiceArea):
+        table = table_of(link_model)
         owner_column, value_column = (table.c[name] for name in LINK_TABLES[table.name])
         for owner, value in plan.deletes[table.name]:
             connection.execute(
@@ -171,7 +238,7 @@ def import_hsds(
     actor: Actor,
     dry_run: bool = False,
     category_map: Path | CategoryMap | None = None,
-) -> dict[str, object]:
+) -> HsdsImportReport:
     """Check the package in ``folder`` and upsert the directory it describes; all or nothing.
 
     ``actor`` needs the role ``datenverantwortung`` (else ``PermissionDenied``, nothing read).
@@ -186,13 +253,13 @@ def import_hsds(
 
     A package written by another tool (without our ``teilhabe_*`` columns) imports with
     defaults (kind of provider, municipality from the coordinates or the city, start of the
-    services) and warnings; its services get their category from ``category_map`` (a CSV file,
-    see ``read_category_map``), and services without one are listed and not imported. Fields
-    and rows the model has no column for are kept (``hsds`` columns) and written back on export.
+    services) and warnings (the report's notes); its services get their category from
+    ``category_map`` (a CSV file, see ``read_category_map``), and services without one are
+    listed and not imported. Fields and rows the model has no column for are kept (``hsds``
+    columns) and written back on export.
 
-    Returns ``{"dry_run", "counts": {table: {"added", "updated"|"removed", "unchanged"}},
-    "changes": [{"table", "id", "field", "old", "new"}], "not_in_package": {...},
-    "warnings": [str]}``; a change with ``field`` None is an added row.
+    The report counts per table (link tables count ``removed`` rows instead of updated ones)
+    and lists every change (``Change``; ``field`` None is an added row).
     """
     require_role(actor, DATA_STEWARD, "Der Import des Anbieterverzeichnisses")
     package = _read_package(folder)
@@ -208,37 +275,44 @@ def import_hsds(
         if package.problems:
             raise HsdsPackageInvalid(folder, package.problems)
         plan = _plan(current, wanted)
+        report = HsdsImportReport(
+            folder=str(folder),
+            dry_run=dry_run,
+            counts=plan.counts,
+            labels={table: labels[0] for table, labels in TABLE_LABELS.items()},
+            notes=[str(w) for w in package.warnings],
+            changes=plan.changes,
+            not_in_package={
+                "provider": sorted(set(current.providers) - set(wanted.providers)),
+                "service": sorted(set(current.services) - set(wanted.services)),
+            },
+        )
         if not dry_run:
             _apply(connection, plan)
-            # who changed the directory, in the import log like every file import
-            digest = _package_hash(folder)
-            log_id = record_import(
-                connection,
-                table=HSDS_LOG_TABLE,
-                file_name=Path(folder).name or str(folder),
-                sha256=digest,
-                counts=tuple(
-                    sum(c.get(k, 0) for c in plan.counts.values())
-                    for k in ("added", "updated", "unchanged")
-                ),
-                actor=actor,
-            )
-            if plan.changes:
-                # a new data version: the app's caches of the directory are keyed on it
-                new_data_version(connection, kind="hsds", log_id=log_id, sha256=digest)
-    return {
-        "dry_run": dry_run,
-        "counts": plan.counts,
-        "changes": plan.changes,
-        "not_in_package": {
-            "provider": sorted(set(current.providers) - set(wanted.providers)),
-            "service": sorted(set(current.services) - set(wanted.services)),
-        },
-        "warnings": [str(w) for w in package.warnings],
-    }
+            _log(connection, report, folder, actor)
+    return report
 
 
-def _boundaries(connection: Connection) -> dict[str, object]:
+def _log(connection: Connection, report: HsdsImportReport, folder: Path, actor: Actor) -> None:
+    """Who changed the directory, in the import log like every file import; a change gives the
+    data a new version (the app's caches of the directory are keyed on it)."""
+    digest = _package_hash(folder)
+    report.log_id = record_import(
+        connection,
+        table=HSDS_LOG_TABLE,
+        file_name=Path(folder).name or str(folder),
+        sha256=digest,
+        counts=(report.added, report.updated, report.unchanged),
+        actor=actor,
+    )
+    report.changed = bool(report.changes)
+    if report.changed:
+        report.data_version = new_data_version(
+            connection, kind="hsds", log_id=report.log_id, sha256=digest
+        )
+
+
+def _boundaries(connection: Connection) -> Boundaries:
     """AGS -> boundary geometry (WGS84) of the municipalities that have one."""
     import shapely
 

@@ -1,18 +1,20 @@
-"""References between the files of a package, the taxonomies (categories and barriers) and the
-rows kept as they came (HSDS ids, fields and files the model has no column for).
+"""References between the files of a package, the taxonomies (categories and barriers), the
+rows kept as they came (HSDS ids, fields and files the model has no column for), and what every
+step of the check shares (``_Work``, our id of a row).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from data_access.models import (
     ServiceCategory,
 )
 from teilhabe.definitions import SERVICE_CATEGORIES
-from teilhabe.exchange.hsds.directory import _Catalogues, _Directory
+from teilhabe.exchange.hsds.directory import Boundaries, _Catalogues, _Directory
 from teilhabe.exchange.hsds.export import (
     _csv_value,
     _location_rows,
@@ -21,6 +23,7 @@ from teilhabe.exchange.hsds.export import (
     _service_row,
 )
 from teilhabe.exchange.hsds.package import (
+    MODELLED,
     OTHER_RESOURCES,
     REFERENCE_COLUMNS,
     _is_reference,
@@ -100,7 +103,46 @@ def _check_taxonomies(
     barrier attributes of services follow from their category. Foreign taxonomies are kept with
     the services that use them.
     """
-    kind_of: dict[str, str] = {}  # taxonomy UUID -> CATEGORY_TAXONOMY or BARRIER_TAXONOMY
+    kind_of = _our_taxonomies(package)
+    known_categories = set(known.categories) | {c.code for c in SERVICE_CATEGORIES}
+    terms: dict[str, dict[str, str]] = {CATEGORY_TAXONOMY: {}, BARRIER_TAXONOMY: {}}
+    first_line: dict[tuple[str, str], int] = {}
+    own_terms: set[str] = set()
+    for row in package.rows["taxonomy_term"]:
+        kind = kind_of.get(row.get("taxonomy_id"))
+        if kind is None:
+            continue  # a term of another taxonomy: kept with the services using it
+        own_terms.add(row.id)
+        package.used.add(("taxonomy_term", row.id))
+        code = row.get("code")
+        if not code:
+            package.problem(row, "code", "", "Pflichtfeld ist leer.")
+        elif (kind, code) in first_line:
+            package.problem(
+                row,
+                "code",
+                code,
+                "Der Code kommt in der Taxonomie doppelt vor "
+                f"(auch in Zeile {first_line[kind, code]}).",
+            )
+        else:
+            first_line[kind, code] = row.line
+            terms[kind][row.id] = code
+            if kind == BARRIER_TAXONOMY:
+                _check_barrier(package, catalogues, row, "code", code)
+            else:
+                _check_category_term(package, catalogues, known_categories, parse, wanted, row)
+    # our barrier attributes are derived from the category: not kept
+    for row in package.rows["attribute"]:
+        if row.get("taxonomy_term_id") in own_terms:
+            package.used.add(("attribute", row.id))
+    return terms[CATEGORY_TAXONOMY], own_terms
+
+
+def _our_taxonomies(package: _Package) -> dict[str, str]:
+    """Taxonomy UUID -> CATEGORY_TAXONOMY or BARRIER_TAXONOMY, each once (our own package must
+    have both)."""
+    kind_of: dict[str, str] = {}
     seen: dict[str, int] = {}
     for row in package.rows["taxonomy"]:
         code = row.get("teilhabe_code")
@@ -130,77 +172,58 @@ def _check_taxonomies(
                 package.problem(
                     package.file("taxonomy"), "teilhabe_code", code, "Diese Taxonomie fehlt."
                 )
+    return kind_of
 
-    known_categories = set(known.categories) | {c.code for c in SERVICE_CATEGORIES}
-    terms: dict[str, dict[str, str]] = {CATEGORY_TAXONOMY: {}, BARRIER_TAXONOMY: {}}
-    first_line: dict[tuple[str, str], int] = {}
-    own_terms: set[str] = set()
-    for row in package.rows["taxonomy_term"]:
-        kind = kind_of.get(row.get("taxonomy_id"))
-        if kind is None:
-            continue  # a term of another taxonomy: kept with the services using it
-        own_terms.add(row.id)
-        package.used.add(("taxonomy_term", row.id))
-        code = row.get("code")
-        if not code:
-            package.problem(row, "code", "", "Pflichtfeld ist leer.")
-            continue
-        if (kind, code) in first_line:
-            package.problem(
-                row,
-                "code",
-                code,
-                "Der Code kommt in der Taxonomie doppelt vor "
-                f"(auch in Zeile {first_line[kind, code]}).",
-            )
-            continue
-        first_line[kind, code] = row.line
-        terms[kind][row.id] = code
-        if kind == BARRIER_TAXONOMY:
-            if code not in catalogues.barriers:
-                package.problem(
-                    row,
-                    "code",
-                    code,
-                    "Unbekanntes Hemmnis (nicht im Hemmniskatalog der Datenbank).",
-                )
-            continue
-        if code not in known_categories:
-            package.problem(
-                row,
-                "code",
-                code,
-                "Unbekannte Leistungskategorie; bekannt sind: "
-                + ", ".join(sorted(known_categories))
-                + ".",
-            )
-            continue
-        wanted.categories[code] = parse.text(row, "name", ServiceCategory.label) or ""
-        addressed = [
-            b.strip() for b in row.get("teilhabe_barrier_codes").split(CODE_SEPARATOR) if b.strip()
-        ]
-        if not addressed:
-            package.problem(
-                row,
-                "teilhabe_barrier_codes",
-                "",
-                "Eine Leistungskategorie adressiert mindestens ein Hemmnis.",
-            )
-        for barrier in addressed:
-            if barrier not in catalogues.barriers:
-                package.problem(
-                    row,
-                    "teilhabe_barrier_codes",
-                    barrier,
-                    "Unbekanntes Hemmnis (nicht im Hemmniskatalog der Datenbank).",
-                )
-            else:
-                wanted.category_barriers.add((code, barrier))
-    # our barrier attributes are derived from the category: not kept
-    for row in package.rows["attribute"]:
-        if row.get("taxonomy_term_id") in own_terms:
-            package.used.add(("attribute", row.id))
-    return terms[CATEGORY_TAXONOMY], own_terms
+
+def _check_barrier(
+    package: _Package, catalogues: _Catalogues, row: _Row, column: str, code: str
+) -> bool:
+    """Whether a barrier code is in the database's catalogue (else a problem)."""
+    if code in catalogues.barriers:
+        return True
+    package.problem(
+        row, column, code, "Unbekanntes Hemmnis (nicht im Hemmniskatalog der Datenbank)."
+    )
+    return False
+
+
+def _check_category_term(
+    package: _Package,
+    catalogues: _Catalogues,
+    known_categories: set[str],
+    parse: _Parser,
+    wanted: _Directory,
+    row: _Row,
+) -> None:
+    """A term of our category taxonomy: a known category with at least one known barrier."""
+    code = row.get("code")
+    if code not in known_categories:
+        package.problem(
+            row,
+            "code",
+            code,
+            "Unbekannte Leistungskategorie; bekannt sind: "
+            + ", ".join(sorted(known_categories))
+            + ".",
+        )
+        return
+    wanted.categories[code] = parse.text(row, "name", ServiceCategory.label) or ""
+    addressed = [
+        b.strip() for b in row.get("teilhabe_barrier_codes").split(CODE_SEPARATOR) if b.strip()
+    ]
+    if not addressed:
+        package.problem(
+            row,
+            "teilhabe_barrier_codes",
+            "",
+            "Eine Leistungskategorie adressiert mindestens ein Hemmnis.",
+        )
+    for barrier in addressed:
+        if _check_barrier(package, catalogues, row, "teilhabe_barrier_codes", barrier):
+            wanted.category_barriers.add((code, barrier))
+
+
+Owners = tuple[dict[str, str], dict[str, str], dict[str, str]]  # provider, location, service
 
 
 def _keep_other_rows(
@@ -215,54 +238,12 @@ def _keep_other_rows(
     foreign taxonomy terms) are kept with the service, location's organisation or organisation
     they belong to, to be written back on export. A row is kept only if every row it refers to
     is exported too; the others are reported as left out."""
-    sal_service = {
-        row.id: service_of[row.get("service_id")]
-        for row in package.rows["service_at_location"]
-        if row.get("service_id") in service_of
-    }
-    terms = package.by_id("taxonomy_term")
-    taxonomies = package.by_id("taxonomy")
-    candidates: list[tuple[str, _Row, tuple[str, str]]] = []
-    for name, rows in package.rows.items():
-        if name in ("organization", "service", "location", "taxonomy", "taxonomy_term"):
-            continue
-        for row in rows:
-            if (name, row.id) in package.used:
-                continue
-            if (
-                name == "service_at_location"
-                and row.get("service_id") in service_of
-                and row.id == hsds_id("service_at_location", service_of[row.get("service_id")])
-            ):
-                continue  # the one our export writes
-            owner = _owner(name, row, provider_of, location_owner, service_of, sal_service)
-            if owner is None:
-                _left_out(package, name, row)
-                continue
-            candidates.append((name, row, owner))
-            if name == "attribute" and row.get("taxonomy_term_id") in terms:
-                term = terms[row.get("taxonomy_term_id")]
-                while term is not None and term.id not in own_terms:
-                    candidates.append(("taxonomy_term", term, owner))
-                    if term.get("taxonomy_id") in taxonomies:
-                        candidates.append(("taxonomy", taxonomies[term.get("taxonomy_id")], owner))
-                    term = terms.get(term.get("parent_id"))
+    owners = (provider_of, location_owner, service_of)
+    candidates = _candidates(package, owners, own_terms)
     exported = {row_id for _, row_id in package.used}
     exported |= set(provider_of) | set(location_owner) | set(service_of)
     exported |= {row.id for _, row, _ in candidates}
-    changed = True
-    while changed:  # leave out rows whose references would dangle in the export
-        changed = False
-        for item in list(candidates):
-            name, row, _ = item
-            if any(
-                _is_reference(name, column) and value and value not in exported
-                for column, value in row.values.items()
-            ):
-                candidates.remove(item)
-                exported.discard(row.id)
-                _left_out(package, name, row)
-                changed = True
+    _drop_dangling(package, candidates, exported)
     seen: set[tuple[tuple[str, str], str, str]] = set()
     for name, row, owner in candidates:
         if (owner, name, row.id) not in seen:
@@ -277,6 +258,76 @@ def _keep_other_rows(
             f"{count} Zeile(n) nicht übernommen: sie gehören zu keiner übernommenen "
             "Organisation oder Leistung oder verweisen auf nicht übernommene Zeilen.",
         )
+
+
+Candidate = tuple[str, _Row, tuple[str, str]]  # (resource, row, owner)
+
+
+def _candidates(package: _Package, owners: Owners, own_terms: set[str]) -> list[Candidate]:
+    """The rows not yet used with the owner they would be kept with; the others are left out.
+    A foreign term of an attribute comes with it (and its parents and taxonomy)."""
+    provider_of, location_owner, service_of = owners
+    sal_service = {
+        row.id: service_of[row.get("service_id")]
+        for row in package.rows["service_at_location"]
+        if row.get("service_id") in service_of
+    }
+    candidates: list[Candidate] = []
+    for name, rows in package.rows.items():
+        if name in ("organization", "service", "location", "taxonomy", "taxonomy_term"):
+            continue
+        for row in rows:
+            if (name, row.id) in package.used or _exported_link(name, row, service_of):
+                continue
+            owner = _owner(name, row, provider_of, location_owner, service_of, sal_service)
+            if owner is None:
+                _left_out(package, name, row)
+                continue
+            candidates.append((name, row, owner))
+            if name == "attribute":
+                candidates.extend(_foreign_terms(package, row, owner, own_terms))
+    return candidates
+
+
+def _exported_link(name: str, row: _Row, service_of: dict[str, str]) -> bool:
+    """Whether the row is the one service_at_location our export writes."""
+    return (
+        name == "service_at_location"
+        and row.get("service_id") in service_of
+        and row.id == hsds_id("service_at_location", service_of[row.get("service_id")])
+    )
+
+
+def _foreign_terms(
+    package: _Package, row: _Row, owner: tuple[str, str], own_terms: set[str]
+) -> list[Candidate]:
+    """The foreign term an attribute names, its parents and their taxonomies."""
+    terms, taxonomies = package.by_id("taxonomy_term"), package.by_id("taxonomy")
+    found: list[Candidate] = []
+    term = terms.get(row.get("taxonomy_term_id"))
+    while term is not None and term.id not in own_terms:
+        found.append(("taxonomy_term", term, owner))
+        if term.get("taxonomy_id") in taxonomies:
+            found.append(("taxonomy", taxonomies[term.get("taxonomy_id")], owner))
+        term = terms.get(term.get("parent_id"))
+    return found
+
+
+def _drop_dangling(package: _Package, candidates: list[Candidate], exported: set[str]) -> None:
+    """Leave out the candidates whose references would dangle in the export, until none does."""
+    changed = True
+    while changed:
+        changed = False
+        for item in list(candidates):
+            name, row, _ = item
+            if any(
+                _is_reference(name, column) and value and value not in exported
+                for column, value in row.values.items()
+            ):
+                candidates.remove(item)
+                exported.discard(row.id)
+                _left_out(package, name, row)
+                changed = True
 
 
 def _left_out(package: _Package, name: str, row: _Row) -> None:
@@ -338,7 +389,7 @@ def _store_kept(
         elif kind == "location" and key in wanted.locations:
             location = wanted.locations[key]
             generated = _location_rows(
-                key, location, hsds_id("organization", location["provider_id"]), {}
+                key, location, hsds_id("organization", str(location["provider_id"])), {}
             )
         elif kind == "service" and key in wanted.services:
             service = wanted.services[key]
@@ -366,3 +417,43 @@ def _store_kept(
         {"provider": wanted.providers, "location": wanted.locations, "service": wanted.services}[
             kind
         ][key]["hsds"] = text
+
+
+def _unmodelled(resource: str, row: _Row, *, also: Iterable[str] = ()) -> dict[str, str]:
+    skip = MODELLED.get(resource, set()) | set(also)
+    return {k: v for k, v in row.values.items() if k not in skip}
+
+
+@dataclass
+class _Work:
+    """What every step of checking a package shares: the package, the database's catalogues
+    and directory, the parser, the directory being built and what is kept per owner."""
+
+    package: _Package
+    catalogues: _Catalogues
+    known: _Directory
+    parse: _Parser
+    wanted: _Directory = field(default_factory=_Directory)
+    # ("provider"|"service"|"location", id) -> the package's fields and rows we keep for it
+    kept: dict[tuple[str, str], _Kept] = field(default_factory=lambda: defaultdict(_Kept))
+    boundaries: Boundaries = field(default_factory=dict)
+
+
+def _natural_id(
+    work: _Work, row: _Row, model_id: object, what: str, first_line: dict[str, int]
+) -> str | None:
+    """Our id of an organisation or service (``teilhabe_id``, else the HSDS id); None (and a
+    problem naming ``what`` it is) when it came before in the file."""
+    column = "teilhabe_id" if row.get("teilhabe_id") else "id"
+    natural_id = row.get(column)
+    work.parse.text(row, column, model_id)
+    if natural_id in first_line:
+        work.package.problem(
+            row,
+            column,
+            natural_id,
+            f"Die {what} kommt doppelt vor (auch in Zeile {first_line[natural_id]}).",
+        )
+        return None
+    first_line[natural_id] = row.line
+    return natural_id

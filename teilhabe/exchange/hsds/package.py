@@ -21,6 +21,7 @@ from teilhabe.exchange.hsds.schema import (
     RESOURCES,
     Resource,
 )
+from teilhabe.exchange.report import Problem, failure_line
 from teilhabe.exchange.safe_paths import (
     UnusablePath,
     check_folder,
@@ -36,25 +37,11 @@ class HsdsError(Exception):
     """The package cannot be read at all (e.g. the folder does not exist)."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a package: where (file, spreadsheet line, field), the value, what."""
-
-    file: str
-    line: int | None  # the header is line 1, the first data row line 2
-    field: str | None
-    value: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f", Zeile {self.line}"
-        if self.field is not None:
-            where += f", Feld {self.field}"
-        if self.value is not None:
-            where += f", Wert „{self.value}“"
-        return f"{where}: {self.message}"
+def hsds_problem(
+    file: str, line: int | None, name: str | None, value: str | None, message: str
+) -> Problem:
+    """A problem of a package: ``line`` 1 is the header; its fields are called "Feld"."""
+    return Problem(file, line, name, value, message, field_word="Feld")
 
 
 class HsdsPackageInvalid(HsdsError):
@@ -62,11 +49,9 @@ class HsdsPackageInvalid(HsdsError):
 
     def __init__(self, folder: Path, problems: list[Problem]):
         self.problems = problems
-        count = "1 Problem" if len(problems) == 1 else f"{len(problems)} Probleme"
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
-            f"Das HSDS-Paket {shown_path(folder)} wurde nicht importiert ({count}); die "
-            f"Datenbank ist unverändert.\n{lines}"
+            failure_line(f"Das HSDS-Paket {shown_path(folder)}", len(problems)) + f"\n{lines}"
         )
 
 
@@ -185,15 +170,15 @@ class _Package:
     ) -> None:
         """Record a problem at a row, or at a file (``line`` 1 for the header)."""
         if isinstance(where, _Row):
-            self.problems.append(Problem(where.file, where.line, name, value, message))
+            self.problems.append(hsds_problem(where.file, where.line, name, value, message))
         else:
-            self.problems.append(Problem(where, line, name, value, message))
+            self.problems.append(hsds_problem(where, line, name, value, message))
 
     def warn(self, where: _Row | str, name: str | None, value: str | None, message: str) -> None:
         if isinstance(where, _Row):
-            self.warnings.append(Problem(where.file, where.line, name, value, message))
+            self.warnings.append(hsds_problem(where.file, where.line, name, value, message))
         else:
-            self.warnings.append(Problem(where, None, name, value, message))
+            self.warnings.append(hsds_problem(where, None, name, value, message))
 
     def by_id(self, resource: str) -> dict[str, _Row]:
         return {row.id: row for row in self.rows.get(resource, [])}
@@ -267,40 +252,39 @@ def _paths(package: _Package, names: list[str]) -> tuple[dict[str, Path], dict[s
     return paths, named
 
 
-def _named_paths(package: _Package, names: list[str]) -> dict[str, str]:
-    """The paths ``datapackage.json`` gives the resources of ``names`` (Frictionless:
-    ``{"resources": [{"name": ..., "path": ...}]}``); anything else in it is reported."""
+def _descriptor(package: _Package) -> object:
+    """The JSON of the package's ``datapackage.json``; None when there is none or it cannot be
+    used (reported)."""
     descriptor_path = package.folder / DESCRIPTOR
     try:
         if not descriptor_path.is_file():
-            return {}
-        size = descriptor_path.stat().st_size
+            return None
+        if descriptor_path.stat().st_size > MAX_DESCRIPTOR_BYTES:
+            package.problem(
+                DESCRIPTOR,
+                None,
+                None,
+                f"Die Datei ist größer als {MAX_DESCRIPTOR_BYTES // 2**20} MB; eine Beschreibung "
+                "des Pakets ist nur wenige KB groß.",
+            )
+            return None
+        return load_json(descriptor_path.read_bytes(), DESCRIPTOR)
     except (OSError, RuntimeError) as error:
-        package.problem(
-            DESCRIPTOR, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
-        )
-        return {}
-    if size > MAX_DESCRIPTOR_BYTES:
-        package.problem(
-            DESCRIPTOR,
-            None,
-            None,
-            f"Die Datei ist größer als {MAX_DESCRIPTOR_BYTES // 2**20} MB; eine Beschreibung "
-            "des Pakets ist nur wenige KB groß.",
-        )
-        return {}
-    try:
-        descriptor_ = load_json(descriptor_path.read_bytes(), DESCRIPTOR)
-    except OSError as error:
-        package.problem(
-            DESCRIPTOR, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
-        )
-        return {}
+        message = f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
     except ValueError as error:  # also UnicodeDecodeError
-        message = str(error).removeprefix(f"{DESCRIPTOR}: ")
+        reason = str(error).removeprefix(f"{DESCRIPTOR}: ")
         if isinstance(error, UnicodeDecodeError):
-            message = "Die Datei ist nicht UTF-8-kodiert."
-        package.problem(DESCRIPTOR, None, None, f"Keine gültige JSON-Beschreibung: {message}")
+            reason = "Die Datei ist nicht UTF-8-kodiert."
+        message = f"Keine gültige JSON-Beschreibung: {reason}"
+    package.problem(DESCRIPTOR, None, None, message)
+    return None
+
+
+def _named_paths(package: _Package, names: list[str]) -> dict[str, str]:
+    """The paths ``datapackage.json`` gives the resources of ``names`` (Frictionless:
+    ``{"resources": [{"name": ..., "path": ...}]}``); anything else in it is reported."""
+    descriptor_ = _descriptor(package)
+    if descriptor_ is None:
         return {}
     resources = descriptor_.get("resources", []) if isinstance(descriptor_, dict) else None
     if not isinstance(resources, list):
@@ -356,39 +340,12 @@ def _read_rows(package: _Package, name: str, resource: Resource | None, path: Pa
     """The rows of one file. A missing required column is reported and the rows are still
     checked, so that one run finds every problem."""
     file = path.name
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            records = list(csv.reader(handle))
-    except UnicodeDecodeError:
-        package.problem(file, None, None, "Die Datei ist nicht UTF-8-kodiert.")
+    records = _records(package, file, path)
+    header = None if records is None else _checked_header(package, name, file, records)
+    if records is None or header is None:
         package.unusable.add(name)
         return []
-    except csv.Error as error:
-        package.problem(file, None, None, f"Die Datei ist kein lesbares CSV: {error}")
-        package.unusable.add(name)
-        return []
-    except OSError as error:
-        package.problem(
-            file, None, None, f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
-        )
-        package.unusable.add(name)
-        return []
-    if not records:
-        package.problem(file, None, None, "Die Kopfzeile fehlt.", line=1)
-        package.unusable.add(name)
-        return []
-    header = [column.strip() for column in records[0]]
-    package.headers[name] = header
-    for column in sorted(n for n, count in Counter(header).items() if count > 1):
-        package.problem(file, column, None, "Die Spalte kommt mehrfach vor.", line=1)
-        package.unusable.add(name)
-    if name in package.unusable:
-        return []
-    required = {"id"}
-    if resource is not None:
-        required |= {f.name for f in resource.fields if f.required}
-        if not package.own:
-            required -= {column for r, column in FOREIGN_DEFAULTS if r == name}
+    required = _required(package, name, resource)
     for column in [c for c in (resource.columns if resource else ["id"]) if c in required]:
         if column not in header:
             package.problem(file, column, None, "Die Pflichtspalte fehlt.", line=1)
@@ -401,26 +358,80 @@ def _read_rows(package: _Package, name: str, resource: Resource | None, path: Pa
             package.problem(file, None, None, "Die Zeile hat mehr Werte als Spalten.", line=index)
             continue
         row = _Row(file, index, {n: v.strip() for n, v in zip(header, record, strict=False)})
-        for column in required:
-            if column in header and not row.get(column):
-                package.problem(row, column, "", "Pflichtfeld ist leer.")
-        if not row.id:
-            continue
-        if not _is_uuid(row.id):
-            package.problem(row, "id", row.id, "Die id ist keine UUID.")
-            continue
-        if row.id in first_line:
-            package.problem(
-                row, "id", row.id, f"Die id kommt doppelt vor (auch in Zeile {first_line[row.id]})."
-            )
-            continue
-        first_line[row.id] = index
-        for column in header:
-            value = row.get(column)
-            if _is_reference(name, column) and value and not _is_uuid(value):
-                package.problem(row, column, value, "Der Verweis ist keine UUID.")
-        rows.append(row)
+        if _check_record(package, name, row, header, required, first_line):
+            rows.append(row)
     return rows
+
+
+def _records(package: _Package, file: str, path: Path) -> list[list[str]] | None:
+    """The CSV records of a file; None (and a problem) when it cannot be read."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.reader(handle))
+    except UnicodeDecodeError:
+        message = "Die Datei ist nicht UTF-8-kodiert."
+    except csv.Error as error:
+        message = f"Die Datei ist kein lesbares CSV: {error}"
+    except OSError as error:
+        message = f"Die Datei kann nicht gelesen werden: {os_reason(error)}."
+    package.problem(file, None, None, message)
+    return None
+
+
+def _checked_header(
+    package: _Package, name: str, file: str, records: list[list[str]]
+) -> list[str] | None:
+    """The file's header (also in ``package.headers``); None when it is missing, empty or has a
+    column twice (reported) — then the file is unusable."""
+    if not records:
+        package.problem(file, None, None, "Die Kopfzeile fehlt.", line=1)
+        return None
+    header = [column.strip() for column in records[0]]
+    package.headers[name] = header
+    twice = sorted(n for n, count in Counter(header).items() if count > 1)
+    for column in twice:
+        package.problem(file, column, None, "Die Spalte kommt mehrfach vor.", line=1)
+    return None if twice else header
+
+
+def _required(package: _Package, name: str, resource: Resource | None) -> set[str]:
+    """The columns a row must fill (in a foreign package, not those we have defaults for)."""
+    required = {"id"}
+    if resource is not None:
+        required |= {f.name for f in resource.fields if f.required}
+        if not package.own:
+            required -= {column for r, column in FOREIGN_DEFAULTS if r == name}
+    return required
+
+
+def _check_record(
+    package: _Package,
+    name: str,
+    row: _Row,
+    header: list[str],
+    required: set[str],
+    first_line: dict[str, int],
+) -> bool:
+    """Check a row's required cells, id and references; whether it is a row of the package."""
+    for column in required:
+        if column in header and not row.get(column):
+            package.problem(row, column, "", "Pflichtfeld ist leer.")
+    if not row.id:
+        return False
+    if not _is_uuid(row.id):
+        package.problem(row, "id", row.id, "Die id ist keine UUID.")
+        return False
+    if row.id in first_line:
+        package.problem(
+            row, "id", row.id, f"Die id kommt doppelt vor (auch in Zeile {first_line[row.id]})."
+        )
+        return False
+    first_line[row.id] = row.line
+    for column in header:
+        value = row.get(column)
+        if _is_reference(name, column) and value and not _is_uuid(value):
+            package.problem(row, column, value, "Der Verweis ist keine UUID.")
+    return True
 
 
 def _is_reference(resource: str, column: str) -> bool:
