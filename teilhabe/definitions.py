@@ -191,7 +191,8 @@ LZB_BAND_COLUMNS: dict[str, str] = {
 }
 
 # The rates (percent), in the order they are shown, with the published count above them and the
-# published count or mean stock below (``indicators.figures_from_base``).
+# published count or mean stock below (``indicators.figures_from_base``); the entry and exit
+# rates divide the 12-month count by 12 before dividing by the mean stock.
 RATES: dict[str, tuple[str, str]] = {
     "integration_rate": ("integrations_12m", "elb_mean_12m"),
     "continuity_rate": ("continued_12m", "continuity_known_12m"),
@@ -202,6 +203,11 @@ RATES: dict[str, tuple[str, str]] = {
     "lzb_change": ("lzb", "lzb_year_before"),
     "integration_rate_lzb": ("integrations_lzb_12m", "lzb_mean_12m"),
     "activation_rate_lzb": ("lzb_measure", "lzb"),
+    "elb_change": ("elb", "elb_year_before"),
+    "elb_entry_rate": ("elb_entries_12m", "elb_prev_mean_12m"),
+    "elb_exit_rate": ("elb_exits_12m", "elb_prev_mean_12m"),
+    "lzb_entry_rate": ("lzb_entries_12m", "lzb_prev_mean_12m"),
+    "lzb_exit_rate": ("lzb_exits_12m", "lzb_prev_mean_12m"),
 }
 
 MONTH_NAMES: tuple[str, ...] = (
