@@ -64,21 +64,17 @@ if slide == 1:
     components.headline_cards(now, before)
     cards = st.columns(4)
     with cards[0]:
-        components.count_card("providers", now["providers"])
+        components.count_card("providers", now.providers)
     with cards[1]:
-        components.rate_card(
-            "integration_rate_lzb", now["integration_rate_lzb"], before["integration_rate_lzb"]
-        )
+        components.figure_card("integration_rate_lzb", now, before)
     with cards[2]:
-        components.rate_card("continuity_rate", now["continuity_rate"], before["continuity_rate"])
+        components.figure_card("continuity_rate", now, before)
     with cards[3]:
-        components.rate_card(
-            "lzb_change", now["lzb_change"], before["lzb_change"], lower_is_better=True
-        )
+        components.figure_card("lzb_change", now, before, lower_is_better=True)
 elif slide == 2:
     first = filters.trend_start(chosen, 2)
     series = data.figure_series(version, first, as_of, protection, group)
-    events = data.headline(version, as_of, protection, group)["network_events"]
+    events = data.headline(version, as_of, protection, group).network_events
     st.plotly_chart(
         presentation.big(charts.rate_trend(series, "integration_rate", events), height=580),
         key="slide_rate_trend",

@@ -209,6 +209,17 @@ RATES: dict[str, tuple[str, str]] = {
     "lzb_entry_rate": ("lzb_entries_12m", "lzb_prev_mean_12m"),
     "lzb_exit_rate": ("lzb_exits_12m", "lzb_prev_mean_12m"),
 }
+# The § 48a families as shown (K1 from the spells, K2, K3), and the rates where less is better.
+K1_RATES = ("elb_change", "elb_entry_rate", "elb_exit_rate")
+K2_RATES = ("integration_rate", "continuity_rate", "integration_rate_single_parents")
+K3_RATES = (
+    "lzb_change",
+    "integration_rate_lzb",
+    "activation_rate_lzb",
+    "lzb_entry_rate",
+    "lzb_exit_rate",
+)
+LOWER_IS_BETTER = frozenset({"elb_change", "elb_entry_rate", "lzb_change", "lzb_entry_rate"})
 
 MONTH_NAMES: tuple[str, ...] = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",

@@ -2,8 +2,8 @@
 
 Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active filters (with the
 "Demodaten" note for synthetic data); the headline figures (ELB, LZB, LZB ≥ 4 Jahre and the
-§ 48a figures K2, K2E3, K2E4, K3, K3E1, K3E2) with their value a year before and the change; the
-network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
+§ 48a figures K1E2, K1E3, K1E4, K2, K2E3, K2E4, K3, K3E1 to K3E4) with their value a year
+before and the change; the network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
 figures, rendered offline by ``reporting.images``); a table by municipality (ELB, LZB and
 K2 at the Stichtag and a year before); the definitions used; the confidentiality note, also in
 the footer of every page. Every number comes from the data layer already protected
@@ -50,9 +50,9 @@ from teilhabe.reporting import images
 from teilhabe.reporting.formatting import (
     NOT_SHOWN,
     format_as_of,
+    format_change,
     format_count,
     format_date,
-    format_decimal,
     format_percent,
 )
 from teilhabe.reporting.glossary import GLOSSARY
@@ -74,12 +74,17 @@ HEADLINE: tuple[tuple[str, str, str, str], ...] = (
     ("elb", "ELB", "Erwerbsfähige Leistungsberechtigte", "count"),
     ("lzb", "LZB", "Langzeitleistungsbeziehende", "count"),
     ("lzb_4y_plus", "LZB ≥ 4 Jahre", "LZB seit 4 Jahren und länger im Bezug", "count"),
+    ("elb_change", "K1E2", "Veränderung des ELB-Bestands ggü. Vorjahresmonat", "rate"),
+    ("elb_entry_rate", "K1E3", "Durchschnittliche Zugangsrate der ELB", "rate"),
+    ("elb_exit_rate", "K1E4", "Durchschnittliche Abgangsrate der ELB", "rate"),
     ("integration_rate", "K2", "Integrationsquote", "rate"),
     ("continuity_rate", "K2E3", "Kontinuierliche Beschäftigung nach Integration", "rate"),
     ("integration_rate_single_parents", "K2E4", "Integrationsquote der Alleinerziehenden", "rate"),
     ("lzb_change", "K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat", "rate"),
     ("integration_rate_lzb", "K3E1", "Integrationsquote der LZB", "rate"),
     ("activation_rate_lzb", "K3E2", "Aktivierungsquote der LZB", "rate"),
+    ("lzb_entry_rate", "K3E3", "Durchschnittliche Zugangsrate der LZB", "rate"),
+    ("lzb_exit_rate", "K3E4", "Durchschnittliche Abgangsrate der LZB", "rate"),
 )
 # Glossary entries the report uses, in the order they are printed.
 DEFINITIONS = (
@@ -88,12 +93,18 @@ DEFINITIONS = (
     "lzb",
     "lzb_4y_plus",
     "lzb_duration",
+    "elb_change",
+    "elb_entry_rate",
+    "elb_exit_rate",
+    "benefit_need",
     "integration_rate",
     "continuity_rate",
     "integration_rate_single_parents",
     "lzb_change",
     "integration_rate_lzb",
     "activation_rate_lzb",
+    "lzb_entry_rate",
+    "lzb_exit_rate",
     "providers",
     "network_events",
 )
@@ -144,8 +155,8 @@ class ReportContent:
     filters: Filters
     filter_text: str
     facts: DatasetFacts
-    now: dict[str, object]  # headline_figures at the Stichtag
-    year_before: dict[str, object]  # headline_figures twelve months earlier
+    now: figures.HeadlineFigures  # at the Stichtag
+    year_before: figures.HeadlineFigures  # twelve months earlier
     series: pl.DataFrame  # figure_series from first_month to as_of
     municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
     totals: dict[str, object]  # the same keys for the "Insgesamt" row
@@ -223,8 +234,8 @@ def _by_municipality(
     protection: Protection,
     filters: Filters,
     names: dict[str, str],
-    now: dict[str, object],
-    year_before: dict[str, object],
+    now: figures.HeadlineFigures,
+    year_before: figures.HeadlineFigures,
 ) -> tuple[pl.DataFrame, dict[str, object]]:
     """ELB, LZB and K2 per municipality now and a year before, and the total row.
 
@@ -261,22 +272,22 @@ def _by_municipality(
     totals: dict[str, object] = {}
     for when, headline in (("now", now), ("before", year_before)):
         for key in keys:
-            totals[f"{key}_{when}"] = headline[key]
+            totals[f"{key}_{when}"] = headline.value(key)
     return table, totals
 
 
 def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
     """The key charts with their headings: the app's own plotly figures (``reporting.charts``)."""
-    events = content.now["network_events"]
+    events = content.now.network_events
     now = content.now
     bands = pl.DataFrame(
-        {"band": list(DURATION_BANDS.values()), "count": [now[k] for k in DURATION_BANDS]},
+        {"band": list(DURATION_BANDS.values()), "count": [now.value(k) for k in DURATION_BANDS]},
         schema={"band": pl.String, "count": pl.Int64},
     )
     comparison = content.municipalities.select(
         pl.col("name").alias("group"), pl.col("integration_rate_now").alias("now")
     ).sort("now", descending=True, nulls_last=True)
-    by_place = app_charts.group_bars(comparison, overall=now["integration_rate"])
+    by_place = app_charts.group_bars(comparison, overall=now.integration_rate)
     return [
         ("Entwicklung der Bestände", app_charts.stock_trend(content.series, events)),
         (
@@ -364,7 +375,7 @@ LATIN1_REPLACEMENTS = {
     "•": "-",
 }
 # Needed of a TrueType font: German letters, the symbols of the texts, the digits.
-REQUIRED_CHARACTERS = "äöüÄÖÜß≥–„“§·\u00a0"
+REQUIRED_CHARACTERS = "äöüÄÖÜß≥–−„“§·\u00a0"
 # Regular and bold face at the paths of common Linux distributions, best first.
 FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
     (
@@ -575,7 +586,7 @@ def _headline_table(pdf: _ReportPDF, content: ReportContent) -> None:
     )
     rows = []
     for key, short, name, kind in HEADLINE:
-        now, before = content.now[key], content.year_before[key]
+        now, before = content.now.value(key), content.year_before.value(key)
         if kind == "count":
             rows.append(
                 (short, name, format_count(now), format_count(before), _count_change(now, before))
@@ -610,7 +621,7 @@ def _count_change(now: object, before: object) -> str:
     text = f"{'+' if change > 0 else ''}{format_count(change)}"
     if before:
         relative = change / int(before) * 100
-        text += f" ({'+' if relative > 0 else ''}{format_percent(relative)})"
+        text += f" ({format_change(relative)}\u00a0%)"
     return text
 
 
@@ -618,17 +629,17 @@ def _rate_change(now: object, before: object) -> str:
     if now is None or before is None:
         return NOT_SHOWN
     change = round(float(now), 1) - round(float(before), 1)
-    return f"{'+' if change > 0 else ''}{format_decimal(change, 1)} Prozentpunkte"
+    return f"{format_change(change, 1)} Prozentpunkte"
 
 
 def _network(pdf: _ReportPDF, content: ReportContent) -> None:
     pdf.heading("Netzwerk")
     now = content.now
     pdf.paragraph(
-        f"{format_count(now['providers'])} Träger und Behörden im Netzwerk, "
-        f"{format_count(now['municipalities'])} Gemeinden im Zuständigkeitsgebiet."
+        f"{format_count(now.providers)} Träger und Behörden im Netzwerk, "
+        f"{format_count(now.municipalities)} Gemeinden im Zuständigkeitsgebiet."
     )
-    events: pl.DataFrame = now["network_events"]
+    events = now.network_events
     if events.is_empty():
         pdf.paragraph("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
         return
