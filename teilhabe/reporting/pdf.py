@@ -4,9 +4,9 @@ Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active f
 "Demodaten" note for synthetic data); the headline figures (ELB, LZB, LZB ≥ 4 Jahre and the
 § 48a figures K1E2, K1E3, K1E4, K2, K2E3, K2E4, K3, K3E1 to K3E4) with their value a year
 before and the change; the network in brief; the key charts of the Übersicht and Integration
-pages (the app's own plotly figures, rendered offline by ``reporting.images``); a table by municipality (ELB, LZB and
-K2 at the Stichtag and a year before); the definitions used; the confidentiality note, also in
-the footer of every page. Every number comes from the data layer already protected
+pages (the app's own plotly figures, rendered offline by ``reporting.images``); a table by
+municipality (ELB, LZB and K2 at the Stichtag and a year before); the definitions used; the
+confidentiality note, also in the footer of every page. Every number comes from the data layer already protected
 (``teilhabe.protection``; "–" where a rate of too small a group is not shown); German number and
 date formats throughout.
 
