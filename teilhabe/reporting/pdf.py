@@ -6,9 +6,9 @@ Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active f
 before and the change; the network in brief; the key charts of the Übersicht and Integration
 pages (the app's own plotly figures, rendered offline by ``reporting.images``); a table by
 municipality (ELB, LZB and K2 at the Stichtag and a year before); the definitions used; the
-confidentiality note, also in the footer of every page. Every number comes from the data layer already protected
-(``teilhabe.protection``; "–" where a rate of too small a group is not shown); German number and
-date formats throughout.
+confidentiality note, also in the footer of every page. Every number comes from the data layer
+already protected (``teilhabe.protection``; "–" where a rate of too small a group is not
+shown); German number and date formats throughout.
 
 Font: a TrueType font with the German umlauts, "≥" and "–" from the system, if one is found at a
 known path (DejaVu Sans from Debian's ``fonts-dejavu-core``, which fontconfig pulls in, or
