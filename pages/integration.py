@@ -9,10 +9,12 @@ spells give it.
 import polars as pl
 import streamlit as st
 
+from teilhabe import figures
 from teilhabe.definitions import K1_RATES, K2_RATES, K3_RATES, LOWER_IS_BETTER, RATES
 from teilhabe.figures import HeadlineFigures
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import format_as_of
 from teilhabe.reporting.glossary import GLOSSARY
 from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
@@ -148,6 +150,23 @@ with right:
         file_stem=f"integration_{figure_key}_nach_{by}",
         key="breakdown_table",
     )
+
+st.header(f"Kennzahlen nach § 48a SGB II zum Stichtag {format_as_of(as_of)}")
+table_with_downloads(
+    figures.kennzahlen_table(now, year_before),
+    [
+        Column("code", "Kennzahl"),
+        Column("name", "Bezeichnung"),
+        Column("now", "Stichtag", "rate"),
+        Column("before", "Vorjahr", "rate"),
+        Column("change", "Veränderung (Prozentpunkte)", "decimal"),
+    ],
+    title=f"Kennzahlen nach § 48a SGB II zum Stichtag {format_as_of(as_of)}",
+    dataset=dataset,
+    selection=chosen,
+    file_stem="kennzahlen_48a",
+    key="kennzahlen_table",
+)
 
 kinds, continuity = st.columns(2)
 with kinds:

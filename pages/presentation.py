@@ -12,6 +12,7 @@ import time
 import polars as pl
 import streamlit as st
 
+from teilhabe.definitions import LOWER_IS_BETTER
 from teilhabe.reporting import charts, maps
 from teilhabe.reporting.formatting import format_as_of, format_count
 from teilhabe.reporting.text import markdown_text
@@ -25,6 +26,7 @@ SLIDES = (
     "Reichweite des Netzwerks",
     "Netzwerkveranstaltungen",
 )
+FLOW_RATES = ("elb_entry_rate", "elb_exit_rate", "lzb_entry_rate", "lzb_exit_rate")
 INTERVALS = {0: "aus", 10: "alle 10 s", 20: "alle 20 s", 30: "alle 30 s", 60: "jede Minute"}
 
 shell.require_router()
@@ -71,6 +73,10 @@ if slide == 1:
         components.figure_card("continuity_rate", now, before)
     with cards[3]:
         components.figure_card("lzb_change", now, before, lower_is_better=True)
+    # entries and exits of the ELB (K1E3, K1E4) and the LZB (K3E3, K3E4)
+    for column, key in zip(st.columns(4), FLOW_RATES, strict=True):
+        with column:
+            components.figure_card(key, now, before, lower_is_better=key in LOWER_IS_BETTER)
 elif slide == 2:
     first = filters.trend_start(chosen, 2)
     series = data.figure_series(version, first, as_of, protection, group)

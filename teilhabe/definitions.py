@@ -219,6 +219,20 @@ K3_RATES = (
     "lzb_entry_rate",
     "lzb_exit_rate",
 )
+# The § 48a code and name of every rate, in the order of the Verordnung (K1 to K3).
+KENNZAHLEN: dict[str, tuple[str, str]] = {
+    "elb_change": ("K1E2", "Veränderung des ELB-Bestands ggü. Vorjahresmonat"),
+    "elb_entry_rate": ("K1E3", "Durchschnittliche Zugangsrate der ELB"),
+    "elb_exit_rate": ("K1E4", "Durchschnittliche Abgangsrate der ELB"),
+    "integration_rate": ("K2", "Integrationsquote"),
+    "continuity_rate": ("K2E3", "Kontinuierliche Beschäftigung nach Integration"),
+    "integration_rate_single_parents": ("K2E4", "Integrationsquote der Alleinerziehenden"),
+    "lzb_change": ("K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat"),
+    "integration_rate_lzb": ("K3E1", "Integrationsquote der LZB"),
+    "activation_rate_lzb": ("K3E2", "Aktivierungsquote der LZB"),
+    "lzb_entry_rate": ("K3E3", "Durchschnittliche Zugangsrate der LZB"),
+    "lzb_exit_rate": ("K3E4", "Durchschnittliche Abgangsrate der LZB"),
+}
 LOWER_IS_BETTER = frozenset({"elb_change", "elb_entry_rate", "lzb_change", "lzb_entry_rate"})
 
 MONTH_NAMES: tuple[str, ...] = (

@@ -26,7 +26,7 @@ from data_access.models import (
 from data_access.periods import month_end
 from teilhabe import cases as cases_module
 from teilhabe.cases import Cases
-from teilhabe.definitions import LZB_BAND_COLUMNS
+from teilhabe.definitions import KENNZAHLEN, LZB_BAND_COLUMNS
 from teilhabe.definitions import RATES as RATES
 from teilhabe.indicators import DIMENSIONS, Filters, figures_series
 from teilhabe.protection import Protection
@@ -227,6 +227,18 @@ def headline_figures(
         providers=provider_count(engine=engine),
         municipalities=municipality_count(engine=engine),
         network_events=network_events(engine=engine, until=as_of),
+    )
+
+
+def kennzahlen_table(now: HeadlineFigures, before: HeadlineFigures) -> pl.DataFrame:
+    """The § 48a rates (``KENNZAHLEN``) at the Stichtag and a year before: code, name, now,
+    before, change (percentage points of the rounded rates; null where one is not shown)."""
+    rows = [
+        (code, name, now.value(key), before.value(key)) for key, (code, name) in KENNZAHLEN.items()
+    ]
+    schema = {"code": pl.String, "name": pl.String, "now": pl.Float64, "before": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        (pl.col("now").round(1) - pl.col("before").round(1)).round(1).alias("change")
     )
 
 

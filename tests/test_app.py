@@ -51,7 +51,7 @@ def headline(demo_engine, cases, as_of: int = AS_OF, **kwargs) -> dict:
     """The published headline figures of the data layer (what every page must show)."""
     return figures.headline_figures(
         engine=demo_engine, cases=cases, as_of=as_of, protection=Protection(), **kwargs
-    )
+    ).to_dict()
 
 
 def assert_near(published: dict, exact: dict) -> None:

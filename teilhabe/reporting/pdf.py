@@ -74,17 +74,7 @@ HEADLINE: tuple[tuple[str, str, str, str], ...] = (
     ("elb", "ELB", "Erwerbsfähige Leistungsberechtigte", "count"),
     ("lzb", "LZB", "Langzeitleistungsbeziehende", "count"),
     ("lzb_4y_plus", "LZB ≥ 4 Jahre", "LZB seit 4 Jahren und länger im Bezug", "count"),
-    ("elb_change", "K1E2", "Veränderung des ELB-Bestands ggü. Vorjahresmonat", "rate"),
-    ("elb_entry_rate", "K1E3", "Durchschnittliche Zugangsrate der ELB", "rate"),
-    ("elb_exit_rate", "K1E4", "Durchschnittliche Abgangsrate der ELB", "rate"),
-    ("integration_rate", "K2", "Integrationsquote", "rate"),
-    ("continuity_rate", "K2E3", "Kontinuierliche Beschäftigung nach Integration", "rate"),
-    ("integration_rate_single_parents", "K2E4", "Integrationsquote der Alleinerziehenden", "rate"),
-    ("lzb_change", "K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat", "rate"),
-    ("integration_rate_lzb", "K3E1", "Integrationsquote der LZB", "rate"),
-    ("activation_rate_lzb", "K3E2", "Aktivierungsquote der LZB", "rate"),
-    ("lzb_entry_rate", "K3E3", "Durchschnittliche Zugangsrate der LZB", "rate"),
-    ("lzb_exit_rate", "K3E4", "Durchschnittliche Abgangsrate der LZB", "rate"),
+    *((key, code, name, "rate") for key, (code, name) in definitions.KENNZAHLEN.items()),
 )
 # Glossary entries the report uses, in the order they are printed.
 DEFINITIONS = (
