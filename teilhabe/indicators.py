@@ -18,6 +18,15 @@ and the integrations of the month. The figures are windows over that table:
   the mean monthly rate, each month's flow against the stock it flowed into or out of.
 - K3E3 / K3E4: the same for LZB.
 
+Why this formula for K1E3 .. K3E4: the reference copy of the Verordnung zu § 48a SGB II
+(``reference/README.md``) lists K2 and K3 only; the published definition of the "durchschnittliche
+Zugangs-/Abgangsrate" is the sum of the entries (exits) of the last 12 months over the sum of
+the stocks of the respective previous months. That is a flow-weighted mean of the 12 monthly
+rates (a month with a larger stock weighs more), not a mean of 12 monthly ratios, and it needs
+only published 12-month counts and published monthly stocks. Entries and exits are counted
+between month ends (``cube._transitions``), so short interruptions within a month, which the
+BA's own counting of spells may treat differently, do not appear.
+
 Group membership (age group, number of barriers, the barrier filter, duration of receipt) is
 taken in each month, as the BA's statistics do: the LZB with barrier "debts" in 03/2013 are those
 who had it recorded then, and an integration counts for the group the person belonged to in the

@@ -99,7 +99,8 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "des jeweiligen Vormonats, in Prozent. Ein Abgang ist eine Person, die am Ende des "
         "Vormonats Leistungen bezog und am Monatsende nicht mehr (sie zählt mit den Merkmalen "
         "ihres letzten Monats im Bestand). Bestand am Monatsende = Bestand des Vormonats + "
-        "Zugänge − Abgänge.",
+        "Zugänge − Abgänge. Wie in den veröffentlichten Kennzahlen: Summe der Abgänge durch "
+        "Summe der Vormonatsbestände, nicht Mittel der zwölf Monatsquoten.",
     ),
     "providers": (
         "Träger und Behörden",
