@@ -166,6 +166,7 @@ table_with_downloads(
     selection=chosen,
     file_stem="kennzahlen_48a",
     key="kennzahlen_table",
+    height="content",
 )
 
 kinds, continuity = st.columns(2)
