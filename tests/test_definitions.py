@@ -20,7 +20,7 @@ from teilhabe.definitions import (
     format_month,
     in_group_order,
 )
-from teilhabe.figures import COUNT_COLUMNS, HeadlineFigures
+from teilhabe.figures import COUNT_COLUMNS, HeadlineFigures, kennzahlen_table
 from teilhabe.figures import RATES as FIGURE_RATES
 from teilhabe.reporting.formatting import (
     format_change,
@@ -108,3 +108,22 @@ def test_a_change_of_zero_is_neutral_and_better_is_green() -> None:
     assert delta_style(0.3, lower_is_better=True) == ("red", "up")
     assert delta_style(-0.3) == ("red", "down")
     assert delta_style(2) == ("green", "up")
+
+
+def test_the_kennzahlen_table_has_every_rate_with_its_change_in_points() -> None:
+    values = dict.fromkeys((*COUNT_COLUMNS, "providers", "municipalities"), 3)
+    now = HeadlineFigures(
+        **values,
+        **{**dict.fromkeys(RATES, 10.04), "elb_change": -2.76, "lzb_exit_rate": None},
+        network_events=pl.DataFrame(),
+    )
+    before = HeadlineFigures(
+        **values,
+        **{**dict.fromkeys(RATES, 10.0), "elb_change": -7.24},
+        network_events=pl.DataFrame(),
+    )
+    table = kennzahlen_table(now, before)
+    assert table["code"].to_list()[:4] == ["K1E2", "K1E3", "K1E4", "K2"]
+    assert table.row(0) == ("K1E2", KENNZAHLEN["elb_change"][1], -2.76, -7.24, 4.4)
+    assert table.row(1)[-1] == 0.0  # 10.0 against 10.0 as shown
+    assert table.row(-1)[2:] == (None, 10.0, None)  # K3E4 not shown: no change either
