@@ -1,15 +1,20 @@
 """Integration: the § 48a figures over time and by breakdown, kinds of integration, continuity.
 
 Answers "which municipalities lag behind, and is it getting better?": the breakdown shows each
-group's figure at the Stichtag next to its value a year before.
+group's figure at the Stichtag next to its value a year before. The cards show the K2 and K3
+families and, in their own section, the K1 family (Hilfebedürftigkeit) as far as the benefit
+spells give it.
 """
 
 import polars as pl
 import streamlit as st
 
-from teilhabe.definitions import RATES
+from teilhabe import figures
+from teilhabe.definitions import K1_RATES, K2_RATES, K3_RATES, LOWER_IS_BETTER, RATES
+from teilhabe.figures import HeadlineFigures
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
+from teilhabe.reporting.formatting import format_as_of
 from teilhabe.reporting.glossary import GLOSSARY
 from ui import components, data, filters, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
@@ -25,25 +30,45 @@ BREAKDOWNS = {
 
 ORDERED = {"age_group", "duration", "barrier_count"}
 
+
+def rate_cards(keys: tuple[str, ...], now: HeadlineFigures, before: HeadlineFigures) -> None:
+    """The cards of ``keys``, three in a row, each with its change against the year before."""
+    for start in range(0, len(keys), 3):
+        for column, key in zip(st.columns(3), keys[start : start + 3], strict=False):
+            with column:
+                components.figure_card(key, now, before, lower_is_better=key in LOWER_IS_BETTER)
+
+
+def benefit_need_section(now: HeadlineFigures, before: HeadlineFigures) -> None:
+    """Hilfebedürftigkeit (K1 family): what the benefit spells give (K1E2 to K1E4); K1 and K1E1
+    need the monthly benefit amounts."""
+    st.header("Hilfebedürftigkeit (K1)")
+    rate_cards(K1_RATES, now, before)
+    st.caption(
+        "K1 (Veränderung der Summe der Leistungen zum Lebensunterhalt) und K1E1 (Veränderung der "
+        "Leistungen für Unterkunft und Heizung) brauchen die Leistungsbeträge je Monat; sie "
+        "erscheinen hier, sobald Beträge importiert sind."
+    )
+
+
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
 as_of = chosen.as_of
 first_month = filters.trend_start(chosen, 2)
 series = data.figure_series(dataset.version, first_month, as_of, dataset.protection, chosen.filters)
-now = series.row(-1, named=True)
+now = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)
 year_before = data.headline(dataset.version, as_of - 12, dataset.protection, chosen.filters)
-events = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)["network_events"]
+events = now.network_events
 
 components.page_header("Integration", dataset, as_of, filters.describe(chosen))
 components.empty_group_notice(now)
 
-for row in (RATE_KEYS[:3], RATE_KEYS[3:]):
-    for column, key in zip(st.columns(3), row, strict=True):
-        with column:
-            components.rate_card(
-                key, now[key], year_before[key], lower_is_better=key == "lzb_change"
-            )
+st.header("Integration in Erwerbstätigkeit (K2)")
+rate_cards(K2_RATES, now, year_before)
+st.header("Langzeitleistungsbezug (K3)")
+rate_cards(K3_RATES, now, year_before)
+benefit_need_section(now, year_before)
 
 figure_key = st.selectbox(
     "Kennzahl",
@@ -102,7 +127,7 @@ left, right = st.columns([3, 2])
 with left:
     chart_with_download(
         charts.group_bars(
-            comparison, overall=now[figure_key], colour=charts.rate_colour(figure_key)
+            comparison, overall=now.value(figure_key), colour=charts.rate_colour(figure_key)
         ),
         "breakdown_bars",
         "breakdown_bars",
@@ -126,15 +151,33 @@ with right:
         key="breakdown_table",
     )
 
+st.header(f"Kennzahlen nach § 48a SGB II zum Stichtag {format_as_of(as_of)}")
+table_with_downloads(
+    figures.kennzahlen_table(now, year_before),
+    [
+        Column("code", "Kennzahl"),
+        Column("name", "Bezeichnung"),
+        Column("now", "Stichtag", "rate"),
+        Column("before", "Vorjahr", "rate"),
+        Column("change", "Veränderung (Prozentpunkte)", "decimal"),
+    ],
+    title=f"Kennzahlen nach § 48a SGB II zum Stichtag {format_as_of(as_of)}",
+    dataset=dataset,
+    selection=chosen,
+    file_stem="kennzahlen_48a",
+    key="kennzahlen_table",
+    height="content",
+)
+
 kinds, continuity = st.columns(2)
 with kinds:
     st.header("Integrationen nach Art (12 Monate)")
     chart_with_download(
         charts.kind_bars(
             {
-                "Sozialversicherungspflichtige Beschäftigung": now["integrations_employment_12m"],
-                "Ausbildung": now["integrations_training_12m"],
-                "Selbständigkeit": now["integrations_self_employment_12m"],
+                "Sozialversicherungspflichtige Beschäftigung": now.integrations_employment_12m,
+                "Ausbildung": now.integrations_training_12m,
+                "Selbständigkeit": now.integrations_self_employment_12m,
             }
         ),
         "integration_kinds",
@@ -152,5 +195,5 @@ with continuity:
         note=chart_note(dataset, chosen),
     )
 
-components.glossary(RATE_KEYS)
+components.glossary([*RATE_KEYS, "benefit_need"])
 components.confidentiality_footnote(dataset.protection)

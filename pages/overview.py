@@ -36,7 +36,7 @@ trend, rate = st.columns([3, 2])
 with trend:
     st.header("Entwicklung der Bestände")
     chart_with_download(
-        charts.stock_trend(series, now["network_events"]),
+        charts.stock_trend(series, now.network_events),
         "stock_trend",
         "stock_trend",
         title="Entwicklung der Bestände",
@@ -45,7 +45,7 @@ with trend:
 with rate:
     st.header("Integrationsquote (K2)")
     chart_with_download(
-        charts.rate_trend(series, "integration_rate", now["network_events"]),
+        charts.rate_trend(series, "integration_rate", now.network_events),
         "integration_rate_trend",
         "integration_rate_trend",
         title="Integrationsquote (K2)",
@@ -58,7 +58,7 @@ with duration:
     bands = pl.DataFrame(
         {
             "band": ["unter 2 Jahre", "2 bis unter 4 Jahre", "4 Jahre und länger"],
-            "count": [now["lzb_under_2y"], now["lzb_2_4y"], now["lzb_4y_plus"]],
+            "count": [now.lzb_under_2y, now.lzb_2_4y, now.lzb_4y_plus],
         },
         schema={"band": pl.String, "count": pl.Int64},
     )
@@ -73,16 +73,16 @@ with network:
     st.header("Netzwerk")
     facts = st.columns(2)
     with facts[0]:
-        components.count_card("providers", now["providers"])
+        components.count_card("providers", now.providers)
     with facts[1]:
         st.metric(
             "Gemeinden",
-            format_count(now["municipalities"]),
+            format_count(now.municipalities),
             border=True,
             help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
         )
     st.markdown(f"**{term('network_events')}**")
-    events = now["network_events"]
+    events = now.network_events
     if events.is_empty():
         st.caption("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
     else:

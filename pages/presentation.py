@@ -12,6 +12,7 @@ import time
 import polars as pl
 import streamlit as st
 
+from teilhabe.definitions import LOWER_IS_BETTER
 from teilhabe.reporting import charts, maps
 from teilhabe.reporting.formatting import format_as_of, format_count
 from teilhabe.reporting.text import markdown_text
@@ -25,6 +26,7 @@ SLIDES = (
     "Reichweite des Netzwerks",
     "Netzwerkveranstaltungen",
 )
+FLOW_RATES = ("elb_entry_rate", "elb_exit_rate", "lzb_entry_rate", "lzb_exit_rate")
 INTERVALS = {0: "aus", 10: "alle 10 s", 20: "alle 20 s", 30: "alle 30 s", 60: "jede Minute"}
 
 shell.require_router()
@@ -64,21 +66,21 @@ if slide == 1:
     components.headline_cards(now, before)
     cards = st.columns(4)
     with cards[0]:
-        components.count_card("providers", now["providers"])
+        components.count_card("providers", now.providers)
     with cards[1]:
-        components.rate_card(
-            "integration_rate_lzb", now["integration_rate_lzb"], before["integration_rate_lzb"]
-        )
+        components.figure_card("integration_rate_lzb", now, before)
     with cards[2]:
-        components.rate_card("continuity_rate", now["continuity_rate"], before["continuity_rate"])
+        components.figure_card("continuity_rate", now, before)
     with cards[3]:
-        components.rate_card(
-            "lzb_change", now["lzb_change"], before["lzb_change"], lower_is_better=True
-        )
+        components.figure_card("lzb_change", now, before, lower_is_better=True)
+    # entries and exits of the ELB (K1E3, K1E4) and the LZB (K3E3, K3E4)
+    for column, key in zip(st.columns(4), FLOW_RATES, strict=True):
+        with column:
+            components.figure_card(key, now, before, lower_is_better=key in LOWER_IS_BETTER)
 elif slide == 2:
     first = filters.trend_start(chosen, 2)
     series = data.figure_series(version, first, as_of, protection, group)
-    events = data.headline(version, as_of, protection, group)["network_events"]
+    events = data.headline(version, as_of, protection, group).network_events
     st.plotly_chart(
         presentation.big(charts.rate_trend(series, "integration_rate", events), height=580),
         key="slide_rate_trend",

@@ -212,9 +212,9 @@ def measure_fast(
             by_municipality = groups
     seconds = time.perf_counter() - started
 
-    assert isinstance(now, dict) and isinstance(by_municipality, pl.DataFrame)
+    assert isinstance(now, figures.HeadlineFigures) and isinstance(by_municipality, pl.DataFrame)
     numbers = {
-        "total": {key: now[key] for key in HEADLINE_KEYS},
+        "total": {key: now.value(key) for key in HEADLINE_KEYS},
         "by_municipality": {
             row["municipality"]: {key: row[key] for key in HEADLINE_KEYS}
             for row in by_municipality.filter(pl.col("month") == as_of)

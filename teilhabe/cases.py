@@ -362,7 +362,7 @@ def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFram
 
 
 # Raise when the layout of the copy changes, so that no process reads a copy of an older layout.
-COPY_FORMAT = 5
+COPY_FORMAT = 6
 
 
 def cache_folder(data_dir: Path, database_label: str, version: str, secret: str) -> Path:

@@ -12,10 +12,17 @@ for, each as it was in that month:
   (``BARRIER_BITS``), and barrier_count, the number of them in the groups of ``BARRIER_COUNTS``.
 
 Measures per cell and month: the stocks elb, lzb, lzb by duration band, lzb_measure (LZB in an
-active labour-market measure), elb_single_parent, and the integrations of the month (all, of LZB,
-of single parents, per kind, with continuity known / continued). Measures that only count part of
-a cell (a band, the single parents) are stored as their own columns, so that every figure is a
-plain sum.
+active labour-market measure), elb_single_parent, and the flows of the month: the integrations
+(all, of LZB, of single parents, per kind, with continuity known / continued) and the entries
+into and exits from the ELB and the LZB stock (``TRANSITIONS``, see ``_transitions``). Measures
+that only count part of a cell (a band, the single parents) are stored as their own columns, so
+that every figure is a plain sum.
+
+An entry in month M is a person in the stock at the end of M who was not in it at the end of
+M - 1; an exit in M one who was in it at the end of M - 1 and is not at the end of M; so the
+stock of M is the stock of M - 1 plus the entries minus the exits of M. An entry takes the
+characteristics of its month, an exit those of the last month in the stock (M - 1): the exits
+of a group are then part of the group's stock a month before, the base of the exit rate.
 
 Because every characteristic is taken in the month it describes, a filter such as "barrier
 debts" selects, in each month, the people who had that barrier then (the cross-section the BA's
@@ -58,6 +65,10 @@ FLOWS = (
     "continuity_known",
     "continued",
 )
+# Entries into and exits from the ELB and the LZB stock (K1E3, K1E4, K3E3, K3E4).
+TRANSITIONS = ("elb_entries", "elb_exits", "lzb_entries", "lzb_exits")
+FLOWS = (*FLOWS, *TRANSITIONS)
+FLOW_KIND = pl.Enum(["integration", *TRANSITIONS])
 MEASURES = (*STOCKS, *FLOWS)
 STOCK_KEYS = tuple(key_column(m) for m in STOCKS)
 FLOW_KEYS = tuple(key_column(m) for m in FLOWS)
@@ -147,44 +158,52 @@ def build(
         )
     )
 
+    integration_events = integrations.filter(pl.col("month") <= through).select(
+        "client",
+        "month",
+        pl.col("month").alias("state_month"),
+        pl.lit("integration", dtype=FLOW_KIND).alias("flow"),
+        "kind",
+        "continued_12m",
+        "lzb",
+        # an integration outside any recorded spell counts as under two years
+        (pl.col("month") - pl.col("spell_start_month")).fill_null(0).alias("receipt_months"),
+        pl.col("key").cast(KEY_DTYPE).alias("event_key"),
+    )
     events = _attach_segments(
-        integrations.filter(pl.col("month") <= through)
-        .select(
-            "client",
-            "month",
-            "kind",
-            "continued_12m",
-            "lzb",
-            "spell_start_month",
-            pl.col("key").alias("event_key"),
-        )
-        .sort("month"),
+        pl.concat([integration_events, _transitions(spells, through)], how="diagonal_relaxed")
+        .with_columns(pl.col("lzb").fill_null(False))
+        .sort("state_month"),
         mask_segments,
         "barrier_mask",
         0,
+        on="state_month",
     )
-    event_key = pl.col("event_key")
+    is_integration = pl.col("flow") == "integration"
+    # an integration's own key; a person's key for the entries and exits
+    event_key = pl.coalesce("event_key", pl.col("person_key").cast(KEY_DTYPE))
     flows = (
         events.join(people, on="client")
         .group_by(
             "month",
             *PERSON_KEYS,
-            _age_group(types),
-            # an integration outside any recorded spell counts as under two years
-            _duration((pl.col("month") - pl.col("spell_start_month")).fill_null(0), types),
+            _age_group(types, pl.col("state_month")),
+            _duration(pl.col("receipt_months"), types),
             "barrier_mask",
         )
         .agg(
-            pl.len().cast(pl.UInt32).alias("integrations"),
-            pl.col("lzb").sum().cast(pl.UInt32).alias("integrations_lzb"),
+            is_integration.sum().cast(pl.UInt32).alias("integrations"),
+            (is_integration & pl.col("lzb")).sum().cast(pl.UInt32).alias("integrations_lzb"),
             *(
                 (pl.col("kind") == kind).sum().cast(pl.UInt32).alias(f"integrations_{kind}")
                 for kind in KINDS
             ),
             pl.col("continued_12m").is_not_null().sum().cast(pl.UInt32).alias("continuity_known"),
             pl.col("continued_12m").fill_null(False).sum().cast(pl.UInt32).alias("continued"),
-            event_key.sum().alias(key_column("integrations")),
-            event_key.filter("lzb").sum().alias(key_column("integrations_lzb")),
+            event_key.filter(is_integration).sum().alias(key_column("integrations")),
+            event_key.filter(is_integration & pl.col("lzb"))
+            .sum()
+            .alias(key_column("integrations_lzb")),
             *(
                 event_key.filter(pl.col("kind") == kind)
                 .sum()
@@ -197,6 +216,11 @@ def build(
             event_key.filter(pl.col("continued_12m").fill_null(False))
             .sum()
             .alias(key_column("continued")),
+            *((pl.col("flow") == flow).sum().cast(pl.UInt32).alias(flow) for flow in TRANSITIONS),
+            *(
+                event_key.filter(pl.col("flow") == flow).sum().alias(key_column(flow))
+                for flow in TRANSITIONS
+            ),
         )
         .with_columns(
             *(
@@ -278,6 +302,64 @@ def referral_rows(
     )
 
 
+def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
+    """The entries into and exits from the ELB and the LZB stock up to ``through``, one row each.
+
+    Columns: client, month (of the entry or exit), state_month (whose characteristics it takes:
+    the month of an entry, the last month in the stock for an exit), flow (``TRANSITIONS``),
+    receipt_months (duration of the spell in state_month). A client's spells do not overlap;
+    one that begins in the month after the previous one ended continues the receipt (no exit
+    and entry), and LZB continues across it when the new spell is LZB from its first month.
+    Open spells end after ``through``, so they have no exit.
+    """
+    spell = (
+        spells.filter(pl.col("start_month") <= through)
+        .select("client", "start_month", "end_month", "lzb_from_month")
+        .sort("client", "start_month")
+        .with_columns(
+            continued=(
+                pl.col("end_month").shift(1).over("client") == pl.col("start_month") - 1
+            ).fill_null(False),
+            lzb_continued=pl.col("lzb_from_month").shift(1).over("client").is_not_null(),
+            continues=(
+                pl.col("start_month").shift(-1).over("client") == pl.col("end_month") + 1
+            ).fill_null(False),
+            lzb_continues=(
+                pl.col("lzb_from_month").shift(-1).over("client") == pl.col("end_month") + 1
+            ).fill_null(False),
+        )
+    )
+    ended = pl.col("end_month") < through
+    lzb_from = pl.col("lzb_from_month")
+
+    def rows(flow: str, condition: pl.Expr, month: pl.Expr, state_month: pl.Expr) -> pl.DataFrame:
+        return spell.filter(condition).select(
+            "client",
+            month.cast(pl.Int32).alias("month"),
+            state_month.cast(pl.Int32).alias("state_month"),
+            pl.lit(flow, dtype=FLOW_KIND).alias("flow"),
+            (state_month - pl.col("start_month")).cast(pl.Int32).alias("receipt_months"),
+        )
+
+    start, end = pl.col("start_month"), pl.col("end_month")
+    return pl.concat(
+        [
+            rows("elb_entries", ~pl.col("continued"), start, start),
+            rows("elb_exits", ended & ~pl.col("continues"), end + 1, end),
+            rows(
+                "lzb_entries",
+                (lzb_from <= through)
+                & ~((lzb_from == start) & pl.col("continued") & pl.col("lzb_continued")),
+                lzb_from,
+                lzb_from,
+            ),
+            rows(
+                "lzb_exits", lzb_from.is_not_null() & ended & ~pl.col("lzb_continues"), end + 1, end
+            ),
+        ]
+    )
+
+
 def _collapse(cells: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
     """The cells summed over the barrier mask, sorted by month."""
     return (
@@ -299,9 +381,10 @@ def _types(clients: pl.DataFrame) -> dict[str, pl.DataType]:
     }
 
 
-def _age_group(types: dict[str, pl.DataType]) -> pl.Expr:
-    """The age group in the month's year (birth year only, no birth dates)."""
-    age = pl.col("month") // 12 - pl.col("birth_year")
+def _age_group(types: dict[str, pl.DataType], month: pl.Expr | None = None) -> pl.Expr:
+    """The age group in the year of ``month`` (default: the row's month; birth year only, no
+    birth dates)."""
+    age = (pl.col("month") if month is None else month) // 12 - pl.col("birth_year")
     return age_group_codes(age).cast(types["age_group"]).alias("age_group")
 
 
@@ -381,12 +464,17 @@ def _measure_segments(measures: pl.DataFrame, through: int) -> pl.DataFrame:
 
 
 def _attach_segments(
-    rows: pl.DataFrame, segments: pl.DataFrame, value: str, default: object
+    rows: pl.DataFrame, segments: pl.DataFrame, value: str, default: object, on: str = "month"
 ) -> pl.DataFrame:
-    """The segment value in force at each row's (client, month); ``default`` before any."""
+    """The segment value in force at each row's (client, ``on`` month); ``default`` before any."""
     # both sides are sorted by month (``_segments``, callers), hence within each client too
     joined = rows.join_asof(
-        segments, on="month", by="client", strategy="backward", check_sortedness=False
+        segments,
+        left_on=on,
+        right_on="month",
+        by="client",
+        strategy="backward",
+        check_sortedness=False,
     )
     return joined.with_columns(pl.col(value).fill_null(default))
 

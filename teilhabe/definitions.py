@@ -191,7 +191,8 @@ LZB_BAND_COLUMNS: dict[str, str] = {
 }
 
 # The rates (percent), in the order they are shown, with the published count above them and the
-# published count or mean stock below (``indicators.figures_from_base``).
+# published count or mean stock below (``indicators.figures_from_base``); the entry and exit
+# rates divide the 12-month count by 12 before dividing by the mean stock.
 RATES: dict[str, tuple[str, str]] = {
     "integration_rate": ("integrations_12m", "elb_mean_12m"),
     "continuity_rate": ("continued_12m", "continuity_known_12m"),
@@ -202,7 +203,37 @@ RATES: dict[str, tuple[str, str]] = {
     "lzb_change": ("lzb", "lzb_year_before"),
     "integration_rate_lzb": ("integrations_lzb_12m", "lzb_mean_12m"),
     "activation_rate_lzb": ("lzb_measure", "lzb"),
+    "elb_change": ("elb", "elb_year_before"),
+    "elb_entry_rate": ("elb_entries_12m", "elb_prev_mean_12m"),
+    "elb_exit_rate": ("elb_exits_12m", "elb_prev_mean_12m"),
+    "lzb_entry_rate": ("lzb_entries_12m", "lzb_prev_mean_12m"),
+    "lzb_exit_rate": ("lzb_exits_12m", "lzb_prev_mean_12m"),
 }
+# The § 48a families as shown (K1 from the spells, K2, K3), and the rates where less is better.
+K1_RATES = ("elb_change", "elb_entry_rate", "elb_exit_rate")
+K2_RATES = ("integration_rate", "continuity_rate", "integration_rate_single_parents")
+K3_RATES = (
+    "lzb_change",
+    "integration_rate_lzb",
+    "activation_rate_lzb",
+    "lzb_entry_rate",
+    "lzb_exit_rate",
+)
+# The § 48a code and name of every rate, in the order of the Verordnung (K1 to K3).
+KENNZAHLEN: dict[str, tuple[str, str]] = {
+    "elb_change": ("K1E2", "Veränderung des ELB-Bestands ggü. Vorjahresmonat"),
+    "elb_entry_rate": ("K1E3", "Durchschnittliche Zugangsrate der ELB"),
+    "elb_exit_rate": ("K1E4", "Durchschnittliche Abgangsrate der ELB"),
+    "integration_rate": ("K2", "Integrationsquote"),
+    "continuity_rate": ("K2E3", "Kontinuierliche Beschäftigung nach Integration"),
+    "integration_rate_single_parents": ("K2E4", "Integrationsquote der Alleinerziehenden"),
+    "lzb_change": ("K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat"),
+    "integration_rate_lzb": ("K3E1", "Integrationsquote der LZB"),
+    "activation_rate_lzb": ("K3E2", "Aktivierungsquote der LZB"),
+    "lzb_entry_rate": ("K3E3", "Durchschnittliche Zugangsrate der LZB"),
+    "lzb_exit_rate": ("K3E4", "Durchschnittliche Abgangsrate der LZB"),
+}
+LOWER_IS_BETTER = frozenset({"elb_change", "elb_entry_rate", "lzb_change", "lzb_entry_rate"})
 
 MONTH_NAMES: tuple[str, ...] = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import polars as pl
 from sqlalchemy import Engine, func, select
@@ -25,7 +26,7 @@ from data_access.models import (
 from data_access.periods import month_end
 from teilhabe import cases as cases_module
 from teilhabe.cases import Cases
-from teilhabe.definitions import LZB_BAND_COLUMNS
+from teilhabe.definitions import KENNZAHLEN, LZB_BAND_COLUMNS
 from teilhabe.definitions import RATES as RATES
 from teilhabe.indicators import DIMENSIONS, Filters, figures_series
 from teilhabe.protection import Protection
@@ -162,6 +163,53 @@ def network_events(*, engine: Engine, until: int | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+@dataclass(frozen=True)
+class HeadlineFigures:
+    """The figures of a month as every page, the CLI and the report show them, published.
+
+    Counts are published counts (``None`` never occurs for them); rates are in percent and
+    ``None`` where not shown (their published base is below ``min_rate_base``). ``lzb_change``
+    (K3) and ``elb_change`` (K1E2) are changes against the same month a year before in percent.
+    """
+
+    elb: int
+    lzb: int
+    lzb_under_2y: int
+    lzb_2_4y: int
+    lzb_4y_plus: int
+    integrations_12m: int
+    integrations_employment_12m: int
+    integrations_training_12m: int
+    integrations_self_employment_12m: int
+    integration_rate: float | None  # K2
+    continuity_rate: float | None  # K2E3
+    integration_rate_single_parents: float | None  # K2E4
+    lzb_change: float | None  # K3
+    integration_rate_lzb: float | None  # K3E1
+    activation_rate_lzb: float | None  # K3E2
+    elb_change: float | None  # K1E2
+    elb_entry_rate: float | None  # K1E3
+    elb_exit_rate: float | None  # K1E4
+    lzb_entry_rate: float | None  # K3E3
+    lzb_exit_rate: float | None  # K3E4
+    providers: int
+    municipalities: int
+    network_events: pl.DataFrame
+
+    def value(self, key: str) -> int | float | None:
+        """A count or rate by its registry key (``COUNT_COLUMNS``, ``RATES``)."""
+        if key not in _FIGURE_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def to_dict(self) -> dict[str, object]:
+        """Every field by name, in the order of the CLI's JSON (network events as a frame)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+_FIGURE_KEYS = frozenset((*COUNT_COLUMNS, *RATES))
+
+
 def headline_figures(
     *,
     engine: Engine,
@@ -169,17 +217,29 @@ def headline_figures(
     as_of: int,
     protection: Protection,
     filters: Filters | None = None,
-) -> dict[str, object]:
+) -> HeadlineFigures:
     """The figures of the Übersicht and of ``teilhabe figures``: clients, network, events."""
     clients = figure_series(
         cases=cases, first=as_of, last=as_of, protection=protection, filters=filters
     ).drop("month")
-    return {
+    return HeadlineFigures(
         **clients.row(0, named=True),
-        "providers": provider_count(engine=engine),
-        "municipalities": municipality_count(engine=engine),
-        "network_events": network_events(engine=engine, until=as_of),
-    }
+        providers=provider_count(engine=engine),
+        municipalities=municipality_count(engine=engine),
+        network_events=network_events(engine=engine, until=as_of),
+    )
+
+
+def kennzahlen_table(now: HeadlineFigures, before: HeadlineFigures) -> pl.DataFrame:
+    """The § 48a rates (``KENNZAHLEN``) at the Stichtag and a year before: code, name, now,
+    before, change (percentage points of the rounded rates; null where one is not shown)."""
+    rows = [
+        (code, name, now.value(key), before.value(key)) for key, (code, name) in KENNZAHLEN.items()
+    ]
+    schema = {"code": pl.String, "name": pl.String, "now": pl.Float64, "before": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        (pl.col("now").round(1) - pl.col("before").round(1)).round(1).alias("change")
+    )
 
 
 def as_of_date(month: int) -> dt.date:

@@ -12,6 +12,20 @@ and the integrations of the month. The figures are windows over that table:
 - K3: LZB stock in M compared with M - 12, as change in percent.
 - K3E1: integrations of LZB in the 12 months / average LZB stock of those months.
 - K3E2 Aktivierungsquote: LZB in an active labour-market measure in M / LZB stock in M.
+- K1E2: ELB stock in M compared with M - 12, as change in percent (like K3).
+- K1E3 / K1E4 average entry / exit rate of ELB: entries (exits) in the 12 months up to M / sum
+  of the ELB stocks at the end of the month before each of them (M - 12 .. M - 1), in percent:
+  the mean monthly rate, each month's flow against the stock it flowed into or out of.
+- K3E3 / K3E4: the same for LZB.
+
+Why this formula for K1E3 .. K3E4: the reference copy of the Verordnung zu § 48a SGB II
+(``reference/README.md``) lists K2 and K3 only; the published definition of the "durchschnittliche
+Zugangs-/Abgangsrate" is the sum of the entries (exits) of the last 12 months over the sum of
+the stocks of the respective previous months. That is a flow-weighted mean of the 12 monthly
+rates (a month with a larger stock weighs more), not a mean of 12 monthly ratios, and it needs
+only published 12-month counts and published monthly stocks. Entries and exits are counted
+between month ends (``cube._transitions``), so short interruptions within a month, which the
+BA's own counting of spells may treat differently, do not appear.
 
 Group membership (age group, number of barriers, the barrier filter, duration of receipt) is
 taken in each month, as the BA's statistics do: the LZB with barrier "debts" in 03/2013 are those
@@ -57,7 +71,8 @@ def monthly_base(
 
     Columns: [by], month, elb, lzb, lzb_under_2y, lzb_2_4y, lzb_4y_plus, lzb_measure,
     elb_single_parent, integrations, integrations_lzb, integrations_single_parent,
-    integrations_<kind>, continuity_known, continued, each with its key sum
+    integrations_<kind>, continuity_known, continued, elb_entries, elb_exits, lzb_entries,
+    lzb_exits, each with its key sum
     (``protection.key_column``). All are exact counts, not yet published. Every group that
     occurs in the months has a row for each month (zeros where empty).
     """
@@ -94,6 +109,8 @@ WINDOW_COUNTS = {
     # K2E3: the integrations of the 12 months ending 12 months before (their year has passed)
     "continuity_known_12m": ("continuity_known", WINDOW),
     "continued_12m": ("continued", WINDOW),
+    # K1E3, K1E4, K3E3, K3E4: entries into and exits from the stocks
+    **{f"{flow}_12m": (flow, 0) for flow in cube.TRANSITIONS},
 }
 
 
@@ -110,11 +127,15 @@ def figures_from_base(
       stocks (likewise K2E4, K3E1 with their stocks);
     - K2E3 = published continued / published integrations with known continuity;
     - K3 = published LZB / published LZB a year before, as change in percent;
-    - K3E2 = published LZB in a measure / published LZB.
+    - K3E2 = published LZB in a measure / published LZB;
+    - K1E2 = published ELB / published ELB a year before, as change in percent;
+    - K1E3 (K1E4) = published ELB entries (exits) of the 12 months / sum of the 12 published
+      ELB stocks of the months before them (M - 12 .. M - 1), i.e. the mean monthly rate;
+      likewise K3E3, K3E4 with the LZB entries, exits and stocks.
 
-    A rate whose published denominator (the mean stock, for K2) is below
+    A rate whose published denominator (the mean stock, for K2, K1E3 .. K3E4) is below
     ``protection.min_rate_base`` is null. Needs the 23 months before the first month of
-    interest in ``base`` (for K2E3 and K3); ``first`` drops the months before it early. The
+    interest in ``base`` (for K2E3, K3 and K1E2); ``first`` drops the months before it early. The
     result has no key columns.
     """
     keys = _keys(by)
@@ -140,6 +161,10 @@ def figures_from_base(
         lzb_mean_12m=over(pl.col("lzb").rolling_sum(WINDOW)) / WINDOW,
         elb_single_parent_mean_12m=over(pl.col("elb_single_parent").rolling_sum(WINDOW)) / WINDOW,
         lzb_year_before=over(pl.col("lzb").shift(WINDOW)),
+        elb_year_before=over(pl.col("elb").shift(WINDOW)),
+        # the stocks the entries and exits of the 12 months flowed into or out of
+        elb_prev_mean_12m=over(pl.col("elb").shift(1).rolling_sum(WINDOW)) / WINDOW,
+        lzb_prev_mean_12m=over(pl.col("lzb").shift(1).rolling_sum(WINDOW)) / WINDOW,
     )
     if first is not None:  # the months before are only needed for the windows above
         windows = windows.filter(pl.col("month") >= first)
@@ -153,6 +178,14 @@ def figures_from_base(
         lzb_change=rate("lzb", "lzb_year_before", protection) - 100,
         integration_rate_lzb=rate("integrations_lzb_12m", "lzb_mean_12m", protection),
         activation_rate_lzb=rate("lzb_measure", "lzb", protection),
+        elb_change=rate("elb", "elb_year_before", protection) - 100,
+        **{
+            f"{stock}_{kind}_rate": rate(
+                pl.col(f"{stock}_{flow}_12m") / WINDOW, f"{stock}_prev_mean_12m", protection
+            )
+            for stock in ("elb", "lzb")
+            for kind, flow in (("entry", "entries"), ("exit", "exits"))
+        },
     )
     return frame.drop([c for c in frame.columns if c.endswith("__key")]).drop(
         [m for m in cube.FLOWS if m in frame.columns]

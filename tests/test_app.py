@@ -51,7 +51,7 @@ def headline(demo_engine, cases, as_of: int = AS_OF, **kwargs) -> dict:
     """The published headline figures of the data layer (what every page must show)."""
     return figures.headline_figures(
         engine=demo_engine, cases=cases, as_of=as_of, protection=Protection(), **kwargs
-    )
+    ).to_dict()
 
 
 def assert_near(published: dict, exact: dict) -> None:
@@ -155,7 +155,21 @@ def test_integration_page_shows_every_figure_and_a_breakdown(
         "Veränderung LZB (K3)": percent(published["lzb_change"]),
         "Integration LZB (K3E1)": percent(published["integration_rate_lzb"]),
         "Aktivierung LZB (K3E2)": percent(published["activation_rate_lzb"]),
+        "Zugangsrate LZB (K3E3)": percent(published["lzb_entry_rate"]),
+        "Abgangsrate LZB (K3E4)": percent(published["lzb_exit_rate"]),
+        "Veränderung ELB (K1E2)": percent(published["elb_change"]),
+        "Zugangsrate ELB (K1E3)": percent(published["elb_entry_rate"]),
+        "Abgangsrate ELB (K1E4)": percent(published["elb_exit_rate"]),
     }
+    assert percent(published["elb_change"]) == "\u22122,8\u00a0%"  # exact -2.8: a minus sign
+    headers = [h.value for h in app.header]
+    assert "Hilfebedürftigkeit (K1)" in headers
+    assert any("K1E1" in c.value and "Leistungsbeträge" in c.value for c in app.caption)
+    kennzahlen = app.dataframe[1].value
+    assert list(kennzahlen["Kennzahl"]) == [
+        "K1E2", "K1E3", "K1E4", "K2", "K2E3", "K2E4", "K3", "K3E1", "K3E2", "K3E3", "K3E4"
+    ]  # fmt: skip
+    assert kennzahlen["Stichtag"][0] == percent(published["elb_change"])
     # short on the card, the full term in its help
     helps = {m.label: m.help for m in app.metric}
     assert helps["Integration LZB (K3E1)"].startswith("**Integrationsquote der LZB (K3E1):**")

@@ -130,6 +130,17 @@ def test_figures_json_has_the_rates_in_percent(demo_sqlite_url, capsys) -> None:
         assert isinstance(published[key], float), key
 
 
+def test_figures_json_has_the_k1_family_and_the_lzb_flows(demo_sqlite_url, capsys) -> None:
+    exact = figures_json(capsys, demo_sqlite_url, "--exact")
+    published = figures_json(capsys, demo_sqlite_url)
+    new_keys = ["elb_change", "elb_entry_rate", "elb_exit_rate", "lzb_entry_rate", "lzb_exit_rate"]
+    keys = list(published)
+    # after the K2 and K3 rates, before the network figures: the existing keys keep their order
+    assert keys[keys.index("activation_rate_lzb") + 1 : keys.index("providers")] == new_keys
+    assert [exact[key] for key in new_keys] == [-2.8, 3.9, 4.1, 2.2, 2.5]
+    assert [published[key] for key in new_keys] == [-2.8, 3.9, 4.1, 2.2, 2.5]
+
+
 def test_figures_by_dimension_returns_rows_and_total(demo_sqlite_url, capsys) -> None:
     result = figures_json(capsys, demo_sqlite_url, "--by", "municipality", "--exact")
     assert result["protection"] == "none"

@@ -11,6 +11,7 @@ from teilhabe import figures
 from teilhabe.cases import read_cases
 from teilhabe.cli.main import main
 from teilhabe.protection import DEMO_SECRET, Protection
+from tests.test_benefit_flows import EXPECTED, SPELLS, flow_figures
 
 SEPT_2013 = 2013 * 12 + 8
 
@@ -34,10 +35,10 @@ def test_demo_figures_are_identical_on_postgresql(postgres_demo_url, demo_engine
             for protection in (Protection(), Protection(exact=True)):
                 on_postgres = figures.headline_figures(
                     engine=engine, cases=cases_pg, as_of=month, protection=protection
-                )
+                ).to_dict()
                 on_sqlite = figures.headline_figures(
                     engine=demo_engine, cases=cases_lite, as_of=month, protection=protection
-                )
+                ).to_dict()
                 events_pg, events_lite = (
                     on_postgres.pop("network_events"),
                     on_sqlite.pop("network_events"),
@@ -90,5 +91,14 @@ def test_hand_made_definitions_on_postgresql(build_db, postgres_demo_url) -> Non
             "lzb_2_4y": 1,
             "lzb_4y_plus": 1,
         }
+    finally:
+        engine.dispose()
+
+
+def test_entries_and_exits_on_postgresql(build_db, postgres_demo_url) -> None:
+    """The hand-made spells of ``test_benefit_flows`` give the same K1E2 .. K3E4 there."""
+    engine = build_db(SPELLS, url=postgres_demo_url)
+    try:
+        assert flow_figures(read_cases(engine=engine, secret=DEMO_SECRET)) == EXPECTED
     finally:
         engine.dispose()

@@ -6,8 +6,9 @@ from typing import Literal
 
 import streamlit as st
 
+from teilhabe.figures import HeadlineFigures
 from teilhabe.protection import Protection
-from teilhabe.reporting.formatting import format_as_of, format_count, format_decimal, format_percent
+from teilhabe.reporting.formatting import format_as_of, format_change, format_count, format_percent
 from teilhabe.reporting.glossary import GLOSSARY, SHORT_LABELS
 from teilhabe.reporting.text import markdown_text
 from ui.data import Dataset
@@ -33,18 +34,32 @@ def count_card(
 ) -> None:
     """A KPI card with the glossary entry as help and the change against the previous year."""
     label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
-    delta = None
+    delta, change = None, 0
     if value is not None and previous is not None:
         change = value - previous
         delta = f"{'+' if change > 0 else ''}{format_count(change)} ggü. Vorjahr"
+    colour, arrow = delta_style(change, lower_is_better=lower_is_better)
     st.metric(
         label,
         format_count(value),
         delta=delta,
-        delta_color="inverse" if lower_is_better else "normal",
+        delta_color=colour,
+        delta_arrow=arrow,
         help=f"**{GLOSSARY[key][0]}:** {definition}",
         border=True,
     )
+
+
+def delta_style(
+    change: float, *, lower_is_better: bool = False
+) -> tuple[Literal["green", "red", "off"], Literal["up", "down", "off"]]:
+    """Colour and arrow of a change as shown (already rounded): none for no change, green for
+    the better direction. Explicit, because the text says "−3,6" with a minus sign that
+    Streamlit would not read as negative."""
+    if change == 0:
+        return "off", "off"
+    better = change < 0 if lower_is_better else change > 0
+    return ("green" if better else "red"), ("up" if change > 0 else "down")
 
 
 def rate_card(
@@ -54,14 +69,14 @@ def rate_card(
     ("–", its published base is below the minimum) says "zu kleine Gruppe"."""
     label, definition = SHORT_LABELS.get(key, GLOSSARY[key][0]), GLOSSARY[key][1]
     delta = None
-    colour: Literal["normal", "inverse", "off"] = "inverse" if lower_is_better else "normal"
-    arrow: Literal["auto", "off"] = "auto"
+    colour: Literal["green", "red", "off"] = "off"
+    arrow: Literal["up", "down", "off"] = "off"
     if value is None:
-        delta, colour, arrow = "zu kleine Gruppe", "off", "off"
+        delta = "zu kleine Gruppe"
     elif previous is not None:
-        change = round(value, 1) - round(previous, 1)
-        sign = "+" if change > 0 else ""
-        delta = f"{sign}{format_decimal(change, 1)} Prozentpunkte ggü. Vorjahr"
+        change = round(round(value, 1) - round(previous, 1), 1)
+        delta = f"{format_change(change, 1)} Prozentpunkte ggü. Vorjahr"
+        colour, arrow = delta_style(change, lower_is_better=lower_is_better)
     st.metric(
         label,
         format_percent(value),
@@ -73,9 +88,10 @@ def rate_card(
     )
 
 
-def empty_group_notice(now: dict) -> None:
+def empty_group_notice(now: HeadlineFigures | dict) -> None:
     """Say so when the chosen group has no people at the Stichtag (published ELB 0)."""
-    if now.get("elb") == 0:
+    elb = now.elb if isinstance(now, HeadlineFigures) else now.get("elb")
+    if elb == 0:
         st.info(
             "Für diese Auswahl gibt es am Stichtag keine Personen: alle Zahlen sind 0, Quoten "
             "entfallen („–“).",
@@ -83,14 +99,24 @@ def empty_group_notice(now: dict) -> None:
         )
 
 
-def headline_cards(now: dict, before: dict) -> None:
+def headline_cards(now: HeadlineFigures, before: HeadlineFigures) -> None:
     """ELB, LZB, LZB >= 4 years and K2 with their change against the year before, in a row."""
     cards = st.columns(4)
-    for column, key in zip(cards, ("elb", "lzb", "lzb_4y_plus"), strict=False):
-        with column:
-            count_card(key, now[key], before[key], lower_is_better=True)
+    with cards[0]:
+        count_card("elb", now.elb, before.elb, lower_is_better=True)
+    with cards[1]:
+        count_card("lzb", now.lzb, before.lzb, lower_is_better=True)
+    with cards[2]:
+        count_card("lzb_4y_plus", now.lzb_4y_plus, before.lzb_4y_plus, lower_is_better=True)
     with cards[3]:
-        rate_card("integration_rate", now["integration_rate"], before["integration_rate"])
+        rate_card("integration_rate", now.integration_rate, before.integration_rate)
+
+
+def figure_card(
+    key: str, now: HeadlineFigures, before: HeadlineFigures, *, lower_is_better: bool = False
+) -> None:
+    """The card of a rate of ``RATES`` by its key, with its change against the year before."""
+    rate_card(key, now.value(key), before.value(key), lower_is_better=lower_is_better)
 
 
 def confidentiality_footnote(protection: Protection) -> None:

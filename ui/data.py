@@ -121,7 +121,7 @@ def _cases(version: str) -> Cases:
 @st.cache_data(show_spinner=False)
 def headline(
     version: str, as_of: int, protection: Protection, filters: Filters
-) -> dict[str, object]:
+) -> figures.HeadlineFigures:
     """Cached per data version, month and filters: the Übersicht's figures."""
     return figures.headline_figures(
         engine=_engine(), cases=_cases(version), as_of=as_of, protection=protection, filters=filters

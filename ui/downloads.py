@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -49,9 +50,11 @@ def table_with_downloads(
     selection: Selection,
     file_stem: str,
     key: str,
+    height: Literal["auto", "content"] = "auto",
 ) -> None:
-    """A table as the page shows it, with its CSV and Excel buttons: one spec for both."""
-    st.dataframe(tables.shown(frame, columns), hide_index=True, key=key)
+    """A table as the page shows it, with its CSV and Excel buttons: one spec for both.
+    ``height``: "auto" shows at most ten rows (and scrolls), "content" every row."""
+    st.dataframe(tables.shown(frame, columns), hide_index=True, key=key, height=height)
     table_downloads(
         frame, columns, title=title, dataset=dataset, selection=selection, file_stem=file_stem
     )

@@ -171,7 +171,7 @@ def _json_figures(
     """The headline figures as plain JSON values; a rate not shown is null."""
     headline = figures.headline_figures(
         engine=engine, cases=cases, as_of=as_of, protection=protection, filters=chosen
-    )
+    ).to_dict()
     events = cast(pl.DataFrame, headline.pop("network_events"))
     return {
         "as_of": month_key(as_of),

@@ -94,7 +94,7 @@ def rate_trend(
 ) -> go.Figure:
     """A rate in percent per month; months without a rate are gaps, not zeros.
 
-    K3 (change of the LZB stock) is drawn in the LZB colour, every other rate in K2's."""
+    Drawn in the colour of its figure (``rate_colour``)."""
     months = [month_start(m) for m in series["month"]]
     values = series[column].to_list()
     figure = go.Figure(
@@ -121,8 +121,13 @@ def rate_trend(
 
 
 def rate_colour(key: str) -> str:
-    """The colour of a § 48a rate: K3 belongs to the LZB, the others to the integrations."""
-    return COLOURS["lzb"] if key == "lzb_change" else COLOURS["integration_rate"]
+    """The colour of a § 48a rate: the changes, entries and exits of a stock (K1E2 to K1E4 of
+    the ELB, K3, K3E3, K3E4 of the LZB) are the stock's, the others the integrations'."""
+    if key in ("elb_change", "elb_entry_rate", "elb_exit_rate"):
+        return COLOURS["elb"]
+    if key in ("lzb_change", "lzb_entry_rate", "lzb_exit_rate"):
+        return COLOURS["lzb"]
+    return COLOURS["integration_rate"]
 
 
 def duration_bars(

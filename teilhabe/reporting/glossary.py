@@ -61,6 +61,47 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "Anteil der LZB, die am Stichtag an einer aktiven arbeitsmarktpolitischen Maßnahme "
         "teilnehmen.",
     ),
+    "lzb_entry_rate": (
+        "Durchschnittliche Zugangsrate der LZB (K3E3)",
+        "Zugänge in den LZB-Bestand in den letzten 12 Monaten je Summe der LZB-Bestände am Ende "
+        "des jeweiligen Vormonats (die 12 Monate vor dem Stichtag), in Prozent: der mittlere "
+        "monatliche Anteil der neu hinzugekommenen LZB am Bestand des Vormonats. Ein Zugang ist "
+        "eine Person, die am Monatsende LZB ist und es am Ende des Vormonats nicht war.",
+    ),
+    "lzb_exit_rate": (
+        "Durchschnittliche Abgangsrate der LZB (K3E4)",
+        "Abgänge aus dem LZB-Bestand in den letzten 12 Monaten je Summe der LZB-Bestände am Ende "
+        "des jeweiligen Vormonats, in Prozent. Ein Abgang ist eine Person, die am Ende des "
+        "Vormonats LZB war und es am Monatsende nicht mehr ist (sie zählt mit den Merkmalen "
+        "ihres letzten Monats im Bestand).",
+    ),
+    "benefit_need": (
+        "Hilfebedürftigkeit (K1)",
+        "K1 (Veränderung der Summe der Leistungen zum Lebensunterhalt) und K1E1 (Veränderung der "
+        "Leistungen für Unterkunft und Heizung) brauchen die Leistungsbeträge je Monat; "
+        "K1E2 bis K1E4 beruhen auf den Leistungszeiträumen.",
+    ),
+    "elb_change": (
+        "Veränderung des ELB-Bestands (K1E2)",
+        "ELB-Bestand am Stichtag im Vergleich zum Bestand zwölf Monate zuvor, in Prozent.",
+    ),
+    "elb_entry_rate": (
+        "Durchschnittliche Zugangsrate der ELB (K1E3)",
+        "Zugänge in den ELB-Bestand in den letzten 12 Monaten je Summe der ELB-Bestände am Ende "
+        "des jeweiligen Vormonats (die 12 Monate vor dem Stichtag), in Prozent: der mittlere "
+        "monatliche Anteil der neu hinzugekommenen ELB am Bestand des Vormonats. Ein Zugang ist "
+        "eine Person, die am Monatsende Leistungen bezieht und am Ende des Vormonats nicht; ein "
+        "nahtlos anschließender neuer Leistungszeitraum ist kein Zugang.",
+    ),
+    "elb_exit_rate": (
+        "Durchschnittliche Abgangsrate der ELB (K1E4)",
+        "Abgänge aus dem ELB-Bestand in den letzten 12 Monaten je Summe der ELB-Bestände am Ende "
+        "des jeweiligen Vormonats, in Prozent. Ein Abgang ist eine Person, die am Ende des "
+        "Vormonats Leistungen bezog und am Monatsende nicht mehr (sie zählt mit den Merkmalen "
+        "ihres letzten Monats im Bestand). Bestand am Monatsende = Bestand des Vormonats + "
+        "Zugänge − Abgänge. Wie in den veröffentlichten Kennzahlen: Summe der Abgänge durch "
+        "Summe der Vormonatsbestände, nicht Mittel der zwölf Monatsquoten.",
+    ),
     "providers": (
         "Träger und Behörden",
         "Organisationen im regionalen Netzwerk, die Leistungen für Leistungsberechtigte anbieten: "
@@ -134,6 +175,11 @@ SHORT_LABELS: dict[str, str] = {
     "lzb_change": "Veränderung LZB (K3)",
     "integration_rate_lzb": "Integration LZB (K3E1)",
     "activation_rate_lzb": "Aktivierung LZB (K3E2)",
+    "lzb_entry_rate": "Zugangsrate LZB (K3E3)",
+    "lzb_exit_rate": "Abgangsrate LZB (K3E4)",
+    "elb_change": "Veränderung ELB (K1E2)",
+    "elb_entry_rate": "Zugangsrate ELB (K1E3)",
+    "elb_exit_rate": "Abgangsrate ELB (K1E4)",
 }
 
 

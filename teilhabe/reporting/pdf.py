@@ -2,13 +2,13 @@
 
 Contents, in this order: title, Jobcenter, Stichtag, Datenstand and the active filters (with the
 "Demodaten" note for synthetic data); the headline figures (ELB, LZB, LZB ≥ 4 Jahre and the
-§ 48a figures K2, K2E3, K2E4, K3, K3E1, K3E2) with their value a year before and the change; the
-network in brief; the key charts of the Übersicht and Integration pages (the app's own plotly
-figures, rendered offline by ``reporting.images``); a table by municipality (ELB, LZB and
-K2 at the Stichtag and a year before); the definitions used; the confidentiality note, also in
-the footer of every page. Every number comes from the data layer already protected
-(``teilhabe.protection``; "–" where a rate of too small a group is not shown); German number and
-date formats throughout.
+§ 48a figures K1E2, K1E3, K1E4, K2, K2E3, K2E4, K3, K3E1 to K3E4) with their value a year
+before and the change; the network in brief; the key charts of the Übersicht and Integration
+pages (the app's own plotly figures, rendered offline by ``reporting.images``); a table by
+municipality (ELB, LZB and K2 at the Stichtag and a year before); the definitions used; the
+confidentiality note, also in the footer of every page. Every number comes from the data layer
+already protected (``teilhabe.protection``; "–" where a rate of too small a group is not
+shown); German number and date formats throughout.
 
 Font: a TrueType font with the German umlauts, "≥" and "–" from the system, if one is found at a
 known path (DejaVu Sans from Debian's ``fonts-dejavu-core``, which fontconfig pulls in, or
@@ -27,7 +27,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 import polars as pl
@@ -46,9 +46,9 @@ from teilhabe.reporting import images
 from teilhabe.reporting.formatting import (
     NOT_SHOWN,
     format_as_of,
+    format_change,
     format_count,
     format_date,
-    format_decimal,
     format_percent,
 )
 from teilhabe.reporting.glossary import GLOSSARY
@@ -71,12 +71,7 @@ HEADLINE: tuple[tuple[str, str, str, str], ...] = (
     ("elb", "ELB", "Erwerbsfähige Leistungsberechtigte", "count"),
     ("lzb", "LZB", "Langzeitleistungsbeziehende", "count"),
     ("lzb_4y_plus", "LZB ≥ 4 Jahre", "LZB seit 4 Jahren und länger im Bezug", "count"),
-    ("integration_rate", "K2", "Integrationsquote", "rate"),
-    ("continuity_rate", "K2E3", "Kontinuierliche Beschäftigung nach Integration", "rate"),
-    ("integration_rate_single_parents", "K2E4", "Integrationsquote der Alleinerziehenden", "rate"),
-    ("lzb_change", "K3", "Veränderung des LZB-Bestands ggü. Vorjahresmonat", "rate"),
-    ("integration_rate_lzb", "K3E1", "Integrationsquote der LZB", "rate"),
-    ("activation_rate_lzb", "K3E2", "Aktivierungsquote der LZB", "rate"),
+    *((key, code, name, "rate") for key, (code, name) in definitions.KENNZAHLEN.items()),
 )
 # Glossary entries the report uses, in the order they are printed.
 DEFINITIONS = (
@@ -85,12 +80,18 @@ DEFINITIONS = (
     "lzb",
     "lzb_4y_plus",
     "lzb_duration",
+    "benefit_need",
+    "elb_change",
+    "elb_entry_rate",
+    "elb_exit_rate",
     "integration_rate",
     "continuity_rate",
     "integration_rate_single_parents",
     "lzb_change",
     "integration_rate_lzb",
     "activation_rate_lzb",
+    "lzb_entry_rate",
+    "lzb_exit_rate",
     "providers",
     "network_events",
 )
@@ -141,8 +142,8 @@ class ReportContent:
     filters: Filters
     filter_text: str
     facts: DatasetFacts
-    now: dict[str, object]  # headline_figures at the Stichtag
-    year_before: dict[str, object]  # headline_figures twelve months earlier
+    now: figures.HeadlineFigures  # at the Stichtag
+    year_before: figures.HeadlineFigures  # twelve months earlier
     series: pl.DataFrame  # figure_series from first_month to as_of
     municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
     totals: dict[str, object]  # the same keys for the "Insgesamt" row
@@ -220,8 +221,8 @@ def _by_municipality(
     protection: Protection,
     filters: Filters,
     names: dict[str, str],
-    now: dict[str, object],
-    year_before: dict[str, object],
+    now: figures.HeadlineFigures,
+    year_before: figures.HeadlineFigures,
 ) -> tuple[pl.DataFrame, dict[str, object]]:
     """ELB, LZB and K2 per municipality now and a year before, and the total row.
 
@@ -258,22 +259,22 @@ def _by_municipality(
     totals: dict[str, object] = {}
     for when, headline in (("now", now), ("before", year_before)):
         for key in keys:
-            totals[f"{key}_{when}"] = headline[key]
+            totals[f"{key}_{when}"] = headline.value(key)
     return table, totals
 
 
 def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
     """The key charts with their headings: the app's own plotly figures (``reporting.charts``)."""
-    events = content.now["network_events"]
+    events = content.now.network_events
     now = content.now
     bands = pl.DataFrame(
-        {"band": list(DURATION_BANDS.values()), "count": [now[k] for k in DURATION_BANDS]},
+        {"band": list(DURATION_BANDS.values()), "count": [now.value(k) for k in DURATION_BANDS]},
         schema={"band": pl.String, "count": pl.Int64},
     )
     comparison = content.municipalities.select(
         pl.col("name").alias("group"), pl.col("integration_rate_now").alias("now")
     ).sort("now", descending=True, nulls_last=True)
-    by_place = app_charts.group_bars(comparison, overall=now["integration_rate"])
+    by_place = app_charts.group_bars(comparison, overall=now.integration_rate)
     return [
         ("Entwicklung der Bestände", app_charts.stock_trend(content.series, events)),
         (
@@ -423,10 +424,17 @@ def _headline_table(pdf: ReportPDF, content: ReportContent) -> None:
     )
     rows = []
     for key, short, name, kind in HEADLINE:
-        now, before = content.now[key], content.year_before[key]
+        now, before = content.now.value(key), content.year_before.value(key)
         if kind == "count":
+            counts = (_as_count(now), _as_count(before))
             rows.append(
-                (short, name, format_count(now), format_count(before), _count_change(now, before))
+                (
+                    short,
+                    name,
+                    format_count(counts[0]),
+                    format_count(counts[1]),
+                    _count_change(*counts),
+                )
             )
         else:
             rows.append(
@@ -451,32 +459,36 @@ def _headline_table(pdf: ReportPDF, content: ReportContent) -> None:
     )
 
 
-def _count_change(now: object, before: object) -> str:
+def _as_count(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _count_change(now: int | None, before: int | None) -> str:
     if now is None or before is None:
         return NOT_SHOWN
-    change = int(now) - int(before)
+    change = now - before
     text = f"{'+' if change > 0 else ''}{format_count(change)}"
     if before:
-        relative = change / int(before) * 100
-        text += f" ({'+' if relative > 0 else ''}{format_percent(relative)})"
+        relative = change / before * 100
+        text += f" ({format_change(relative)}\u00a0%)"
     return text
 
 
-def _rate_change(now: object, before: object) -> str:
+def _rate_change(now: float | None, before: float | None) -> str:
     if now is None or before is None:
         return NOT_SHOWN
-    change = round(float(now), 1) - round(float(before), 1)
-    return f"{'+' if change > 0 else ''}{format_decimal(change, 1)} Prozentpunkte"
+    change = round(now, 1) - round(before, 1)
+    return f"{format_change(change, 1)} Prozentpunkte"
 
 
 def _network(pdf: ReportPDF, content: ReportContent) -> None:
     pdf.heading("Netzwerk")
     now = content.now
     pdf.paragraph(
-        f"{format_count(now['providers'])} Träger und Behörden im Netzwerk, "
-        f"{format_count(now['municipalities'])} Gemeinden im Zuständigkeitsgebiet."
+        f"{format_count(now.providers)} Träger und Behörden im Netzwerk, "
+        f"{format_count(now.municipalities)} Gemeinden im Zuständigkeitsgebiet."
     )
-    events: pl.DataFrame = now["network_events"]
+    events = now.network_events
     if events.is_empty():
         pdf.paragraph("Bis zum Stichtag sind keine Netzwerkveranstaltungen erfasst.")
         return
@@ -527,7 +539,7 @@ def _municipality_table(pdf: ReportPDF, content: ReportContent) -> None:
         kinds += [kind, kind]
     columns = [f"{key}_{w}" for key, _, _ in MUNICIPALITY_COLUMNS for w in ("now", "before")]
 
-    def cells(values: Sequence[object]) -> list[str]:
+    def cells(values: Sequence[Any]) -> list[str]:  # a frame's row: ints, floats or None
         return [
             format_count(v) if kind == "count" else format_percent(v)
             for v, kind in zip(values, kinds, strict=True)

@@ -38,7 +38,7 @@ LATIN1_REPLACEMENTS = {
     "•": "-",
 }
 # Needed of a TrueType font: German letters, the symbols of the texts, the digits.
-REQUIRED_CHARACTERS = "äöüÄÖÜß≥–„“§·\u00a0"
+REQUIRED_CHARACTERS = "äöüÄÖÜß≥–−„“§·\u00a0"
 # Regular and bold face at the paths of common Linux distributions, best first.
 FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
     (

@@ -290,7 +290,7 @@ def published_headline(demo_engine, demo_cases) -> Callable[..., dict]:
             as_of=as_of,
             protection=Protection(),
             filters=filters,
-        )
+        ).to_dict()
 
     return headline
 

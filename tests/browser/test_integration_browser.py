@@ -13,7 +13,7 @@ def test_deep_link_reproduces_a_filtered_view(app_server, page, open_app, save_s
     expect(sidebar.get_by_text("Schulden")).to_be_visible()
     expect(sidebar.get_by_text("Gesundheit")).to_be_visible()
     cards = page.get_by_test_id("stMetricValue")
-    expect(cards).to_have_count(6)
+    expect(cards).to_have_count(11)  # K2, K3 and K1 families
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
     save_screenshot(page, "integration_filtered")
     assert page.external_requests == []
