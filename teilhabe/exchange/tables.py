@@ -28,6 +28,7 @@ from teilhabe.definitions import (
     SEXES,
 )
 from teilhabe.exchange import rules
+from teilhabe.exchange.kennzahl_tables import KENNZAHL_TABLES
 from teilhabe.exchange.specs import (
     INTEGRATION_SYNONYMS,
     SEX_SYNONYMS,
@@ -607,6 +608,8 @@ TABLES: dict[str, TableSpec] = {
         ),
     )
 }
+# benefit amounts and the published figures of other Jobcenters (``kennzahl_tables``)
+TABLES.update({spec.name: spec for spec in KENNZAHL_TABLES})
 IMPORT_ORDER = tuple(TABLES)
 # Header cells that look like direct identifiers: never taken over, and the report says why.
 IDENTIFYING_HEADERS = {
