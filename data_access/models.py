@@ -314,10 +314,10 @@ class Integration(Base):
 class BenefitAmount(Base):
     """The benefits paid to a person for one month of a benefit spell, in cents (optional data).
 
-    ``living_costs_cents``: Leistungen zum Lebensunterhalt (without housing); ``housing_costs_cents``:
-    Kosten der Unterkunft und Heizung. Either may be NULL (not delivered). The month is a month
-    index (``data_access.periods.month_index``) inside one of the person's spells. K1 and K1E1
-    (``teilhabe.amounts``) are computed from these.
+    ``living_costs_cents``: Leistungen zum Lebensunterhalt (without housing);
+    ``housing_costs_cents``: Kosten der Unterkunft und Heizung. Either may be NULL (not
+    delivered). The month is a month index (``data_access.periods.month_index``) inside one of
+    the person's spells. K1 and K1E1 (``teilhabe.amounts``) are computed from these.
     """
 
     __tablename__ = "benefit_amount"

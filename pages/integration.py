@@ -11,7 +11,7 @@ from teilhabe.definitions import RATES
 from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.glossary import GLOSSARY
-from ui import components, data, filters, shell
+from ui import components, data, filters, kennzahlen, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = list(RATES)
@@ -152,5 +152,8 @@ with continuity:
         note=chart_note(dataset, chosen),
     )
 
-components.glossary(RATE_KEYS)
+kennzahlen.benefit_section(dataset, as_of)
+kennzahlen.comparison_section(dataset, chosen)
+
+components.glossary(RATE_KEYS + kennzahlen.GLOSSARY_KEYS)
 components.confidentiality_footnote(dataset.protection)

@@ -95,7 +95,9 @@ def benefit_sums(
     for part in parts:
         frame = frame.join(part, on="month", how="left")
     frame = frame.with_columns(
-        publish(pl.col(f"{kind}_persons").fill_null(0), pl.col(f"{kind}_key").fill_null(0), protection)
+        publish(
+            pl.col(f"{kind}_persons").fill_null(0), pl.col(f"{kind}_key").fill_null(0), protection
+        ).alias(f"{kind}_persons")
         for kind in KINDS
     )
     return [_published(row, protection) for row in frame.iter_rows(named=True)]

@@ -15,7 +15,8 @@ scale along and are no longer the seed's.
 
 The package: ``spec`` (spec, data version, calibration constants), ``geography`` (catalogues,
 municipalities, boundaries), ``network`` (providers, services, events), ``cases`` (clients,
-spells, barriers, integrations), ``referrals``, ``peers`` (the synthetic comparison group); this module puts them together and loads them.
+spells, barriers, integrations), ``referrals``, ``peers`` (the synthetic comparison group);
+this module puts them together and loads them.
 """
 
 from __future__ import annotations
