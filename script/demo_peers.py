@@ -45,6 +45,7 @@ FIGURES = {
     "K3E3": (1.6, 0.3, 0.05),
     "K3E4": (2.4, 0.4, 0.05),
 }
+BOUNDS = {"K2": (20.0, 31.0)}  # K2 of the group in the 20s, as in the brief of the demo
 AGGREGATES = {  # Germany and Baden-Württemberg
     ("DE", "Deutschland (synthetisch)"): {
         "K1": -0.8,
@@ -89,7 +90,8 @@ def main() -> None:
             level = centre + rng.normal(0, spread)
             for month in MONTHS:
                 level += rng.normal(0, drift / 4)
-                rows.append((key, name, TYPE, land, month, code, level))
+                low, high = BOUNDS.get(code, (-100.0, 100.0))
+                rows.append((key, name, TYPE, land, month, code, min(max(level, low), high)))
     for (key, name), values in AGGREGATES.items():
         for code, value in values.items():
             for month in MONTHS:

@@ -10,6 +10,7 @@ app's own protected figure.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -98,9 +99,20 @@ def _empty(note: str, **known) -> Comparison:
     return Comparison(rows=pl.DataFrame(schema=COMPARISON_SCHEMA), note=note, **values)
 
 
-def peer_comparison(*, engine: Engine, own: Mapping[str, object], as_of: int) -> Comparison:
+def as_mapping(figures: object) -> Mapping[str, object]:
+    """Figures as a mapping, whether they come as a dict or as a dataclass."""
+    if isinstance(figures, Mapping):
+        return figures
+    if dataclasses.is_dataclass(figures) and not isinstance(figures, type):
+        return {f.name: getattr(figures, f.name) for f in dataclasses.fields(figures)}
+    raise TypeError(f"no figures: {type(figures).__name__}")
+
+
+def peer_comparison(*, engine: Engine, own: object, as_of: int) -> Comparison:
     """The comparison as of a month: peer values of the latest month up to ``as_of`` in the
-    file; ``own`` holds the own Jobcenter's published figures (``OWN_FIGURES`` keys)."""
+    file; ``own`` holds the own Jobcenter's published figures (``OWN_FIGURES`` keys; a mapping
+    or a dataclass)."""
+    own = as_mapping(own)
     frame = _read(engine)
     own_key = frame["own"][0] if frame.height else None
     if frame.is_empty():
@@ -118,7 +130,7 @@ def peer_comparison(*, engine: Engine, own: Mapping[str, object], as_of: int) ->
     current = frame.filter((pl.col("month") == month) & (pl.col("key") != own_key))
     jobcenters = current.filter(~pl.col("key").is_in([GERMANY_KEY, *LAENDER]))
     peers = jobcenters.filter(pl.col("comparison_type") == comparison_type)
-    rows = _rows(own, peers, current, land)
+    rows = _rows(as_mapping(own), peers, current, land)
     return Comparison(
         month=month,
         own_key=own_key,

@@ -8,7 +8,6 @@ published figures of whole Jobcenters needs the whole own Jobcenter).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 import polars as pl
 import streamlit as st
@@ -62,18 +61,9 @@ def benefit_sums(version: str, as_of: int, protection: Protection) -> pl.DataFra
 @st.cache_data(show_spinner=False)
 def comparison(version: str, as_of: int, protection: Protection) -> peers.Comparison:
     """Cached per data version and month: the own Jobcenter (whole, protected) and its peers."""
-    own = _as_mapping(data.headline(version, as_of, protection, Filters()))
+    own = peers.as_mapping(data.headline(version, as_of, protection, Filters()))
     own = {**own, **benefit_changes(version, as_of, protection)}
     return peers.peer_comparison(engine=data._engine(), own=own, as_of=as_of)
-
-
-def _as_mapping(figures: object) -> Mapping[str, object]:
-    """The headline figures as a mapping, whether they come as a dict or as a dataclass."""
-    if isinstance(figures, Mapping):
-        return figures
-    if dataclasses.is_dataclass(figures) and not isinstance(figures, type):
-        return {f.name: getattr(figures, f.name) for f in dataclasses.fields(figures)}
-    return {}
 
 
 def benefit_section(dataset: Dataset, as_of: int) -> None:
