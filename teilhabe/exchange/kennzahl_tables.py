@@ -266,8 +266,9 @@ PEER_FIGURE = TableSpec(
             "boolean",
             aliases=("synthetic", "synthetisch", "erfunden"),
             default=False,
-            example=False,
-            note="ja: erfundene Werte (Demo); sie werden als synthetisch gekennzeichnet.",
+            example=True,  # the template's example row is invented
+            note="ja: erfundene Werte (Demo); sie werden als synthetisch gekennzeichnet "
+            "(leer: nein).",
         ),
     ),
     description="Veröffentlichte Kennzahlen nach § 48a SGB II anderer Jobcenter, der Länder "
