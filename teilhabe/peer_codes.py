@@ -22,6 +22,23 @@ KENNZAHLEN: dict[str, str] = {
     "K3E4": "Durchschnittliche Abgangsrate der Langzeitleistungsbeziehenden",
 }
 
+# code -> a name short enough for a chart panel on a phone
+SHORT_NAMES: dict[str, str] = {
+    "K1": "Leistungen zum Lebensunterhalt",
+    "K1E1": "Leistungen für Unterkunft",
+    "K1E2": "Veränderung ELB-Bestand",
+    "K1E3": "Zugangsrate ELB",
+    "K1E4": "Abgangsrate ELB",
+    "K2": "Integrationsquote",
+    "K2E3": "Kontinuierliche Beschäftigung",
+    "K2E4": "Integration Alleinerziehende",
+    "K3": "Veränderung LZB-Bestand",
+    "K3E1": "Integrationsquote LZB",
+    "K3E2": "Aktivierungsquote LZB",
+    "K3E3": "Zugangsrate LZB",
+    "K3E4": "Abgangsrate LZB",
+}
+
 # Kennzahl -> the key of our own figure (``figures.headline_figures`` and ``amounts``); the
 # comparison shows a Kennzahl only where our figures have it
 OWN_FIGURES: dict[str, str] = {
