@@ -415,20 +415,21 @@ def test_the_integration_page_shows_the_comparison(monkeypatch, demo_sqlite_url)
     table = app.dataframe[-1].value
     assert list(table.columns) == [
         "Kennzahl",
-        "Jobcenter Landkreis Heidenheim",
-        "Vergleichstyp: Mittelwert",
-        "Vergleichstyp: kleinster Wert",
-        "Vergleichstyp: größter Wert",
-        "Jobcenter im Vergleichstyp",
+        "Eigenes Jobcenter",
+        "Vergleichstyp: Mittel",
+        "Min.",
+        "Max.",
+        "Jobcenter",
         "Baden-Württemberg",
         "Deutschland",
     ]
     assert list(table["Kennzahl"]) == [
         "K2 Integrationsquote",
-        "K2E3 Kontinuierliche Beschäftigung nach Integration",
-        "K2E4 Integrationsquote der Alleinerziehenden",
-        "K3 Veränderung des Bestands an Langzeitleistungsbeziehenden",
-        "K3E1 Integrationsquote der Langzeitleistungsbeziehenden",
-        "K3E2 Aktivierungsquote der Langzeitleistungsbeziehenden",
+        "K2E3 Kontinuierliche Beschäftigung",
+        "K2E4 Integration Alleinerziehende",
+        "K3 Veränderung LZB-Bestand",
+        "K3E1 Integrationsquote LZB",
+        "K3E2 Aktivierungsquote LZB",
     ]
     assert list(table["Deutschland"])[0] == "24,3\u00a0%"
+    assert list(table["Jobcenter"]) == ["12"] * 6

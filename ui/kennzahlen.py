@@ -14,6 +14,7 @@ import streamlit as st
 
 from teilhabe import amounts, peers
 from teilhabe.definitions import format_month
+from teilhabe.peer_codes import SHORT_NAMES
 from teilhabe.protection import Protection
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.peer_chart import peer_chart
@@ -135,14 +136,16 @@ def comparison_section(dataset: Dataset, selection: Selection) -> None:
         note=[_lead(dataset, result), SOURCE],
     )
     table_with_downloads(
-        result.rows.with_columns((pl.col("code") + " " + pl.col("label")).alias("kennzahl")),
+        result.rows.with_columns(
+            (pl.col("code") + " " + pl.col("code").replace_strict(SHORT_NAMES)).alias("kennzahl")
+        ),
         [
             Column("kennzahl", "Kennzahl"),
-            Column("own", dataset.jobcenter, "rate"),
-            Column("type_mean", "Vergleichstyp: Mittelwert", "rate"),
-            Column("type_min", "Vergleichstyp: kleinster Wert", "rate"),
-            Column("type_max", "Vergleichstyp: größter Wert", "rate"),
-            Column("type_count", "Jobcenter im Vergleichstyp", "count"),
+            Column("own", "Eigenes Jobcenter", "rate"),
+            Column("type_mean", "Vergleichstyp: Mittel", "rate"),
+            Column("type_min", "Min.", "rate"),
+            Column("type_max", "Max.", "rate"),
+            Column("type_count", "Jobcenter", "count"),
             Column("land", result.land_name or "Land", "rate"),
             Column("germany", "Deutschland", "rate"),
         ],

@@ -42,7 +42,9 @@ def test_the_comparison_renders_at_every_size(app_server, browser, save_screensh
         expect(page.get_by_text("Quelle der Vergleichswerte", exact=False)).to_be_visible()
         page.wait_for_timeout(500)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        heading.screenshot(path=str(ARTIFACTS / f"integration_vergleich_{width}x{height}.png"))
-        page.screenshot(path=str(ARTIFACTS / f"integration_vergleich_view_{width}x{height}.png"))
+        chart.screenshot(path=str(ARTIFACTS / f"integration_vergleich_{width}x{height}.png"))
+        table = page.get_by_test_id("stDataFrame").last
+        table.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"integration_vergleich_table_{width}x{height}.png"))
         save_screenshot(page, f"integration_page_{width}x{height}")
         context.close()
