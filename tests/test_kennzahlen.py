@@ -433,3 +433,37 @@ def test_the_integration_page_shows_the_comparison(monkeypatch, demo_sqlite_url)
     ]
     assert list(table["Deutschland"])[0] == "24,3\u00a0%"
     assert list(table["Jobcenter"]) == ["12"] * 6
+
+
+def test_text_from_the_peer_file_is_escaped_in_the_chart() -> None:
+    from teilhabe.reporting.peer_chart import peer_chart
+
+    rows = pl.DataFrame(
+        [
+            {
+                "code": "K2",
+                "label": "Integrationsquote",
+                "own": 25.1,
+                "type_mean": 25.0,
+                "type_min": 20.0,
+                "type_max": 30.0,
+                "type_count": 3,
+                "land": 27.6,
+                "germany": 24.3,
+            }
+        ],
+        schema=peers.COMPARISON_SCHEMA,
+    )
+    figure = peer_chart(
+        rows,
+        comparison_type='<a href="https://x.example">IIIb</a>',
+        land_name="Baden-Württemberg",
+        own_name="<b>JC</b>",
+    )
+    names = [trace.name for trace in figure.data]
+    assert (
+        "Vergleichstyp &lt;a href=&#34;https://x.example&#34;&gt;IIIb&lt;/a&gt;: Mittelwert"
+        in names
+    )
+    assert "&lt;b&gt;JC&lt;/b&gt;" in names
+    assert not any("<a" in str(trace.hovertemplate) for trace in figure.data)
