@@ -311,6 +311,50 @@ class Integration(Base):
     continued_12m: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class BenefitAmount(Base):
+    """The benefits paid to a person for one month of a benefit spell, in cents (optional data).
+
+    ``living_costs_cents``: Leistungen zum Lebensunterhalt (without housing);
+    ``housing_costs_cents``: Kosten der Unterkunft und Heizung. Either may be NULL (not
+    delivered). The month is a month index (``data_access.periods.month_index``) inside one of
+    the person's spells. K1 and K1E1 (``teilhabe.amounts``) are computed from these.
+    """
+
+    __tablename__ = "benefit_amount"
+    __table_args__ = (UniqueConstraint("client_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("client.id"), index=True)
+    month: Mapped[int] = mapped_column(Integer, index=True)
+    living_costs_cents: Mapped[int | None] = mapped_column(Integer)
+    housing_costs_cents: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- Published figures of other Jobcenters ---------------------------------------------------
+
+
+class PeerFigure(Base):
+    """A Kennzahl nach § 48a SGB II as published for another Jobcenter, a Land or Germany.
+
+    ``jobcenter_key`` is the Jobcenter's key, or ``DE`` (Germany) or a Land's abbreviation
+    (``BW``) for the published values of Germany and the Länder. ``month`` is a month index;
+    ``value`` is the figure as published (percent). ``synthetic`` marks invented demo values.
+    """
+
+    __tablename__ = "peer_figure"
+    __table_args__ = (UniqueConstraint("jobcenter_key", "month", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    jobcenter_key: Mapped[str] = mapped_column(String(12), index=True)
+    jobcenter_name: Mapped[str] = mapped_column(String(200))
+    comparison_type: Mapped[str | None] = mapped_column(String(12))
+    land: Mapped[str | None] = mapped_column(String(2))
+    month: Mapped[int] = mapped_column(Integer, index=True)
+    code: Mapped[str] = mapped_column(String(8))
+    value: Mapped[float] = mapped_column(Float)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 # --- Imports ---------------------------------------------------------------------------------
 
 

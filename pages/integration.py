@@ -16,7 +16,7 @@ from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of
 from teilhabe.reporting.glossary import GLOSSARY
-from ui import components, data, filters, shell
+from ui import components, data, filters, kennzahlen, shell
 from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = list(RATES)
@@ -40,15 +40,11 @@ def rate_cards(keys: tuple[str, ...], now: HeadlineFigures, before: HeadlineFigu
 
 
 def benefit_need_section(now: HeadlineFigures, before: HeadlineFigures) -> None:
-    """Hilfebedürftigkeit (K1 family): what the benefit spells give (K1E2 to K1E4); K1 and K1E1
-    need the monthly benefit amounts."""
+    """Hilfebedürftigkeit (K1 family): what the benefit spells give (K1E2 to K1E4), then K1 and
+    K1E1 from the monthly benefit amounts (or the line that they need them)."""
     st.header("Hilfebedürftigkeit (K1)")
     rate_cards(K1_RATES, now, before)
-    st.caption(
-        "K1 (Veränderung der Summe der Leistungen zum Lebensunterhalt) und K1E1 (Veränderung der "
-        "Leistungen für Unterkunft und Heizung) brauchen die Leistungsbeträge je Monat; sie "
-        "erscheinen hier, sobald Beträge importiert sind."
-    )
+    kennzahlen.benefit_section(dataset, as_of)
 
 
 shell.require_router()
@@ -195,5 +191,7 @@ with continuity:
         note=chart_note(dataset, chosen),
     )
 
-components.glossary([*RATE_KEYS, "benefit_need"])
+kennzahlen.comparison_section(dataset, chosen)
+
+components.glossary([*RATE_KEYS, "benefit_need", *kennzahlen.GLOSSARY_KEYS])
 components.confidentiality_footnote(dataset.protection)

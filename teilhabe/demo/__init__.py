@@ -15,7 +15,8 @@ scale along and are no longer the seed's.
 
 The package: ``spec`` (spec, data version, calibration constants), ``geography`` (catalogues,
 municipalities, boundaries), ``network`` (providers, services, events), ``cases`` (clients,
-spells, barriers, integrations), ``referrals``; this module puts them together and loads them.
+spells, barriers, integrations), ``referrals``, ``peers`` (the synthetic comparison group);
+this module puts them together and loads them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from data_access.store import holds_real_data, replace_dataset
 from teilhabe.demo.cases import _cases
 from teilhabe.demo.geography import _boundaries, _catalogues, _geography
 from teilhabe.demo.network import _network
+from teilhabe.demo.peers import demo_peer_figures
 from teilhabe.demo.referrals import _referrals
 from teilhabe.demo.spec import (
     AS_OF,
@@ -76,6 +78,7 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
         **network,
         **case_tables,
         "referral": referrals,
+        "peer_figure": demo_peer_figures(),
         "dataset_info": pl.DataFrame(
             {
                 "key": ["as_of", "synthetic", "source", "data_version"],

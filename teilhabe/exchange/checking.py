@@ -126,7 +126,7 @@ def _check(connection: Connection, spec: TableSpec, source: SourceFile) -> _Chec
         [spec.column(name) for name in positions],
         catalogues,
         fallback,
-        None if spec.real_example else _example_values(spec, catalogues),
+        None if spec.real_example else _example_values(checked, catalogues),
     )
     checked.rows.extend(_check_line(checked, context, line, cells) for line, cells in source.rows)
     if context.restored:
@@ -222,8 +222,10 @@ def _restored_note(restored: list[tuple[int, str, str, str]]) -> str:
     )
 
 
-def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, object]:
-    """The template's example row as the checks parse it (column -> value)."""
+def _example_values(checked: _Checked, catalogues: _Catalogues) -> dict[str, object]:
+    """The template's example row as the checks parse it (column -> value), after the
+    table's row checks (which may convert values, e.g. a month text into its index)."""
+    spec = checked.spec
     values: dict[str, object] = {}
     for column in spec.columns:
         if column.example is None:
@@ -232,7 +234,11 @@ def _example_values(spec: TableSpec, catalogues: _Catalogues) -> dict[str, objec
             values[column.name] = _parse(spec, column, _example_text(column.example), catalogues)
         except _Invalid:
             continue
-    return values
+    scratch = _Checked(spec, checked.source, dict(checked.columns), [], [], [])
+    row = _Row(0, values, {name: _example_text(value) for name, value in values.items()})
+    for check in spec.row_checks:
+        check(scratch, row)
+    return row.values
 
 
 def _is_example(row: _Row, example: dict[str, object], key: Iterable[str]) -> bool:

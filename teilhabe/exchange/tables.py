@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from teilhabe.exchange.kennzahl_tables import KENNZAHL_TABLES
 from teilhabe.exchange.specs import TableSpec
 from teilhabe.exchange.tables_cases import (
     BARRIER_ASSESSMENT,
@@ -40,6 +41,8 @@ TABLES: dict[str, TableSpec] = {
         NETWORK_EVENT,
     )
 }
+# benefit amounts and the published figures of other Jobcenters (``kennzahl_tables``)
+TABLES.update({spec.name: spec for spec in KENNZAHL_TABLES})
 IMPORT_ORDER = tuple(TABLES)
 # Header cells that look like direct identifiers: never taken over, and the report says why.
 IDENTIFYING_HEADERS = {

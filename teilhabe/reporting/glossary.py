@@ -157,6 +157,31 @@ GLOSSARY: dict[str, tuple[str, str]] = {
         "passendes Angebot innerhalb der gewählten Entfernung (Luftlinie ab dem Ortsmittelpunkt) "
         "liegt.",
     ),
+    "benefits_living_change": (
+        "Veränderung der Leistungen zum Lebensunterhalt (K1)",
+        "Summe der Leistungen zum Lebensunterhalt (ohne Unterkunft und Heizung) im Monat des "
+        "Stichtags im Vergleich zur Summe im selben Monat ein Jahr zuvor, in Prozent. Aus den "
+        "importierten monatlichen Leistungsbeträgen; gilt immer für das ganze Jobcenter (die "
+        "Filter wirken hier nicht). Geschützt: Die Summe eines Monats erscheint nur, wenn die "
+        "(überlagerte) Zahl der Personen mit einem Betrag mindestens die Mindestgröße für Quoten "
+        "erreicht, und dann auf volle 1.000 € gerundet; die Veränderung wird aus den gerundeten "
+        "Summen gebildet.",
+    ),
+    "benefits_housing_change": (
+        "Veränderung der Leistungen für Unterkunft und Heizung (K1E1)",
+        "Wie K1 für die Kosten der Unterkunft und Heizung: Summe im Monat des Stichtags im "
+        "Vergleich zum selben Monat ein Jahr zuvor, in Prozent; ganzes Jobcenter, gleich "
+        "geschützt (Mindestzahl an Personen, Summen auf 1.000 € gerundet).",
+    ),
+    "peer_comparison": (
+        "Vergleich mit anderen Jobcentern",
+        "Das eigene Jobcenter (seine geschützten Werte, ganzes Jobcenter ohne Filter) neben den "
+        "veröffentlichten Kennzahlen nach § 48a SGB II der Jobcenter desselben Vergleichstyps "
+        "(Mittelwert der Jobcenter, Spannweite vom kleinsten bis zum größten Wert), des Landes "
+        "und Deutschlands, wie sie auf sgb2.info veröffentlicht sind (importierte "
+        "Vergleichswerte). Der Vergleichstyp ordnet Jobcenter mit ähnlichen Bedingungen des "
+        "Arbeitsmarkts einander zu.",
+    ),
     "as_of": (
         "Stichtag",
         "Der letzte Tag des gewählten Monats; Bestände zählen die Personen, die an diesem Tag "
@@ -180,6 +205,8 @@ SHORT_LABELS: dict[str, str] = {
     "elb_change": "Veränderung ELB (K1E2)",
     "elb_entry_rate": "Zugangsrate ELB (K1E3)",
     "elb_exit_rate": "Abgangsrate ELB (K1E4)",
+    "benefits_living_change": "Lebensunterhalt (K1)",
+    "benefits_housing_change": "Unterkunft (K1E1)",
 }
 
 
