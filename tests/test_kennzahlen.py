@@ -423,16 +423,22 @@ def test_the_integration_page_shows_the_comparison(monkeypatch, demo_sqlite_url)
         "Baden-Württemberg",
         "Deutschland",
     ]
+    # every Kennzahl of the demo's peer file that the case data give as well (K1E2..K3E4)
     assert list(table["Kennzahl"]) == [
+        "K1E2 Veränderung ELB-Bestand",
+        "K1E3 Zugangsrate ELB",
+        "K1E4 Abgangsrate ELB",
         "K2 Integrationsquote",
         "K2E3 Kontinuierliche Beschäftigung",
         "K2E4 Integration Alleinerziehende",
         "K3 Veränderung LZB-Bestand",
         "K3E1 Integrationsquote LZB",
         "K3E2 Aktivierungsquote LZB",
+        "K3E3 Zugangsrate LZB",
+        "K3E4 Abgangsrate LZB",
     ]
-    assert list(table["Deutschland"])[0] == "24,3\u00a0%"
-    assert list(table["Jobcenter"]) == ["12"] * 6
+    assert list(table["Deutschland"])[3] == "24,3\u00a0%"
+    assert list(table["Jobcenter"]) == ["12"] * 11
 
 
 def test_text_from_the_peer_file_is_escaped_in_the_chart() -> None:
