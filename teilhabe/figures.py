@@ -115,10 +115,16 @@ COUNT_COLUMNS = (
 
 
 def jobcenter_names(*, engine: Engine) -> list[str]:
+    return list(jobcenters(engine=engine).values())
+
+
+def jobcenters(*, engine: Engine) -> dict[str, str]:
+    """District key -> name of its Jobcenter, ordered by key (so by Land)."""
     with engine.connect() as connection:
-        return list(
-            connection.execute(select(District.jobcenter_name).order_by(District.key)).scalars()
-        )
+        rows = connection.execute(
+            select(District.key, District.jobcenter_name).order_by(District.key)
+        ).all()
+    return dict(rows)
 
 
 def provider_count(*, engine: Engine) -> int:
