@@ -60,7 +60,17 @@ MONTHS = [2012 * 12 + 11, 2013 * 12 + 4, 2013 * 12 + 5]  # 12/2012, 05/2013, 06/
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory):
+def cases(selection_db):
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+
+    return read_cases(engine=create_db_engine(make_url(selection_db)), secret=DEMO_SECRET)
+
+
+@pytest.fixture(scope="module")
+def selection_db(tmp_path_factory) -> str:
+    """The hand-made data in a SQLite file; its URL."""
     from sqlalchemy.engine import make_url
 
     from data_access.db import create_db_engine, ensure_schema
@@ -159,7 +169,7 @@ def cases(tmp_path_factory):
             ),
         },
     )
-    return read_cases(engine=engine, secret=DEMO_SECRET)
+    return f"sqlite:///{path}"
 
 
 def names(cases, clients) -> set[str]:
@@ -355,3 +365,33 @@ def test_every_barrier_of_the_catalogue_has_its_own_bit() -> None:
     from teilhabe.definitions import BARRIER_BITS
 
     assert sorted(BARRIER_BITS.values()) == [1 << i for i in range(len(BARRIER_CODES))]
+
+
+def test_the_command_line_chooses_a_jobcenter_or_land(selection_db, capsys) -> None:
+    import json
+
+    from teilhabe.cli.main import main
+
+    def figures(*args: str) -> dict:
+        code = main(["figures", "--json", "--exact", "--as-of", "2013-05", *args,
+                     "--database-url", selection_db])  # fmt: skip
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return json.loads(out)
+
+    assert figures()["elb"] == 9
+    assert figures("--jobcenter", "08135")["elb"] == 7
+    assert figures("--jobcenter", "08136", "--jobcenter", "09162")["elb"] == 2
+    chosen = figures("--land", "08")
+    assert (chosen["elb"], chosen["filters"]["lands"]) == (8, ["08"])
+    by_jobcenter = figures("--by", "jobcenter")
+    assert [(row["jobcenter"], row["elb"]) for row in by_jobcenter["rows"]] == [
+        ("08135", 7), ("08136", 1), ("09162", 1)
+    ]  # fmt: skip
+    assert by_jobcenter["total"]["elb"] == 9
+    by_land = figures("--by", "land", "--land", "08")
+    assert [(row["land"], row["elb"]) for row in by_land["rows"]] == [("08", 8)]
+    # a key that is no Jobcenter of the data: exit 2, named
+    code = main(["figures", "--jobcenter", "=HYPERLINK()", "--database-url", selection_db])
+    assert code == 2
+    assert "Unbekannte(s) Jobcenter (--jobcenter): '=HYPERLINK()'" in capsys.readouterr().err
