@@ -13,6 +13,7 @@ from ui.downloads import chart_note, chart_with_download, report_download, table
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 now = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)
 year_before = data.headline(dataset.version, as_of - 12, dataset.protection, chosen.filters)

@@ -31,6 +31,7 @@ shell.require_router()
 presentation.hide_chrome()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection

@@ -57,6 +57,10 @@ class Filters:
     lands: tuple[str, ...] = ()  # two-digit Land codes
     jobcenters: tuple[str, ...] = ()  # five-digit district keys (one Jobcenter each)
 
+    def unit(self) -> Filters:
+        """Only the chosen Länder and Jobcenters: the unit a map or headline is about."""
+        return Filters(lands=self.lands, jobcenters=self.jobcenters)
+
     @property
     def has_area(self) -> bool:
         """Whether the filters narrow the places (Land, Jobcenter or municipality)."""

@@ -384,6 +384,11 @@ def test_the_command_line_chooses_a_jobcenter_or_land(selection_db, capsys) -> N
     assert figures("--jobcenter", "08136", "--jobcenter", "09162")["elb"] == 2
     chosen = figures("--land", "08")
     assert (chosen["elb"], chosen["filters"]["lands"]) == (8, ["08"])
+    # the network of the chosen unit: its municipalities and the providers located there
+    assert (chosen["municipalities"], chosen["providers"]) == (3, 1)
+    munich = figures("--land", "09")
+    assert (munich["municipalities"], munich["providers"]) == (1, 0)
+    assert figures("--jobcenter", "08135", "--municipality", B)["elb"] == 3
     by_jobcenter = figures("--by", "jobcenter")
     assert [(row["jobcenter"], row["elb"]) for row in by_jobcenter["rows"]] == [
         ("08135", 7), ("08136", 1), ("09162", 1)

@@ -36,6 +36,7 @@ from teilhabe.reporting.map_geometry import (
     spread_points,
 )
 from teilhabe.reporting.text import html_text
+from teilhabe.selection import Filters, in_area
 
 __all__ = ["district_map", "population_note", "provider_points", "spread_points"]
 
@@ -57,6 +58,16 @@ NO_DATA = "#e6e9ed"
 
 
 PER_INHABITANT = {"lzb_per_1000"}  # measures per inhabitants: shown with the population's date
+
+
+def within(geojson: dict, area: Filters) -> dict:
+    """The FeatureCollection (features with ``id`` = AGS) of the municipalities in ``area``
+    (``selection.in_area``); unchanged without an area. The maps fit their view to the
+    features, so the map shows the chosen Jobcenter(s) whole."""
+    if not area.has_area:
+        return geojson
+    features = [f for f in geojson["features"] if in_area(area, str(f.get("id", "")))]
+    return {**geojson, "features": features}
 
 
 def population_note(measures: pl.DataFrame) -> str:

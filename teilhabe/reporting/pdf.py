@@ -56,7 +56,7 @@ from teilhabe.reporting.formatting import (
     format_percent,
 )
 from teilhabe.reporting.glossary import GLOSSARY
-from teilhabe.selection import describe_filters
+from teilhabe.selection import describe_filters, describe_unit
 
 logger = logging.getLogger(__name__)
 
@@ -121,14 +121,15 @@ class DatasetFacts:
     synthetic: bool
 
 
-def dataset_facts(engine: Engine) -> DatasetFacts:
-    """The facts as the app shows them in every page header."""
-    jobcenters = figures.jobcenter_names(engine=engine)
+def dataset_facts(engine: Engine, filters: Filters | None = None) -> DatasetFacts:
+    """The facts as the app shows them in every page header: with several Jobcenters in the
+    data the unit chosen by ``filters`` (``selection.describe_unit``)."""
+    jobcenters = figures.jobcenters(engine=engine)
     latest = figures.data_as_of(engine=engine)
     if latest is None:
         raise ValueError("Die Datenbank enthält keine Leistungsdaten.")
     return DatasetFacts(
-        jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
+        jobcenter=describe_unit(filters or Filters(), jobcenters),
         data_as_of=latest,
         synthetic=figures.dataset_info(engine=engine).get("synthetic") == "true",
     )
@@ -167,8 +168,8 @@ def report_content(
     filters = filters or Filters()
     names = figures.municipality_names(engine=engine)
     if filter_text is None:
-        filter_text = describe_filters(filters, names)
-    facts = facts or dataset_facts(engine)
+        filter_text = describe_filters(filters, names, figures.jobcenters(engine=engine))
+    facts = facts or dataset_facts(engine, filters)
     now = figures.headline_figures(
         engine=engine, cases=cases, as_of=as_of, protection=protection, filters=filters
     )
