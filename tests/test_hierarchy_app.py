@@ -69,10 +69,10 @@ def test_the_jobcenter_choice_comes_first_and_the_municipalities_follow(app: App
     assert app.caption[0].value.startswith("Jobcenter Landkreis Heidenheim · Stichtag")
     assert app.query_params["jobcenter"] == "08135"
 
-    chosen["Gemeinden"].set_value(["08135019"]).run()  # Giengen, then another Jobcenter
+    chosen["Gemeinden"].set_value(["08135019"]).run()  # Heidenheim, then another Jobcenter
     multiselects(app)["Jobcenter"].set_value(["99002"]).run()
     chosen = multiselects(app)
-    assert chosen["Gemeinden"].value == []  # Giengen is not in Jobcenter 2: dropped
+    assert chosen["Gemeinden"].value == []  # Heidenheim is not in Jobcenter 2: dropped
     assert chosen["Gemeinden"].options[:2] == ["Beispielort 2-1", "Beispielort 2-10"]
 
     # a Land narrows the Jobcenters; with one Jobcenter in it its municipalities are offered

@@ -227,7 +227,11 @@ def svg_map(
             lat=[centres[ags[i]][1] for i in placed],
             mode="text",
             textposition="top center",  # above the town centre, where the providers' dots are
-            text=[html_text(_short_name(names[i])) for i in placed],
+            # the name escaped, the line break of a long one kept as markup
+            text=[
+                "<br>".join(html_text(line) for line in _short_name(names[i]).split("<br>"))
+                for i in placed
+            ],
             textfont={
                 "size": 12,
                 "color": [
