@@ -374,10 +374,8 @@ def describe_unit(filters: Filters, jobcenter_names: Mapping[str, str]) -> str:
     municipality_districts = {ags[:DISTRICT_DIGITS] for ags in filters.municipalities}
     keys = [
         key
-        for key in jobcenter_names
-        if (not filters.lands or key[:LAND_DIGITS] in filters.lands)
-        and (not filters.jobcenters or key in filters.jobcenters)
-        and (not municipality_districts or key in municipality_districts)
+        for key in reached_jobcenters(filters, jobcenter_names)
+        if not municipality_districts or key in municipality_districts
     ]
     if len(keys) == 1:
         return jobcenter_names[keys[0]]
@@ -389,3 +387,47 @@ def describe_unit(filters: Filters, jobcenter_names: Mapping[str, str]) -> str:
     else:  # "im Saarland", "in Bayern"
         where = f"{'im' if lands[0] == '10' else 'in'} {land_name(lands[0])}"
     return f"{len(keys)} Jobcenter {where}"
+
+
+# --- Places at the chosen level --------------------------------------------------------------
+
+# Breakdowns by place, coarse to fine, with their German names.
+PLACE_LEVELS = {"land": "Land", "jobcenter": "Jobcenter", "municipality": "Gemeinde"}
+# Up to this many Jobcenters a table by place shows them, else the Länder.
+MAX_JOBCENTER_ROWS = 50
+
+
+def reached_jobcenters(filters: Filters, jobcenters: Mapping[str, str]) -> list[str]:
+    """The Jobcenters (district keys of ``jobcenters``) in the chosen Länder and Jobcenters."""
+    return [
+        key
+        for key in jobcenters
+        if (not filters.lands or key[:LAND_DIGITS] in filters.lands)
+        and (not filters.jobcenters or key in filters.jobcenters)
+    ]
+
+
+def place_levels(filters: Filters, jobcenters: Mapping[str, str]) -> list[str]:
+    """The breakdowns by place at the chosen level, coarse to fine: "land" with more than one
+    Land in the choice, "jobcenter" with more than one Jobcenter, "municipality" once the choice
+    comes down to Jobcenters (one in the data or the chosen Land, or Jobcenters chosen), never
+    every municipality of the country."""
+    reached = reached_jobcenters(filters, jobcenters)
+    levels = []
+    if len({key[:LAND_DIGITS] for key in reached}) > 1:
+        levels.append("land")
+    if len(reached) > 1:
+        levels.append("jobcenter")
+    if len(jobcenters) < 2 or filters.jobcenters or len(reached) == 1:  # noqa: PLR2004
+        levels.append("municipality")
+    return levels
+
+
+def place_level(filters: Filters, jobcenters: Mapping[str, str]) -> str:
+    """The one breakdown by place for a table of the chosen unit: its municipalities, else its
+    Jobcenters (up to ``MAX_JOBCENTER_ROWS``), else its Länder."""
+    if "municipality" in place_levels(filters, jobcenters):
+        return "municipality"
+    if len(reached_jobcenters(filters, jobcenters)) <= MAX_JOBCENTER_ROWS:
+        return "jobcenter"
+    return "land"

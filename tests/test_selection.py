@@ -10,6 +10,7 @@ and the persons of the referral rows must agree.
 """
 
 import datetime as dt
+import io
 from dataclasses import replace
 
 import polars as pl
@@ -400,3 +401,45 @@ def test_the_command_line_chooses_a_jobcenter_or_land(selection_db, capsys) -> N
     code = main(["figures", "--jobcenter", "=HYPERLINK()", "--database-url", selection_db])
     assert code == 2
     assert "Unbekannte(s) Jobcenter (--jobcenter): '=HYPERLINK()'" in capsys.readouterr().err
+
+
+def test_the_places_at_the_chosen_level() -> None:
+    levels = selection.place_levels
+    assert levels(Filters(), JOBCENTERS) == ["land", "jobcenter"]
+    assert levels(Filters(lands=("08",)), JOBCENTERS) == ["jobcenter"]
+    assert levels(Filters(lands=("09",)), JOBCENTERS) == ["municipality"]
+    assert levels(Filters(jobcenters=("08135", "09162")), JOBCENTERS) == [
+        "land", "jobcenter", "municipality"
+    ]  # fmt: skip
+    assert levels(Filters(), {"08135": "Jobcenter Test"}) == ["municipality"]
+    assert selection.place_level(Filters(), JOBCENTERS) == "jobcenter"
+    many = {f"08{n:03d}": f"JC {n}" for n in range(60)} | {"09162": "Jobcenter München"}
+    assert selection.place_level(Filters(), many) == "land"
+
+
+def test_the_report_names_the_chosen_unit_and_its_places(selection_db, cases) -> None:
+    from pypdf import PdfReader
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+    from teilhabe.protection import Protection
+    from teilhabe.reporting.pdf import build_report
+
+    engine = create_db_engine(make_url(selection_db))
+
+    def text(filters: Filters) -> str:
+        data = build_report(
+            engine, cases, as_of=MAY, protection=Protection(exact=True), filters=filters,
+            charts="omit",
+        )  # fmt: skip
+        pages = PdfReader(io.BytesIO(data)).pages
+        return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+    in_the_land = text(Filters(lands=("08",)))
+    assert "2 Jobcenter in Baden-Württemberg" in in_the_land
+    assert "Auswahl: Land: Baden-Württemberg" in in_the_land
+    assert "Nach Jobcentern" in in_the_land
+    assert "Jobcenter Test 7" in in_the_land and "Jobcenter Zwei 1" in in_the_land
+    one = text(Filters(jobcenters=("08135",)))
+    assert "Jobcenter Test" in one and "Auswahl: Jobcenter: Jobcenter Test" in one
+    assert "Nach Gemeinden" in one and "Teststadt 4" in one

@@ -34,7 +34,9 @@ from teilhabe.definitions import (
 )
 from teilhabe.indicators import AGE_GROUPS, Filters
 from teilhabe.reporting.text import markdown_text
-from teilhabe.selection import describe_filters, describe_unit, in_area
+from teilhabe.selection import PLACE_LEVELS as PLACE_LEVELS
+from teilhabe.selection import describe_filters, describe_unit, in_area, place_levels
+from teilhabe.selection import place_level as place_level_of
 from ui import data
 from ui.data import Dataset
 
@@ -191,54 +193,18 @@ def _within_choice(
     return inside, label_of
 
 
-def _reached(area: Filters, jobcenters: dict[str, str]) -> list[str]:
-    """The Jobcenters (district keys) in the chosen Länder and Jobcenters."""
-    return [
-        key
-        for key in jobcenters
-        if (not area.lands or land_code(key) in area.lands)
-        and (not area.jobcenters or key in area.jobcenters)
-    ]
-
-
 def _narrowed(area: Filters, jobcenters: dict[str, str]) -> bool:
-    """Whether the choice comes down to municipalities: one Jobcenter in the data or in the
-    chosen Land, or Jobcenters chosen."""
-    return len(jobcenters) < 2 or bool(area.jobcenters) or len(_reached(area, jobcenters)) == 1  # noqa: PLR2004
-
-
-# Breakdowns by place, coarse to fine, with their German names.
-PLACE_LEVELS = {"land": "Land", "jobcenter": "Jobcenter", "municipality": "Gemeinde"}
-# Up to this many Jobcenters a breakdown by place shows them, else the Länder.
-MAX_JOBCENTER_ROWS = 50
+    return "municipality" in place_levels(area, jobcenters)
 
 
 def place_breakdowns(selection: Selection) -> list[str]:
-    """The breakdowns by place at the chosen level, coarse to fine: "land" with more than one
-    Land in the choice, "jobcenter" with more than one Jobcenter, "municipality" once the choice
-    comes down to Jobcenters (never every municipality of the country)."""
-    jobcenters = data.jobcenters(data.dataset().version)
-    reached = _reached(selection.filters, jobcenters)
-    levels = []
-    if len({land_code(key) for key in reached}) > 1:
-        levels.append("land")
-    if len(reached) > 1:
-        levels.append("jobcenter")
-    if _narrowed(selection.filters, jobcenters):
-        levels.append("municipality")
-    return levels
+    """The breakdowns by place at the chosen level (``selection.place_levels``)."""
+    return place_levels(selection.filters, data.jobcenters(data.dataset().version))
 
 
 def place_level(selection: Selection) -> str:
-    """The one breakdown by place for a table of the chosen unit: its municipalities, else its
-    Jobcenters (up to ``MAX_JOBCENTER_ROWS``), else its Länder."""
-    levels = place_breakdowns(selection)
-    if "municipality" in levels:
-        return "municipality"
-    jobcenters = data.jobcenters(data.dataset().version)
-    if len(_reached(selection.filters, jobcenters)) <= MAX_JOBCENTER_ROWS:
-        return "jobcenter"
-    return "land"
+    """The one breakdown by place for a table of the chosen unit (``selection.place_level``)."""
+    return place_level_of(selection.filters, data.jobcenters(data.dataset().version))
 
 
 def _distinct_labels(
