@@ -80,7 +80,7 @@ with network:
             "Gemeinden",
             format_count(now["municipalities"]),
             border=True,
-            help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
+            help="Gemeinden im Zuständigkeitsgebiet des Jobcenters (der gewählten Jobcenter).",
         )
     st.markdown(f"**{term('network_events')}**")
     events = now["network_events"]

@@ -12,6 +12,7 @@ import time
 import polars as pl
 import streamlit as st
 
+from teilhabe import selection
 from teilhabe.reporting import charts, maps
 from teilhabe.reporting.formatting import format_as_of, format_count
 from teilhabe.reporting.text import markdown_text
@@ -104,12 +105,17 @@ elif slide == 3:
     )
 elif slide == 4:
     areas = data.map_areas(version)
-    measures = data.map_measures(version, as_of, protection, group)
-    services = data.active_directory(version, as_of, group.barriers)
+    shapes = maps.within(areas.geojson, group.unit())  # the chosen Jobcenters, fitted
+    measures = data.map_measures(version, as_of, protection, group).filter(
+        pl.col("ags").is_in([feature["id"] for feature in shapes["features"]])
+    )
+    services = selection.directory_rows(
+        data.active_directory(version, as_of, group.barriers), within=group.unit()
+    )
     reach = data.reach(version, as_of, protection, group, "provider_id")
     points = maps.provider_points(services, reach, data.municipality_names(version))
     figure = maps.district_map(
-        areas.geojson,
+        shapes,
         measures,
         measure="lzb_per_1000",
         measure_name="LZB je 1.000 Einwohner",
