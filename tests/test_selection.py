@@ -1,8 +1,8 @@
 """One selection for cube cells, referral rows and persons (teilhabe.selection), on hand-made data.
 
 Eight persons in two municipalities (A: 08135019, B: 08135020) of Jobcenter 08135 (Land 08), and
-two more in other Jobcenters: M in 09162000 (C) (Land 09), N in 08136088 (E) (Jobcenter 08136, Land 08);
-both sexes, born 1950 .. 1995,
+two more in other Jobcenters: M in C = 09162000 (Land 09), N in E = 08136088 (Jobcenter 08136,
+Land 08); both sexes, born 1950 .. 1995,
 in receipt from 01/2010 (G from 07/2012, H until 12/2012); barriers recorded on different days
 (so that the group changes between months), and each person referred once in 05/2013 or 06/2013
 (while in receipt). For any filter and month, the persons selected, the ELB of the cube's cells
