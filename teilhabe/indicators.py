@@ -35,7 +35,9 @@ from teilhabe.protection import Protection, key_column, publish_columns, rate
 from teilhabe.selection import Filters as Filters
 
 WINDOW = 12
-DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count", "jobcenter", "land")
+# The breakdowns: the cube's own columns, and the areas above the municipality.
+CUBE_DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
+DIMENSIONS = (*CUBE_DIMENSIONS, "jobcenter", "land")
 # Breakdowns by area above the municipality: the leading digits of its AGS (the cube has none).
 AREA_DIGITS = {"jobcenter": DISTRICT_DIGITS, "land": LAND_DIGITS}
 
