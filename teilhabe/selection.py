@@ -100,7 +100,8 @@ def area_condition(filters: Filters, dtype: pl.DataType) -> pl.Expr | None:
     if isinstance(dtype, pl.Enum):
         allowed = [ags for ags in dtype.categories.to_list() if in_area(filters, ags)]
         return pl.col("municipality").is_in(allowed) if allowed else pl.lit(False)
-    return area_expr(filters, pl.col("municipality"))
+    column = pl.col("municipality")
+    return area_expr(filters, column if dtype == pl.String else column.cast(pl.String))
 
 
 def characteristic_conditions(filters: Filters, schema: pl.Schema) -> list[pl.Expr]:
