@@ -25,6 +25,7 @@ STOCKS = {"elb": "ELB", "lzb": "LZB"}
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -278,16 +279,17 @@ else:
         st.caption(f"alle anderen: {format_percent(others.get('integration_rate_lzb'))}")
 
     where, how_long = st.columns(2)
-    names = data.municipality_names(version)
+    level = filters.place_level(chosen)  # the municipalities of the chosen unit, or above
+    names = data.group_labels(version, level)
     with where:
         st.markdown("**Wohnort**")
         places = (
-            data.breakdown(version, "municipality", (as_of,), protection, group)
-            .with_columns(pl.col("municipality").replace_strict(names).alias("label"))
+            data.breakdown(version, level, (as_of,), protection, group)
+            .with_columns(pl.col(level).replace_strict(names, default=pl.col(level)).alias("label"))
             .sort("label")
         )
         place_columns = [
-            Column("label", "Gemeinde"),
+            Column("label", filters.PLACE_LEVELS[level]),
             Column("elb", "ELB", "count"),
             Column("lzb", "LZB", "count"),
             Column("integration_rate", "Integrationsquote (K2)", "rate"),
@@ -295,8 +297,10 @@ else:
         show_table(
             places,
             place_columns,
-            "Gruppe nach Gemeinde",
-            "hemmnisse_gruppe_gemeinden",
+            f"Gruppe nach {filters.PLACE_LEVELS[level]}",
+            "hemmnisse_gruppe_gemeinden"
+            if level == "municipality"
+            else f"hemmnisse_gruppe_{level}",
             "group_municipalities",
         )
     with how_long:

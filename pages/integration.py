@@ -21,7 +21,7 @@ from ui.downloads import chart_note, chart_with_download, table_with_downloads
 
 RATE_KEYS = list(RATES)
 BREAKDOWNS = {
-    "municipality": "Gemeinde",
+    **filters.PLACE_LEVELS,
     "sex": "Geschlecht",
     "age_group": "Altersgruppe",
     "duration": "Dauer des laufenden Bezugs",
@@ -50,6 +50,7 @@ def benefit_need_section(now: HeadlineFigures, before: HeadlineFigures) -> None:
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 first_month = filters.trend_start(chosen, 2)
 series = data.figure_series(dataset.version, first_month, as_of, dataset.protection, chosen.filters)
@@ -90,9 +91,14 @@ else:
         note=chart_note(dataset, chosen),
     )
 
+# by place at the chosen level (Land, Jobcenter where more than one, Gemeinde), then the rest
+offered = [
+    *filters.place_breakdowns(chosen),
+    *(k for k in BREAKDOWNS if k not in filters.PLACE_LEVELS),
+]
 by = st.selectbox(
     "Aufgliederung nach",
-    list(BREAKDOWNS),
+    offered,
     format_func=BREAKDOWNS.__getitem__,
     key="aufgliederung",
     bind="query-params",

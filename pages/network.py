@@ -14,6 +14,7 @@ from ui.downloads import chart_note, chart_with_download, table_downloads, table
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -69,17 +70,17 @@ with barrier_column:
         st.query_params["angebot"] = barrier
     else:
         st.query_params.pop("angebot", None)
-with place_column:
+with place_column:  # within the chosen Land / Jobcenter(s)
     places = st.multiselect(
         "Gemeinde (Einzugsgebiet)",
-        list(names),
+        [ags for ags in names if selection.in_area(group.unit(), ags)],
         format_func=names.__getitem__,
         key="einzugsgebiet",
         placeholder="alle",
     )
 found = selection.directory_rows(
     directory, text=text, categories=chosen_categories, barriers=(barrier,) if barrier else (),
-    places=places,
+    places=places, within=group.unit(),
 )  # fmt: skip
 found = found.with_columns(
     pl.col("barriers")

@@ -8,6 +8,7 @@ distance).
 import polars as pl
 import streamlit as st
 
+from teilhabe import selection
 from teilhabe.reporting import maps
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.text import markdown_text
@@ -17,6 +18,7 @@ from ui.downloads import chart_note, chart_with_download, table_with_downloads
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -57,9 +59,16 @@ with controls[1]:
         "aber kein passendes Angebot in dieser Luftlinie erreichbar ist.",
     )
 
+# the map at the chosen level: the municipalities of the chosen Länder and Jobcenters
+unit = group.unit()
 areas = data.map_areas(version)
-measures = data.map_measures(version, as_of, protection, group)
-services = data.active_directory(version, as_of, group.barriers)
+shapes = maps.within(areas.geojson, unit)
+measures = data.map_measures(version, as_of, protection, group).filter(
+    pl.col("ags").is_in([feature["id"] for feature in shapes["features"]])
+)
+services = selection.directory_rows(
+    data.active_directory(version, as_of, group.barriers), within=unit
+)
 reach = data.reach(version, as_of, protection, group, "provider_id")
 points = maps.provider_points(services, reach, names)
 gaps = data.gaps(version, as_of, protection, group, float(distance)) if group.barriers else None
@@ -69,7 +78,7 @@ gap_places = (
 
 chart_with_download(
     maps.district_map(
-        areas.geojson,
+        shapes,
         measures,
         measure=measure,
         measure_name=MEASURES[measure][0],

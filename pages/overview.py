@@ -13,6 +13,7 @@ from ui.downloads import chart_note, chart_with_download, report_download, table
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 now = data.headline(dataset.version, as_of, dataset.protection, chosen.filters)
 year_before = data.headline(dataset.version, as_of - 12, dataset.protection, chosen.filters)
@@ -79,7 +80,7 @@ with network:
             "Gemeinden",
             format_count(now.municipalities),
             border=True,
-            help="Gemeinden im Zuständigkeitsgebiet des Jobcenters.",
+            help="Gemeinden im Zuständigkeitsgebiet des Jobcenters (der gewählten Jobcenter).",
         )
     st.markdown(f"**{term('network_events')}**")
     events = now.network_events

@@ -12,6 +12,7 @@ import time
 import polars as pl
 import streamlit as st
 
+from teilhabe import selection
 from teilhabe.definitions import LOWER_IS_BETTER
 from teilhabe.reporting import charts, maps
 from teilhabe.reporting.formatting import format_as_of, format_count
@@ -33,6 +34,7 @@ shell.require_router()
 presentation.hide_chrome()
 dataset = data.dataset()
 chosen = filters.selection()
+dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -105,12 +107,17 @@ elif slide == 3:
     )
 elif slide == 4:
     areas = data.map_areas(version)
-    measures = data.map_measures(version, as_of, protection, group)
-    services = data.active_directory(version, as_of, group.barriers)
+    shapes = maps.within(areas.geojson, group.unit())  # the chosen Jobcenters, fitted
+    measures = data.map_measures(version, as_of, protection, group).filter(
+        pl.col("ags").is_in([feature["id"] for feature in shapes["features"]])
+    )
+    services = selection.directory_rows(
+        data.active_directory(version, as_of, group.barriers), within=group.unit()
+    )
     reach = data.reach(version, as_of, protection, group, "provider_id")
     points = maps.provider_points(services, reach, data.municipality_names(version))
     figure = maps.district_map(
-        areas.geojson,
+        shapes,
         measures,
         measure="lzb_per_1000",
         measure_name="LZB je 1.000 Einwohner",

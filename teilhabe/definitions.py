@@ -3,7 +3,8 @@
 Codes are English identifiers; labels and explanations are German, shown in the UI. Every
 ordered code list (age groups, duration bands, barrier-count bands) is defined here once, with
 its labels in its order, and as a polars Enum (``*_ENUM``) so that sorting by it sorts in that
-order. ``format_month`` is the one German month name of a month index.
+order. ``format_month`` is the one German month name of a month index. The Länder are named by
+the first two digits of the official key (AGS, Kreisschlüssel): ``land_code``, ``land_name``.
 """
 
 from __future__ import annotations
@@ -234,6 +235,39 @@ KENNZAHLEN: dict[str, tuple[str, str]] = {
     "lzb_exit_rate": ("K3E4", "Durchschnittliche Abgangsrate der LZB"),
 }
 LOWER_IS_BETTER = frozenset({"elb_change", "elb_entry_rate", "lzb_change", "lzb_entry_rate"})
+
+# The Länder by the first two digits of the official keys (Amtlicher Gemeindeschlüssel).
+LAENDER: dict[str, str] = {
+    "01": "Schleswig-Holstein",
+    "02": "Hamburg",
+    "03": "Niedersachsen",
+    "04": "Bremen",
+    "05": "Nordrhein-Westfalen",
+    "06": "Hessen",
+    "07": "Rheinland-Pfalz",
+    "08": "Baden-Württemberg",
+    "09": "Bayern",
+    "10": "Saarland",
+    "11": "Berlin",
+    "12": "Brandenburg",
+    "13": "Mecklenburg-Vorpommern",
+    "14": "Sachsen",
+    "15": "Sachsen-Anhalt",
+    "16": "Thüringen",
+}
+LAND_DIGITS = 2  # the Land: the first two digits of an AGS or district key
+DISTRICT_DIGITS = 5  # the Kreis (and its Jobcenter): the first five digits of an AGS
+
+
+def land_code(key: str) -> str:
+    """The Land of an AGS or district key: its first two digits."""
+    return key[:LAND_DIGITS]
+
+
+def land_name(code: str) -> str:
+    """The German name of a Land code; a code that is no Land (the demo's "99") as "Land 99"."""
+    return LAENDER.get(code, f"Land {code}")
+
 
 MONTH_NAMES: tuple[str, ...] = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",

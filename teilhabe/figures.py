@@ -30,6 +30,7 @@ from teilhabe.definitions import KENNZAHLEN, LZB_BAND_COLUMNS
 from teilhabe.definitions import RATES as RATES
 from teilhabe.indicators import DIMENSIONS, Filters, figures_series
 from teilhabe.protection import Protection
+from teilhabe.selection import in_area
 
 STOCK_COLUMNS = ("elb", "lzb", *LZB_BAND_COLUMNS.values())
 
@@ -116,20 +117,34 @@ COUNT_COLUMNS = (
 
 
 def jobcenter_names(*, engine: Engine) -> list[str]:
+    return list(jobcenters(engine=engine).values())
+
+
+def jobcenters(*, engine: Engine) -> dict[str, str]:
+    """District key -> name of its Jobcenter, ordered by key (so by Land)."""
     with engine.connect() as connection:
-        return list(
-            connection.execute(select(District.jobcenter_name).order_by(District.key)).scalars()
-        )
+        rows = connection.execute(
+            select(District.key, District.jobcenter_name).order_by(District.key)
+        ).all()
+    return dict(rows)
 
 
-def provider_count(*, engine: Engine) -> int:
+def provider_count(*, engine: Engine, area: Filters | None = None) -> int:
+    """Providers, or those located in the Länder and Jobcenters of ``area``."""
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(Provider)).scalar_one()
+        if area is None or not area.unit().has_area:
+            return connection.execute(select(func.count()).select_from(Provider)).scalar_one()
+        places = connection.execute(select(Provider.municipality_ags)).scalars()
+        return sum(1 for ags in places if in_area(area.unit(), ags))
 
 
-def municipality_count(*, engine: Engine) -> int:
+def municipality_count(*, engine: Engine, area: Filters | None = None) -> int:
+    """Municipalities, or those in the Länder and Jobcenters of ``area``."""
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(Municipality)).scalar_one()
+        if area is None or not area.unit().has_area:
+            return connection.execute(select(func.count()).select_from(Municipality)).scalar_one()
+        places = connection.execute(select(Municipality.ags)).scalars()
+        return sum(1 for ags in places if in_area(area.unit(), ags))
 
 
 def municipality_names(*, engine: Engine) -> dict[str, str]:
@@ -218,14 +233,15 @@ def headline_figures(
     protection: Protection,
     filters: Filters | None = None,
 ) -> HeadlineFigures:
-    """The figures of the Übersicht and of ``teilhabe figures``: clients, network, events."""
+    """The figures of the Übersicht and of ``teilhabe figures``: clients, network (providers and
+    municipalities in the chosen Länder and Jobcenters), events."""
     clients = figure_series(
         cases=cases, first=as_of, last=as_of, protection=protection, filters=filters
     ).drop("month")
     return HeadlineFigures(
         **clients.row(0, named=True),
-        providers=provider_count(engine=engine),
-        municipalities=municipality_count(engine=engine),
+        providers=provider_count(engine=engine, area=filters),
+        municipalities=municipality_count(engine=engine, area=filters),
         network_events=network_events(engine=engine, until=as_of),
     )
 

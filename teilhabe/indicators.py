@@ -43,12 +43,17 @@ from teilhabe.cases import Cases
 # the registry's code lists and the filters, for the callers that know them from here
 from teilhabe.definitions import AGE_GROUPS as AGE_GROUPS
 from teilhabe.definitions import BARRIER_COUNTS as BARRIER_COUNTS
+from teilhabe.definitions import DISTRICT_DIGITS, LAND_DIGITS
 from teilhabe.definitions import DURATION_BANDS as DURATION_BANDS
 from teilhabe.protection import Protection, key_column, publish_columns, rate
 from teilhabe.selection import Filters as Filters
 
 WINDOW = 12
-DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
+# The breakdowns: the cube's own columns, and the areas above the municipality.
+CUBE_DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
+DIMENSIONS = (*CUBE_DIMENSIONS, "jobcenter", "land")
+# Breakdowns by area above the municipality: the leading digits of its AGS (the cube has none).
+AREA_DIGITS = {"jobcenter": DISTRICT_DIGITS, "land": LAND_DIGITS}
 
 By = str | tuple[str, ...] | None
 
@@ -77,13 +82,27 @@ def monthly_base(
     occurs in the months has a row for each month (zeros where empty).
     """
     keys = _keys(by)
+    # a Jobcenter or Land is summed from its municipalities (a cube column)
+    cube_keys = list(dict.fromkeys("municipality" if k in AREA_DIGITS else k for k in keys))
     parts = []
     for cells, plain, measures in (
         (cases.stock_cells, cases.stock_plain, (*cube.STOCKS, *cube.STOCK_KEYS)),
         (cases.flow_cells, cases.flow_plain, (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
         rows = selection.cube_rows(cells, plain, filters, first, last)
-        parts.append(rows.group_by(*keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64)))
+        sums_ = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+        if cube_keys != keys:
+            sums_ = (
+                sums_.with_columns(pl.col(cube_keys).cast(pl.String))
+                .with_columns(
+                    pl.col("municipality").str.slice(0, AREA_DIGITS[k]).alias(k)
+                    for k in keys
+                    if k in AREA_DIGITS
+                )
+                .group_by(*keys, "month")
+                .agg(pl.col(*measures).sum())
+            )
+        parts.append(sums_)
     sums = parts[0].join(parts[1], on=[*keys, "month"], how="full", coalesce=True)
     if keys:
         sums = sums.with_columns(pl.col(*keys).cast(pl.String))

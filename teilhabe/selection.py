@@ -1,8 +1,11 @@
 """Who is counted: the one selection of the global filters, and the filters in words.
 
-``Filters`` (municipalities, sexes, age groups, barriers with "any"/"all") selects, in each
-month, the people with those characteristics in that month. One implementation serves every
-kind of row the app counts (no Streamlit):
+``Filters`` (Länder, Jobcenters, municipalities, sexes, age groups, barriers with "any"/"all")
+selects, in each month, the people with those characteristics in that month. The area filters
+work on the municipality's AGS alone: its first two digits are the Land, its first five the Kreis
+of the Jobcenter (the import checks that a municipality's AGS starts with its district's key), so
+the cube needs no district column and a Land or Jobcenter is the set of its municipalities. One
+implementation serves every kind of row the app counts (no Streamlit):
 
 - cube rows (``cube_rows``): the cells of the monthly cube (``teilhabe.cube``);
 - referral rows (``referral_rows``): referrals with the person's characteristics at their start;
@@ -13,7 +16,8 @@ All three client selections apply the same conditions (``conditions``) to rows t
 columns municipality, sex, age_group and barrier_mask; a property test checks that they agree.
 ``describe_filters`` words the active filters for captions, exports and the PDF report:
 "alle Personen" without a filter, else e.g.
-"Gemeinden: Giengen an der Brenz; Hemmnisse (alle zugleich): Schulden, Gesundheit".
+"Gemeinden: Giengen an der Brenz; Hemmnisse (alle zugleich): Schulden, Gesundheit";
+``describe_unit`` names the chosen Jobcenter(s) or Land for headlines.
 """
 
 from __future__ import annotations
@@ -26,7 +30,16 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from teilhabe.definitions import AGE_GROUPS, BARRIER_BITS, BARRIERS, SEXES, age_group_codes
+from teilhabe.definitions import (
+    AGE_GROUPS,
+    BARRIER_BITS,
+    BARRIERS,
+    DISTRICT_DIGITS,
+    LAND_DIGITS,
+    SEXES,
+    age_group_codes,
+    land_name,
+)
 
 if TYPE_CHECKING:
     from teilhabe.cases import Cases
@@ -41,17 +54,64 @@ class Filters:
     age_groups: tuple[str, ...] = ()
     barriers: tuple[str, ...] = ()
     barrier_mode: Literal["any", "all"] = "any"
+    lands: tuple[str, ...] = ()  # two-digit Land codes
+    jobcenters: tuple[str, ...] = ()  # five-digit district keys (one Jobcenter each)
+
+    def unit(self) -> Filters:
+        """Only the chosen Länder and Jobcenters: the unit a map or headline is about."""
+        return Filters(lands=self.lands, jobcenters=self.jobcenters)
+
+    @property
+    def has_area(self) -> bool:
+        """Whether the filters narrow the places (Land, Jobcenter or municipality)."""
+        return bool(self.lands or self.jobcenters or self.municipalities)
 
 
 # --- The conditions --------------------------------------------------------------------------
 
 
+def in_area(filters: Filters, ags: str) -> bool:
+    """Whether the municipality ``ags`` lies in the chosen Länder, Jobcenters and municipalities
+    (each empty choice: all)."""
+    return (
+        (not filters.lands or ags[:LAND_DIGITS] in filters.lands)
+        and (not filters.jobcenters or ags[:DISTRICT_DIGITS] in filters.jobcenters)
+        and (not filters.municipalities or ags in filters.municipalities)
+    )
+
+
+def area_expr(filters: Filters, ags: pl.Expr) -> pl.Expr | None:
+    """The area condition on a String expression of AGS; None without an area filter."""
+    found = []
+    if filters.lands:
+        found.append(ags.str.slice(0, LAND_DIGITS).is_in(list(filters.lands)))
+    if filters.jobcenters:
+        found.append(ags.str.slice(0, DISTRICT_DIGITS).is_in(list(filters.jobcenters)))
+    if filters.municipalities:
+        found.append(ags.is_in(list(filters.municipalities)))
+    return pl.all_horizontal(found) if found else None
+
+
+def area_condition(filters: Filters, dtype: pl.DataType) -> pl.Expr | None:
+    """The area condition on the column ``municipality`` of type ``dtype``: on an Enum the set of
+    its categories in the area (cheap on the cube's millions of rows), else on the text."""
+    if not filters.has_area:
+        return None
+    if isinstance(dtype, pl.Enum):
+        allowed = [ags for ags in dtype.categories.to_list() if in_area(filters, ags)]
+        return pl.col("municipality").is_in(allowed) if allowed else pl.lit(False)
+    column = pl.col("municipality")
+    return area_expr(filters, column if dtype == pl.String else column.cast(pl.String))
+
+
 def characteristic_conditions(filters: Filters, schema: pl.Schema) -> list[pl.Expr]:
-    """Conditions on municipality, sex and age_group (Enum or String columns of ``schema``);
-    a value the column cannot hold matches nobody."""
+    """Conditions on the area (``area_condition``), sex and age_group (Enum or String columns of
+    ``schema``); a value the column cannot hold matches nobody."""
     conditions = []
+    area = area_condition(filters, schema["municipality"])
+    if area is not None:
+        conditions.append(area)
     for column, values in (
-        ("municipality", filters.municipalities),
         ("sex", filters.sexes),
         ("age_group", filters.age_groups),
     ):
@@ -220,10 +280,12 @@ def directory_rows(
     categories: Sequence[str] = (),
     barriers: Sequence[str] = (),
     places: Sequence[str] = (),
+    within: Filters | None = None,
 ) -> pl.DataFrame:
     """The services of the directory (``network.provider_directory``) found by the search
     ``text`` (in provider, service, category, city; case-insensitive), in ``categories``,
-    addressing any of ``barriers``, and serving or located in any of ``places`` (AGS)."""
+    addressing any of ``barriers``, serving or located in any of ``places`` (AGS), and serving or
+    located in the area of ``within`` (its Länder, Jobcenters and municipalities)."""
     found = []
     needle = text.strip().lower()
     if needle:
@@ -243,6 +305,11 @@ def directory_rows(
             pl.col("areas").list.eval(pl.element().is_in(list(places))).list.any()
             | pl.col("municipality_ags").is_in(list(places))
         )
+    if within is not None and within.has_area:
+        served = area_expr(within, pl.element())
+        located = area_expr(within, pl.col("municipality_ags"))
+        assert served is not None and located is not None
+        found.append(pl.col("areas").list.eval(served).list.any() | located.fill_null(False))
     return _filtered(directory, found)
 
 
@@ -250,6 +317,8 @@ def directory_rows(
 
 # The German names of the filters, as in the sidebar (ui.filters.SPECS).
 FILTER_LABELS = {
+    "lands": "Land",
+    "jobcenters": "Jobcenter",
     "municipalities": "Gemeinden",
     "sexes": "Geschlecht",
     "age_groups": "Altersgruppe",
@@ -259,12 +328,19 @@ BARRIER_MODES = {"any": "mindestens eines", "all": "alle zugleich"}
 NO_FILTER = "alle Personen"
 
 
-def describe_filters(filters: Filters, municipality_names: Mapping[str, str]) -> str:
+def describe_filters(
+    filters: Filters,
+    municipality_names: Mapping[str, str],
+    jobcenter_names: Mapping[str, str] | None = None,
+) -> str:
     """The active filters in words; "alle Personen" if none.
 
-    ``municipality_names`` maps AGS to name; a key without a name is shown as it is.
+    ``municipality_names`` maps AGS to name, ``jobcenter_names`` district key to the Jobcenter's
+    name; a key without a name is shown as it is.
     """
     labels: dict[str, Mapping[str, str]] = {
+        "lands": {code: land_name(code) for code in filters.lands},
+        "jobcenters": jobcenter_names or {},
         "municipalities": municipality_names,
         "sexes": SEXES,
         "age_groups": AGE_GROUPS,
@@ -272,6 +348,8 @@ def describe_filters(filters: Filters, municipality_names: Mapping[str, str]) ->
     }
     parts = []
     for name, values in (
+        ("lands", filters.lands),
+        ("jobcenters", filters.jobcenters),
         ("municipalities", filters.municipalities),
         ("sexes", filters.sexes),
         ("age_groups", filters.age_groups),
@@ -283,3 +361,74 @@ def describe_filters(filters: Filters, municipality_names: Mapping[str, str]) ->
                 label += f" ({BARRIER_MODES[filters.barrier_mode]})"
             parts.append(f"{label}: {', '.join(labels[name].get(v, v) for v in values)}")
     return "; ".join(parts) if parts else NO_FILTER
+
+
+def describe_unit(filters: Filters, jobcenter_names: Mapping[str, str]) -> str:
+    """The unit the figures are about, for headlines and report titles.
+
+    ``jobcenter_names`` maps the district key of every Jobcenter in the data to its name. One
+    Jobcenter (chosen, or the only one in the data): its name, e.g. "Jobcenter Landkreis
+    Heidenheim"; several: their number and Land, e.g. "3 Jobcenter in Baden-Württemberg" (or
+    "in 2 Ländern"). Chosen municipalities narrow it to their Jobcenters (the filter text names
+    the municipalities).
+    """
+    municipality_districts = {ags[:DISTRICT_DIGITS] for ags in filters.municipalities}
+    keys = [
+        key
+        for key in reached_jobcenters(filters, jobcenter_names)
+        if not municipality_districts or key in municipality_districts
+    ]
+    if len(keys) == 1:
+        return jobcenter_names[keys[0]]
+    if not keys:
+        return "kein Jobcenter"
+    lands = sorted({key[:LAND_DIGITS] for key in keys})
+    if len(lands) > 1:
+        where = f"in {len(lands)} Ländern"
+    else:  # "im Saarland", "in Bayern"
+        where = f"{'im' if lands[0] == '10' else 'in'} {land_name(lands[0])}"
+    return f"{len(keys)} Jobcenter {where}"
+
+
+# --- Places at the chosen level --------------------------------------------------------------
+
+# Breakdowns by place, coarse to fine, with their German names.
+PLACE_LEVELS = {"land": "Land", "jobcenter": "Jobcenter", "municipality": "Gemeinde"}
+# Up to this many Jobcenters a table by place shows them, else the Länder.
+MAX_JOBCENTER_ROWS = 50
+
+
+def reached_jobcenters(filters: Filters, jobcenters: Mapping[str, str]) -> list[str]:
+    """The Jobcenters (district keys of ``jobcenters``) in the chosen Länder and Jobcenters."""
+    return [
+        key
+        for key in jobcenters
+        if (not filters.lands or key[:LAND_DIGITS] in filters.lands)
+        and (not filters.jobcenters or key in filters.jobcenters)
+    ]
+
+
+def place_levels(filters: Filters, jobcenters: Mapping[str, str]) -> list[str]:
+    """The breakdowns by place at the chosen level, coarse to fine: "land" with more than one
+    Land in the choice, "jobcenter" with more than one Jobcenter, "municipality" once the choice
+    comes down to Jobcenters (one in the data or the chosen Land, or Jobcenters chosen), never
+    every municipality of the country."""
+    reached = reached_jobcenters(filters, jobcenters)
+    levels = []
+    if len({key[:LAND_DIGITS] for key in reached}) > 1:
+        levels.append("land")
+    if len(reached) > 1:
+        levels.append("jobcenter")
+    if len(jobcenters) < 2 or filters.jobcenters or len(reached) == 1:  # noqa: PLR2004
+        levels.append("municipality")
+    return levels
+
+
+def place_level(filters: Filters, jobcenters: Mapping[str, str]) -> str:
+    """The one breakdown by place for a table of the chosen unit: its municipalities, else its
+    Jobcenters (up to ``MAX_JOBCENTER_ROWS``), else its Länder."""
+    if "municipality" in place_levels(filters, jobcenters):
+        return "municipality"
+    if len(reached_jobcenters(filters, jobcenters)) <= MAX_JOBCENTER_ROWS:
+        return "jobcenter"
+    return "land"

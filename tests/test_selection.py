@@ -1,6 +1,8 @@
 """One selection for cube cells, referral rows and persons (teilhabe.selection), on hand-made data.
 
-Eight persons in two municipalities (A: 08135019, B: 08135020), both sexes, born 1950 .. 1995,
+Eight persons in two municipalities (A: 08135019, B: 08135020) of Jobcenter 08135 (Land 08), and
+two more in other Jobcenters: M in C = 09162000 (Land 09), N in E = 08136088 (Jobcenter 08136,
+Land 08); both sexes, born 1950 .. 1995,
 in receipt from 01/2010 (G from 07/2012, H until 12/2012); barriers recorded on different days
 (so that the group changes between months), and each person referred once in 05/2013 or 06/2013
 (while in receipt). For any filter and month, the persons selected, the ELB of the cube's cells
@@ -8,6 +10,8 @@ and the persons of the referral rows must agree.
 """
 
 import datetime as dt
+import io
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -23,6 +27,7 @@ from teilhabe.selection import Filters
 
 D = dt.date
 A, B = "08135019", "08135020"
+C, E = "09162000", "08136088"  # another Land; another Jobcenter of the same Land
 PEOPLE = {  # client: (municipality, sex, birth year, spell start, spell end)
     "C1": (A, "f", 1995, D(2010, 1, 1), None),
     "C2": (A, "m", 1985, D(2010, 1, 1), None),
@@ -32,6 +37,8 @@ PEOPLE = {  # client: (municipality, sex, birth year, spell start, spell end)
     "C6": (B, "d", 1990, D(2010, 1, 1), None),
     "G": (A, "m", 1988, D(2012, 7, 1), None),
     "H": (B, "f", 1970, D(2010, 1, 1), D(2012, 12, 31)),
+    "M": (C, "m", 1980, D(2010, 1, 1), None),
+    "N": (E, "f", 1992, D(2011, 1, 1), None),
 }
 BARRIER_RECORDS = [  # client, barrier, recorded, resolved
     ("C1", "debts", D(2012, 1, 5), None),
@@ -45,14 +52,26 @@ BARRIER_RECORDS = [  # client, barrier, recorded, resolved
     ("C5", "health", D(2012, 1, 5), None),
     ("G", "debts", D(2012, 8, 1), None),
     ("H", "debts", D(2011, 1, 1), None),
+    ("N", "language", D(2011, 3, 1), None),
 ]
 REFERRED = {"C1": D(2013, 5, 3), "C2": D(2013, 6, 3), "C3": D(2013, 5, 3), "C4": D(2013, 6, 3),
-            "C5": D(2013, 5, 3), "C6": D(2013, 6, 3), "G": D(2013, 5, 3)}  # fmt: skip
+            "C5": D(2013, 5, 3), "C6": D(2013, 6, 3), "G": D(2013, 5, 3),
+            "M": D(2013, 5, 3), "N": D(2013, 6, 3)}  # fmt: skip
 MONTHS = [2012 * 12 + 11, 2013 * 12 + 4, 2013 * 12 + 5]  # 12/2012, 05/2013, 06/2013
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory):
+def cases(selection_db):
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+
+    return read_cases(engine=create_db_engine(make_url(selection_db)), secret=DEMO_SECRET)
+
+
+@pytest.fixture(scope="module")
+def selection_db(tmp_path_factory) -> str:
+    """The hand-made data in a SQLite file; its URL."""
     from sqlalchemy.engine import make_url
 
     from data_access.db import create_db_engine, ensure_schema
@@ -67,18 +86,22 @@ def cases(tmp_path_factory):
         engine=engine,
         tables={
             "district": pl.DataFrame(
-                {"key": ["08135"], "name": ["Testkreis"], "jobcenter_name": ["Jobcenter Test"]}
+                {
+                    "key": ["08135", "08136", "09162"],
+                    "name": ["Testkreis", "Zweitkreis", "Stadt München"],
+                    "jobcenter_name": ["Jobcenter Test", "Jobcenter Zwei", "Jobcenter München"],
+                }
             ),
             "municipality": pl.DataFrame(
                 {
-                    "ags": [A, B],
-                    "district_key": ["08135"] * 2,
-                    "name": ["Teststadt", "Testdorf"],
-                    "kind": ["Stadt", "Gemeinde"],
-                    "population": [50000, 5000],
-                    "population_date": [D(2023, 3, 31)] * 2,
-                    "lat": [48.68, 48.70],
-                    "lon": [10.15, 10.20],
+                    "ags": [A, B, C, E],
+                    "district_key": ["08135", "08135", "09162", "08136"],
+                    "name": ["Teststadt", "Testdorf", "München", "Zweitort"],
+                    "kind": ["Stadt", "Gemeinde", "Stadt", "Gemeinde"],
+                    "population": [50000, 5000, 1500000, 3000],
+                    "population_date": [D(2023, 3, 31)] * 4,
+                    "lat": [48.68, 48.70, 48.14, 48.80],
+                    "lon": [10.15, 10.20, 11.58, 9.80],
                 }
             ),
             "client": pl.DataFrame(
@@ -147,7 +170,7 @@ def cases(tmp_path_factory):
             ),
         },
     )
-    return read_cases(engine=engine, secret=DEMO_SECRET)
+    return f"sqlite:///{path}"
 
 
 def names(cases, clients) -> set[str]:
@@ -196,9 +219,13 @@ def test_directory_rows_find_by_text_category_barrier_and_place() -> None:
 
 filters_strategy = st.builds(
     Filters,
-    municipalities=st.lists(st.sampled_from([A, B, "08135999"]), unique=True, max_size=2).map(
+    municipalities=st.lists(st.sampled_from([A, B, C, "08135999"]), unique=True, max_size=2).map(
         tuple
     ),
+    lands=st.lists(st.sampled_from(["08", "09", "99"]), unique=True, max_size=2).map(tuple),
+    jobcenters=st.lists(
+        st.sampled_from(["08135", "08136", "09162", "99999"]), unique=True, max_size=2
+    ).map(tuple),
     sexes=st.lists(st.sampled_from(["f", "m", "d"]), unique=True, max_size=2).map(tuple),
     age_groups=st.lists(st.sampled_from(list(AGE_GROUPS)), unique=True, max_size=3).map(tuple),
     barriers=st.lists(
@@ -229,9 +256,190 @@ def test_cells_referral_rows_and_persons_select_the_same_people(cases, filters, 
     assert referred == chosen & set(everybody["client"])
     # the person frame carries the same characteristics as the cells it is counted in
     assert set(persons["barrier_mask"].to_list()) <= set(with_mask["barrier_mask"].to_list())
+    # the area: exactly the persons of the other filters whose municipality lies in it
+    anywhere = replace(filters, lands=(), jobcenters=(), municipalities=())
+    everywhere = selection.persons(cases, anywhere, month)
+    assert chosen == {
+        client
+        for client, place in zip(everywhere["client"], everywhere["municipality"], strict=True)
+        if selection.in_area(filters, place)
+    }
+
+
+DIRECTORY = pl.DataFrame(
+    {
+        "provider": ["Caritas", "Diakonie", "VHS", "Tafel", "Online"],
+        "service": ["Schuldnerberatung", "Suchtberatung", "Deutschkurs", "Essen", "Chat"],
+        "category": ["Schuldnerberatung", "Suchtberatung", "Sprachkurs", "Hilfe", "Hilfe"],
+        "city": ["Heidenheim", "München", None, "Zweitort", None],
+        "category_code": ["debt_counselling"] * 5,
+        "barriers": [["debts"]] * 5,
+        "areas": [[], [E], [A, C], [], []],
+        "municipality_ags": [A, C, None, E, None],
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(filters=filters_strategy)
+def test_the_directory_is_found_by_the_same_area(filters) -> None:
+    found = selection.directory_rows(DIRECTORY, within=filters)["provider"].to_list()
+    assert found == [
+        row["provider"]
+        for row in DIRECTORY.iter_rows(named=True)
+        if not filters.has_area
+        or any(
+            selection.in_area(filters, place)
+            for place in [*row["areas"], row["municipality_ags"]]
+            if place is not None
+        )
+    ]
+
+
+def test_the_directory_within_a_jobcenter_or_land() -> None:
+    def found(**area) -> list[str]:
+        return selection.directory_rows(DIRECTORY, within=Filters(**area))["provider"].to_list()
+
+    assert found() == ["Caritas", "Diakonie", "VHS", "Tafel", "Online"]
+    assert found(jobcenters=("08136",)) == ["Diakonie", "Tafel"]  # serves E; located in E
+    assert found(lands=("09",)) == ["Diakonie", "VHS"]
+    assert found(lands=("08",), jobcenters=("09162",)) == []
+
+
+MAY = 2013 * 12 + 4
+
+
+def test_a_land_or_jobcenter_selects_its_municipalities(cases) -> None:
+    def chosen(**area) -> set[str]:
+        return names(cases, selection.persons(cases, Filters(**area), MAY)["client"])
+
+    in_jobcenter_test = {"C1", "C2", "C3", "C4", "C5", "C6", "G"}  # H left in 2012
+    assert chosen(lands=("08",)) == in_jobcenter_test | {"N"}
+    assert chosen(lands=("09",)) == {"M"}
+    assert chosen(jobcenters=("08135",)) == in_jobcenter_test
+    assert chosen(jobcenters=("08136", "09162")) == {"M", "N"}
+    assert chosen(lands=("09",), jobcenters=("08135",)) == set()
+    assert chosen(jobcenters=("08135",), municipalities=(B,)) == {"C4", "C5", "C6"}
+    # the referrals of May: by the same persons
+    referred = selection.referral_rows(cases, Filters(lands=("09",)), MAY, MAY)
+    assert names(cases, referred["client"]) == {"M"}
+
+
+def test_breakdowns_by_jobcenter_and_land_add_up_to_the_total(cases) -> None:
+    def elb(by) -> dict[str, int]:
+        base = monthly_base(cases, Filters(), MAY, MAY, by)
+        return dict(zip(base[by], base["elb"], strict=True))
+
+    assert elb("jobcenter") == {"08135": 7, "08136": 1, "09162": 1}
+    assert elb("land") == {"08": 8, "09": 1}
+    assert monthly_base(cases, Filters(), MAY, MAY)["elb"].to_list() == [9]
+    # within a Land, by Jobcenter: only its Jobcenters; with a barrier group (the mask cube)
+    base = monthly_base(
+        cases, Filters(lands=("08",), barriers=("language",)), MAY, MAY, "jobcenter"
+    )
+    assert dict(zip(base["jobcenter"], base["elb"], strict=True)) == {"08135": 1, "08136": 1}
+
+
+JOBCENTERS = {"08135": "Jobcenter Test", "08136": "Jobcenter Zwei", "09162": "Jobcenter München"}
+
+
+def test_the_chosen_unit_and_the_filters_in_words() -> None:
+    unit = selection.describe_unit
+    assert unit(Filters(), JOBCENTERS) == "3 Jobcenter in 2 Ländern"
+    assert unit(Filters(lands=("08",)), JOBCENTERS) == "2 Jobcenter in Baden-Württemberg"
+    assert unit(Filters(lands=("09",)), JOBCENTERS) == "Jobcenter München"
+    assert unit(Filters(jobcenters=("08136",)), JOBCENTERS) == "Jobcenter Zwei"
+    assert unit(Filters(municipalities=(A, B)), JOBCENTERS) == "Jobcenter Test"
+    assert unit(Filters(lands=("10",)), {"10041": "JC Saarbrücken", "10042": "JC"}) == (
+        "2 Jobcenter im Saarland"
+    )
+    assert unit(Filters(lands=("09",), jobcenters=("08135",)), JOBCENTERS) == "kein Jobcenter"
+    words = selection.describe_filters(
+        Filters(lands=("08", "99"), jobcenters=("08136",), sexes=("f",)), {}, JOBCENTERS
+    )
+    assert (
+        words == "Land: Baden-Württemberg, Land 99; Jobcenter: Jobcenter Zwei; Geschlecht: weiblich"
+    )
 
 
 def test_every_barrier_of_the_catalogue_has_its_own_bit() -> None:
     from teilhabe.definitions import BARRIER_BITS
 
     assert sorted(BARRIER_BITS.values()) == [1 << i for i in range(len(BARRIER_CODES))]
+
+
+def test_the_command_line_chooses_a_jobcenter_or_land(selection_db, capsys) -> None:
+    import json
+
+    from teilhabe.cli.main import main
+
+    def figures(*args: str) -> dict:
+        code = main(["figures", "--json", "--exact", "--as-of", "2013-05", *args,
+                     "--database-url", selection_db])  # fmt: skip
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return json.loads(out)
+
+    assert figures()["elb"] == 9
+    assert figures("--jobcenter", "08135")["elb"] == 7
+    assert figures("--jobcenter", "08136", "--jobcenter", "09162")["elb"] == 2
+    chosen = figures("--land", "08")
+    assert (chosen["elb"], chosen["filters"]["lands"]) == (8, ["08"])
+    # the network of the chosen unit: its municipalities and the providers located there
+    assert (chosen["municipalities"], chosen["providers"]) == (3, 1)
+    munich = figures("--land", "09")
+    assert (munich["municipalities"], munich["providers"]) == (1, 0)
+    assert figures("--jobcenter", "08135", "--municipality", B)["elb"] == 3
+    by_jobcenter = figures("--by", "jobcenter")
+    assert [(row["jobcenter"], row["elb"]) for row in by_jobcenter["rows"]] == [
+        ("08135", 7), ("08136", 1), ("09162", 1)
+    ]  # fmt: skip
+    assert by_jobcenter["total"]["elb"] == 9
+    by_land = figures("--by", "land", "--land", "08")
+    assert [(row["land"], row["elb"]) for row in by_land["rows"]] == [("08", 8)]
+    # a key that is no Jobcenter of the data: exit 2, named
+    code = main(["figures", "--jobcenter", "=HYPERLINK()", "--database-url", selection_db])
+    assert code == 2
+    assert "Unbekannte(s) Jobcenter (--jobcenter): '=HYPERLINK()'" in capsys.readouterr().err
+
+
+def test_the_places_at_the_chosen_level() -> None:
+    levels = selection.place_levels
+    assert levels(Filters(), JOBCENTERS) == ["land", "jobcenter"]
+    assert levels(Filters(lands=("08",)), JOBCENTERS) == ["jobcenter"]
+    assert levels(Filters(lands=("09",)), JOBCENTERS) == ["municipality"]
+    assert levels(Filters(jobcenters=("08135", "09162")), JOBCENTERS) == [
+        "land", "jobcenter", "municipality"
+    ]  # fmt: skip
+    assert levels(Filters(), {"08135": "Jobcenter Test"}) == ["municipality"]
+    assert selection.place_level(Filters(), JOBCENTERS) == "jobcenter"
+    many = {f"08{n:03d}": f"JC {n}" for n in range(60)} | {"09162": "Jobcenter München"}
+    assert selection.place_level(Filters(), many) == "land"
+
+
+def test_the_report_names_the_chosen_unit_and_its_places(selection_db, cases) -> None:
+    from pypdf import PdfReader
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+    from teilhabe.protection import Protection
+    from teilhabe.reporting.pdf import build_report
+
+    engine = create_db_engine(make_url(selection_db))
+
+    def text(filters: Filters) -> str:
+        data = build_report(
+            engine, cases, as_of=MAY, protection=Protection(exact=True), filters=filters,
+            charts="omit",
+        )  # fmt: skip
+        pages = PdfReader(io.BytesIO(data)).pages
+        return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+    in_the_land = text(Filters(lands=("08",)))
+    assert "2 Jobcenter in Baden-Württemberg" in in_the_land
+    assert "Auswahl: Land: Baden-Württemberg" in in_the_land
+    assert "Nach Jobcentern" in in_the_land
+    assert "Jobcenter Test 7" in in_the_land and "Jobcenter Zwei 1" in in_the_land
+    one = text(Filters(jobcenters=("08135",)))
+    assert "Jobcenter Test" in one and "Auswahl: Jobcenter: Jobcenter Test" in one
+    assert "Nach Gemeinden" in one and "Teststadt 4" in one

@@ -27,6 +27,8 @@ from teilhabe.definitions import (
     DURATION_BANDS,
     SEXES,
     BarrierInfo,
+    land_code,
+    land_name,
 )
 from teilhabe.exchange import boundaries
 from teilhabe.protection import Protection
@@ -369,6 +371,12 @@ def municipality_names(version: str) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False)
+def jobcenters(version: str) -> dict[str, str]:
+    """Cached per data version: district key -> name of its Jobcenter, ordered by key."""
+    return figures.jobcenters(engine=_engine())
+
+
+@st.cache_data(show_spinner=False)
 def first_complete_month(version: str, years: int) -> int | None:
     """Cached per data version: the first month with ``years`` years of data before it."""
     return figures.first_complete_month(engine=_engine(), years=years)
@@ -383,6 +391,12 @@ def group_labels(version: str, by: str) -> dict[str, str]:
     """German labels of the groups of a breakdown."""
     if by == "municipality":
         return municipality_names(version)
+    if by == "jobcenter":
+        return jobcenters(version)
+    if by == "land":
+        return {
+            code: land_name(code) for code in dict.fromkeys(map(land_code, jobcenters(version)))
+        }
     return {
         "sex": SEXES,
         "age_group": AGE_GROUPS,

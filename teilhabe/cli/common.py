@@ -24,7 +24,7 @@ from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.periods import month_key, parse_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import figures
-from teilhabe.definitions import BARRIER_CODES, SEXES
+from teilhabe.definitions import BARRIER_CODES, SEXES, land_code
 from teilhabe.demo import RealDataPresent
 from teilhabe.exchange.safe_paths import UnusablePath
 from teilhabe.indicators import AGE_GROUPS, Filters
@@ -109,8 +109,23 @@ def add_as_of_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_filter_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """The filters of the sidebar: municipality, sex, age group, barriers (repeatable)."""
+    """The filters of the sidebar: Land, Jobcenter, municipality, sex, age group, barriers
+    (repeatable)."""
     group = parser.add_argument_group("Filter (wiederholbar)")
+    group.add_argument(
+        "--land",
+        action="append",
+        default=[],
+        metavar="LAND",
+        help="Land (zweistelliger Schlüssel, z. B. 08 für Baden-Württemberg)",
+    )
+    group.add_argument(
+        "--jobcenter",
+        action="append",
+        default=[],
+        metavar="KREIS",
+        help="Jobcenter (fünfstelliger Kreisschlüssel seines Kreises, z. B. 08135)",
+    )
     group.add_argument(
         "--municipality",
         action="append",
@@ -133,6 +148,8 @@ def add_filter_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGro
 def filters_from(args: argparse.Namespace) -> Filters:
     """The filter options as ``Filters`` (not yet checked against the database)."""
     return Filters(
+        lands=tuple(args.land),
+        jobcenters=tuple(args.jobcenter),
         municipalities=tuple(args.municipality),
         sexes=tuple(args.sex),
         age_groups=tuple(args.age_group),
@@ -167,3 +184,20 @@ def check_municipalities(engine: Engine, municipalities: tuple[str, ...] | list[
     unknown = sorted(set(municipalities) - set(figures.municipality_names(engine=engine)))
     if unknown:
         raise UsageError(f"Unbekannte Gemeinde(n): {', '.join(unknown)}.")
+
+
+def check_areas(engine: Engine, filters: Filters) -> None:
+    """Every Land, Jobcenter (district key) and municipality must be one of the database."""
+    jobcenters = figures.jobcenters(engine=engine)
+    lands = {land_code(key) for key in jobcenters}
+    for given, known, what in (
+        (filters.lands, lands, "Land/Länder (--land)"),
+        (filters.jobcenters, set(jobcenters), "Jobcenter (--jobcenter)"),
+    ):
+        unknown = sorted(set(given) - known)
+        if unknown:
+            shown = ", ".join(repr(value[:20]) for value in unknown[:5])
+            offered = sorted(known)
+            listed = ", ".join(offered) if len(offered) <= 20 else f"{len(offered)} Schlüssel"  # noqa: PLR2004
+            raise UsageError(f"Unbekannte(s) {what}: {shown}; in der Datenbank: {listed}.")
+    check_municipalities(engine, filters.municipalities)

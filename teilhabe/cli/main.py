@@ -121,7 +121,7 @@ def _figures(args: argparse.Namespace) -> int:
     engine = open_database(settings)
     as_of = cli_common.resolve_as_of(engine, args.as_of)
     chosen = cli_common.filters_from(args)
-    cli_common.check_municipalities(engine, chosen.municipalities)
+    cli_common.check_areas(engine, chosen)
     cases = case_copy(engine, settings)
     protection = Protection(exact=True) if args.exact else Protection.configured(settings)
     result = _json_figures(engine, cases, as_of, protection, chosen)

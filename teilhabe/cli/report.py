@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         earliest = figures.first_complete_month(engine=engine, years=2)
         as_of = cli_common.resolve_as_of(engine, args.as_of, earliest=earliest)
         filters = cli_common.filters_from(args)
-        cli_common.check_municipalities(engine, filters.municipalities)
+        cli_common.check_areas(engine, filters)
         cases = case_copy(engine, settings)
         try:
             pdf = report.build_report(

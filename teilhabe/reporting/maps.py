@@ -36,6 +36,7 @@ from teilhabe.reporting.map_geometry import (
     spread_points,
 )
 from teilhabe.reporting.text import html_text
+from teilhabe.selection import Filters, in_area
 
 __all__ = ["district_map", "population_note", "provider_points", "spread_points"]
 
@@ -57,6 +58,16 @@ NO_DATA = "#e6e9ed"
 
 
 PER_INHABITANT = {"lzb_per_1000"}  # measures per inhabitants: shown with the population's date
+
+
+def within(geojson: dict, area: Filters) -> dict:
+    """The FeatureCollection (features with ``id`` = AGS) of the municipalities in ``area``
+    (``selection.in_area``); unchanged without an area. The maps fit their view to the
+    features, so the map shows the chosen Jobcenter(s) whole."""
+    if not area.has_area:
+        return geojson
+    features = [f for f in geojson["features"] if in_area(area, str(f.get("id", "")))]
+    return {**geojson, "features": features}
 
 
 def population_note(measures: pl.DataFrame) -> str:
@@ -216,7 +227,11 @@ def svg_map(
             lat=[centres[ags[i]][1] for i in placed],
             mode="text",
             textposition="top center",  # above the town centre, where the providers' dots are
-            text=[html_text(_short_name(names[i])) for i in placed],
+            # the name escaped, the line break of a long one kept as markup
+            text=[
+                "<br>".join(html_text(line) for line in _short_name(names[i]).split("<br>"))
+                for i in placed
+            ],
             textfont={
                 "size": 12,
                 "color": [

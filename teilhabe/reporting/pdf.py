@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 
 from teilhabe import definitions, figures
 from teilhabe.cases import Cases
-from teilhabe.definitions import LZB_BAND_COLUMNS
+from teilhabe.definitions import LZB_BAND_COLUMNS, land_code, land_name
 from teilhabe.exchange import boundaries
 from teilhabe.indicators import Filters
 from teilhabe.protection import Protection
@@ -53,7 +53,7 @@ from teilhabe.reporting.formatting import (
 )
 from teilhabe.reporting.glossary import GLOSSARY
 from teilhabe.reporting.pdf_document import BLUE, GREY, LIGHT, ReportPDF, report_font, table
-from teilhabe.selection import describe_filters
+from teilhabe.selection import PLACE_LEVELS, describe_filters, describe_unit, place_level
 
 logger = logging.getLogger(__name__)
 
@@ -119,14 +119,15 @@ class DatasetFacts:
     synthetic: bool
 
 
-def dataset_facts(engine: Engine) -> DatasetFacts:
-    """The facts as the app shows them in every page header."""
-    jobcenters = figures.jobcenter_names(engine=engine)
+def dataset_facts(engine: Engine, filters: Filters | None = None) -> DatasetFacts:
+    """The facts as the app shows them in every page header: with several Jobcenters in the
+    data the unit chosen by ``filters`` (``selection.describe_unit``)."""
+    jobcenters = figures.jobcenters(engine=engine)
     latest = figures.data_as_of(engine=engine)
     if latest is None:
         raise ValueError("Die Datenbank enthält keine Leistungsdaten.")
     return DatasetFacts(
-        jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
+        jobcenter=describe_unit(filters or Filters(), jobcenters),
         data_as_of=latest,
         synthetic=figures.dataset_info(engine=engine).get("synthetic") == "true",
     )
@@ -148,6 +149,8 @@ class ReportContent:
     municipalities: pl.DataFrame  # name, then <figure>_now / <figure>_before per figure
     totals: dict[str, object]  # the same keys for the "Insgesamt" row
     boundaries: str = ""  # source and attribution of the municipality boundaries ("" if none)
+    # the places of the table: the chosen unit's municipalities, else its Jobcenters or Länder
+    place_level: str = "municipality"
 
 
 def report_content(
@@ -164,9 +167,16 @@ def report_content(
     """Gather the report's figures from the data layer (the same calls as the pages)."""
     filters = filters or Filters()
     names = figures.municipality_names(engine=engine)
+    jobcenters = figures.jobcenters(engine=engine)
     if filter_text is None:
-        filter_text = describe_filters(filters, names)
-    facts = facts or dataset_facts(engine)
+        filter_text = describe_filters(filters, names, jobcenters)
+    level = place_level(filters, jobcenters)
+    labels = {
+        "municipality": names,
+        "jobcenter": jobcenters,
+        "land": {land_code(key): land_name(land_code(key)) for key in jobcenters},
+    }[level]
+    facts = facts or dataset_facts(engine, filters)
     now = figures.headline_figures(
         engine=engine, cases=cases, as_of=as_of, protection=protection, filters=filters
     )
@@ -179,12 +189,13 @@ def report_content(
     series = figures.figure_series(
         cases=cases, first=first_month, last=as_of, protection=protection, filters=filters
     )
-    municipalities, totals = _by_municipality(
+    municipalities, totals = _by_place(
         cases,
+        level,
         as_of=as_of,
         protection=protection,
         filters=filters,
-        names=names,
+        names=labels,
         now=now,
         year_before=year_before,
     )
@@ -201,6 +212,7 @@ def report_content(
         municipalities=municipalities,
         totals=totals,
         boundaries=_boundary_source(engine),
+        place_level=level,
     )
 
 
@@ -214,8 +226,9 @@ def _boundary_source(engine: Engine) -> str:
     return f"{', '.join(names)}, {boundaries.attribution(official['source'])}"
 
 
-def _by_municipality(
+def _by_place(
     cases: Cases,
+    by: str,
     *,
     as_of: int,
     protection: Protection,
@@ -224,7 +237,8 @@ def _by_municipality(
     now: figures.HeadlineFigures,
     year_before: figures.HeadlineFigures,
 ) -> tuple[pl.DataFrame, dict[str, object]]:
-    """ELB, LZB and K2 per municipality now and a year before, and the total row.
+    """ELB, LZB and K2 per place (``by``: municipality, jobcenter or land) now and a year
+    before, and the total row.
 
     The totals are the headline figures (published as a whole, so the municipalities need not
     add up exactly to them), as next to every breakdown in the app.
@@ -232,29 +246,25 @@ def _by_municipality(
     keys = [key for key, _, _ in MUNICIPALITY_COLUMNS]
     groups = figures.breakdown_series(
         cases=cases,
-        by="municipality",
+        by=by,
         months=[as_of - 12, as_of],
         protection=protection,
         filters=filters,
-    )
+    ).rename({by: "place"})
     table = (
         groups.filter(pl.col("month") == as_of)
-        .select("municipality", *[pl.col(k).alias(f"{k}_now") for k in keys])
+        .select("place", *[pl.col(k).alias(f"{k}_now") for k in keys])
         .join(
             groups.filter(pl.col("month") == as_of - 12).select(
-                "municipality", *[pl.col(k).alias(f"{k}_before") for k in keys]
+                "place", *[pl.col(k).alias(f"{k}_before") for k in keys]
             ),
-            on="municipality",
+            on="place",
             how="full",
             coalesce=True,
         )
-        .with_columns(
-            pl.col("municipality")
-            .replace_strict(names, default=pl.col("municipality"))
-            .alias("name")
-        )
+        .with_columns(pl.col("place").replace_strict(names, default=pl.col("place")).alias("name"))
         .sort("name")
-        .select("municipality", "name", *[f"{k}_{w}" for k in keys for w in ("now", "before")])
+        .select("place", "name", *[f"{k}_{w}" for k in keys for w in ("now", "before")])
     )
     totals: dict[str, object] = {}
     for when, headline in (("now", now), ("before", year_before)):
@@ -283,7 +293,7 @@ def key_figures(content: ReportContent) -> list[tuple[str, go.Figure]]:
         ),
         ("LZB nach Dauer des laufenden Bezugs", app_charts.duration_bars(bands)),
         (
-            "Integrationsquote (K2) nach Gemeinde",
+            f"Integrationsquote (K2) nach {PLACE_LEVELS[content.place_level]}",
             by_place,
         ),
     ]
@@ -530,9 +540,13 @@ def _charts(pdf: ReportPDF, pictures: Sequence[tuple[str, bytes]], note: str | N
 
 def _municipality_table(pdf: ReportPDF, content: ReportContent) -> None:
     # the table on one page if it fits on one
-    pdf.heading("Nach Gemeinden", follows=min(6.2 * (content.municipalities.height + 2) + 12, 200))
+    heading = {"municipality": "Gemeinden", "jobcenter": "Jobcentern", "land": "Ländern"}
+    pdf.heading(
+        f"Nach {heading[content.place_level]}",
+        follows=min(6.2 * (content.municipalities.height + 2) + 12, 200),
+    )
     now_label, before_label = _month_label(content.as_of), _month_label(content.as_of - 12)
-    headings = ["Gemeinde"]
+    headings = [PLACE_LEVELS[content.place_level]]
     kinds = []
     for _, header, kind in MUNICIPALITY_COLUMNS:
         headings += [f"{header}\n{now_label}", f"{header}\n{before_label}"]
