@@ -92,7 +92,8 @@ def test_breakdowns_by_land_and_jobcenter_at_the_chosen_level(app: AppTest) -> N
     assert by.options[:3] == ["Land", "Jobcenter", "Geschlecht"]
     by.set_value("jobcenter").run()
     assert not app.exception
-    table = app.dataframe[-1].value  # the Jobcenters by name, each with its own figure
+    # the breakdown's table: the Jobcenters by name, each with its own figure
+    table = next(d.value for d in app.dataframe if d.value.columns[0] == "Jobcenter")
     assert sorted(table.iloc[:, 0].tolist()) == sorted(
         ["Jobcenter Landkreis Heidenheim", "Jobcenter 2", HOSTILE]
     )
