@@ -282,7 +282,7 @@ def directory_rows(
     places: Sequence[str] = (),
     within: Filters | None = None,
 ) -> pl.DataFrame:
-    """The services of the directory (``network.provider_directory``) found by the search
+    """The services of the directory (``directory.provider_directory``) found by the search
     ``text`` (in provider, service, category, city; case-insensitive), in ``categories``,
     addressing any of ``barriers``, serving or located in any of ``places`` (AGS), and serving or
     located in the area of ``within`` (its Länder, Jobcenters and municipalities)."""

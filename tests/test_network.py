@@ -16,6 +16,12 @@ from shapely.geometry import Point, box
 from teilhabe import network
 from teilhabe.cases import read_cases
 from teilhabe.definitions import BARRIERS, SERVICE_CATEGORIES
+from teilhabe.directory import (
+    active_services,
+    category_barriers,
+    events_with_providers,
+    provider_directory,
+)
 from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, Protection, deviation
 
@@ -125,12 +131,12 @@ def referral_keys(cases, *people: str) -> list[int]:
 
 
 def test_directory_lists_each_service_with_what_it_addresses(engine) -> None:
-    directory = network.provider_directory(engine=engine)
+    directory = provider_directory(engine=engine)
     rows = {r["service_id"]: r for r in directory.iter_rows(named=True)}
     assert rows["S1"]["barriers"] == ["debts"] and rows["S1"]["areas"] == ["08135019"]
     assert rows["S2"]["barriers"] == ["health"] and rows["S2"]["areas"] == []
-    assert network.active_services(directory, SEPT_2013)["service_id"].to_list() == ["S1"]
-    assert network.category_barriers(directory) == {
+    assert active_services(directory, SEPT_2013)["service_id"].to_list() == ["S1"]
+    assert category_barriers(directory) == {
         "debt_counselling": ["debts"],
         "health_support": ["health"],
     }
@@ -176,7 +182,7 @@ def test_reach_of_a_barrier_group_takes_the_barrier_at_the_referral(cases) -> No
 
 
 def test_barrier_coverage(cases, engine) -> None:
-    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    addresses = category_barriers(provider_directory(engine=engine))
     table = {
         r["barrier_code"]: (r["affected"], r["covered"], r["coverage_rate"])
         for r in network.barrier_coverage(cases, Filters(), SEPT_2013, EXACT, addresses).iter_rows(
@@ -204,7 +210,7 @@ def test_barrier_coverage(cases, engine) -> None:
 
 
 def test_flows_leave_out_links_published_as_zero(cases, engine) -> None:
-    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    addresses = category_barriers(provider_directory(engine=engine))
     links = network.flows(cases, Filters(), SEPT_2013, EXACT, addresses)
     assert links.rows() == [
         ("barrier:debts", "category:debt_counselling", 1),
@@ -272,14 +278,14 @@ def test_coverage_gaps() -> None:
 
 
 def test_events_with_the_providers_taking_part(demo_engine) -> None:
-    events = network.events_with_providers(engine=demo_engine)
+    events = events_with_providers(engine=demo_engine)
     assert events["date"].to_list() == [D(2012, 10, 16), D(2013, 9, 24)]
     assert [len(p) for p in events["providers"]] == [14, 20]
-    assert network.events_with_providers(engine=demo_engine, until=2013 * 12 + 7).height == 1
+    assert events_with_providers(engine=demo_engine, until=2013 * 12 + 7).height == 1
 
 
 def test_series_repeat_the_figures_for_each_year(cases, engine) -> None:
-    addresses = network.category_barriers(network.provider_directory(engine=engine))
+    addresses = category_barriers(provider_directory(engine=engine))
     series = network.reach_series(cases, Filters(), SEPT_2013, 2, EXACT, by="provider_id")
     assert sorted(set(series["window_end"])) == [SEPT_2013 - 12, SEPT_2013]
     latest = series.filter(pl.col("window_end") == SEPT_2013).drop("window_end")

@@ -52,10 +52,10 @@ def test_a_hostile_link_parameter_is_named_as_text(monkeypatch, demo_sqlite_url)
 def test_provider_names_in_the_map_hover_are_text(demo_engine) -> None:
     import polars as pl
 
-    from teilhabe import network
+    from teilhabe import directory as provider_directory
     from teilhabe.reporting import maps
 
-    directory = network.provider_directory(engine=demo_engine).with_columns(
+    directory = provider_directory.provider_directory(engine=demo_engine).with_columns(
         pl.lit('<a href="https://evil.example">Hier</a>').alias("provider")
     )
     reach = pl.DataFrame(schema={"provider_id": pl.String, "clients": pl.Int64})

@@ -19,6 +19,7 @@ from data_access import completeness, population
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import barriers, figures, network, selection
+from teilhabe import directory as provider_directory
 from teilhabe.cases import Cases
 from teilhabe.definitions import (
     AGE_GROUPS,
@@ -202,13 +203,13 @@ def referral_outcomes(
 @st.cache_data(show_spinner=False)
 def directory(version: str) -> pl.DataFrame:
     """Cached per data version: one row per service with provider, category, barriers, areas."""
-    return network.provider_directory(engine=_engine())
+    return provider_directory.provider_directory(engine=_engine())
 
 
 @st.cache_data(show_spinner=False)
 def places(version: str) -> pl.DataFrame:
     """Cached per data version: AGS, name, population and town centre of each municipality."""
-    return network.municipalities(engine=_engine())
+    return provider_directory.municipalities(engine=_engine())
 
 
 @dataclass(frozen=True)
@@ -252,12 +253,12 @@ def map_areas(version: str) -> MapAreas:
 def active_directory(version: str, as_of: int, barriers: tuple[str, ...] = ()) -> pl.DataFrame:
     """The services active on the Stichtag; with ``barriers``, those addressing any of them."""
     return selection.directory_rows(
-        network.active_services(directory(version), as_of), barriers=barriers
+        provider_directory.active_services(directory(version), as_of), barriers=barriers
     )
 
 
 def _addresses(version: str) -> dict[str, list[str]]:
-    return network.category_barriers(directory(version))
+    return provider_directory.category_barriers(directory(version))
 
 
 @st.cache_data(show_spinner=False)
@@ -356,7 +357,7 @@ def gaps(
 @st.cache_data(show_spinner=False)
 def events(version: str, until: int) -> pl.DataFrame:
     """Cached: network events up to the month, with the providers that took part."""
-    return network.events_with_providers(engine=_engine(), until=until)
+    return provider_directory.events_with_providers(engine=_engine(), until=until)
 
 
 def settings() -> Settings:

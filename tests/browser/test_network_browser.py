@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from playwright.sync_api import expect
 
-from teilhabe import network
+from teilhabe import directory as provider_directory
 
 TRACES = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .map(plot => (plot.data || []).map(t => ({
@@ -50,7 +50,7 @@ def test_map_draws_municipalities_and_providers_offline(
 def test_network_page_from_a_barrier_link(
     app_server, page, open_app, save_screenshot, demo_engine
 ) -> None:
-    directory = network.provider_directory(engine=demo_engine)
+    directory = provider_directory.provider_directory(engine=demo_engine)
     debts = directory.filter(pl.col("barriers").list.contains("debts")).height
     open_app(page, f"{app_server}/network?angebot=debts")
     expect(page.get_by_role("heading", name="Netzwerk", exact=True)).to_be_visible()
