@@ -131,9 +131,12 @@ def run_import(table: str, name: str, content: bytes) -> ImportReport:
     never cached. A refusal or a database error is returned as the report's problem (nothing
     was written)."""
     try:
-        return imports.import_table(
+        report = imports.import_table(
             data._engine(), table, content, name=name, actor=actor(), limits=limits()
         )
+        if report.ok and report.changed:
+            data.refresh_store()  # every app process shows the new Datenstand from then on
+        return report
     except (SQLAlchemyError, PermissionDenied) as error:
         report = ImportReport(table, name, file_hash(content), "", dry_run=False)
         message = str(error) if isinstance(error, PermissionDenied) else failure_message(error)

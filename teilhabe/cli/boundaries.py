@@ -10,6 +10,7 @@ from pathlib import Path
 from data_access.auth import Actor
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
+from teilhabe.cli.cube import refresh
 from teilhabe.exchange.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from teilhabe.reporting.formatting import format_count
 from teilhabe.startup import open_database
@@ -131,6 +132,7 @@ def _import(args: argparse.Namespace) -> int:
         )
     else:
         print("Alle Gemeinden der Datenbank haben jetzt eine amtliche Grenze.")
+    refresh(engine, settings)
     return 0
 
 

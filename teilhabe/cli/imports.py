@@ -13,6 +13,7 @@ from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
+from teilhabe.cli.cube import refresh
 from teilhabe.exchange.core import failure_message
 from teilhabe.exchange.safe_paths import check_file
 from teilhabe.exchange.source import Limits
@@ -101,4 +102,6 @@ def _import(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for line in report.lines():
         print(line)
+    if not args.dry_run:
+        refresh(engine, settings)
     return 0
