@@ -204,3 +204,20 @@ def test_the_build_reads_one_snapshot(build_db) -> None:
             )
         again = reading.execute(text("SELECT value FROM dataset_info WHERE key='data_version'"))
         assert again.scalar() == "one"
+
+
+def test_cube_build_on_the_command_line(build_db, tmp_path, monkeypatch, capsys) -> None:
+    from teilhabe.cli.main import main
+
+    engine = _tiny(build_db, "v7", [("A", D(2012, 1, 1), None), ("B", D(2013, 1, 1), None)])
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("TEILHABE_CUBE_STORE", str(tmp_path / "store"))
+    assert main(["cube", "build", "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Datenstand aufbereitet: 2 Personen in 1 Teil(en), ")
+    assert f"(Version v7, {tmp_path / 'store'})." in out
+    stored = cube_store.current(tmp_path / "store", url, DEMO_SECRET)
+    assert stored is not None and stored.version == "v7" and stored.persons == 2
+    assert main(["cube", "build", "--if-needed", "--database-url", url]) == 0
+    assert capsys.readouterr().out.startswith("Der Würfelspeicher hat den Datenstand schon")
+    assert cube_store.current(tmp_path / "store", url, DEMO_SECRET) == stored
