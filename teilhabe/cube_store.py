@@ -12,7 +12,7 @@ Layout, per database (``database_folder``: one subfolder per database URL, so th
 databases never share a manifest)::
 
     <store>/<database>/manifest.json          the last complete version (Manifest)
-    <store>/<database>/v-<key>-<build>/*.parquet
+    <store>/<database>/v-<key>-<build>/<frame>/*.parquet   (the cube's frames: 6 months a file)
     <store>/<database>/.build-*/              a build in progress (never read)
 
 Writing is atomic for readers: a build writes into a ``.build-*`` folder, renames it to its
@@ -26,8 +26,8 @@ at most ``PARTITION_PERSONS`` persons each; cells never span municipalities, so 
 cubes are disjoint). The other tables are streamed from the database once, in batches, and
 spilled to Parquet by partition; then each partition's copy and cube are built (the same
 ``cases.code_cases`` and ``cube.build`` as a build in memory), written and freed; finally each
-frame's parts are merged into one file sorted as ``cube`` sorts it. Peak memory follows the
-largest partition, not the number of persons.
+frame's parts are merged, sorted as ``cube`` sorts it, the cube's frames a few months at a
+time. Peak memory follows the largest partition and a merge window, not the number of persons.
 
 The store holds client-level data: its folders are 0700 and its files 0600.
 """
@@ -67,9 +67,10 @@ from teilhabe.protection import secret_fingerprint
 LOG = logging.getLogger(__name__)
 
 # Raise when the layout of the stored copy changes: a store of another layout counts as empty.
-STORE_LAYOUT = 1
+STORE_LAYOUT = 2
 MANIFEST = "manifest.json"
 PARTITION_PERSONS = 250_000
+MERGE_MONTHS = 6  # months of the cube merged (and stored) per file
 STALE_BUILD_SECONDS = 6 * 3600  # a build folder this old belongs to a build that died
 CASE_FIELDS = tuple(f.name for f in fields(Cases))
 # the order of each frame in the store (the cube's frames as ``cube`` sorts them: by month)
@@ -135,9 +136,17 @@ def current(store: Path, database_label: str, secret: str | None) -> Manifest | 
 
 
 def read_version(store: Path, database_label: str, folder: str) -> Cases:
-    """The copy stored in ``folder`` (a manifest's), every frame read completely."""
+    """The copy stored in ``folder`` (a manifest's), every frame read completely (its files in
+    order: the cube's are month windows)."""
     where = database_folder(store, database_label) / folder
-    return Cases(**{name: pl.read_parquet(where / f"{name}.parquet") for name in CASE_FIELDS})
+    return Cases(**{name: _read_frame(where / name) for name in CASE_FIELDS})
+
+
+def _read_frame(folder: Path) -> pl.DataFrame:
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no Parquet file")
+    return pl.read_parquet(files)
 
 
 def load(store: Path, database_label: str, secret: str | None) -> tuple[Cases, Manifest] | None:
@@ -291,13 +300,36 @@ def _write_parts(copy: Cases, folder: Path, number: int) -> None:
 
 
 def _merge(parts: Path, folder: Path) -> None:
-    """Each frame's parts into one file in ``folder``, sorted by ``SORT_KEYS`` (streamed)."""
+    """Each frame's parts into ``folder/<frame>/``, sorted by ``SORT_KEYS``: the cube's frames
+    month window by month window (``MERGE_MONTHS`` at a time, one file each, in month order;
+    the parts are sorted by month, so each window reads only its row groups), so that the
+    merge holds one window and never a whole frame; the others (a few rows per person) in one
+    streamed sort."""
     _private_folder(folder)
     for name in CASE_FIELDS:
         files = sorted((parts / name).glob("*.parquet"))
-        target = folder / f"{name}.parquet"
-        pl.scan_parquet(files).sort(*SORT_KEYS[name], maintain_order=True).sink_parquet(target)
-        os.chmod(target, 0o600)
+        target = folder / name
+        _private_folder(target)
+        frames = pl.scan_parquet(files)
+        if name not in CUBE_FIELDS:
+            frames.sort(*SORT_KEYS[name], maintain_order=True).sink_parquet(
+                target / "00000.parquet"
+            )
+            continue
+        bounds = frames.select(
+            pl.col("month").min().alias("first"), pl.col("month").max()
+        ).collect()
+        first, last = bounds.row(0)
+        if first is None:  # no rows: one empty file keeps the schema
+            frames.head(0).collect().write_parquet(target / "00000.parquet")
+            continue
+        for number, start in enumerate(range(first, last + 1, MERGE_MONTHS)):
+            window = frames.filter(pl.col("month").is_between(start, start + MERGE_MONTHS - 1))
+            window.sort(*SORT_KEYS[name], maintain_order=True).collect().write_parquet(
+                target / f"{number:05d}.parquet"
+            )
+    for file in folder.rglob("*.parquet"):
+        os.chmod(file, 0o600)
 
 
 def _version_key(version: str, secret: str) -> str:

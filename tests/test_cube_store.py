@@ -58,6 +58,11 @@ def test_the_store_holds_the_same_copy_as_a_build_in_memory(demo_engine, tmp_pat
         assert got.sort(got.columns).equals(expected.sort(expected.columns)), name
     for name in ("stock_cells", "flow_plain", "referral_rows"):  # sorted by month as the cube
         assert getattr(stored, name)["month"].is_sorted()
+    # the cube's frames are stored six months a file (the merge holds one window at a time)
+    folder = cube_store.database_folder(tmp_path, LABEL) / manifest.folder
+    months = stored.stock_cells["month"]
+    windows = (months.max() - months.min()) // cube_store.MERGE_MONTHS + 1
+    assert len(list((folder / "stock_cells").glob("*.parquet"))) == windows > 10
     as_of = parse_month("2013-09")
     headline = figures.headline_figures(
         engine=demo_engine, cases=stored, as_of=as_of, protection=EXACT
@@ -75,9 +80,10 @@ def test_the_store_is_private_and_keeps_one_older_version(build_db, tmp_path) ->
     first = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     base = cube_store.database_folder(tmp_path, LABEL)
     assert _mode(base) == 0o700 and _mode(base / first.folder) == 0o700
-    assert all(
-        _mode(f) == 0o600 for f in [*(base / first.folder).iterdir(), base / "manifest.json"]
-    )
+    files = [*(base / first.folder).rglob("*.parquet"), base / "manifest.json"]
+    folders = [p for p in (base / first.folder).iterdir() if p.is_dir()]
+    assert len(folders) == 10 and all(_mode(f) == 0o700 for f in folders)
+    assert len(files) >= 11 and all(_mode(f) == 0o600 for f in files)
     second = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     assert (base / first.folder).is_dir()  # a reader may still read the one before
     third = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
