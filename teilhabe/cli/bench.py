@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 def _seconds_rss(measured: object) -> str:
     assert isinstance(measured, dict)
     return (
-        f"{format_decimal(measured['seconds'], 1)} s, Spitze "
+        f"{format_decimal(measured['seconds'], 1)} s (Rechenzeit "
+        f"{format_decimal(measured['cpu_seconds'], 1)} s), Spitze "
         f"{format_count(round(measured['peak_rss_mb']))} MB RSS"
     )
 
