@@ -25,6 +25,10 @@ SETTINGS_HELP: dict[str, str] = {
     "TEILHABE_DATABASE_URL": "SQLAlchemy URL of the database (SQLite or PostgreSQL). Without it, "
     "a local SQLite file with the demo data is used.",
     "TEILHABE_DATA_DIR": "Folder for the local SQLite file and caches (default ./data).",
+    "TEILHABE_CUBE_STORE": "Folder of the cube store: the prepared case copy and cube of each "
+    'data version, built once by "teilhabe cube build" (and after every import) and read by '
+    "every app process; local disk or a path shared by several app servers (default "
+    "<data dir>/cube).",
     "TEILHABE_CELL_KEY_SECRET": "Installation secret of the cell-key method (at least 16 "
     "characters, kept like a password): every published count is perturbed with keys derived "
     "from it. Required for real data; the synthetic demo uses a documented fixed one.",
@@ -100,6 +104,8 @@ class Settings:
     import_max_rows: int = DEFAULT_IMPORT_MAX_ROWS
     import_max_file_mb: int = DEFAULT_IMPORT_MAX_FILE_MB
     import_max_unpacked_mb: int = DEFAULT_IMPORT_MAX_UNPACKED_MB
+    # where the prepared copy of each data version lives (teilhabe.cube_store); None: data_dir/cube
+    cube_store_dir: Path | None = None
 
     def secret_for(self, *, synthetic: bool) -> str:
         """The cell-key secret for data that are (not) synthetic: the configured one, else for
@@ -175,6 +181,7 @@ class Settings:
             "TEILHABE_ANONYMOUS_IMPORTS",
             env.get("TEILHABE_ANONYMOUS_IMPORTS", secrets.get("anonymous_imports", False)),
         )
+        raw_store = env.get("TEILHABE_CUBE_STORE") or secrets.get("cube_store")
         limits = [
             _parse_limit(name, _first_set(env.get(name), secrets.get(key), default))
             for name, key, default in (
@@ -199,8 +206,16 @@ class Settings:
             role_claim,
             mapping,
             anonymous,
-            *limits,
+            import_max_rows=limits[0],
+            import_max_file_mb=limits[1],
+            import_max_unpacked_mb=limits[2],
+            cube_store_dir=Path(str(raw_store)).expanduser() if raw_store else None,
         )
+
+    @property
+    def cube_store(self) -> Path:
+        """The folder of the cube store (``TEILHABE_CUBE_STORE``, else ``<data dir>/cube``)."""
+        return self.cube_store_dir or self.data_dir / "cube"
 
     @property
     def database_label(self) -> str:

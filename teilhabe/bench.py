@@ -26,12 +26,10 @@ import math
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,8 +40,8 @@ from sqlalchemy import Engine, select
 from data_access.models import BarrierAssessment, BenefitSpell, Client, Integration
 from data_access.periods import month_end, month_key
 from data_access.settings import Settings
-from teilhabe import figures
-from teilhabe.cases import Cases, load_cases
+from teilhabe import cube_store, figures
+from teilhabe.cases import Cases
 from teilhabe.definitions import BARRIERS, SEXES
 from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
 from teilhabe.indicators import AGE_GROUPS, CUBE_DIMENSIONS, Filters
@@ -105,14 +103,11 @@ def build_dataset(engine: Engine, spec: DemoSpec) -> dict[str, object]:
     }
 
 
-def parquet_reload_seconds(engine: Engine, cases: Cases, secret: str) -> float:
-    """Time to load the copy from the Parquet cache, as a restarted app does."""
-    with tempfile.TemporaryDirectory(prefix="teilhabe-bench-") as folder:
-        for field in fields(Cases):
-            getattr(cases, field.name).write_parquet(Path(folder) / f"{field.name}.parquet")
-        started = time.perf_counter()
-        load_cases(engine=engine, folder=Path(folder), secret=secret)
-        return time.perf_counter() - started
+def store_reload_seconds(settings: Settings, folder: str) -> float:
+    """Time to read the copy from the cube store, as a (re)started app does."""
+    started = time.perf_counter()
+    cube_store.read_version(settings.cube_store, settings.database_label, folder)
+    return time.perf_counter() - started
 
 
 def make_scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
@@ -395,7 +390,7 @@ def check_agreement(fast: dict, naive: dict, scenario: Scenario) -> None:
 # --- The result ------------------------------------------------------------------------------
 
 
-def _summary(values: list[float]) -> dict[str, object]:
+def summary_of(values: list[float]) -> dict[str, object]:
     return {
         "repetitions": len(values),
         "ms": [round(v, 3) for v in values],
@@ -410,8 +405,8 @@ def result_json(
     spec: DemoSpec,
     settings: Settings,
     build: dict[str, object],
-    copy_seconds: float,
-    parquet_seconds: float,
+    store: dict[str, object],
+    duckdb: dict[str, object] | None,
     protection: Protection,
     scenarios: list[Scenario],
     fast_ms: list[float],
@@ -423,13 +418,13 @@ def result_json(
     naive_read_ms: list[float],
     comparisons: list[dict[str, Any]],
 ) -> dict[str, object]:
-    fast = _summary(fast_ms) | {
+    fast = summary_of(fast_ms) | {
         "parts_median_ms": {
             name: round(statistics.median(p[name] for p in fast_parts), 3) for name in fast_parts[0]
         },
         "parts_ms": [{name: round(ms, 3) for name, ms in p.items()} for p in fast_parts],
     }
-    exact = _summary(exact_ms) | {
+    exact = summary_of(exact_ms) | {
         "headline": [
             {"scenario": scenario_json(s), "headline": n}
             for s, n in zip(scenarios, exact_numbers, strict=True)
@@ -438,12 +433,16 @@ def result_json(
     naive = None
     ratio = None
     if naive_ms:
-        naive = _summary(naive_ms) | {
+        naive = summary_of(naive_ms) | {
             "read_median_ms": round(statistics.median(naive_read_ms), 3),
             "headline": comparisons,
             "agrees_with_fast": True,  # _check_agreement raised otherwise
         }
         ratio = round(statistics.median(naive_ms) / statistics.median(fast_ms), 2)
+    if duckdb is not None:  # the project's exact path against DuckDB's, both warm
+        duckdb = duckdb | {
+            "ratio": round(statistics.median(exact_ms) / float(duckdb["median_ms"]), 2)  # type: ignore[arg-type]
+        }
     return {
         "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": {
@@ -462,8 +461,8 @@ def result_json(
         "seed": SEED,
         "protection": {"method": protection.label, "min_rate_base": protection.min_rate_base},
         "build": build,
-        "copy_seconds": round(copy_seconds, 3),
-        "parquet_seconds": round(parquet_seconds, 3),
+        # the cube store: build and app-side read, each in a process of its own
+        "store": store,
         "workload": {
             "trend_months": TREND_MONTHS,
             "headline_months": ["as_of", "as_of - 12"],
@@ -472,12 +471,29 @@ def result_json(
         },
         "fast": fast,
         "fast_exact": exact,
-        "fast_warm": _summary(warm_ms),
+        "fast_warm": summary_of(warm_ms),
         # published against exact, both warm: what the protection adds to a filter change
         "protection_cost": round(statistics.median(warm_ms) / statistics.median(exact_ms), 3),
+        "per_scenario": per_scenario(scenarios, warm_ms, exact_ms),
         "naive": naive,
         "ratio_naive_to_fast": ratio,
+        "duckdb": duckdb,
     }
+
+
+def per_scenario(
+    scenarios: list[Scenario], warm_ms: list[float], exact_ms: list[float]
+) -> dict[str, dict[str, float]]:
+    """Per filter (whatever the as-of month): median ms of a filter change, published and
+    exact, both warm."""
+    result: dict[str, dict[str, float]] = {}
+    for label in dict.fromkeys(s.label for s in scenarios):
+        chosen = [i for i, s in enumerate(scenarios) if s.label == label]
+        result[label] = {
+            "published_median_ms": round(statistics.median(warm_ms[i] for i in chosen), 3),
+            "exact_median_ms": round(statistics.median(exact_ms[i] for i in chosen), 3),
+        }
+    return result
 
 
 def result_table(result: dict) -> str:
@@ -513,7 +529,7 @@ def result_table(result: dict) -> str:
         lines.append(
             f"Verhältnis naiv/schnell (Median): {format_decimal(result['ratio_naive_to_fast'], 1)}"
         )
-    build = result["build"]
+    build, store = result["build"], result["store"]
     lines.append(
         "Messdatensatz: "
         + (
@@ -521,9 +537,24 @@ def result_table(result: dict) -> str:
             if build["seconds"] is None
             else f"erzeugt in {format_decimal(build['seconds'], 1)} s"
         )
-        + f"; Spaltenkopie und Würfel in {format_decimal(result['copy_seconds'], 1)} s, "
-        f"aus Parquet in {format_decimal(result['parquet_seconds'], 1)} s"
+        + f"; Würfelspeicher gebaut in {format_decimal(store['build']['seconds'], 1)} s "
+        f"(Spitze {format_count(round(store['build']['peak_rss_mb']))} MB), gelesen in "
+        f"{format_decimal(store['read']['seconds'], 1)} s "
+        f"(Spitze {format_count(round(store['read']['peak_rss_mb']))} MB)"
     )
+    for label, medians in result["per_scenario"].items():
+        lines.append(
+            f"  {label}: {format_decimal(medians['published_median_ms'], 1)} ms geschützt, "
+            f"{format_decimal(medians['exact_median_ms'], 1)} ms exakt (Median)"
+        )
+    duck = result["duckdb"]
+    if duck is None:
+        lines.append("DuckDB: nicht installiert (uv sync --group bench), nicht verglichen")
+    else:
+        lines.append(
+            f"DuckDB über dieselben Würfel (exakt, Median): {format_decimal(duck['median_ms'], 1)}"
+            f" ms; Verhältnis Projekt exakt / DuckDB: {format_decimal(duck['ratio'], 2)}"
+        )
     parts = result["fast"]["parts_median_ms"]
     lines.append(
         "Schneller Weg je Teil (Median): "

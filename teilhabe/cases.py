@@ -1,27 +1,23 @@
 """The columnar copy of the case data that every figure is computed from.
 
 The SQL database is the system of record. For interaction the case tables are read once per data
-version (never per click), reduced to integer columns, and kept as polars frames, also cached as
-Parquet files so that a restarted process does not read the database again. Aggregating over this
-copy takes milliseconds where SQL joins over a million clients take a second (see the benchmark).
+version (never per click), reduced to integer columns, and kept as polars frames; the copy of a
+data version is built once and stored as Parquet (``teilhabe.cube_store``), from where every app
+process reads it. Aggregating over this copy takes milliseconds where SQL joins over a million
+clients take a second (see the benchmark).
 
 Reading is the same code on SQLite and PostgreSQL; so is everything computed from the copy.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 
 import polars as pl
 from polars.datatypes import DataType, DataTypeClass
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, Select, and_, func, select
 
 from data_access.models import (
     BarrierAssessment,
@@ -35,10 +31,10 @@ from data_access.models import (
 )
 from data_access.periods import OPEN_END_MONTH, covered_months, month_index_expr, parse_month
 from teilhabe import cube
-from teilhabe.protection import record_keys, secret_fingerprint
+from teilhabe.protection import record_keys
 
 READ_BATCH_ROWS = 200_000
-LOG = logging.getLogger(__name__)
+PolarsDataType = DataType | DataTypeClass
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ def read_cases(*, engine: Engine, secret: str) -> Cases:
 
 
 @contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
+def snapshot(engine: Engine) -> Iterator[Connection]:
     """One connection in one read transaction, so that every table (and the data version) is
     read from the same state even while an import commits: REPEATABLE READ on PostgreSQL (one
     snapshot for the transaction), a single read transaction on SQLite."""
@@ -108,35 +104,37 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
             connection.rollback()
 
 
-def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]:
-    """``read_cases`` and the data version the tables were read at (one snapshot)."""
-    with _snapshot(engine) as connection:
-        version = connection.execute(
-            select(DatasetInfo.value).where(DatasetInfo.key == "data_version")
-        ).scalar()
-        clients = _read(
-            connection,
-            select(
-                Client.id.label("client_id"),
-                Client.municipality_ags,
-                Municipality.district_key,
-                Client.sex,
-                Client.birth_year,
-                Client.single_parent,
-            )
-            .join(Municipality, Municipality.ags == Client.municipality_ags)
-            .order_by(Client.id),
-            {
-                "client_id": pl.String,
-                "municipality_ags": pl.String,
-                "district_key": pl.String,
-                "sex": pl.String,
-                "birth_year": pl.Int32,
-                "single_parent": pl.Boolean,
-            },
-        ).with_row_index("client")
-        spells = _read(
-            connection,
+CLIENT_SCHEMA: dict[str, PolarsDataType] = {
+    "client_id": pl.String,
+    "municipality_ags": pl.String,
+    "district_key": pl.String,
+    "sex": pl.String,
+    "birth_year": pl.Int32,
+    "single_parent": pl.Boolean,
+}
+
+
+def clients_statement() -> Select:
+    """The persons with their district, ordered by id (the order gives the dense index)."""
+    return (
+        select(
+            Client.id.label("client_id"),
+            Client.municipality_ags,
+            Municipality.district_key,
+            Client.sex,
+            Client.birth_year,
+            Client.single_parent,
+        )
+        .join(Municipality, Municipality.ags == Client.municipality_ags)
+        .order_by(Client.id)
+    )
+
+
+def table_statements() -> dict[str, tuple[Select, dict[str, PolarsDataType]]]:
+    """The other case tables as read for the copy: per name its statement and schema; every
+    one has the person's ``client_id``, so that it can be split by person."""
+    return {
+        "spells": (
             select(
                 BenefitSpell.client_id,
                 BenefitSpell.start_month,
@@ -149,9 +147,8 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
                 "end_month": pl.Int32,
                 "lzb_from_month": pl.Int32,
             },
-        )
-        integrations = _read(
-            connection,
+        ),
+        "integrations": (
             select(
                 Integration.client_id,
                 Integration.month,
@@ -164,9 +161,8 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
                 "kind": pl.String,
                 "continued_12m": pl.Boolean,
             },
-        )
-        barriers = _read(
-            connection,
+        ),
+        "barriers": (
             select(
                 BarrierAssessment.client_id,
                 BarrierAssessment.barrier_code,
@@ -179,17 +175,14 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
                 "recorded_on": pl.Date,
                 "resolved_on": pl.Date,
             },
-        )
-        through = data_as_of(connection)
-        measures = _read(
-            connection,
+        ),
+        "measures": (
             select(Referral.client_id, Referral.start_date, Referral.end_date)
             .join(Service, Service.id == Referral.service_id)
             .where(and_(Service.labour_market_measure.is_(True), Referral.status != "cancelled")),
             {"client_id": pl.String, "start_date": pl.Date, "end_date": pl.Date},
-        )
-        referrals = _read(
-            connection,
+        ),
+        "referrals": (
             select(
                 Referral.client_id,
                 Referral.service_id,
@@ -210,9 +203,35 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
                 "category_code": pl.String,
                 "provider_id": pl.String,
             },
-        )
-    coded = _code(clients, spells, integrations, barriers, measures, referrals, through, secret)
-    return coded, version or ""
+        ),
+    }
+
+
+def recorded_version(connection: Connection) -> str:
+    """The data version recorded in the database ("" before any data)."""
+    return (
+        connection.execute(
+            select(DatasetInfo.value).where(DatasetInfo.key == "data_version")
+        ).scalar()
+        or ""
+    )
+
+
+def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]:
+    """``read_cases`` and the data version the tables were read at (one snapshot).
+
+    Everything in memory at once; ``teilhabe.cube_store.build_store`` builds the same copy
+    person group by person group with bounded memory."""
+    with snapshot(engine) as connection:
+        version = recorded_version(connection)
+        clients = _read(connection, clients_statement(), CLIENT_SCHEMA).with_row_index("client")
+        tables = {
+            name: _read(connection, statement, schema)
+            for name, (statement, schema) in table_statements().items()
+        }
+        through = data_as_of(connection)
+    coded = code_cases(clients, **tables, through=through, secret=secret)
+    return coded, version
 
 
 def data_as_of(connection) -> int | None:
@@ -234,10 +253,10 @@ def data_as_of(connection) -> int | None:
     return max(candidates) if candidates else None
 
 
-PolarsDataType = DataType | DataTypeClass
-
-
-def _read(connection, statement, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
+def read_batches(
+    connection, statement, schema: Mapping[str, PolarsDataType]
+) -> Iterator[pl.DataFrame]:
+    """The rows of ``statement`` in batches of ``READ_BATCH_ROWS``, typed as ``schema``."""
     batches = pl.read_database(
         statement,
         connection,
@@ -245,13 +264,28 @@ def _read(connection, statement, schema: Mapping[str, PolarsDataType]) -> pl.Dat
         batch_size=READ_BATCH_ROWS,
         schema_overrides=schema,
     )
-    frames = [batch.select(list(schema)).cast(pl.Schema(schema)) for batch in batches]
+    for batch in batches:
+        yield batch.select(list(schema)).cast(pl.Schema(schema))
+
+
+def _read(connection, statement, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
+    frames = list(read_batches(connection, statement, schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
-def _code(  # noqa: PLR0913 - one argument per case table
-    clients, spells, integrations, barriers, measures, referrals, through: int | None, secret: str
+def code_cases(  # noqa: PLR0913 - one argument per case table
+    clients: pl.DataFrame,
+    spells: pl.DataFrame,
+    integrations: pl.DataFrame,
+    barriers: pl.DataFrame,
+    measures: pl.DataFrame,
+    referrals: pl.DataFrame,
+    *,
+    through: int | None,
+    secret: str,
 ) -> Cases:
+    """The case copy of these persons (``clients`` with their dense index ``client``) and their
+    rows of the other tables (with ``client_id``), with the cube up to ``through``."""
     clients = clients.with_columns(
         record_keys(clients["client_id"], secret=secret, kind="client").alias("key")
     )
@@ -356,65 +390,3 @@ def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFram
         .with_columns(pl.col("lzb").fill_null(False))
         .drop("integration")
     )
-
-
-# --- The Parquet cache -----------------------------------------------------------------------
-
-
-# Raise when the layout of the copy changes, so that no process reads a copy of an older layout.
-COPY_FORMAT = 6
-
-
-def cache_folder(data_dir: Path, database_label: str, version: str, secret: str) -> Path:
-    """One folder per database, data version, cell-key secret and copy layout; never an old
-    copy, nor one whose record keys come from another secret."""
-    key = f"{database_label}\n{version}\n{COPY_FORMAT}\n{secret_fingerprint(secret)}"
-    key = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return data_dir / "cache" / key
-
-
-def load_cases(
-    *, engine: Engine, folder: Path | None, secret: str, version: str | None = None
-) -> Cases:
-    """The case copy from the Parquet cache in ``folder`` if present, else read and cache it.
-
-    ``folder`` must come from ``cache_folder`` with the same ``secret`` (and ``version``, the
-    data version it was named after). The cache is only an optimisation and holds client-level
-    data: its folders are 0700 and its files 0600; a copy of an older data version is deleted
-    when a new one is written; any error reading or writing it is logged and the copy is read
-    from the database instead (a truncated or corrupt file is rebuilt). A copy whose snapshot
-    turned out to be of another data version than ``version`` (an import committed meanwhile)
-    is used but not cached under the old name.
-    """
-    names = [f.name for f in fields(Cases)]
-    if folder is not None and all((folder / f"{n}.parquet").is_file() for n in names):
-        try:
-            return Cases(**{n: pl.read_parquet(folder / f"{n}.parquet") for n in names})
-        except (OSError, pl.exceptions.PolarsError) as error:
-            LOG.warning("Cache %s unreadable (%s); reading the database instead", folder, error)
-            shutil.rmtree(folder, ignore_errors=True)
-    cases, read_version = read_cases_with_version(engine=engine, secret=secret)
-    if folder is not None and (version is None or read_version == version):
-        try:
-            _write_cache(cases, folder)
-        except OSError as error:
-            LOG.warning("Cache %s not written (%s); the app works without it", folder, error)
-            shutil.rmtree(folder, ignore_errors=True)
-    return cases
-
-
-def _write_cache(cases: Cases, folder: Path) -> None:
-    """Write the copy into ``folder`` (private to the app's user) and delete older copies."""
-    parent = folder.parent
-    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(parent, 0o700)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(folder, 0o700)
-    for field in fields(Cases):
-        partial = folder / f"{field.name}.parquet.partial"
-        getattr(cases, field.name).write_parquet(partial)
-        os.chmod(partial, 0o600)
-        partial.replace(folder / f"{field.name}.parquet")  # never a half-written file
-    for other in parent.iterdir():  # superseded copies: other versions, secrets or layouts
-        if other != folder and other.is_dir():
-            shutil.rmtree(other, ignore_errors=True)

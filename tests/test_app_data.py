@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.auth import Actor
 from data_access.db import create_db_engine, ensure_schema
 from data_access.models import Client, ImportLog
+from data_access.settings import Settings
 from teilhabe import figures
 from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
@@ -24,6 +25,7 @@ from teilhabe.exchange.tabular import import_table
 from teilhabe.exchange.templates import template_csv, template_xlsx
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count
+from teilhabe.startup import build_cube_store
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
@@ -301,6 +303,9 @@ def test_other_pages_show_imported_data_without_a_restart(database, monkeypatch)
     assert import_table(engine, "client", csv_bytes([HEADER, *new]), name="p.csv", actor=CLI).ok
     spells = [["Personen-ID", "Beginn"], *[[f"NEU-{i}", "01.01.2013"] for i in range(5)]]
     assert import_table(engine, "benefit_spell", csv_bytes(spells), name="s.csv", actor=CLI).ok
+    at.run()  # until the store has the new version, the app shows the last complete one
+    assert {m.label: m.value for m in at.metric}["ELB"] == format_count(before)
+    build_cube_store(engine, Settings.load())  # as every import of the CLI and the page ends
     engine.dispose()
     engine = create_db_engine(make_url(database))
     after = published_elb(engine)
@@ -310,3 +315,25 @@ def test_other_pages_show_imported_data_without_a_restart(database, monkeypatch)
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["ELB"] == format_count(after)
     assert not any("Demodaten" in info.value for info in at.info)  # no longer synthetic
+
+
+def test_real_data_without_a_prepared_version_are_not_built_on_a_request(
+    database, monkeypatch
+) -> None:
+    """Real data that no build has prepared yet: the pages say so calmly, nothing is built."""
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", TEST_SECRET)
+    with sqlite3.connect(make_url(database).database) as connection:
+        connection.execute("UPDATE dataset_info SET value = 'false' WHERE key = 'synthetic'")
+    at = log_in(AppTest.from_file(APP, default_timeout=60))
+    at.run()
+    assert not at.exception
+    assert any("noch kein Datenstand aufbereitet" in info.value for info in at.info)
+    assert not at.metric
+    settings = Settings.load()
+    assert not settings.cube_store.exists()  # the request built nothing
+    engine = create_db_engine(make_url(database))
+    build_cube_store(engine, settings)  # `teilhabe cube build`
+    engine.dispose()
+    at.run()
+    assert not at.exception
+    assert {m.label for m in at.metric} >= {"ELB", "LZB"}

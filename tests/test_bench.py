@@ -45,7 +45,19 @@ def test_result_structure(small_bench) -> None:
     assert first["dialect"] == "sqlite" and first["database"] == url
     assert first["build"]["action"] == "created" and first["build"]["seconds"] > 0
     assert first["build"]["rows"]["client"] == 3000
-    assert first["copy_seconds"] > 0 and first["parquet_seconds"] > 0
+    # the cube store, built and read in processes of their own
+    for step in ("build", "read"):
+        measured = first["store"][step]
+        assert measured["seconds"] > 0 and measured["cpu_seconds"] > 0
+        assert measured["peak_rss_mb"] > 50  # at least Python with polars
+    # per filter: the scenarios cycle through the filters (2 repetitions: the first two)
+    assert list(first["per_scenario"]) == [
+        s["scenario"]["label"] for s in first["naive"]["headline"]
+    ]
+    for medians in first["per_scenario"].values():
+        assert medians["published_median_ms"] > 0 and medians["exact_median_ms"] > 0
+    duck = first["duckdb"]  # None where the optional benchmark dependency is not installed
+    assert duck is None or (duck["repetitions"] == 2 and duck["ratio"] > 0)
     for way, repetitions in (("fast", 2), ("fast_warm", 2), ("fast_exact", 2), ("naive", 2)):
         summary = first[way]
         assert summary["repetitions"] == repetitions == len(summary["ms"])
@@ -105,3 +117,15 @@ def test_the_output_is_german(tmp_path, small_bench, capsys) -> None:
     assert "Schneller Weg (Monatswürfel)" in out and "Median" in out
     assert "Kosten der Zufallsüberlagerung" in out
     assert "Naiver Weg" not in out
+
+
+def test_without_duckdb_the_bench_says_so(monkeypatch, capsys) -> None:
+    import sys
+
+    from teilhabe import bench_scale
+    from teilhabe.cli.bench import _duckdb
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb fails
+    assert bench_scale.duckdb_connection(object()) is None
+    assert _duckdb(object(), [], []) is None
+    assert capsys.readouterr().out.strip() == bench_scale.DUCKDB_MISSING

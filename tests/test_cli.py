@@ -276,6 +276,7 @@ def test_every_subcommand_takes_the_one_database_option() -> None:
         "users remove",
         "users list",
         "db upgrade",
+        "cube build",
     }
     for words, parser in leaves.items():
         (option,) = [a for a in parser._actions if "--database-url" in a.option_strings]

@@ -40,8 +40,7 @@ from data_access.models import (
 from data_access.receipt import prepare_spells
 from data_access.settings import Settings
 from data_access.store import replace_dataset
-from teilhabe import figures
-from teilhabe.cases import cache_folder
+from teilhabe import cube_store, figures
 from teilhabe.cli.main import main
 from teilhabe.exchange import tabular as imports
 from teilhabe.exchange.checking import _Catalogues, _parse
@@ -880,13 +879,11 @@ def test_after_an_import_the_case_copy_is_read_again(db, tmp_path) -> None:
     )
     after = case_copy(db, settings)
     assert after.clients.height == 3
-    version = data_version(db)
-    folder = cache_folder(settings.data_dir, settings.database_label, version, secret)
-    assert folder.is_dir()
+    stored = cube_store.current(settings.cube_store, settings.database_label, secret)
+    assert stored is not None and stored.version == data_version(db)
     # a copy whose record keys come from another secret is never reused
-    other = cache_folder(settings.data_dir, settings.database_label, version, secret + "-anders")
-    assert other != folder and not other.exists()
-    assert secret not in str(folder)
+    assert cube_store.current(settings.cube_store, settings.database_label, secret + "-x") is None
+    assert secret not in str(settings.cube_store / stored.folder)
 
 
 # --- Command line ----------------------------------------------------------------------------

@@ -9,6 +9,10 @@ import streamlit as st
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
+from data_access.db import create_db_engine
+from data_access.settings import Settings
+from teilhabe.startup import build_cube_store
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 NOTICE = "Letzter Monat möglicherweise unvollständig"
 
@@ -18,6 +22,10 @@ def app_on(url: str, tmp_path: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
     # real data (synthetic = false) are published with the installation's secret
     monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", "ein-geheimnis-nur-fuer-die-tests")
+    # the data were changed outside an import: prepared as `teilhabe cube build` does
+    engine = create_db_engine(make_url(url))
+    build_cube_store(engine, Settings.load())
+    engine.dispose()
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)

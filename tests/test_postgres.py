@@ -102,3 +102,24 @@ def test_entries_and_exits_on_postgresql(build_db, postgres_demo_url) -> None:
         assert flow_figures(read_cases(engine=engine, secret=DEMO_SECRET)) == EXPECTED
     finally:
         engine.dispose()
+
+
+def test_the_cube_store_from_postgresql_holds_the_same_copy(
+    postgres_url, demo_engine, tmp_path
+) -> None:
+    from teilhabe import cube_store
+
+    assert main(["demo", "--database-url", postgres_url]) == 0  # other tests replace the data
+    engine = create_db_engine(make_url(postgres_url))
+    try:
+        manifest = cube_store.build_store(
+            engine, tmp_path, database_label="pg", secret=DEMO_SECRET, partition_persons=5000
+        )
+    finally:
+        engine.dispose()
+    assert manifest.partitions == 5
+    stored = cube_store.read_version(tmp_path, "pg", manifest.folder)
+    direct = read_cases(engine=demo_engine, secret=DEMO_SECRET)
+    for name in cube_store.CASE_FIELDS:
+        expected, got = getattr(direct, name), getattr(stored, name)
+        assert got.sort(got.columns).equals(expected.sort(expected.columns)), name

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from data_access import completeness, population
 from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.settings import ConfigurationError, Settings
-from teilhabe import barriers, figures, network, selection
+from teilhabe import barriers, cube_store, figures, network, selection
 from teilhabe import directory as provider_directory
 from teilhabe.cases import Cases
 from teilhabe.definitions import (
@@ -34,12 +34,17 @@ from teilhabe.definitions import (
 from teilhabe.exchange import boundaries
 from teilhabe.protection import Protection
 from teilhabe.selection import Filters
-from teilhabe.startup import case_copy, open_database
+from teilhabe.startup import build_cube_store, open_database
 
 LOG = logging.getLogger(__name__)
 UNAVAILABLE = (
     "Datenbank nicht erreichbar. Bitte versuchen Sie es später noch einmal; die Einzelheiten "
     "stehen im Protokoll des Servers."
+)
+NOT_PREPARED = (
+    "Für diese Daten ist noch kein Datenstand aufbereitet. Er entsteht nach jedem Import von "
+    "selbst; die Datenverantwortung kann ihn auch mit `teilhabe cube build` erstellen. Bitte "
+    "laden Sie die Seite danach neu."
 )
 
 
@@ -80,8 +85,14 @@ def has_receipt_data() -> bool:
 def dataset(*, figures_about_persons: bool = True) -> Dataset:
     """The loaded data set; stops the page with a clear message if the database is unusable,
     or, for a page with figures about persons (``figures_about_persons``), if the data are real
-    and no cell-key secret is configured. The filters and the Daten page (imports, data
-    quality) need no secret and pass False."""
+    and no cell-key secret is configured, or if the cube store holds no version yet. The
+    filters and the Daten page (imports, data quality) need no secret and pass False.
+
+    The figures come from the cube store's last complete version (``teilhabe.cube_store``; its
+    manifest is read on every run, a few hundred bytes): an import builds a new version, and
+    every app process shows it from its next run on; until then, the last complete one.
+    ``version`` names the stored version (unique per build), so every cached result follows it.
+    """
     try:
         settings, engine = _database()
         info = figures.dataset_info(engine=engine)
@@ -95,30 +106,73 @@ def dataset(*, figures_about_persons: bool = True) -> Dataset:
     except (ConfigurationError, SchemaOutdated) as error:
         st.error(str(error), icon=":material/error:")
         st.stop()
-    if as_of is None:
-        st.warning("Die Datenbank enthält noch keine Leistungsdaten.", icon=":material/info:")
-        st.stop()
+    synthetic = info.get("synthetic") == "true"
+    secret = None
     if figures_about_persons:
         try:  # real data need the cell-key secret before any figure is computed
-            settings.secret_for(synthetic=info.get("synthetic") == "true")
+            secret = settings.secret_for(synthetic=synthetic)
         except ConfigurationError as error:
             st.error(str(error), icon=":material/error:")
             st.stop()
+    stored = cube_store.current(settings.cube_store, settings.database_label, secret)
+    if stored is None and figures_about_persons and as_of is not None and synthetic:
+        stored = _first_build(info.get("data_version", ""))  # demo data only
+    if stored is not None:
+        as_of = stored.as_of
+    if as_of is None:
+        st.warning("Die Datenbank enthält noch keine Leistungsdaten.", icon=":material/info:")
+        st.stop()
+    if stored is None and figures_about_persons:
+        st.info(NOT_PREPARED, icon=":material/hourglass_empty:")
+        st.stop()
     return Dataset(
-        version=info.get("data_version", ""),
+        version=info.get("data_version", "") if stored is None else stored.folder,
         as_of=as_of,
-        synthetic=info.get("synthetic") == "true",
+        synthetic=synthetic,
         source=info.get("source", ""),
         protection=Protection.configured(settings),
         jobcenter=jobcenters[0] if len(jobcenters) == 1 else f"{len(jobcenters)} Jobcenter",
     )
 
 
+@st.cache_resource(show_spinner="Datenstand wird aufbereitet …", max_entries=1)
+def _first_build(data_version: str) -> cube_store.Manifest:
+    """Synthetic demo data without any stored version: build it once (per process and data
+    version). Real data are never built on a request: imports and ``teilhabe cube build`` do."""
+    settings, engine = _database()
+    return build_cube_store(engine, settings)
+
+
+def refresh_store() -> None:
+    """After an import on the Daten page: build the cube store of the new data version (the
+    import is kept if that fails: the server log has why, ``teilhabe cube build`` repeats it)."""
+    settings, engine = _database()
+    try:
+        with st.spinner("Neuer Datenstand wird aufbereitet …"):
+            build_cube_store(engine, settings)
+    except (ConfigurationError, OSError, pl.exceptions.PolarsError) as error:
+        LOG.error("Cube store not built after the import: %s", error)
+        st.warning(
+            "Der Import ist gespeichert, der neue Datenstand konnte aber nicht aufbereitet "
+            "werden; die Auswertungen zeigen bis dahin den vorigen. Die Einzelheiten stehen im "
+            "Protokoll des Servers (erneut: `teilhabe cube build`).",
+            icon=":material/warning:",
+        )
+
+
 @st.cache_resource(show_spinner="Falldaten werden geladen …", max_entries=2)
 def _cases(version: str) -> Cases:
-    """Cached per data version: the columnar case copy every client figure is computed from."""
-    settings, engine = _database()
-    return case_copy(engine, settings)
+    """Cached per stored version: the columnar case copy every client figure is computed from,
+    read from the cube store (never built here)."""
+    settings, _engine_ = _database()
+    try:
+        return cube_store.read_version(settings.cube_store, settings.database_label, version)
+    except (OSError, pl.exceptions.PolarsError):
+        # deleted after two newer builds while this process still asked for it: the newest
+        loaded = cube_store.load(settings.cube_store, settings.database_label, None)
+        if loaded is None:
+            raise
+        return loaded[0]
 
 
 @st.cache_data(show_spinner=False)

@@ -148,7 +148,7 @@ def run_import(table: str, name: str, content: bytes) -> TableImportReport:
     never cached. A refusal or a database error is returned as the report's problem (nothing
     was written)."""
     try:
-        return imports.import_table(
+        report = imports.import_table(
             data._engine(),
             table,
             content,
@@ -156,6 +156,9 @@ def run_import(table: str, name: str, content: bytes) -> TableImportReport:
             actor=_person("Der Import von Dateien"),
             limits=limits(),
         )
+        if report.ok and report.changed:
+            data.refresh_store()  # every app process shows the new Datenstand from then on
+        return report
     except (SQLAlchemyError, PermissionDenied) as error:
         report = TableImportReport(table, name, file_hash(content), "")
         message = str(error) if isinstance(error, PermissionDenied) else failure_message(error)

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import statistics
 from pathlib import Path
 
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
-from teilhabe import bench, figures
+from teilhabe import bench, bench_scale, cube_store, figures
 from teilhabe.bench import (
     DEFAULT_CLIENTS,
     DEFAULT_DISTRICTS,
     DEFAULT_NAIVE_REPEAT,
     DEFAULT_REPEAT,
 )
-from teilhabe.cases import read_cases
 from teilhabe.cli import common as cli_common
 from teilhabe.demo import DemoSpec
 from teilhabe.exchange.safe_paths import check_path_text
-from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
 
 
@@ -86,19 +85,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"Messdatenbank: {settings.database_label}")
     build = bench.build_dataset(engine, spec)
 
-    secret = settings.cell_key_secret or DEMO_SECRET  # the bench data are synthetic
-    started = time.perf_counter()
-    cases = read_cases(engine=engine, secret=secret)
-    copy_seconds = time.perf_counter() - started
+    print("Würfelspeicher wird gebaut (teilhabe cube build, eigener Prozess) …")
+    store: dict[str, object] = {"build": bench_scale.build_store(settings)}
+    store["read"] = bench_scale.read_store(settings)
     print(
-        f"Spaltenkopie gelesen und Monatswürfel gebildet: {format_decimal(copy_seconds, 1)} s "
-        f"({format_count(cases.clients.height)} Personen, "
-        f"{format_count(cases.spells.height)} Leistungszeiträume; einmal je Datenstand)"
+        f"Würfelspeicher gebaut: {_seconds_rss(store['build'])}; von einem App-Prozess gelesen: "
+        f"{_seconds_rss(store['read'])}"
     )
-    parquet_seconds = bench.parquet_reload_seconds(engine, cases, secret)
+    loaded = cube_store.load(settings.cube_store, settings.database_label, None)
+    if loaded is None:
+        raise ValueError("Der Würfelspeicher der Messdatenbank ist leer.")
+    cases = loaded[0]
     print(
-        f"Spaltenkopie aus dem Parquet-Cache (Neustart der App): "
-        f"{format_decimal(parquet_seconds, 1)} s"
+        f"({format_count(cases.clients.height)} Personen, "
+        f"{format_count(cases.spells.height)} Leistungszeiträume, "
+        f"{format_count(cases.stock_cells.height)} Würfelzeilen mit Hemmnismaske)"
     )
 
     as_of = figures.data_as_of(engine=engine)
@@ -153,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
         spec=spec,
         settings=settings,
         build=build,
-        copy_seconds=copy_seconds,
-        parquet_seconds=parquet_seconds,
+        store=store,
+        duckdb=_duckdb(cases, scenarios, exact_numbers),
         protection=protection,
         scenarios=scenarios,
         fast_ms=fast_ms,
@@ -174,3 +175,43 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nErgebnis geschrieben: {args.json}")
     engine.dispose()
     return cli_common.EXIT_OK
+
+
+def _seconds_rss(measured: object) -> str:
+    assert isinstance(measured, dict)
+    return (
+        f"{format_decimal(measured['seconds'], 1)} s (Rechenzeit "
+        f"{format_decimal(measured['cpu_seconds'], 1)} s), Spitze "
+        f"{format_count(round(measured['peak_rss_mb']))} MB RSS"
+    )
+
+
+def _duckdb(cases, scenarios: list, exact_numbers: list[dict]) -> dict[str, object] | None:
+    """The same filter changes in DuckDB (exact), or None with a note when it is missing."""
+    connection = bench_scale.duckdb_connection(cases)
+    if connection is None:
+        print(bench_scale.DUCKDB_MISSING)
+        return None
+    print("\nDuckDB über dieselben Würfel (exakt):")
+    timings = []
+    for number, scenario in enumerate(scenarios, start=1):
+        bench_scale.measure_duckdb(connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS)
+        seconds, elb = bench_scale.measure_duckdb(
+            connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS
+        )  # the second run, warm as the project's exact one
+        if elb != exact_numbers[number - 1]["total"]["elb"]:
+            raise AssertionError(f"DuckDB zählt {elb} ELB, das Projekt etwas anderes")
+        timings.append(seconds * 1000)
+        print(f"  {number}. {bench.describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
+    connection.close()
+    labels = [s.label for s in scenarios]
+    per_label = {
+        label: round(
+            statistics.median(
+                t for t, other in zip(timings, labels, strict=True) if other == label
+            ),
+            3,
+        )
+        for label in dict.fromkeys(labels)
+    }
+    return bench.summary_of(timings) | {"per_scenario_median_ms": per_label, "ratio": None}

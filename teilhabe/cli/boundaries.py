@@ -10,6 +10,7 @@ from pathlib import Path
 from data_access.auth import Actor
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
+from teilhabe.cli.cube import refresh
 from teilhabe.exchange.boundaries import BoundaryFileError, BoundaryImportRefused, import_boundaries
 from teilhabe.exchange.report import report_lines
 from teilhabe.startup import open_database
@@ -105,4 +106,5 @@ def _import(args: argparse.Namespace) -> int:
     print(f"Datenbank: {settings.database_label}")
     for line in report_lines(report):
         print(line)
+    refresh(engine, settings)
     return 0

@@ -13,6 +13,7 @@ from data_access.auth import Actor
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from teilhabe.cli.common import EXIT_ERROR, add_database_option
+from teilhabe.cli.cube import refresh
 from teilhabe.exchange.core import failure_message
 from teilhabe.exchange.report import report_lines
 from teilhabe.exchange.safe_paths import check_file
@@ -102,4 +103,6 @@ def _import(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for line in report_lines(report):
         print(line)
+    if not args.dry_run:
+        refresh(engine, settings)
     return 0

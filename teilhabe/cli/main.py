@@ -17,6 +17,7 @@ import polars as pl
 
 import teilhabe.cli.bench as bench_cli
 import teilhabe.cli.boundaries as boundaries_cli
+import teilhabe.cli.cube as cube_cli
 import teilhabe.cli.imports as import_cli
 import teilhabe.cli.report as report_cli
 import teilhabe.cli.users as users_cli
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bench_cli.add_parser(commands)
     boundaries_cli.add_parser(commands)
+    cube_cli.add_parser(commands)
     providers.add_parser(commands)
     import_cli.add_parser(commands)
     report_cli.add_parser(commands)
@@ -113,6 +115,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"{format_count(written['client'])} Personen, "
         f"{format_count(written['benefit_spell'])} Leistungszeiträume ({seconds} s)."
     )
+    cube_cli.refresh(engine, settings)
     return cli_common.EXIT_OK
 
 

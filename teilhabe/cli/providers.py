@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from data_access.auth import Actor
 from teilhabe.cli.common import add_database_option, fail, settings_from
+from teilhabe.cli.cube import refresh
 from teilhabe.exchange.hsds.export import export_hsds
 from teilhabe.exchange.hsds.importing import SHOWN_CHANGES, import_hsds
 from teilhabe.exchange.hsds.package import HsdsError
@@ -97,4 +98,6 @@ def _import_command(args: argparse.Namespace) -> int:
         return fail(str(error))
     for line in report_lines(report, limit=SHOWN_CHANGES):
         print(line)
+    if not args.dry_run:
+        refresh(engine, settings_from(args))
     return 0

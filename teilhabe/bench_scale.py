@@ -1,0 +1,160 @@
+"""What ``teilhabe bench`` measures beyond one filter change: the cube store and DuckDB.
+
+- The build of the cube store (``teilhabe cube build``) and an app-side read of it each run in a
+  process of their own, so that their peak memory (peak RSS, from ``os.wait4``) is theirs alone
+  and not the bench process's.
+- The same filter changes in DuckDB (an optional benchmark dependency: ``uv sync --group
+  bench``), over the same cube frames, exact: per scenario the trend of 60 months and the
+  breakdown by each dimension for the month and a year before — the work of the project's exact
+  path, with carefully written SQL over the pre-aggregated cells. Without DuckDB the bench says
+  so and measures the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import polars as pl
+
+from data_access.settings import Settings
+from teilhabe import cube_store
+from teilhabe.cube import FLOWS, STOCKS
+from teilhabe.definitions import BARRIER_BITS
+
+DUCKDB_MISSING = (
+    "DuckDB fehlt (optionale Messabhängigkeit: uv sync --group bench); "
+    "der Vergleich mit DuckDB entfällt."
+)
+DIMENSION_COLUMNS = ("municipality", "sex", "age_group", "duration", "barrier_count")
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """The child's environment: the bench's database and store (the URL not on the command
+    line, where other users could read it)."""
+    env = dict(os.environ)
+    env["TEILHABE_DATABASE_URL"] = settings.database_url.render_as_string(hide_password=False)
+    env["TEILHABE_DATA_DIR"] = str(settings.data_dir)
+    env["TEILHABE_CUBE_STORE"] = str(settings.cube_store)
+    return env
+
+
+def _measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run a child process; its wall time and peak resident memory (MB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[2:])} endete mit Code {process.returncode}")
+    return {
+        "seconds": round(seconds, 3),
+        # processor time: on a shared machine the wall time mostly measures the others
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def build_store(settings: Settings) -> dict[str, float]:
+    """``teilhabe cube build`` in a process of its own: seconds and peak RSS."""
+    argv = [sys.executable, "-m", "teilhabe.cli.main", "cube", "build"]
+    return _measured(argv, _environment(settings))
+
+
+def read_store(settings: Settings) -> dict[str, float]:
+    """What an app process does at start: read the store's current version; seconds and peak
+    RSS of a process that does only that (Python and the libraries included)."""
+    argv = [sys.executable, "-m", "teilhabe.bench_scale", "read"]
+    return _measured(argv, _environment(settings))
+
+
+def _read_main() -> int:
+    settings = Settings.load()
+    loaded = cube_store.load(settings.cube_store, settings.database_label, None)
+    return 0 if loaded is not None else 1
+
+
+# --- DuckDB side by side -----------------------------------------------------------------------
+
+
+def duckdb_connection(cases: Any) -> Any | None:
+    """A DuckDB connection with the cube frames as tables (None without DuckDB)."""
+    try:
+        import duckdb  # noqa: PLC0415 - optional
+    except ImportError:
+        return None
+    connection = duckdb.connect()
+    for name in ("stock_plain", "stock_cells", "flow_plain", "flow_cells"):
+        frame = getattr(cases, name).with_columns(pl.col(pl.Enum).cast(pl.String))
+        connection.register(f"{name}_view", frame.to_arrow())
+        connection.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_view")
+        connection.unregister(f"{name}_view")
+    return connection
+
+
+def _where(filters: Any) -> tuple[str, list[object], str]:
+    """The WHERE clause of the filters, its parameters, and which frame ("cells"/"plain")."""
+    clauses, parameters = [], []
+    for column, values in (
+        ("municipality", filters.municipalities),
+        ("sex", filters.sexes),
+        ("age_group", filters.age_groups),
+    ):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            parameters.extend(values)
+    if not filters.barriers:
+        return " AND ".join(clauses) or "TRUE", parameters, "plain"
+    mask = sum(BARRIER_BITS.get(code, 0) for code in filters.barriers)
+    if filters.barrier_mode == "all" and all(code in BARRIER_BITS for code in filters.barriers):
+        clauses.append(f"(barrier_mask & {mask}) = {mask}")
+    else:
+        clauses.append(f"(barrier_mask & {mask}) <> 0")
+    return " AND ".join(clauses), parameters, "cells"
+
+
+def measure_duckdb(
+    connection: Any, filters: Any, as_of: int, trend_months: int
+) -> tuple[float, int]:
+    """The exact work of one filter change in DuckDB: seconds, and ELB as of the month (to
+    check that DuckDB counts what the project counts)."""
+    where, parameters, kind = _where(filters)
+    stocks = ", ".join(f"SUM({m})::BIGINT AS {m}" for m in STOCKS)
+    flows = ", ".join(f"SUM({m})::BIGINT AS {m}" for m in FLOWS)
+    first = as_of - trend_months + 1
+    started = time.perf_counter()
+    trend = connection.execute(
+        f"SELECT month, {stocks} FROM stock_{kind} WHERE month BETWEEN {first} AND {as_of} "
+        f"AND {where} GROUP BY month ORDER BY month",
+        parameters,
+    ).fetchall()
+    # integrations over the twelve months up to each month of the trend
+    connection.execute(
+        f"SELECT month, {flows} FROM flow_{kind} WHERE month BETWEEN {first - 11} AND {as_of} "
+        f"AND {where} GROUP BY month ORDER BY month",
+        parameters,
+    ).fetchall()
+    for column in DIMENSION_COLUMNS:
+        connection.execute(
+            f"SELECT {column}, month, {stocks} FROM stock_{kind} "
+            f"WHERE month IN ({as_of - 12}, {as_of}) AND {where} GROUP BY {column}, month",
+            parameters,
+        ).fetchall()
+        connection.execute(
+            f"SELECT {column}, month, {flows} FROM flow_{kind} "
+            f"WHERE month BETWEEN {as_of - 23} AND {as_of} AND {where} GROUP BY {column}, month",
+            parameters,
+        ).fetchall()
+    seconds = time.perf_counter() - started
+    elb = next((row[1] for row in trend if row[0] == as_of), 0)
+    return seconds, int(elb)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["read"]:
+        raise SystemExit(_read_main())
+    raise SystemExit(2)
