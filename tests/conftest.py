@@ -81,6 +81,18 @@ def demo_protection_settings() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The app's data folder (``TEILHABE_DATA_DIR``, its Parquet cache) for AppTests and the CLI
+    in the test process: a temporary one per worker, never the repository's ``data/``. The
+    cache keeps one copy per folder and deletes the others, so workers sharing a folder would
+    delete each other's copies and read the database again and again."""
+    folder = tmp_path_factory.mktemp("app-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TEILHABE_DATA_DIR", str(folder))
+        yield folder
+
+
 # ---------------------------------------------------------------------------------------------
 # Requirement: PostgreSQL
 # ---------------------------------------------------------------------------------------------
@@ -172,20 +184,111 @@ def chromium_path() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """URL of an SQLite file with the default demo data, built once per session."""
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Path:
+    """``<run folder>/<name>``, made by ``build(path)`` only once per test run: in a parallel run
+    the first worker builds it under a lock and the others wait for it and use it. The result is
+    shared: copy it before changing it."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder of this run that holds every worker's folder
+    target = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            partial = root / f"{name}.partial"
+            build(partial)
+            partial.rename(target)  # never a half-built result for another worker
+    return target
+
+
+def _build_demo(folder: Path) -> None:
+    """The default demo data in ``folder/demo.sqlite`` and their case copy (as the app caches
+    it) in ``folder/cases/copy``."""
     from sqlalchemy.engine import make_url
 
     from data_access.db import create_db_engine, ensure_schema
+    from teilhabe.cases import load_cases
     from teilhabe.demo import load_demo
+    from teilhabe.figures import dataset_info
+    from teilhabe.protection import DEMO_SECRET
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
-    engine = create_db_engine(make_url(url))
+    folder.mkdir()
+    engine = create_db_engine(make_url(f"sqlite:///{folder / 'demo.sqlite'}"))
     ensure_schema(engine, allow_upgrade=True)
     load_demo(engine)
+    version = dataset_info(engine=engine)["data_version"]
+    load_cases(engine=engine, folder=folder / "cases" / "copy", secret=DEMO_SECRET, version=version)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the demo data built once per test run (``_build_demo``); read only."""
+    return built_once(tmp_path_factory, "demo-build", _build_demo)
+
+
+@pytest.fixture(scope="session")
+def warm_case_cache(demo_build: Path):
+    """``warm_case_cache(database_url, data_dir)``: put the demo's case copy into the app's
+    Parquet cache for that database and data folder, as the app's first start on a copy of the
+    demo data would leave it (the same folder name ``teilhabe.cases.cache_folder``; files 0600).
+    Only for a database that is an unchanged copy of the demo data."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine
+    from data_access.settings import Settings
+    from teilhabe.cases import cache_folder
+    from teilhabe.figures import dataset_info
+    from teilhabe.protection import DEMO_SECRET
+
+    template = demo_build / "cases" / "copy"
+    engine = create_db_engine(make_url(f"sqlite:///{demo_build / 'demo.sqlite'}"))
+    version = dataset_info(engine=engine)["data_version"]
+    engine.dispose()
+
+    def warm(database_url: str | None, data_dir: Path) -> None:
+        environ = {"TEILHABE_DATA_DIR": str(data_dir)}
+        if database_url:
+            environ["TEILHABE_DATABASE_URL"] = database_url
+        settings = Settings.load(environ=environ, secrets_file=Path("/nonexistent"))
+        folder = cache_folder(settings.data_dir, settings.database_label, version, DEMO_SECRET)
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copytree(template, folder, dirs_exist_ok=True)
+
+    return warm
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: Path, app_data_dir: Path, warm_case_cache
+) -> str:
+    """URL of an SQLite file with the default demo data: this worker's copy of the demo built
+    once per run (``demo_build``), its case copy already in the test process's Parquet cache."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copyfile(demo_build / "demo.sqlite", target)
+    url = f"sqlite:///{target}"
+    warm_case_cache(url, app_data_dir)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_cases(demo_build: Path):
+    """The demo's case copy (``teilhabe.cases.read_cases`` with ``DEMO_SECRET``, as the app
+    caches it in Parquet), read once per worker; shared, never to be changed."""
+    import polars as pl
+
+    from teilhabe.cases import Cases
+
+    folder = demo_build / "cases" / "copy"
+    return Cases(
+        **{name: pl.read_parquet(folder / f"{name}.parquet") for name in Cases.__dataclass_fields__}
+    )
 
 
 @pytest.fixture(scope="session")

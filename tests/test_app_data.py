@@ -77,7 +77,7 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 
 
 @pytest.fixture
-def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
+def database(demo_sqlite_url, tmp_path, monkeypatch, warm_case_cache) -> str:
     """A private copy of the demo database for the app (imports change it)."""
     target = tmp_path / "app.sqlite"
     source = sqlite3.connect(make_url(demo_sqlite_url).database)
@@ -87,6 +87,7 @@ def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{target}"
     monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    warm_case_cache(url, tmp_path / "data")  # as after the app's first run on this copy
     for key, value in ROLE_ENV.items():
         monkeypatch.setenv(key, value)
     st.cache_resource.clear()

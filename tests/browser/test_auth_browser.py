@@ -63,8 +63,9 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def auth_app(start_streamlit, oidc_provider, tmp_path_factory) -> tuple[str, Path]:
-    """The dashboard with login through the provider; (base URL, its SQLite file)."""
+def auth_app(start_streamlit, oidc_provider, tmp_path_factory, demo_data_dir) -> tuple[str, Path]:
+    """The dashboard with login through the provider, on its own copy of the demo data (an
+    import changes them); (base URL, its SQLite file)."""
     folder = tmp_path_factory.mktemp("auth-app")
     secrets = folder / "secrets.toml"
     # the redirect URI to register with the provider: the app's address + /oauth2callback
@@ -77,7 +78,7 @@ def auth_app(start_streamlit, oidc_provider, tmp_path_factory) -> tuple[str, Pat
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    data_dir = folder / "data"
+    data_dir = demo_data_dir("auth-app")
     url = start_streamlit(
         REPO / "app.py",
         env={
