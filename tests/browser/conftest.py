@@ -68,31 +68,11 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 # ---------------------------------------------------------------------------------------------
 
 
-# The longest browser modules, longest first (measured with --durations). In a parallel run
-# (script/test: ``--dist loadgroup --no-loadscope-reorder``) the workers take work in the
-# collection order, so the long pieces start first and the short tests fill the gaps at the end.
-LONGEST_FIRST = [
-    "test_layout_browser.py",
-    "test_hostile_browser.py",
-    "test_conference_browser.py",
-    "test_offline_browser.py",
-    "test_auth_browser.py",
-]
-
-
-def _rank(item: pytest.Item) -> int:
-    path = Path(item.path).resolve()
-    if BROWSER_TESTS not in path.parents:
-        return len(LONGEST_FIRST) + 1
-    return LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else len(LONGEST_FIRST)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Every test in tests/browser is a browser test (``-m "not browser"`` deselects them).
     for item in items:
         if BROWSER_TESTS in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
-    items.sort(key=_rank)  # stable: the order within a module stays
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -20,10 +20,7 @@ from playwright.sync_api import expect
 from teilhabe.exchange.templates import template_csv
 
 # the mock provider uses an Authlib API that Authlib deprecates; not ours to fix
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning"),
-    pytest.mark.xdist_group("auth"),  # one worker: one provider and one server for the module
-]
+pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
 
 REPO = Path(__file__).resolve().parents[2]
 USERS = {

@@ -15,9 +15,6 @@ from playwright.sync_api import expect
 from tests.conftest import REPO
 from tests.hostile import ANCHOR, BIG
 
-# one worker opens every view of this module (its fixture starts or measures once)
-pytestmark = pytest.mark.xdist_group("hostile")
-
 PHISH_PARAM = "%5BNeu%20anmelden%5D(https%3A%2F%2Fevil.example%2Fx)"
 JOBCENTER = "**fett** Jobcenter :red[rot]"
 

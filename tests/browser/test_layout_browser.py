@@ -20,9 +20,6 @@ from axe_playwright_python.sync_playwright import Axe
 from layout_check import measure_page, measure_svgs, problems
 from streamlit.testing.v1 import AppTest
 
-# one worker opens every view of this module (its fixture starts or measures once)
-pytestmark = pytest.mark.xdist_group("layout")
-
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
 PRESENTATION_SIZES = [(1920, 1080), (1400, 1000)]
