@@ -216,6 +216,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Pa
     the first worker builds it under a lock and the others wait for it and use it. The result is
     shared: copy it before changing it."""
     import fcntl
+    import shutil
 
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -225,6 +226,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Pa
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not target.exists():
             partial = root / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)  # what a failed attempt left
             build(partial)
             partial.rename(target)  # never a half-built result for another worker
     return target
