@@ -264,7 +264,8 @@ def demo_data_dir(
     """``demo_data_dir(name) -> Path``: a new data folder (``TEILHABE_DATA_DIR``) as the app
     leaves it after its first start without a configured database: the demo SQLite (a copy of
     the run's ``demo_build``) and its Parquet case copy. A server started on it skips building
-    the demo; that first start itself is covered by the serve-conference test and test_demo."""
+    the demo; that first start itself is covered by ``auth_app`` (test_auth_browser.py) and
+    the serve-conference test."""
     import shutil
 
     def make(name: str) -> Path:

@@ -63,9 +63,10 @@ def oidc_provider() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def auth_app(start_streamlit, oidc_provider, tmp_path_factory, demo_data_dir) -> tuple[str, Path]:
-    """The dashboard with login through the provider, on its own copy of the demo data (an
-    import changes them); (base URL, its SQLite file)."""
+def auth_app(start_streamlit, oidc_provider, tmp_path_factory) -> tuple[str, Path]:
+    """The dashboard with login through the provider; (base URL, its SQLite file). Its data
+    folder starts empty, so its first page run builds the demo data, as on a first start (the
+    other servers start on a copy, ``demo_data_dir``)."""
     folder = tmp_path_factory.mktemp("auth-app")
     secrets = folder / "secrets.toml"
     # the redirect URI to register with the provider: the app's address + /oauth2callback
@@ -78,7 +79,7 @@ def auth_app(start_streamlit, oidc_provider, tmp_path_factory, demo_data_dir) ->
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    data_dir = demo_data_dir("auth-app")
+    data_dir = folder / "data"
     url = start_streamlit(
         REPO / "app.py",
         env={
