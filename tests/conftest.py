@@ -57,11 +57,38 @@ def skip_or_fail(reason: str, *, require_env: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+# The longest modules, longest first (measured with --durations on 2 workers). In a parallel run
+# (script/test: ``--dist loadscope --no-loadscope-reorder``) a worker takes a whole module at a
+# time, in the collection order: the long ones start first and the short ones fill the gaps at
+# the end, so the workers finish together. Modules not listed keep their order after these.
+LONGEST_FIRST = [
+    "browser/test_layout_browser.py",
+    "browser/test_hostile_browser.py",
+    "browser/test_offline_browser.py",
+    "browser/test_conference_browser.py",
+    "browser/test_auth_browser.py",
+    "test_hostile_inputs.py",
+    "test_imports.py",
+    "test_report.py",
+    "test_app_auth.py",
+    "test_app_data.py",
+    "test_postgres.py",
+    "browser/test_presentation_browser.py",
+    "test_import_limits.py",
+]
+
+
+def _rank(item: pytest.Item) -> int:
+    name = Path(item.path).resolve().relative_to(REPO / "tests").as_posix()
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Anything that needs the PostgreSQL server is a postgres test, however it gets the URL.
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=_rank)  # stable: the order within a module stays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,6 +106,18 @@ def demo_protection_settings() -> Iterator[None]:
         for name in ("TEILHABE_CELL_KEY_SECRET", "TEILHABE_MIN_RATE_BASE"):
             patch.delenv(name, raising=False)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The app's data folder (``TEILHABE_DATA_DIR``, its Parquet cache) for AppTests and the CLI
+    in the test process: a temporary one per worker, never the repository's ``data/``. The
+    cache keeps one copy per folder and deletes the others, so workers sharing a folder would
+    delete each other's copies and read the database again and again."""
+    folder = tmp_path_factory.mktemp("app-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TEILHABE_DATA_DIR", str(folder))
+        yield folder
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,20 +211,109 @@ def chromium_path() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def demo_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """URL of an SQLite file with the default demo data, built once per session."""
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Path:
+    """``<run folder>/<name>``, made by ``build(path)`` only once per test run: in a parallel run
+    the first worker builds it under a lock and the others wait for it and use it. The result is
+    shared: copy it before changing it."""
+    import fcntl
+    import shutil
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder of this run that holds every worker's folder
+    target = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            partial = root / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)  # what a failed attempt left
+            build(partial)
+            partial.rename(target)  # never a half-built result for another worker
+    return target
+
+
+# the label the demo's cube store is built under once; ``warm_case_cache`` copies it to the
+# store folder of another copy's database label
+TEMPLATE_LABEL = "demo-template"
+
+
+def _build_demo(folder: Path) -> None:
+    """The default demo data in ``folder/demo.sqlite`` and their cube store (as ``teilhabe cube
+    build`` leaves it) in ``folder/cube``."""
     from sqlalchemy.engine import make_url
 
     from data_access.db import create_db_engine, ensure_schema
+    from teilhabe import cube_store
     from teilhabe.demo import load_demo
+    from teilhabe.protection import DEMO_SECRET
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
-    engine = create_db_engine(make_url(url))
+    folder.mkdir()
+    engine = create_db_engine(make_url(f"sqlite:///{folder / 'demo.sqlite'}"))
     ensure_schema(engine, allow_upgrade=True)
     load_demo(engine)
+    cube_store.build_store(
+        engine, folder / "cube", database_label=TEMPLATE_LABEL, secret=DEMO_SECRET
+    )
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the demo data built once per test run (``_build_demo``); read only."""
+    return built_once(tmp_path_factory, "demo-build", _build_demo)
+
+
+@pytest.fixture(scope="session")
+def warm_case_cache(demo_build: Path):
+    """``warm_case_cache(database_url, data_dir)``: put the demo's cube store into the store of
+    that database and data folder, as ``teilhabe cube build`` on a copy of the demo data would
+    leave it (``teilhabe.cube_store``: manifest and version folder, private). Only for a database
+    that is an unchanged copy of the demo data."""
+    import shutil
+
+    from data_access.settings import Settings
+    from teilhabe import cube_store
+
+    template = cube_store.database_folder(demo_build / "cube", TEMPLATE_LABEL)
+
+    def warm(database_url: str | None, data_dir: Path) -> None:
+        environ = {"TEILHABE_DATA_DIR": str(data_dir)}
+        if database_url:
+            environ["TEILHABE_DATABASE_URL"] = database_url
+        settings = Settings.load(environ=environ, secrets_file=Path("/nonexistent"))
+        target = cube_store.database_folder(settings.cube_store, settings.database_label)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copytree(template, target, dirs_exist_ok=True)
+
+    return warm
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: Path, app_data_dir: Path, warm_case_cache
+) -> str:
+    """URL of an SQLite file with the default demo data: this worker's copy of the demo built
+    once per run (``demo_build``), its case copy already in the test process's Parquet cache."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copyfile(demo_build / "demo.sqlite", target)
+    url = f"sqlite:///{target}"
+    warm_case_cache(url, app_data_dir)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_cases(demo_build: Path):
+    """The demo's case copy and cube as the app reads them from its cube store (built with
+    ``DEMO_SECRET``), read once per worker; shared, never to be changed."""
+    from teilhabe import cube_store
+    from teilhabe.protection import DEMO_SECRET
+
+    store = demo_build / "cube"
+    manifest = cube_store.current(store, TEMPLATE_LABEL, DEMO_SECRET)
+    assert manifest is not None, "the demo's cube store was not built"
+    return cube_store.read_version(store, TEMPLATE_LABEL, manifest.folder)
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from teilhabe import barriers, figures
-from teilhabe.cases import read_cases
 from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
 from teilhabe.indicators import Filters
-from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.protection import MAX_DEVIATION, Protection
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -39,8 +38,8 @@ def metric_values(at: AppTest) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def cases(demo_engine):
-    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+def cases(demo_cases):
+    return demo_cases  # read_cases of the demo with DEMO_SECRET, read once per run
 
 
 def percent(value: float) -> str:

@@ -48,7 +48,7 @@ NO_ROLE = person("sub-olaf", "olaf.ohne@jobcenter.example", "Olaf Ohne", ["ander
 
 
 @pytest.fixture
-def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
+def database(demo_sqlite_url, tmp_path, monkeypatch, warm_case_cache) -> str:
     """A private copy of the demo database, roles from the "groups" claim."""
     target = tmp_path / "app.sqlite"
     source = sqlite3.connect(make_url(demo_sqlite_url).database)
@@ -58,6 +58,7 @@ def database(demo_sqlite_url, tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{target}"
     monkeypatch.setenv("TEILHABE_DATABASE_URL", url)
     monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    warm_case_cache(url, tmp_path / "data")  # as after the app's first run on this copy
     monkeypatch.delenv("TEILHABE_ANONYMOUS_IMPORTS", raising=False)
     for key, value in ROLE_ENV.items():
         monkeypatch.setenv(key, value)

@@ -10,10 +10,9 @@ import streamlit as st
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF
 from teilhabe.indicators import Filters
-from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.protection import Protection
 from teilhabe.reporting.images import PNG_MAGIC
 from ui import downloads
 from ui.data import Dataset
@@ -63,9 +62,9 @@ def test_the_png_is_rendered_only_on_click(buttons, monkeypatch) -> None:
 
 
 def test_the_report_button_builds_the_report_of_the_selection(
-    buttons, monkeypatch, demo_engine
+    buttons, monkeypatch, demo_engine, demo_cases
 ) -> None:
-    cases = read_cases(engine=demo_engine, secret=DEMO_SECRET)
+    cases = demo_cases
     monkeypatch.setattr(downloads.data, "report_inputs", lambda version: (demo_engine, cases))
     monkeypatch.setattr(downloads, "describe", lambda selection: "Gemeinden: Nattheim")
     selection = Selection(as_of=AS_OF, years=2, filters=Filters(municipalities=("08135026",)))

@@ -26,12 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teilhabe import barriers, figures, network
-from teilhabe.cases import read_cases
 from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
 from teilhabe.demo import AS_OF
 from teilhabe.figures import COUNT_COLUMNS
 from teilhabe.indicators import AGE_GROUPS, DIMENSIONS, Filters
-from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.protection import Protection
 
 COVERED = Protection()
 EXACT = Protection(exact=True)
@@ -41,8 +40,8 @@ ATTACKED = 6  # each attack must find at least this many distinct small groups t
 
 
 @pytest.fixture(scope="module")
-def cases(demo_engine):
-    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+def cases(demo_cases):
+    return demo_cases  # read_cases of the demo with DEMO_SECRET, read once per run
 
 
 @pytest.fixture(scope="module")

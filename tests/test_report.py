@@ -23,11 +23,10 @@ import pytest
 from pypdf import PdfReader
 
 from teilhabe import figures
-from teilhabe.cases import read_cases
 from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
 from teilhabe.indicators import Filters
-from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.protection import MAX_DEVIATION, Protection
 from teilhabe.reporting import images, pdf_document
 from teilhabe.reporting import pdf as report
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
@@ -55,8 +54,8 @@ def line_starting(text: str, start: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cases(demo_engine):
-    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+def cases(demo_cases):
+    return demo_cases  # read_cases of the demo with DEMO_SECRET, read once per run
 
 
 @pytest.fixture(scope="module")

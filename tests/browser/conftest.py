@@ -258,21 +258,51 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server(start_streamlit: StartStreamlit) -> str:
-    """Base URL of the dashboard (app.py) running on its own demo SQLite database, published
-    with the demo's documented cell-key secret and the default minimum rate base."""
-    return start_streamlit(
-        REPO / "app.py", env={"TEILHABE_CELL_KEY_SECRET": None, "TEILHABE_MIN_RATE_BASE": None}
-    )
+def demo_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: Path, warm_case_cache
+) -> Callable[[str], Path]:
+    """``demo_data_dir(name) -> Path``: a new data folder (``TEILHABE_DATA_DIR``) as the app
+    leaves it after its first start without a configured database: the demo SQLite (a copy of
+    the run's ``demo_build``) and its Parquet case copy. A server started on it skips building
+    the demo; that first start itself is covered by ``auth_app`` (test_auth_browser.py) and
+    the serve-conference test."""
+    import shutil
+
+    def make(name: str) -> Path:
+        folder = tmp_path_factory.mktemp(f"data-{name}")
+        shutil.copyfile(demo_build / "demo.sqlite", folder / "teilhabe.sqlite")
+        warm_case_cache(None, folder)
+        return folder
+
+    return make
 
 
 @pytest.fixture(scope="session")
-def demo_cases(demo_engine):
-    """The case copy of the demo data (the same data the app server generates for itself)."""
-    from teilhabe.cases import read_cases
-    from teilhabe.protection import DEMO_SECRET
+def app_server_netwatch_log() -> Path:
+    """The netwatch log of ``app_server`` (one per worker)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return _artifact_path(f"netwatch-app-{worker}", ".jsonl")
 
-    return read_cases(engine=demo_engine, secret=DEMO_SECRET)
+
+@pytest.fixture(scope="session")
+def app_server(
+    start_streamlit: StartStreamlit, demo_data_dir, app_server_netwatch_log: Path
+) -> str:
+    """Base URL of the dashboard (app.py) on the demo data in its default local database,
+    published with the demo's documented cell-key secret and the default minimum rate base.
+    One server per worker for every test that needs no special configuration; its process runs
+    under ``netwatch.py`` (``app_server_netwatch_log``), which refuses and records any attempt
+    to reach another machine (checked by test_offline_browser.py)."""
+    app_server_netwatch_log.unlink(missing_ok=True)
+    return start_streamlit(
+        REPO / "app.py",
+        env={
+            "TEILHABE_DATA_DIR": str(demo_data_dir("app")),
+            "TEILHABE_CELL_KEY_SECRET": None,
+            "TEILHABE_MIN_RATE_BASE": None,
+        },
+        netwatch_log=app_server_netwatch_log,
+    )
 
 
 @pytest.fixture(scope="session")

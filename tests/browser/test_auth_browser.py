@@ -64,7 +64,9 @@ def oidc_provider() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def auth_app(start_streamlit, oidc_provider, tmp_path_factory) -> tuple[str, Path]:
-    """The dashboard with login through the provider; (base URL, its SQLite file)."""
+    """The dashboard with login through the provider; (base URL, its SQLite file). Its data
+    folder starts empty, so its first page run builds the demo data, as on a first start (the
+    other servers start on a copy, ``demo_data_dir``)."""
     folder = tmp_path_factory.mktemp("auth-app")
     secrets = folder / "secrets.toml"
     # the redirect URI to register with the provider: the app's address + /oauth2callback

@@ -46,6 +46,12 @@ SETTLED = """() => !document.querySelector('[data-stale="true"]')
     && !!document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')"""
 
 
+# every chart drawn at the width of its place on the page (after a resize: drawn anew)
+RELAID = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(chart => {
+    const svg = chart.querySelector('.js-plotly-plot .main-svg');
+    return !!svg && Math.abs(svg.getBoundingClientRect().width
+                             - chart.getBoundingClientRect().width) <= 1;
+})"""
 DRAW_ALL = """() => {
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
     const undrawn = charts.filter(chart => !chart.querySelector('.js-plotly-plot .main-svg'));
@@ -60,6 +66,16 @@ def _settle(page) -> None:
     page.wait_for_function(DRAW_ALL, polling=200, timeout=90_000)
     page.wait_for_timeout(600)  # plotly draws once more after its first layout
     page.wait_for_function(SETTLED, timeout=60_000)
+
+
+def _resize(page, width: int, height: int) -> None:
+    """Lay the open view out at another size without loading it again. Streamlit and plotly
+    react to the window's resize: the charts are drawn anew at their new width, with the same
+    sizes and text boxes as after a fresh load at that size (compared once for the phone pages
+    and a slide: identical chart sizes and text boxes, the same picture)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(RELAID, polling=100, timeout=60_000)
+    _settle(page)
 
 
 def _check(page, axe: Axe | None, name: str) -> dict:
@@ -82,30 +98,44 @@ def _check(page, axe: Axe | None, name: str) -> dict:
 @pytest.fixture(scope="module")
 def views(app_server, browser) -> dict[str, dict]:
     """Every page (and the slides at a projector's sizes) opened once: its chart measurements
-    and its axe-core violations. The slides are turned with the keyboard, as in the hall."""
+    and its axe-core violations. A view needed at a second size (the phone pages, the slides at
+    the smaller projector) is resized in place and measured again (``_resize``), not loaded
+    again. The slides are turned with the keyboard, as in the hall."""
     axe = Axe()
     results = {}
-    for paths, (width, height) in [(PAGES, PAGE_SIZE), (PHONE_PAGES, PHONE)]:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
-        page = context.new_page()
-        for path in paths:
-            page.goto(f"{app_server}/{path}", wait_until="domcontentloaded")
-            _settle(page)
-            name = f"/{path} at {width}×{height}"
-            results[name] = _check(page, axe, name)
-        context.close()
-    for size, (width, height) in enumerate(PRESENTATION_SIZES):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
-        page = context.new_page()
-        page.goto(f"{app_server}/presentation", wait_until="domcontentloaded")
-        for number in range(1, SLIDE_COUNT + 1):
-            _settle(page)
-            page.wait_for_function(f"() => location.search.includes('folie={number}')")
-            name = f"slide {number} at {width}×{height}"
-            results[name] = _check(page, axe if size == 0 else None, name)
-            page.locator("h1").first.click()  # focus the page, not a control
-            page.keyboard.press("PageDown")  # what a presenter's clicker sends
-        context.close()
+
+    def check(page, name: str, *, run_axe: bool = True) -> None:
+        results[name] = _check(page, axe if run_axe else None, name)
+
+    width, height = PAGE_SIZE
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
+    page = context.new_page()
+    for path in PAGES:
+        page.goto(f"{app_server}/{path}", wait_until="domcontentloaded")
+        _settle(page)
+        check(page, f"/{path} at {width}×{height}")
+        if path in PHONE_PAGES:
+            _resize(page, *PHONE)
+            check(page, f"/{path} at {PHONE[0]}×{PHONE[1]}")
+            page.set_viewport_size({"width": width, "height": height})  # for the next page
+    context.close()
+
+    (width, height), (small_width, small_height) = PRESENTATION_SIZES
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{app_server}/presentation", wait_until="domcontentloaded")
+    for number in range(1, SLIDE_COUNT + 1):
+        _settle(page)
+        page.wait_for_function(f"() => location.search.includes('folie={number}')")
+        check(page, f"slide {number} at {width}×{height}")
+        # the smaller projector: the same elements and colours, only the layout differs
+        _resize(page, small_width, small_height)
+        check(page, f"slide {number} at {small_width}×{small_height}", run_axe=False)
+        _resize(page, width, height)
+        page.locator("h1").first.click()  # focus the page, not a control
+        page.keyboard.press("PageDown")  # what a presenter's clicker sends
+    context.close()
+    assert len(results) == len(PAGES) + len(PHONE_PAGES) + SLIDE_COUNT * len(PRESENTATION_SIZES)
     return results
 
 
@@ -166,11 +196,10 @@ def _page_figures(demo_sqlite_url: str, monkeypatch) -> list[tuple[str, object, 
 
 
 def test_exported_images_keep_their_text_inside(
-    browser, demo_sqlite_url, demo_engine, monkeypatch
+    browser, demo_sqlite_url, demo_engine, demo_cases, monkeypatch
 ) -> None:
-    from teilhabe.cases import read_cases
     from teilhabe.demo import AS_OF
-    from teilhabe.protection import DEMO_SECRET, Protection
+    from teilhabe.protection import Protection
     from teilhabe.reporting import images
     from teilhabe.reporting import pdf as report
 
@@ -185,7 +214,7 @@ def test_exported_images_keep_their_text_inside(
     )
     content = report.report_content(
         demo_engine,
-        read_cases(engine=demo_engine, secret=DEMO_SECRET),
+        demo_cases,
         as_of=AS_OF,
         protection=Protection(),
     )

@@ -57,17 +57,10 @@ def test_netwatch_records_and_refuses_a_lookup_of_another_machine(tmp_path: Path
 
 
 @pytest.fixture(scope="module")
-def watched_app(start_streamlit) -> tuple[str, Path]:
-    """The dashboard on its demo database, its server process under netwatch."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / "netwatch-app.jsonl"
-    log.unlink(missing_ok=True)
-    url = start_streamlit(
-        REPO / "app.py",
-        env={"TEILHABE_CELL_KEY_SECRET": None, "TEILHABE_MIN_RATE_BASE": None},
-        netwatch_log=log,
-    )
-    return url, log
+def watched_app(app_server, app_server_netwatch_log) -> tuple[str, Path]:
+    """The dashboard on its demo database, its server process under netwatch: the shared
+    ``app_server`` of this worker (the log also covers every page run of the other tests)."""
+    return app_server, app_server_netwatch_log
 
 
 def test_no_connection_leaves_the_machine_at_start_or_during_page_runs(
