@@ -25,16 +25,10 @@ from teilhabe import selection
 from teilhabe.cases import Cases
 from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
 from teilhabe.figures import COUNT_COLUMNS, RATES
-from teilhabe.indicators import (
-    WINDOW,
-    Filters,
-    figures_from_base,
-    figures_series,
-    monthly_base,
-)
+from teilhabe.indicators import WINDOW, figures_from_base, figures_series, monthly_base
 from teilhabe.network import integrated_within_12_months
 from teilhabe.protection import Protection, key_column, publish, rate
-from teilhabe.selection import has_barrier
+from teilhabe.selection import Filters, has_barrier
 
 MATRIX = ("barrier_count", "duration")
 

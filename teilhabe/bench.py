@@ -42,11 +42,12 @@ from data_access.periods import month_end, month_key
 from data_access.settings import Settings
 from teilhabe import cube_store, figures
 from teilhabe.cases import Cases
-from teilhabe.definitions import BARRIERS, SEXES
+from teilhabe.definitions import AGE_GROUPS, BARRIERS, SEXES
 from teilhabe.demo import SEED, DemoSpec, data_version, load_demo
-from teilhabe.indicators import AGE_GROUPS, CUBE_DIMENSIONS, Filters
+from teilhabe.indicators import CUBE_DIMENSIONS
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
+from teilhabe.selection import Filters
 
 DEFAULT_CLIENTS = 1_000_000
 DEFAULT_DISTRICTS = 10

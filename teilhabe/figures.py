@@ -28,9 +28,9 @@ from teilhabe import cases as cases_module
 from teilhabe.cases import Cases
 from teilhabe.definitions import KENNZAHLEN, LZB_BAND_COLUMNS
 from teilhabe.definitions import RATES as RATES
-from teilhabe.indicators import DIMENSIONS, Filters, figures_series
+from teilhabe.indicators import DIMENSIONS, figures_series
 from teilhabe.protection import Protection
-from teilhabe.selection import in_area
+from teilhabe.selection import Filters, in_area
 
 STOCK_COLUMNS = ("elb", "lzb", *LZB_BAND_COLUMNS.values())
 

@@ -39,14 +39,9 @@ import polars as pl
 
 from teilhabe import cube, selection
 from teilhabe.cases import Cases
-
-# the registry's code lists and the filters, for the callers that know them from here
-from teilhabe.definitions import AGE_GROUPS as AGE_GROUPS
-from teilhabe.definitions import BARRIER_COUNTS as BARRIER_COUNTS
 from teilhabe.definitions import DISTRICT_DIGITS, LAND_DIGITS
-from teilhabe.definitions import DURATION_BANDS as DURATION_BANDS
 from teilhabe.protection import Protection, key_column, publish_columns, rate
-from teilhabe.selection import Filters as Filters
+from teilhabe.selection import Filters
 
 WINDOW = 12
 # The breakdowns: the cube's own columns, and the areas above the municipality.

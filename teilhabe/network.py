@@ -31,9 +31,9 @@ from teilhabe.cases import Cases
 from teilhabe.definitions import BARRIER_BITS, BARRIER_CODES
 from teilhabe.directory import active_services
 from teilhabe.figures import breakdown_series
-from teilhabe.indicators import WINDOW, Filters
+from teilhabe.indicators import WINDOW
 from teilhabe.protection import Protection, key_column, publish, rate
-from teilhabe.selection import has_barrier
+from teilhabe.selection import Filters, has_barrier
 
 METRIC_CRS = "EPSG:25832"
 OUTCOMES = {

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 from teilhabe import barriers, figures
 from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
-from teilhabe.indicators import Filters
 from teilhabe.protection import MAX_DEVIATION, Protection
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal
+from teilhabe.selection import Filters
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -13,8 +13,8 @@ from teilhabe import barriers
 from teilhabe.cases import read_cases
 from teilhabe.definitions import BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
 from teilhabe.figures import COUNT_COLUMNS as COUNTS
-from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, Protection, deviation
+from teilhabe.selection import Filters
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

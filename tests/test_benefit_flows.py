@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 
 from teilhabe.cases import read_cases
-from teilhabe.indicators import Filters, figures_series, monthly_base
+from teilhabe.indicators import figures_series, monthly_base
 from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.selection import Filters
 
 SEPT_2013 = 2013 * 12 + 8
 D = dt.date

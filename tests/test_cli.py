@@ -9,8 +9,8 @@ from teilhabe.cases import read_cases
 from teilhabe.cli.main import main
 from teilhabe.definitions import BARRIER_CODES
 from teilhabe.demo import AS_OF
-from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.selection import Filters
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

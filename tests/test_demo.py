@@ -9,8 +9,9 @@ from data_access.models import Base
 from teilhabe import figures
 from teilhabe.cases import read_cases
 from teilhabe.demo import AS_OF, DemoSpec, generate
-from teilhabe.indicators import Filters, figures_series
+from teilhabe.indicators import figures_series
 from teilhabe.protection import DEMO_SECRET, MAX_DEVIATION, Protection
+from teilhabe.selection import Filters
 
 EXACT = Protection(exact=True)
 

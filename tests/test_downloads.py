@@ -11,9 +11,9 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from teilhabe.demo import AS_OF
-from teilhabe.indicators import Filters
 from teilhabe.protection import Protection
 from teilhabe.reporting.images import PNG_MAGIC
+from teilhabe.selection import Filters
 from ui import downloads
 from ui.data import Dataset
 from ui.filters import Selection
@@ -92,7 +92,7 @@ def test_a_page_with_the_helpers_runs(monkeypatch, demo_sqlite_url) -> None:
     def page() -> None:
         import plotly.graph_objects as go
 
-        from teilhabe.indicators import Filters
+        from teilhabe.selection import Filters
         from ui import data, downloads
         from ui.filters import Selection
 

@@ -29,13 +29,13 @@ from teilhabe.exchange.core import TableImportReport
 from teilhabe.exchange.report import Problem
 from teilhabe.exchange.tables import TABLES
 from teilhabe.exchange.templates import template_csv, template_xlsx
-from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, Protection
 from teilhabe.reporting import charts
 from teilhabe.reporting import pdf as report
 from teilhabe.reporting.chart_style import for_target
 from teilhabe.reporting.exports import Column, to_csv, to_xlsx
 from teilhabe.reporting.safe_text import FORMULA_STARTS
+from teilhabe.selection import Filters
 from tests.hostile import ANCHOR, BIG, IMAGE, PAYLOADS, PHISH_LINK
 from ui import imports as ui_imports
 

@@ -12,8 +12,9 @@ import pytest
 from teilhabe import cube
 from teilhabe.cases import read_cases
 from teilhabe.definitions import BARRIERS
-from teilhabe.indicators import Filters, figures_series, monthly_base
+from teilhabe.indicators import figures_series, monthly_base
 from teilhabe.protection import DEMO_SECRET, Protection
+from teilhabe.selection import Filters
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

@@ -22,8 +22,8 @@ from teilhabe.directory import (
     events_with_providers,
     provider_directory,
 )
-from teilhabe.indicators import Filters
 from teilhabe.protection import DEMO_SECRET, Protection, deviation
+from teilhabe.selection import Filters
 
 D = dt.date
 SEPT_2013 = 2013 * 12 + 8

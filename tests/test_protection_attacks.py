@@ -26,11 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teilhabe import barriers, figures, network
-from teilhabe.definitions import BARRIER_CODES, SERVICE_CATEGORIES
+from teilhabe.definitions import AGE_GROUPS, BARRIER_CODES, SERVICE_CATEGORIES
 from teilhabe.demo import AS_OF
 from teilhabe.figures import COUNT_COLUMNS
-from teilhabe.indicators import AGE_GROUPS, DIMENSIONS, Filters
+from teilhabe.indicators import DIMENSIONS
 from teilhabe.protection import Protection
+from teilhabe.selection import Filters
 
 COVERED = Protection()
 EXACT = Protection(exact=True)

@@ -25,12 +25,11 @@ from pypdf import PdfReader
 from teilhabe import figures
 from teilhabe.cli.main import main
 from teilhabe.demo import AS_OF
-from teilhabe.indicators import Filters
 from teilhabe.protection import MAX_DEVIATION, Protection
 from teilhabe.reporting import images, pdf_document
 from teilhabe.reporting import pdf as report
 from teilhabe.reporting.formatting import NOT_SHOWN, format_count, format_decimal, format_percent
-from teilhabe.selection import describe_filters
+from teilhabe.selection import Filters, describe_filters
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,6 +25,7 @@ import streamlit as st
 
 from data_access.periods import month_key, parse_month
 from teilhabe.definitions import (
+    AGE_GROUPS,
     BARRIERS,
     DISTRICT_DIGITS,
     SEXES,
@@ -32,10 +33,9 @@ from teilhabe.definitions import (
     land_code,
     land_name,
 )
-from teilhabe.indicators import AGE_GROUPS, Filters
 from teilhabe.reporting.text import markdown_text
 from teilhabe.selection import PLACE_LEVELS as PLACE_LEVELS
-from teilhabe.selection import describe_filters, describe_unit, in_area, place_levels
+from teilhabe.selection import Filters, describe_filters, describe_unit, in_area, place_levels
 from teilhabe.selection import place_level as place_level_of
 from ui import data
 from ui.data import Dataset

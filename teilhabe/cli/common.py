@@ -24,10 +24,10 @@ from data_access.db import DatabaseUnavailable, SchemaOutdated
 from data_access.periods import month_key, parse_month
 from data_access.settings import ConfigurationError, Settings
 from teilhabe import figures
-from teilhabe.definitions import BARRIER_CODES, SEXES, land_code
+from teilhabe.definitions import AGE_GROUPS, BARRIER_CODES, SEXES, land_code
 from teilhabe.demo import RealDataPresent
 from teilhabe.exchange.safe_paths import UnusablePath
-from teilhabe.indicators import AGE_GROUPS, Filters
+from teilhabe.selection import Filters
 
 EXIT_OK = 0
 EXIT_ERROR = 2  # the same code as argparse's for wrong arguments

@@ -32,9 +32,10 @@ from teilhabe import barriers, figures
 from teilhabe.cli import common as cli_common
 from teilhabe.cli import providers
 from teilhabe.demo import DemoSpec, load_demo
-from teilhabe.indicators import DIMENSIONS, Filters
+from teilhabe.indicators import DIMENSIONS
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_decimal
+from teilhabe.selection import Filters
 from teilhabe.startup import case_copy, open_database
 
 

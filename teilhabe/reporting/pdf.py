@@ -37,7 +37,6 @@ from teilhabe import definitions, figures
 from teilhabe.cases import Cases
 from teilhabe.definitions import LZB_BAND_COLUMNS, land_code, land_name
 from teilhabe.exchange import boundaries
-from teilhabe.indicators import Filters
 from teilhabe.protection import Protection
 from teilhabe.reporting import (
     charts as app_charts,  # plotly only, no Streamlit (tests/test_report.py checks)
@@ -53,7 +52,7 @@ from teilhabe.reporting.formatting import (
 )
 from teilhabe.reporting.glossary import GLOSSARY
 from teilhabe.reporting.pdf_document import BLUE, GREY, LIGHT, ReportPDF, report_font, table
-from teilhabe.selection import PLACE_LEVELS, describe_filters, describe_unit, place_level
+from teilhabe.selection import PLACE_LEVELS, Filters, describe_filters, describe_unit, place_level
 
 logger = logging.getLogger(__name__)
 

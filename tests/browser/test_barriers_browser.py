@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from teilhabe.barriers import group_comparison
 from teilhabe.demo import AS_OF
-from teilhabe.indicators import Filters
 from teilhabe.protection import Protection
 from teilhabe.reporting.formatting import format_count, format_percent
+from teilhabe.selection import Filters
 
 
 def test_choosing_barriers_shows_the_group(

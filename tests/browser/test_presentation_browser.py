@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from teilhabe.indicators import Filters
 from teilhabe.reporting.formatting import format_count
+from teilhabe.selection import Filters
 
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SLIDES = [
