@@ -3,16 +3,14 @@
 from pathlib import Path
 
 import streamlit as st
-from streamlit import net_util
 
 from ui import auth, data, filters, shell, wayback
+from ui.serve import known_addresses
 
-# Streamlit asks checkip.amazonaws.com for the machine's address whenever a websocket comes from
-# another origin (and again on every such attempt, as long as the answer is no address) and
-# probes a route to 8.8.8.8 for the internal one. The app promises to stay on the machine:
-# neither address is ever looked up (tests/browser/test_offline_browser.py).
-net_util._external_ip = net_util._external_ip or ""
-net_util._internal_ip = net_util._internal_ip or "127.0.0.1"
+# Streamlit would ask checkip.amazonaws.com for the machine's address when a websocket comes from
+# another origin; ``ui.serve`` (how the scripts start the app) sets the addresses before the
+# server starts, and this covers a plain `streamlit run app.py` from its first page run on.
+known_addresses()
 
 ICON = str(Path(__file__).parent / "ui" / "assets" / "favicon.png")
 

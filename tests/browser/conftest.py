@@ -3,8 +3,9 @@
 Fixtures
 --------
 ``start_streamlit(script, env=None, netwatch_log=None) -> str`` (session)
-    Factory: starts ``streamlit run <script>`` on a free port with a fresh ``TEILHABE_DATA_DIR``
-    and without ``TEILHABE_DATABASE_URL``; returns the base URL. Stopped at session end. With
+    Factory: starts ``python -m ui.serve <script>`` (``streamlit run`` with the addresses set)
+    on a free port with a fresh ``TEILHABE_DATA_DIR`` and without ``TEILHABE_DATABASE_URL``;
+    returns the base URL. Stopped at session end. With
     ``netwatch_log`` the server runs under ``netwatch.py``, which records (and refuses) every
     attempt of the server process to reach another machine in that file.
 ``app_server -> str`` (session)
@@ -154,7 +155,7 @@ StartStreamlit = Callable[..., str]
 def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartStreamlit]:
     """Factory ``start_streamlit(script, env=None, netwatch_log=None) -> base_url``.
 
-    Each server runs ``sys.executable -m streamlit run <script>`` from the repository root on a
+    Each server runs ``sys.executable -m ui.serve <script>`` from the repository root on a
     free port of 127.0.0.1, with ``TEILHABE_DATA_DIR`` set to a new temporary folder and
     ``TEILHABE_DATABASE_URL`` removed. ``env`` is applied on top of that; a value of ``None``
     removes the variable. Output goes to ``tests/artifacts/streamlit-<script>-<port>.log``.
@@ -181,7 +182,7 @@ def start_streamlit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartS
         if netwatch_log is not None:
             python += [str(BROWSER_TESTS / "netwatch.py"), str(netwatch_log)]
         command = [
-            *python, "-m", "streamlit", "run", str(script),
+            *python, "-m", "ui.serve", str(script),
             "--server.headless", "true",
             "--server.port", str(port),
             "--server.address", "127.0.0.1",

@@ -101,6 +101,7 @@ def main(argv: list[str]) -> None:
         exec(compile(target, "<netwatch -c>", "exec"), {"__name__": "__main__"})
     else:
         sys.argv = [target, *rest]
+        sys.path.insert(0, os.getcwd())  # as `python -m` does: modules of the working folder
         runpy.run_module(target, run_name="__main__", alter_sys=True)
 
 

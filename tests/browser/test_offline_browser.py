@@ -87,6 +87,18 @@ def test_no_connection_leaves_the_machine_at_start_or_during_page_runs(
     assert not found, f"the origin check reached out:\n{describe(found)}"
 
 
+def test_a_foreign_origin_before_any_page_run_makes_no_lookup(start_streamlit, tmp_path) -> None:
+    """A websocket from another site that arrives before any page has run: the server (started
+    by ``ui.serve``, as every script starts it) knows its addresses already and asks nobody.
+    Started by a plain `streamlit run`, Streamlit would look up checkip.amazonaws.com here."""
+    log = tmp_path / "netwatch.jsonl"
+    url = start_streamlit(REPO / "app.py", netwatch_log=log)
+    assert foreign_origin_websocket(url) == 403
+    armed, found = attempts(log)
+    assert armed, "the netwatch hook did not run in the server process"
+    assert not found, f"the origin check reached out:\n{describe(found)}"
+
+
 def foreign_origin_websocket(url: str) -> int | None:
     """HTTP status of a websocket handshake to the app with the Origin of another site."""
     from websockets.exceptions import InvalidStatus
