@@ -899,7 +899,7 @@ def test_several_locations_per_organisation_and_a_geojson_service_area(demo_copy
     assert HEIDENHEIM in served and "08135016" not in served
 
     # the map's directory has every location of the provider
-    from teilhabe.network import provider_directory
+    from teilhabe.directory import provider_directory
 
     directory = provider_directory(engine=demo_copy)
     row = directory.filter(pl.col("provider_id") == "P03").row(0, named=True)
