@@ -255,6 +255,31 @@ LAENDER: dict[str, str] = {
     "15": "Sachsen-Anhalt",
     "16": "Thüringen",
 }
+# The Länder's usual abbreviations (as in the published tables of the BA and the BMAS), same keys.
+LAND_ABBREVIATIONS: dict[str, str] = dict(
+    zip(
+        LAENDER,
+        [
+            "SH",
+            "HH",
+            "NI",
+            "HB",
+            "NW",
+            "HE",
+            "RP",
+            "BW",
+            "BY",
+            "SL",
+            "BE",
+            "BB",
+            "MV",
+            "SN",
+            "ST",
+            "TH",
+        ],
+        strict=True,
+    )
+)
 LAND_DIGITS = 2  # the Land: the first two digits of an AGS or district key
 DISTRICT_DIGITS = 5  # the Kreis (and its Jobcenter): the first five digits of an AGS
 

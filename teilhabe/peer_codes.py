@@ -5,6 +5,9 @@ Länder (abbreviation, two-digit key and name).
 
 from __future__ import annotations
 
+from teilhabe.definitions import LAENDER as LAND_NAMES
+from teilhabe.definitions import LAND_ABBREVIATIONS
+
 # code -> German name, in the order of the Verordnung
 KENNZAHLEN: dict[str, str] = {
     "K1": "Veränderung der Summe der Leistungen zum Lebensunterhalt",
@@ -58,26 +61,9 @@ OWN_FIGURES: dict[str, str] = {
 }
 
 GERMANY_KEY = "DE"
-# abbreviation -> name; the two-digit keys of the Länder in the same order (01 ... 16)
-LAENDER: dict[str, str] = {
-    "SH": "Schleswig-Holstein",
-    "HH": "Hamburg",
-    "NI": "Niedersachsen",
-    "HB": "Bremen",
-    "NW": "Nordrhein-Westfalen",
-    "HE": "Hessen",
-    "RP": "Rheinland-Pfalz",
-    "BW": "Baden-Württemberg",
-    "BY": "Bayern",
-    "SL": "Saarland",
-    "BE": "Berlin",
-    "BB": "Brandenburg",
-    "MV": "Mecklenburg-Vorpommern",
-    "SN": "Sachsen",
-    "ST": "Sachsen-Anhalt",
-    "TH": "Thüringen",
-}
-LAND_KEYS: dict[str, str] = {f"{i:02d}": code for i, code in enumerate(LAENDER, start=1)}
+# abbreviation -> name, and key -> abbreviation, from the one registry of the Länder
+LAENDER: dict[str, str] = {LAND_ABBREVIATIONS[key]: name for key, name in LAND_NAMES.items()}
+LAND_KEYS: dict[str, str] = dict(LAND_ABBREVIATIONS)
 LAND_SYNONYMS: dict[str, str] = {
     **LAND_KEYS,
     **{str(int(key)): code for key, code in LAND_KEYS.items()},  # 8 for 08

@@ -42,7 +42,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from teilhabe.definitions import PROVIDER_KINDS
+from teilhabe.definitions import LAENDER, PROVIDER_KINDS
 
 DESCRIPTOR = "datapackage.json"
 MAX_DESCRIPTOR_BYTES = 5 * 2**20  # a package's description is a few KB; larger is refused
@@ -59,24 +59,7 @@ BARRIER_LINK = "addressed_barrier"
 CODE_SEPARATOR = ";"
 
 # Land (first two digits of the AGS) -> name, for the HSDS address field state_province.
-STATES: dict[str, str] = {
-    "01": "Schleswig-Holstein",
-    "02": "Hamburg",
-    "03": "Niedersachsen",
-    "04": "Bremen",
-    "05": "Nordrhein-Westfalen",
-    "06": "Hessen",
-    "07": "Rheinland-Pfalz",
-    "08": "Baden-Württemberg",
-    "09": "Bayern",
-    "10": "Saarland",
-    "11": "Berlin",
-    "12": "Brandenburg",
-    "13": "Mecklenburg-Vorpommern",
-    "14": "Sachsen",
-    "15": "Sachsen-Anhalt",
-    "16": "Thüringen",
-}
+STATES: dict[str, str] = LAENDER
 
 
 # --- The package layout ----------------------------------------------------------------------
