@@ -5,6 +5,7 @@ changes, their protection, peer means and ranges; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -473,3 +474,22 @@ def test_text_from_the_peer_file_is_escaped_in_the_chart() -> None:
     )
     assert "&lt;b&gt;JC&lt;/b&gt;" in names
     assert not any("<a" in str(trace.hovertemplate) for trace in figure.data)
+
+
+def test_the_figures_command_gives_k1_and_k1e1_where_amounts_exist(
+    engine, monkeypatch, capsys, tmp_path
+) -> None:
+    from teilhabe.cli.main import main
+
+    monkeypatch.setenv("TEILHABE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TEILHABE_CELL_KEY_SECRET", "a-test-secret-of-enough-length")
+    url = engine.url.render_as_string(hide_password=False)
+    arguments = ["figures", "--json", "--exact", "--as-of", "2013-09", "--database-url", url]
+    assert main(arguments) == 0
+    without = json.loads(capsys.readouterr().out)
+    assert "benefits_living_change" not in without  # no amounts: no K1, no key
+    tabular.import_table(engine, "benefit_amount", amounts_file(), name="b.csv", actor=STEWARD)
+    assert main(arguments) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["benefits_living_change"] == 10.1
+    assert result["benefits_housing_change"] == round((4200 / 6034.56 - 1) * 100, 1)  # -30.4

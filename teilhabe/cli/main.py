@@ -28,7 +28,7 @@ from data_access.db import (
     upgrade_schema,
 )
 from data_access.periods import month_key
-from teilhabe import barriers, figures
+from teilhabe import amounts, barriers, figures
 from teilhabe.cli import common as cli_common
 from teilhabe.cli import providers
 from teilhabe.demo import DemoSpec, load_demo
@@ -183,6 +183,13 @@ def _json_figures(
         "synthetic": figures.dataset_info(engine=engine).get("synthetic") == "true",
         "filters": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(chosen).items()},
         **{key: _json_value(value) for key, value in headline.items()},
+        # K1 and K1E1 where benefit amounts are imported (for the whole Jobcenter)
+        **{
+            key: _json_value(value)
+            for key, value in amounts.benefit_changes(
+                engine=engine, cases=cases, as_of=as_of, protection=protection
+            ).items()
+        },
         "network_events": [{**e, "date": e["date"].isoformat()} for e in events.to_dicts()],
         "protection": protection.label,
         "min_rate_base": protection.min_rate_base,
