@@ -15,7 +15,7 @@ from teilhabe.reporting import charts
 from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of, format_percent
 from ui import components, data, filters, shell
-from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
+from ui.downloads import PageTables, chart_note, chart_with_download
 
 BARRIERS = data.barrier_catalogue()
 LABELS = {b.code: b.label for b in BARRIERS}
@@ -26,6 +26,7 @@ shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
 dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
+tables = PageTables(dataset, chosen)
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -33,17 +34,6 @@ BARRIER_COUNTS = data.group_labels(version, "barrier_count")
 DURATION_BANDS = data.group_labels(version, "duration")
 
 components.page_header("Hemmnisse", dataset, as_of, filters.describe(chosen))
-
-
-def show_table(frame: pl.DataFrame, columns: list[Column], title: str, stem: str, key: str) -> None:
-    table_with_downloads(
-        frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem, key=key
-    )
-
-
-def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
-    """Only the buttons: for data shown as a chart, not as a table."""
-    table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
 
 
 # --- How common each barrier is --------------------------------------------------------------
@@ -75,7 +65,7 @@ prevalence_columns = [
     Column("integration_rate", "K2", "rate"),
 ]
 with table:
-    show_table(
+    tables.show(
         prevalence,
         prevalence_columns,
         "Verbreitung der Hemmnisse",
@@ -138,7 +128,7 @@ trend_columns = [
     Column("lzb", "LZB", "count"),
     Column("lzb_share", "Anteil LZB", "rate"),
 ]
-downloads(
+tables.downloads(
     series.with_columns(
         pl.col("month").map_elements(format_as_of, return_dtype=pl.String).alias("month_label")
     ),
@@ -173,7 +163,7 @@ chart_with_download(
     title="Welche Hemmnisse zusammen auftreten",
     note=chart_note(dataset, chosen),
 )
-downloads(
+tables.downloads(
     pairs.filter(pl.col("barrier_a") <= pl.col("barrier_b")).with_columns(
         pl.col("barrier_a").replace_strict(LABELS).alias("a"),
         pl.col("barrier_b").replace_strict(LABELS).alias("b"),
@@ -207,7 +197,7 @@ with counts_table:
         Column("elb", "ELB", "count"),
         Column("integration_rate", "Integrationsquote (K2)", "rate"),
     ]
-    show_table(
+    tables.show(
         by_count,
         count_columns,
         "Zahl der Hemmnisse je Person",
@@ -251,7 +241,9 @@ matrix_columns = [
     Column("integrations_12m", "Integrationen (12 Monate)", "count"),
     Column("integration_rate", "Integrationsquote (K2)", "rate"),
 ]
-downloads(cells, matrix_columns, "Integrationsquote nach Hemmnissen und Dauer", "hemmnisse_k2")
+tables.downloads(
+    cells, matrix_columns, "Integrationsquote nach Hemmnissen und Dauer", "hemmnisse_k2"
+)
 
 # --- The chosen group -------------------------------------------------------------------------
 st.header("Die gewählte Gruppe")
@@ -294,7 +286,7 @@ else:
             Column("lzb", "LZB", "count"),
             Column("integration_rate", "Integrationsquote (K2)", "rate"),
         ]
-        show_table(
+        tables.show(
             places,
             place_columns,
             f"Gruppe nach {filters.PLACE_LEVELS[level]}",
@@ -314,7 +306,7 @@ else:
             Column("lzb", "LZB", "count"),
             Column("integration_rate", "Integrationsquote (K2)", "rate"),
         ]
-        show_table(
+        tables.show(
             durations,
             duration_columns,
             "Gruppe nach Bezugsdauer",
@@ -340,7 +332,7 @@ referral_columns = [
     Column("integrated_12m", "davon Integration", "count"),
     Column("outcome_rate", "Anteil", "rate"),
 ]
-show_table(
+tables.show(
     referrals,
     referral_columns,
     "Zuweisungen und Ergebnis",

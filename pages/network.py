@@ -9,12 +9,13 @@ from teilhabe.reporting.exports import Column
 from teilhabe.reporting.formatting import format_as_of
 from teilhabe.reporting.text import markdown_text
 from ui import components, data, filters, shell
-from ui.downloads import chart_note, chart_with_download, table_downloads, table_with_downloads
+from ui.downloads import PageTables, chart_note, chart_with_download
 
 shell.require_router()
 dataset = data.dataset()
 chosen = filters.selection()
 dataset = filters.with_unit(dataset, chosen)  # the chosen Jobcenter(s) in the headline
+tables = PageTables(dataset, chosen)
 as_of = chosen.as_of
 group = chosen.filters
 version, protection = dataset.version, dataset.protection
@@ -22,17 +23,6 @@ barrier_labels = {b.code: b.label for b in data.barrier_catalogue()}
 names = data.municipality_names(version)
 
 components.page_header("Netzwerk", dataset, as_of, filters.describe(chosen))
-
-
-def show_table(frame: pl.DataFrame, columns: list[Column], title: str, stem: str, key: str) -> None:
-    table_with_downloads(
-        frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem, key=key
-    )
-
-
-def downloads(frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
-    """Only the buttons: for data shown as a chart, not as a table."""
-    table_downloads(frame, columns, title=title, dataset=dataset, selection=chosen, file_stem=stem)
 
 
 # --- The directory ----------------------------------------------------------------------------
@@ -115,7 +105,7 @@ directory_columns = [
     Column("status", "Status"),
 ]
 st.caption(f"{found.height} von {directory.height} Angeboten")
-show_table(
+tables.show(
     found, directory_columns, "Verzeichnis der Angebote", "netzwerk_verzeichnis", "directory"
 )
 
@@ -139,7 +129,7 @@ reach_columns = [
     Column("integrated", "davon Integration", "count"),
     Column("outcome_rate", "Anteil mit Integration", "rate"),
 ]
-show_table(
+tables.show(
     by_category.sort("label"),
     reach_columns,
     "Reichweite nach Leistungsart",
@@ -205,7 +195,7 @@ provider_columns = [
     *reach_columns[1:],
 ]
 with st.expander("Reichweite je Träger", icon=":material/groups:"):
-    show_table(
+    tables.show(
         providers, provider_columns, "Reichweite je Träger", "netzwerk_traeger", "reach_providers"
     )
 
@@ -230,7 +220,7 @@ with chart:
         note=chart_note(dataset, chosen),
     )
 with table:
-    show_table(
+    tables.show(
         coverage,
         coverage_columns,
         "Abdeckung der Hemmnisse",
@@ -298,7 +288,7 @@ else:
         Column("provider_count", "Träger und Behörden", "count"),
         Column("provider_names", "beteiligt"),
     ]
-    show_table(
+    tables.show(
         shown_events, event_columns, "Netzwerkveranstaltungen", "netzwerkveranstaltungen",
         "events_table",
     )  # fmt: skip

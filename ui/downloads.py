@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import plotly.graph_objects as go
@@ -93,6 +94,38 @@ def table_downloads(
 
 
 # --- Charts as PNG ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageTables:
+    """The tables of one page run with their downloads: the data set and selection named once."""
+
+    dataset: Dataset
+    selection: Selection
+
+    def show(
+        self, frame: pl.DataFrame, columns: list[Column], title: str, stem: str, key: str
+    ) -> None:
+        table_with_downloads(
+            frame,
+            columns,
+            title=title,
+            dataset=self.dataset,
+            selection=self.selection,
+            file_stem=stem,
+            key=key,
+        )
+
+    def downloads(self, frame: pl.DataFrame, columns: list[Column], title: str, stem: str) -> None:
+        """Only the buttons: for data shown as a chart, not as a table."""
+        table_downloads(
+            frame,
+            columns,
+            title=title,
+            dataset=self.dataset,
+            selection=self.selection,
+            file_stem=stem,
+        )
 
 
 def chart_note(dataset: Dataset, selection: Selection) -> list[str]:
