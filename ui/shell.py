@@ -71,7 +71,7 @@ GLOBAL_STYLE = """
     content: "Datei auswählen"; font-size: 0.875rem;
 }
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {
-    content: "Datei hierher ziehen oder auswählen · bis 200 MB · CSV, TXT, Excel, ODS, Parquet";
+    content: "UPLOAD_TEXT";
     font-size: 0.875rem;
 }
 </style>
@@ -79,4 +79,7 @@ GLOBAL_STYLE = """
 
 
 def global_style() -> None:
-    st.html(GLOBAL_STYLE)
+    # the uploader's limit as configured (``server.maxUploadSize``, an integer), never a copy
+    limit = int(st.get_option("server.maxUploadSize"))
+    text = f"Datei hierher ziehen oder auswählen · bis {limit} MB · CSV, TXT, Excel, ODS, Parquet"
+    st.html(GLOBAL_STYLE.replace("UPLOAD_TEXT", text))

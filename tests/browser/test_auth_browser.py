@@ -152,6 +152,10 @@ def test_a_data_steward_imports_and_the_log_names_them(
     open_app(page, f"{base_url}/data")
     expect(sidebar(page).get_by_text("Rolle: Datenverantwortung")).to_be_visible()
     expect(page.get_by_text("Höchstens 100 MB je Datei;")).to_be_visible()
+    # the uploader's own (German) instruction names the configured limit, not Streamlit's 200
+    instruction = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("span").first
+    content = instruction.evaluate("e => getComputedStyle(e, '::after').content")
+    assert "bis 100 MB" in content, content
     save_screenshot(page, "data_page_datenverantwortung")
 
     upload = tmp_path / "kreise.csv"  # the first table of the list: Kreise
