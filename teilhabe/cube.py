@@ -40,8 +40,9 @@ mask (for everything else; far fewer rows). Both are sorted by month.
 
 And a small third, ``rollups``: the same sums already formed for the questions most filter
 changes ask (``ROLLUPS``): per month the totals, per month and one dimension, per month and
-barrier code (the cells whose mask has that bit), and per month, barrier code and one dimension
-other than the municipality. Its rows are stacked, ``rollup`` names the rollup of a row and the
+barrier code (the cells whose mask has that bit), per month, barrier code and one dimension
+other than the municipality, and per month and all dimensions but the municipality, without
+and with a barrier code. Its rows are stacked, ``rollup`` names the rollup of a row and the
 columns it does not group by are null; sorted by month. Key sums are UInt32 sums that wrap
 modulo 2^32 like those over the cells, so a sum over rollup rows equals the sum over the cells
 exactly (``selection.rollup_for`` picks the rollup that can answer).
@@ -94,6 +95,9 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
         for dimension in ROLLUP_DIMENSIONS
         if dimension != "municipality"  # per municipality and barrier would not be small
     },
+    # every dimension but the municipality (at most 270 groups a month), with a barrier code
+    "characteristics": ROLLUP_DIMENSIONS[1:],
+    "barrier_characteristics": ("barrier", *ROLLUP_DIMENSIONS[1:]),
 }
 ROLLUP_ENUM = pl.Enum(list(ROLLUPS))
 BARRIER_ENUM = pl.Enum(list(BARRIER_BITS))

@@ -464,12 +464,13 @@ def test_the_smallest_rollup_able_to_answer_is_picked() -> None:
     )
     assert pick(Filters(barriers=("debts", "debts"), barrier_mode="all"), []) == "barrier"
     # only the cells can answer
-    assert pick(Filters(sexes=("f",)), ["age_group"]) is None
+    assert pick(Filters(sexes=("f",)), ["age_group"]) == "characteristics"
+    assert pick(Filters(barriers=("debts",)), ["sex", "age_group"]) == "barrier_characteristics"
     assert pick(Filters(barriers=("debts", "health")), []) is None
     assert pick(Filters(barriers=("debts", "health"), barrier_mode="all"), []) is None
     assert pick(Filters(barriers=("unknown",)), []) is None
     assert pick(Filters(barriers=("debts",), municipalities=(A,)), []) is None
-    assert pick(Filters(barriers=("debts",)), ["sex", "age_group"]) is None
+    assert pick(Filters(sexes=("f",)), ["municipality"]) is None
     assert pick(Filters(), ["single_parent"]) is None
 
 
@@ -493,6 +494,8 @@ def test_the_rollups_hold_the_sums_of_the_cells(cases) -> None:
     # in May: debts of C1, C5 and G (C2's resolved on 10.05., C3's recorded in June)
     assert row("barrier", barrier="debts") == (3, key_sum("C1", "C5", "G"))
     assert row("barrier_sex", barrier="debts", sex="f") == (2, key_sum("C1", "C5"))
+    women_in_may = rollups.filter(pl.col("rollup") == "characteristics", sex="f")
+    assert women_in_may["elb"].sum() == 4  # C1, C3, C5, N
     assert rollups.filter(pl.col("barrier") == "addiction").is_empty()
     # the figures read from them
     debts_by_sex = monthly_base(cases, Filters(barriers=("debts",)), MAY, MAY, "sex")
