@@ -235,11 +235,34 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     name = rollup_for(filters, keys)
     if name is None:
         return cube_rows(cells, plain, filters, first, last)
-    frame = months(rollups, first, last)
-    found = [pl.col("rollup") == name, *conditions(filters, frame.schema, barriers=False)]
+    frame = months(_rollup(rollups, name), first, last)
+    found = conditions(filters, frame.schema, barriers=False)
     if filters.barriers:
         found.append(pl.col("barrier") == filters.barriers[0])
-    return frame.filter(*found)
+    return _filtered(frame, found)
+
+
+# Each rollup of the last rollup frames on its own (sorted by month): slicing the months of one
+# rollup reads only its rows, not those of the larger rollups stacked with it.
+_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, pl.DataFrame]]] = OrderedDict()
+_ROLLUP_PARTS_KEPT = 4  # stocks and flows of the current data version and the one before
+_ROLLUP_PARTS_LOCK = threading.Lock()
+
+
+def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The rows of the rollup ``name`` of a stacked rollup frame, sorted by month."""
+    with _ROLLUP_PARTS_LOCK:
+        kept = _ROLLUP_PARTS.get(id(rollups))
+        if kept is not None and kept[0] is rollups:
+            _ROLLUP_PARTS.move_to_end(id(rollups))
+            parts = kept[1]
+        else:
+            split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
+            parts = {str(key[0]): part for key, part in split.items()}
+            _ROLLUP_PARTS[id(rollups)] = (rollups, parts)  # holding it keeps its id unique
+            while len(_ROLLUP_PARTS) > _ROLLUP_PARTS_KEPT:
+                _ROLLUP_PARTS.popitem(last=False)
+    return parts[name] if name in parts else rollups.clear()
 
 
 def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:
