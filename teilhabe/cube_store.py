@@ -67,7 +67,8 @@ from teilhabe.protection import secret_fingerprint
 LOG = logging.getLogger(__name__)
 
 # Raise when the layout of the stored copy changes: a store of another layout counts as empty.
-STORE_LAYOUT = 3  # 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4)
+# 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4); 4: the rollups (issue 16)
+STORE_LAYOUT = 4
 MANIFEST = "manifest.json"
 PARTITION_PERSONS = 250_000
 MERGE_MONTHS = 6  # months of the cube merged (and stored) per file
@@ -84,12 +85,24 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "stock_plain": ("month", *cube.CELL_KEYS),
     "flow_cells": ("month", *cube.CELL_KEYS, "barrier_mask"),
     "flow_plain": ("month", *cube.CELL_KEYS),
+    "stock_rollups": cube.ROLLUP_KEYS,
+    "flow_rollups": cube.ROLLUP_KEYS,
     "referral_rows": ("month", "client"),
 }
 # Enum columns of the cube whose categories come from the data (the source column of the
 # persons): a partition's categories are a subset of the whole's
 DATA_ENUMS = {"municipality": "municipality_ags", "sex": "sex"}
-CUBE_FIELDS = ("stock_cells", "stock_plain", "flow_cells", "flow_plain", "referral_rows")
+CUBE_FIELDS = (
+    "stock_cells",
+    "stock_plain",
+    "flow_cells",
+    "flow_plain",
+    "stock_rollups",
+    "flow_rollups",
+    "referral_rows",
+)
+# The rollups: each partition's rows summed with the others' in the merge (they stay small).
+ROLLUP_FIELDS = ("stock_rollups", "flow_rollups")
 
 Progress = Callable[[str], None]
 
@@ -325,6 +338,8 @@ def _merge(parts: Path, folder: Path) -> None:
             continue
         for number, start in enumerate(range(first, last + 1, MERGE_MONTHS)):
             window = frames.filter(pl.col("month").is_between(start, start + MERGE_MONTHS - 1))
+            if name in ROLLUP_FIELDS:  # UInt32 sums: key sums wrap as in ``cube.rollups``
+                window = window.group_by(*SORT_KEYS[name]).agg(pl.exclude(*SORT_KEYS[name]).sum())
             window.sort(*SORT_KEYS[name], maintain_order=True).collect().write_parquet(
                 target / f"{number:05d}.parquet"
             )

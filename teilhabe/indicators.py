@@ -80,11 +80,15 @@ def monthly_base(
     # a Jobcenter or Land is summed from its municipalities (a cube column)
     cube_keys = list(dict.fromkeys("municipality" if k in AREA_DIGITS else k for k in keys))
     parts = []
-    for cells, plain, measures in (
-        (cases.stock_cells, cases.stock_plain, (*cube.STOCKS, *cube.STOCK_KEYS)),
-        (cases.flow_cells, cases.flow_plain, (*cube.FLOWS, *cube.FLOW_KEYS)),
+    for frames, measures in (
+        (
+            (cases.stock_cells, cases.stock_plain, cases.stock_rollups),
+            (*cube.STOCKS, *cube.STOCK_KEYS),
+        ),
+        ((cases.flow_cells, cases.flow_plain, cases.flow_rollups), (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
-        rows = selection.cube_rows(cells, plain, filters, first, last)
+        # from the smallest rollup that can answer, else from the cells
+        rows = selection.summable_rows(*frames, filters, first, last, cube_keys)
         sums_ = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
         if cube_keys != keys:
             sums_ = (

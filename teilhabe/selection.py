@@ -7,7 +7,9 @@ of the Jobcenter (the import checks that a municipality's AGS starts with its di
 the cube needs no district column and a Land or Jobcenter is the set of its municipalities. One
 implementation serves every kind of row the app counts (no Streamlit):
 
-- cube rows (``cube_rows``): the cells of the monthly cube (``teilhabe.cube``);
+- cube rows (``cube_rows``): the cells of the monthly cube (``teilhabe.cube``); for sums by
+  month and a breakdown (``summable_rows``) the smallest of the cube's rollups that can answer
+  them (``rollup_for``), else the cells;
 - referral rows (``referral_rows``): referrals with the person's characteristics at their start;
 - persons (``persons``): the people in receipt in a month, with their characteristics then;
 - services of the provider directory (``directory_rows``: search text, category, barrier, area).
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from teilhabe.cube import ROLLUPS
 from teilhabe.definitions import (
     AGE_GROUPS,
     BARRIER_BITS,
@@ -187,6 +190,79 @@ def cube_rows(
     )
     frame = months(cube, first, last)
     return _filtered(frame, conditions(filters, frame.schema, barriers=False))
+
+
+def rollup_for(filters: Filters, keys: Sequence[str]) -> str | None:
+    """The smallest rollup of the cube (``cube.ROLLUPS``) whose rows summed by month and ``keys``
+    (cube columns) give the sums of the filtered group exactly, or None if only the cells can.
+
+    A rollup can answer if it groups by every key and every filtered column (a Land, Jobcenter
+    or municipality filter needs the municipality); a barrier filter needs one known barrier
+    code ("any" and "all" of one code are the same), several need the mask of the cells.
+    """
+    needed = set(keys)
+    for column, chosen in (
+        ("municipality", filters.has_area),
+        ("sex", filters.sexes),
+        ("age_group", filters.age_groups),
+        ("barrier", filters.barriers),
+    ):
+        if chosen:
+            needed.add(column)
+    if filters.barriers and (
+        len(set(filters.barriers)) > 1 or filters.barriers[0] not in BARRIER_BITS
+    ):
+        return None
+    able = [name for name, columns in ROLLUPS.items() if needed <= set(columns)]
+    # the municipality makes a rollup large, each further column multiplies its rows
+    return min(
+        able, key=lambda name: ("municipality" in ROLLUPS[name], len(ROLLUPS[name])), default=None
+    )
+
+
+def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
+    cells: pl.DataFrame,
+    plain: pl.DataFrame,
+    rollups: pl.DataFrame,
+    filters: Filters,
+    first: int,
+    last: int,
+    keys: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Rows of months ``first`` .. ``last`` whose measures, summed by month and ``keys`` (cube
+    columns), are the sums of the filtered group: of the rollup ``rollup_for`` picks, else the
+    cube rows (``cube_rows``). Only the month, ``keys`` and the measures are meant to be read."""
+    name = rollup_for(filters, keys)
+    if name is None:
+        return cube_rows(cells, plain, filters, first, last)
+    frame = months(_rollup(rollups, name), first, last)
+    found = conditions(filters, frame.schema, barriers=False)
+    if filters.barriers:
+        found.append(pl.col("barrier") == filters.barriers[0])
+    return _filtered(frame, found)
+
+
+# Each rollup of the last rollup frames on its own (sorted by month): slicing the months of one
+# rollup reads only its rows, not those of the larger rollups stacked with it.
+_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, pl.DataFrame]]] = OrderedDict()
+_ROLLUP_PARTS_KEPT = 4  # stocks and flows of the current data version and the one before
+_ROLLUP_PARTS_LOCK = threading.Lock()
+
+
+def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The rows of the rollup ``name`` of a stacked rollup frame, sorted by month."""
+    with _ROLLUP_PARTS_LOCK:
+        kept = _ROLLUP_PARTS.get(id(rollups))
+        if kept is not None and kept[0] is rollups:
+            _ROLLUP_PARTS.move_to_end(id(rollups))
+            parts = kept[1]
+        else:
+            split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
+            parts = {str(key[0]): part for key, part in split.items()}
+            _ROLLUP_PARTS[id(rollups)] = (rollups, parts)  # holding it keeps its id unique
+            while len(_ROLLUP_PARTS) > _ROLLUP_PARTS_KEPT:
+                _ROLLUP_PARTS.popitem(last=False)
+    return parts[name] if name in parts else rollups.clear()
 
 
 def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:

@@ -83,7 +83,7 @@ def test_the_store_is_private_and_keeps_one_older_version(build_db, tmp_path) ->
     assert _mode(base) == 0o700 and _mode(base / first.folder) == 0o700
     files = [*(base / first.folder).rglob("*.parquet"), base / "manifest.json"]
     folders = [p for p in (base / first.folder).iterdir() if p.is_dir()]
-    assert len(folders) == 10 and all(_mode(f) == 0o700 for f in folders)
+    assert len(folders) == 12 and all(_mode(f) == 0o700 for f in folders)  # a folder a frame
     assert len(files) >= 11 and all(_mode(f) == 0o600 for f in files)
     second = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     assert (base / first.folder).is_dir()  # a reader may still read the one before

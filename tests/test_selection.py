@@ -12,17 +12,19 @@ and the persons of the referral rows must agree.
 import datetime as dt
 import io
 from dataclasses import replace
+from unittest.mock import patch
 
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from teilhabe import selection
 from teilhabe.cases import read_cases
 from teilhabe.definitions import AGE_GROUPS, BARRIER_CODES, BARRIERS, SERVICE_CATEGORIES
 from teilhabe.indicators import monthly_base
-from teilhabe.protection import DEMO_SECRET
+from teilhabe.protection import DEMO_SECRET, key_column
 from teilhabe.selection import Filters
 
 D = dt.date
@@ -443,3 +445,102 @@ def test_the_report_names_the_chosen_unit_and_its_places(selection_db, cases) ->
     one = text(Filters(jobcenters=("08135",)))
     assert "Jobcenter Test" in one and "Auswahl: Jobcenter: Jobcenter Test" in one
     assert "Nach Gemeinden" in one and "Teststadt 4" in one
+
+
+# --- The rollups: the same sums from far fewer rows ------------------------------------------
+
+
+def test_the_smallest_rollup_able_to_answer_is_picked() -> None:
+    pick = selection.rollup_for
+    assert pick(Filters(), []) == "total"
+    assert pick(Filters(), ["municipality"]) == "municipality"
+    assert pick(Filters(sexes=("f",)), []) == "sex"
+    assert pick(Filters(sexes=("f",)), ["sex"]) == "sex"
+    assert pick(Filters(lands=("08",)), []) == "municipality"  # a Land: its municipalities
+    assert pick(Filters(jobcenters=("08135",)), ["municipality"]) == "municipality"
+    assert pick(Filters(barriers=("debts",)), []) == "barrier"
+    assert (
+        pick(Filters(barriers=("debts",), barrier_mode="all"), ["age_group"]) == "barrier_age_group"
+    )
+    assert pick(Filters(barriers=("debts", "debts"), barrier_mode="all"), []) == "barrier"
+    # only the cells can answer
+    assert pick(Filters(sexes=("f",)), ["age_group"]) == "characteristics"
+    assert pick(Filters(barriers=("debts",)), ["sex", "age_group"]) == "barrier_characteristics"
+    assert pick(Filters(barriers=("debts", "health")), []) is None
+    assert pick(Filters(barriers=("debts", "health"), barrier_mode="all"), []) is None
+    assert pick(Filters(barriers=("unknown",)), []) is None
+    assert pick(Filters(barriers=("debts",), municipalities=(A,)), []) is None
+    assert pick(Filters(sexes=("f",)), ["municipality"]) is None
+    assert pick(Filters(), ["single_parent"]) is None
+
+
+def test_the_rollups_hold_the_sums_of_the_cells(cases) -> None:
+    keys = dict(zip(cases.clients["client_id"], cases.clients["key"], strict=True))
+
+    def key_sum(*clients: str) -> int:
+        return sum(keys[c] for c in clients) % 2**32  # UInt32 sums wrap around
+
+    rollups = selection.months(cases.stock_rollups, MAY, MAY)
+
+    def row(rollup: str, **values) -> tuple[int, int]:
+        found = rollups.filter(pl.col("rollup") == rollup, **values)
+        assert found.height == 1
+        return found.item(0, "elb"), found.item(0, key_column("elb"))
+
+    everybody = ("C1", "C2", "C3", "C4", "C5", "C6", "G", "M", "N")  # H left in 2012
+    assert row("total") == (9, key_sum(*everybody))
+    assert row("municipality", municipality=B) == (3, key_sum("C4", "C5", "C6"))
+    assert row("sex", sex="f") == (4, key_sum("C1", "C3", "C5", "N"))
+    # in May: debts of C1, C5 and G (C2's resolved on 10.05., C3's recorded in June)
+    assert row("barrier", barrier="debts") == (3, key_sum("C1", "C5", "G"))
+    assert row("barrier_sex", barrier="debts", sex="f") == (2, key_sum("C1", "C5"))
+    women_in_may = rollups.filter(pl.col("rollup") == "characteristics", sex="f")
+    assert women_in_may["elb"].sum() == 4  # C1, C3, C5, N
+    assert rollups.filter(pl.col("barrier") == "addiction").is_empty()
+    # the figures read from them
+    debts_by_sex = monthly_base(cases, Filters(barriers=("debts",)), MAY, MAY, "sex")
+    assert debts_by_sex.select("sex", "elb", key_column("elb")).rows() == [
+        ("f", 2, key_sum("C1", "C5")),
+        ("m", 1, key_sum("G")),
+    ]
+
+
+FIRST, LAST = 2010 * 12, 2013 * 12 + 8  # the months of the data, 01/2010 .. 09/2013
+BREAKDOWNS = [
+    None,
+    *("municipality", "sex", "age_group", "duration", "barrier_count", "jobcenter", "land"),
+    ("sex", "age_group"),
+    ("municipality", "barrier_count"),
+]
+# filters a rollup can answer more often: at most one of each, one barrier code or none
+simple_filters = st.builds(
+    Filters,
+    municipalities=st.lists(st.sampled_from([A, B, "08135999"]), max_size=1).map(tuple),
+    lands=st.lists(st.sampled_from(["08", "09"]), max_size=1).map(tuple),
+    jobcenters=st.lists(st.sampled_from(["08135", "08136"]), max_size=1).map(tuple),
+    sexes=st.lists(st.sampled_from(["f", "m", "d"]), unique=True, max_size=2).map(tuple),
+    age_groups=st.lists(st.sampled_from(list(AGE_GROUPS)), unique=True, max_size=2).map(tuple),
+    barriers=st.lists(
+        st.sampled_from(["debts", "health", "language", "mobility", "addiction", "unknown"]),
+        max_size=1,
+    ).map(tuple),
+    barrier_mode=st.sampled_from(["any", "all"]),
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    filters=st.one_of(simple_filters, filters_strategy),
+    by=st.sampled_from(BREAKDOWNS),
+    first=st.integers(FIRST, LAST),
+    months=st.integers(1, 30),
+)
+def test_the_rollups_answer_exactly_as_the_cells(cases, filters, by, first, months) -> None:
+    last = min(first + months - 1, LAST)
+    got = monthly_base(cases, filters, first, last, by)
+    with patch.object(selection, "rollup_for", return_value=None):  # the cells only
+        expected = monthly_base(cases, filters, first, last, by)
+    # every count and every key sum, in every month and group
+    assert_frame_equal(got, expected, check_exact=True)
