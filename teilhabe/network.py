@@ -277,36 +277,36 @@ def flows(
         .otherwise(pl.lit("not_integrated"))
         .alias("outcome")
     )
-    sums = [
-        pl.len().cast(pl.Int64).alias("referrals"),
-        pl.col("referral_key").sum().alias(key_column("referrals")),
-    ]
-    first = (
-        links.group_by("barrier", "category_code")
-        .agg(sums)
-        .select(
-            ("barrier:" + pl.col("barrier")).alias("source"),
-            ("category:" + pl.col("category_code")).alias("target"),
-            "referrals",
-            key_column("referrals"),
-        )
-    )
-    second = (
-        links.group_by("category_code", "outcome")
-        .agg(sums)
-        .select(
-            ("category:" + pl.col("category_code")).alias("source"),
-            ("outcome:" + pl.col("outcome")).alias("target"),
-            "referrals",
-            key_column("referrals"),
-        )
-    )
+    first = _stage(links, "barrier", "category_code")
+    second = _stage(links, "category_code", "outcome")
     published = pl.concat([first, second]).select(
         "source",
         "target",
         publish("referrals", key_column("referrals"), protection).alias("referrals"),
     )
     return published.filter(pl.col("referrals") > 0).sort("source", "target")
+
+
+# the nodes of the flows: "<kind>:<code>" for each column the links are grouped by
+NODE_KIND = {"barrier": "barrier", "category_code": "category", "outcome": "outcome"}
+
+
+def _stage(links: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
+    """The referrals (and their key sum) of each pair of ``source`` and ``target`` values, as
+    links between "<kind>:<code>" nodes."""
+    return (
+        links.group_by(source, target)
+        .agg(
+            pl.len().cast(pl.Int64).alias("referrals"),
+            pl.col("referral_key").sum().alias(key_column("referrals")),
+        )
+        .select(
+            (f"{NODE_KIND[source]}:" + pl.col(source)).alias("source"),
+            (f"{NODE_KIND[target]}:" + pl.col(target)).alias("target"),
+            "referrals",
+            key_column("referrals"),
+        )
+    )
 
 
 def municipality_measures(
