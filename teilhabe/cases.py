@@ -234,7 +234,7 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
             for name, (statement, schema) in table_statements().items()
         }
         through = data_as_of(connection)
-    coded = code_cases(clients, **tables, through=through, secret=secret)
+    coded = code_cases(clients, *tables.values(), through=through, secret=secret)
     return coded, version
 
 
@@ -287,9 +287,11 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
     *,
     through: int | None,
     secret: str,
+    since: int | None = None,
 ) -> Cases:
     """The case copy of these persons (``clients`` with their dense index ``client``) and their
-    rows of the other tables (with ``client_id``), with the cube up to ``through``."""
+    rows of the other tables (with ``client_id``), with the cube up to ``through`` (only its
+    months from ``since`` on, if given: ``cube.build``)."""
     clients = clients.with_columns(
         record_keys(clients["client_id"], secret=secret, kind="client").alias("key")
     )
@@ -352,6 +354,7 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
         measures,
         referrals,
         through=0 if through is None else through,  # no receipt recorded: nothing to count
+        since=since,
     )
     return Cases(
         clients=clients,

@@ -113,6 +113,7 @@ def build(
     referrals: pl.DataFrame,
     *,
     through: int,
+    since: int | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The cube of all months up to ``through`` (open spells end there), as six frames:
     ``stock_cells``/``flow_cells`` with the barrier mask, ``stock_plain``/``flow_plain``
@@ -120,7 +121,11 @@ def build(
     ``referral_rows`` (see ``referral_rows``).
 
     Inputs are the frames of ``cases.Cases`` (``client`` is the dense client index).
+    ``since``: only the cube's rows of the months from ``since`` on (each month's rows are the
+    same as in the whole cube; ``referral_rows`` stay whole), for a partial rebuild
+    (``teilhabe.cube_build``).
     """
+    first = -(2**31) if since is None else since
     types = _types(clients)
     people = clients.select(
         "client",
@@ -135,13 +140,17 @@ def build(
 
     # One row per person and month of receipt (a few tens of millions at a million clients).
     months = (
-        spells.filter(pl.col("start_month") <= through)
+        spells.filter(
+            pl.col("start_month") <= through, pl.min_horizontal("end_month", through) >= first
+        )
         .select(
             "client",
             "start_month",
             "lzb_from_month",
             pl.int_ranges(
-                "start_month", pl.min_horizontal("end_month", through) + 1, dtype=pl.Int32
+                pl.max_horizontal("start_month", first),
+                pl.min_horizontal("end_month", through) + 1,
+                dtype=pl.Int32,
             ).alias("month"),
         )
         .explode("month")
@@ -201,6 +210,7 @@ def build(
     )
     events = _attach_segments(
         pl.concat([integration_events, _transitions(spells, through)], how="diagonal_relaxed")
+        .filter(pl.col("month") >= first)
         .with_columns(pl.col("lzb").fill_null(False))
         .sort("state_month"),
         mask_segments,
