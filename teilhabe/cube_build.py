@@ -58,9 +58,11 @@ from teilhabe.cases import (
     code_cases,
     data_as_of,
     read_batches,
+    record_keys_of,
     recorded_version,
     snapshot,
     table_statements,
+    with_record_keys,
 )
 from teilhabe.cube_store import (
     CASE_FIELDS,
@@ -89,6 +91,12 @@ PEOPLE_FIELDS = tuple(name for name in CASE_FIELDS if name not in CUBE_FIELDS)
 # the cube's frames whose rows of a month depend only on the data seen through that month
 MONTHLY_FIELDS = tuple(name for name in CUBE_FIELDS if name != "referral_rows")
 CLIENT_SOURCE = "clients"  # the partition's persons with their index, next to the tables
+# the sources' record keys (``cases.with_record_keys``): column and natural key
+KEYED = {
+    CLIENT_SOURCE: ("key", ["client_id"]),
+    "integrations": ("key", ["client_id", "month"]),
+    "referrals": ("referral_key", ["client_id", "service_id", "start_date"]),
+}
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,9 @@ def build_store(
         private_folder(finished / BUILD)
         for number, name in enumerate(names):
             part = clients.filter(pl.col("partition") == number).drop("partition")
-            sources = _sources(part, work / "spill", number)
-            plan = _plan(previous, name, sources, through)
+            old = _old_sources(previous, name)
+            sources = _keyed(_sources(part, work / "spill", number), old, secret)
+            plan = _plan(previous, old, sources, through)
             _build_partition(
                 sources,
                 name,
@@ -304,21 +313,51 @@ def _write_record(path: Path, through: int | None, types: dict, names: list[str]
     os.chmod(path, 0o600)
 
 
-def _plan(
-    previous: _Previous | None, name: str, sources: dict[str, pl.DataFrame], through: int | None
-) -> _Plan:
-    """What the partition ``name`` can reuse of the previous version (see the module)."""
-    if (
-        previous is None
-        or name not in previous.partitions
-        or through is None
-        or previous.through is None
-    ):
-        return _Plan(same=False, since=None)
-    old = {
-        table: pl.read_parquet(previous.folder / BUILD / "source" / table / f"{name}.parquet")
-        for table in sources
+def _old_sources(previous: _Previous | None, name: str) -> dict[str, pl.DataFrame] | None:
+    """The previous version's source rows of the partition ``name`` (None: none)."""
+    if previous is None or name not in previous.partitions:
+        return None
+    folder = previous.folder / BUILD / "source"
+    return {
+        table: pl.read_parquet(folder / table / f"{name}.parquet")
+        for table in (CLIENT_SOURCE, *table_statements())
     }
+
+
+def _keyed(
+    sources: dict[str, pl.DataFrame], old: dict[str, pl.DataFrame] | None, secret: str
+) -> dict[str, pl.DataFrame]:
+    """The sources with the record keys of the persons, integrations and referrals: those of
+    the same records in ``old`` (the same secret: the same keys), the others computed."""
+    keyed = dict(sources)
+    for table, (column, natural) in KEYED.items():
+        if old is None:
+            continue
+        known = old[table].select(*natural, column).unique(subset=natural)
+        frame = sources[table].join(
+            known, on=natural, how="left", nulls_equal=True, maintain_order="left"
+        )
+        missing = frame[column].is_null().arg_true()
+        if missing.len():
+            fresh = record_keys_of(table, frame[missing], secret)
+            frame = frame.with_columns(frame[column].scatter(missing, fresh))
+        keyed[table] = frame
+    clients, integrations, referrals = with_record_keys(
+        keyed[CLIENT_SOURCE], keyed["integrations"], keyed["referrals"], secret
+    )
+    return {**keyed, CLIENT_SOURCE: clients, "integrations": integrations, "referrals": referrals}
+
+
+def _plan(
+    previous: _Previous | None,
+    old: dict[str, pl.DataFrame] | None,
+    sources: dict[str, pl.DataFrame],
+    through: int | None,
+) -> _Plan:
+    """What a partition can reuse of the previous version (see the module); ``old``: its
+    sources there."""
+    if old is None or previous is None or through is None or previous.through is None:
+        return _Plan(same=False, since=None)
     if through == previous.through and all(
         _differing(old[table], frame).is_empty() for table, frame in sources.items()
     ):
