@@ -287,11 +287,12 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
     *,
     through: int | None,
     secret: str,
-    since: int | None = None,
+    since: Mapping[str, int] | None = None,
 ) -> Cases:
     """The case copy of these persons (``clients`` with their dense index ``client``) and their
     rows of the other tables (with ``client_id``), with the cube up to ``through`` (only its
-    months from ``since`` on, if given: ``cube.build``)."""
+    stocks' and flows' months from ``since["stock"]`` and ``since["flow"]`` on, if given:
+    ``cube.build``)."""
     # the record keys, unless given (``teilhabe.cube_build`` keeps those it computed before);
     # natural keys: an integration is (client, month), a referral (client, service, start)
     clients, integrations, referrals = with_record_keys(clients, integrations, referrals, secret)

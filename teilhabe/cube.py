@@ -50,6 +50,8 @@ exactly (``selection.rollup_for`` picks the rollup that can answer).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
@@ -102,6 +104,7 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
 ROLLUP_ENUM = pl.Enum(list(ROLLUPS))
 BARRIER_ENUM = pl.Enum(list(BARRIER_BITS))
 ROLLUP_KEYS = ("month", "rollup", "barrier", *ROLLUP_DIMENSIONS)
+EVERY_MONTH = -(2**31)  # ``build(since=...)`` not given: every month
 
 
 def build(
@@ -113,7 +116,7 @@ def build(
     referrals: pl.DataFrame,
     *,
     through: int,
-    since: int | None = None,
+    since: Mapping[str, int] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The cube of all months up to ``through`` (open spells end there), as six frames:
     ``stock_cells``/``flow_cells`` with the barrier mask, ``stock_plain``/``flow_plain``
@@ -121,11 +124,12 @@ def build(
     ``referral_rows`` (see ``referral_rows``).
 
     Inputs are the frames of ``cases.Cases`` (``client`` is the dense client index).
-    ``since``: only the cube's rows of the months from ``since`` on (each month's rows are the
-    same as in the whole cube; ``referral_rows`` stay whole), for a partial rebuild
-    (``teilhabe.cube_build``).
+    ``since``: only the stocks' rows of the months from ``since["stock"]`` on and the flows'
+    from ``since["flow"]`` on (each month's rows are the same as in the whole cube;
+    ``referral_rows`` stay whole), for a partial rebuild (``teilhabe.cube_build``).
     """
-    first = -(2**31) if since is None else since
+    first = (since or {}).get("stock", EVERY_MONTH)
+    flows_first = (since or {}).get("flow", EVERY_MONTH)
     types = _types(clients)
     people = clients.select(
         "client",
@@ -209,8 +213,11 @@ def build(
         pl.col("key").cast(KEY_DTYPE).alias("event_key"),
     )
     events = _attach_segments(
-        pl.concat([integration_events, _transitions(spells, through)], how="diagonal_relaxed")
-        .filter(pl.col("month") >= first)
+        pl.concat(
+            [integration_events, _transitions(_reaching(spells, flows_first - 1), through)],
+            how="diagonal_relaxed",
+        )
+        .filter(pl.col("month") >= flows_first)
         .with_columns(pl.col("lzb").fill_null(False))
         .sort("state_month"),
         mask_segments,
@@ -368,6 +375,16 @@ def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...])
         .select(*schema)
         .sort(*ROLLUP_KEYS, nulls_last=False)
     )
+
+
+def _reaching(spells: pl.DataFrame, month: int) -> pl.DataFrame:
+    """The spells of the clients with a spell that ends in ``month`` or later: all their
+    entries and exits from the month after on (``_transitions``; a client's other spells end
+    earlier and have none)."""
+    if month < EVERY_MONTH:
+        return spells
+    reaching = spells.filter(pl.col("end_month") >= month)["client"].unique()
+    return spells.filter(pl.col("client").is_in(reaching.implode()))
 
 
 def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:

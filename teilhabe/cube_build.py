@@ -51,7 +51,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine
 
-from data_access.periods import covered_months
+from data_access.periods import covered_months, month_key
 from teilhabe.cases import (
     CLIENT_SCHEMA,
     clients_statement,
@@ -90,6 +90,12 @@ RECORD = "build.json"
 PEOPLE_FIELDS = tuple(name for name in CASE_FIELDS if name not in CUBE_FIELDS)
 # the cube's frames whose rows of a month depend only on the data seen through that month
 MONTHLY_FIELDS = tuple(name for name in CUBE_FIELDS if name != "referral_rows")
+# the tables the stocks and the flows of the cube depend on (besides the persons)
+DEPENDS = {
+    "stock": ("spells", "barriers", "measures"),
+    "flow": ("spells", "integrations", "barriers"),
+}
+CUBE_TABLES = ("spells", "integrations", "barriers", "measures")
 CLIENT_SOURCE = "clients"  # the partition's persons with their index, next to the tables
 # the sources' record keys (``cases.with_record_keys``): column and natural key
 KEYED = {
@@ -111,11 +117,11 @@ class _Previous:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a partition reuses: everything (``same``), or its cube before ``since`` (None:
-    nothing)."""
+    """What a partition reuses: everything (``same``), or its stocks' and flows' months before
+    ``since["stock"]`` and ``since["flow"]`` (None: nothing)."""
 
     same: bool
-    since: int | None
+    since: dict[str, int] | None
 
 
 def build_store(
@@ -206,7 +212,8 @@ def _said(plan: _Plan) -> str:
         return "unverändert übernommen"
     if plan.since is None:
         return "ganz neu gebaut"
-    return f"Würfel ab Monat {plan.since // 12}-{plan.since % 12 + 1:02d} neu gebaut"
+    stock, flow = (month_key(plan.since[kind]) for kind in ("stock", "flow"))
+    return f"Bestände ab {stock}, Bewegungen ab {flow} neu gebaut"
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -331,7 +338,7 @@ def _keyed(
     the same records in ``old`` (the same secret: the same keys), the others computed."""
     keyed = dict(sources)
     for table, (column, natural) in KEYED.items():
-        if old is None:
+        if old is None or column not in old[table].columns:
             continue
         known = old[table].select(*natural, column).unique(subset=natural)
         frame = sources[table].join(
@@ -358,8 +365,11 @@ def _plan(
     sources there."""
     if old is None or previous is None or through is None or previous.through is None:
         return _Plan(same=False, since=None)
+    if any(old[table].schema != frame.schema for table, frame in sources.items()):
+        return _Plan(same=False, since=None)
+    changes = {table: _changes(old[table], frame) for table, frame in sources.items()}
     if through == previous.through and all(
-        _differing(old[table], frame).is_empty() for table, frame in sources.items()
+        gone.is_empty() and came.is_empty() for gone, came in changes.values()
     ):
         return _Plan(same=True, since=None)
     people = [column for column in sources[CLIENT_SOURCE].columns if column != "client"]
@@ -370,16 +380,40 @@ def _plan(
     if any(_ambiguous(frame["spells"]) for frame in (old, sources)):
         return _Plan(same=False, since=None)
     seen = min(through, previous.through)
-    since = seen + 1
-    for table in ("spells", "integrations", "barriers", "measures"):
-        changed = _differing(
-            _events(table, old[table]).filter(pl.col("month") <= seen),
-            _events(table, sources[table]).filter(pl.col("month") <= seen),
-        )
-        first = changed["month"].min() if changed.height else None
-        if first is not None:
-            since = min(since, int(first))  # type: ignore[arg-type]
+    first = {table: _first_difference(*changes[table], table, seen) for table in CUBE_TABLES}
+    since: dict[str, int] = {}
+    for kind, tables in DEPENDS.items():
+        months = [month for table in tables if (month := first[table]) is not None]
+        since[kind] = min([seen + 1, *months])
     return _Plan(same=False, since=since)
+
+
+def _first_difference(gone: pl.DataFrame, came: pl.DataFrame, table: str, seen: int) -> int | None:
+    """The first month up to ``seen`` in which the table's rows differ (``_events``), from the
+    rows only before (``gone``) and only now (``came``): the others give the same events."""
+    changed = _differing(
+        _events(table, gone).filter(pl.col("month") <= seen),
+        _events(table, came).filter(pl.col("month") <= seen),
+    )
+    first = changed["month"].min() if changed.height else None
+    return None if first is None else int(first)  # type: ignore[arg-type]
+
+
+def _changes(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows only in ``old`` and those only in ``new``, as multisets (a row twice in one and
+    once in the other is once in the first result)."""
+    differing = _differing(old, new)
+    surplus = pl.col("before").fill_null(0).cast(pl.Int64) - pl.col("after").fill_null(0)
+
+    def repeated(excess: pl.Expr) -> pl.DataFrame:
+        return (
+            differing.filter(excess > 0)
+            .with_columns(pl.int_ranges(0, excess).alias("_copy"))
+            .explode("_copy")
+            .select(old.columns)
+        )
+
+    return repeated(surplus), repeated(-surplus)
 
 
 def _differing(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
@@ -486,7 +520,7 @@ def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is 
         private_folder(parts / frame)
         getattr(copy, frame).write_parquet(parts / frame / f"{name}.parquet")
     for frame in CUBE_FIELDS:
-        since = plan.since if frame in MONTHLY_FIELDS else None
+        since = plan.since[frame.split("_")[0]] if plan.since and frame in MONTHLY_FIELDS else None
         old = old_parts / frame / name if old_parts is not None and since is not None else None
         rows = getattr(copy, frame).with_columns(
             pl.col(column).cast(pl.String).cast(dtype) for column, dtype in types.items()

@@ -195,8 +195,8 @@ def test_a_new_month_rebuilds_only_the_months_it_touches(build_db, tmp_path) -> 
     )
     _, said = _build(engine, store)
     assert said == [
-        "Teil 1 von 2: Würfel ab Monat 2012-08 neu gebaut",
-        "Teil 2 von 2: Würfel ab Monat 2013-07 neu gebaut",
+        "Teil 1 von 2: Bestände ab 2013-07, Bewegungen ab 2012-08 neu gebaut",
+        "Teil 2 von 2: Bestände ab 2013-07, Bewegungen ab 2013-07 neu gebaut",
     ]
     assert _linked(store) > 0
     _assert_same_as_a_full_build(engine, store, tmp_path)
@@ -240,7 +240,7 @@ def test_a_corrected_old_record_rebuilds_from_its_month(build_db, tmp_path) -> N
     _, said = _build(engine, store)
     assert said == [
         "Teil 1 von 2: ganz neu gebaut",
-        "Teil 2 von 2: Würfel ab Monat 2012-10 neu gebaut",
+        "Teil 2 von 2: Bestände ab 2012-10, Bewegungen ab 2012-10 neu gebaut",
     ]
     _assert_same_as_a_full_build(engine, store, tmp_path)
     # the same data once more: everything is taken over, the merged files too
