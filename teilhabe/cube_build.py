@@ -45,15 +45,17 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 
 from data_access.periods import covered_months, month_key
 from teilhabe.cases import (
     CLIENT_SCHEMA,
+    READ_BATCH_ROWS,
     clients_statement,
     code_cases,
     data_as_of,
@@ -221,7 +223,7 @@ def _said(plan: _Plan) -> str:
 
 def _read_clients(connection: Connection, partition_persons: int) -> pl.DataFrame:
     """All persons with their dense index (as ``cases.read_cases`` gives it) and partition."""
-    frames = list(read_batches(connection, clients_statement(), CLIENT_SCHEMA))
+    frames = list(_batches(connection, clients_statement(), CLIENT_SCHEMA))
     clients = pl.concat(frames) if frames else pl.DataFrame(schema=CLIENT_SCHEMA)
     clients = clients.with_row_index("client")
     sizes = (
@@ -263,7 +265,7 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
     """Stream every other case table once and write its rows by partition of their person
     (rows of unknown persons are left out, as ``cases.code_cases`` leaves them out)."""
     for name, (statement, schema) in table_statements().items():
-        for number, batch in enumerate(read_batches(connection, statement, schema)):
+        for number, batch in enumerate(_batches(connection, statement, schema)):
             routed = batch.join(index, on="client_id")
             for key, piece in routed.partition_by(
                 "partition", as_dict=True, include_key=False
@@ -271,6 +273,35 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
                 target = folder / name / str(key[0])
                 target.mkdir(parents=True, exist_ok=True)
                 piece.write_parquet(target / f"{number:06d}.parquet")
+
+
+def _batches(connection: Connection, statement: Select, schema: dict) -> Iterator[pl.DataFrame]:
+    """``cases.read_batches``; on SQLite straight from the driver's cursor (dates as ISO text,
+    booleans as 0/1, as SQLAlchemy stores them there), without a Python object per value."""
+    if connection.dialect.name != "sqlite":
+        yield from read_batches(connection, statement, schema)
+        return
+    text = str(
+        statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    )
+    stored = {
+        column: pl.String if dtype == pl.Date else pl.Int64 if dtype == pl.Boolean else dtype
+        for column, dtype in schema.items()
+    }
+    typed = [
+        pl.col(column).str.to_date("%Y-%m-%d") if dtype == pl.Date else pl.col(column).cast(dtype)
+        for column, dtype in schema.items()
+        if stored[column] != dtype
+    ]
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection has its driver connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(text)
+        while rows := cursor.fetchmany(READ_BATCH_ROWS):
+            yield pl.DataFrame(rows, schema=stored, orient="row").with_columns(typed)
+    finally:
+        cursor.close()
 
 
 def _sources(clients: pl.DataFrame, spill: Path, number: int) -> dict[str, pl.DataFrame]:
