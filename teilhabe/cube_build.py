@@ -10,7 +10,9 @@ each frame's parts are merged into the files the apps read (``cube_store``), sor
 MERGE_MONTHS``). Peak memory follows the largest partition and a merge window.
 
 A version folder keeps, next to the frames, what the next build needs (``_build/``, never read
-by an app): each partition's source rows as read from the database, its parts (the per-person
+by an app): each partition's source rows as read from the database (with the record keys of
+its persons, integrations and referrals: the next build takes them over for the same records
+instead of computing each HMAC again), its parts (the per-person
 frames one file a partition, the cube's frames one file a partition and window) and
 ``build.json``. The next build compares each partition's source rows with the previous
 version's, exactly (as multisets of rows):
@@ -18,41 +20,44 @@ version's, exactly (as multisets of rows):
 - all equal and the same month of the data (``through``): the partition's parts are hard links
   to the previous version's (a delivery for another district);
 - otherwise the first month whose cube rows can differ (``since``, below): the partition's
-  per-person frames and referral rows are built anew, its cube only for the months from
-  ``since`` on (``cube.build(since=...)``); the earlier months' parts are reused;
+  per-person frames and referral rows are built anew, its stocks and flows only for the months
+  from ``since["stock"]`` and ``since["flow"]`` on (``cube.build(since=...)``); the earlier
+  months' parts are reused;
 - a merged file whose parts are all the previous version's very files (the same inodes) is a
   hard link to the previous merged file; every other one is merged anew.
 
 ``since``: the cube's rows of month m depend only on the rows of the tables as seen through
-month m (``_as_of``: spells that started by m with their end and LZB start cut at m, the
-integrations, barriers and measures that began by m with their end cut at m), on the persons'
-characteristics and on the Enum types of the whole. The rows seen through ``T`` (the earlier
-of the old and new month of the data) are compared; ``since`` is the first month of a row
-seen in one and not the other, at most T + 1. A change of a person's characteristics, of the
-partition's municipalities, of the Enum types, layout or secret, or no previous version at all,
-rebuilds the partition from its first month (a full build). So a correction of an old record
-rebuilds from its month; a monthly delivery (one more month, open spells continuing) from the
-new month, or from the month of the oldest record it changed (e.g. the integrations whose
-continuity became known). Readers see a new version only when it is complete (``cube_store``).
+month m (spells that started by m with their end and LZB start cut at m, the integrations,
+barriers and measures that began by m with their end cut at m), on the persons'
+characteristics and on the Enum types of the whole. ``_events`` turns each row into events
+dated in the first month they can change, so that the events up to m tell the rows as seen
+through m; the events up to ``T`` (the earlier of the old and new month of the data) are
+compared, and ``since`` is the first month of an event in one and not the other, at most
+T + 1, for the stocks over the tables they depend on (spells, barriers, measures) and for the
+flows over theirs (spells, integrations, barriers). A change of a person's characteristics
+(not of their index), of the partition's municipalities, of the
+Enum types, layout or secret, or no previous version at all, rebuilds the partition from its first
+month (a full build). So a correction of an old record rebuilds from its month; a monthly
+delivery (one more month, open spells continuing) from the new month, the flows from the month
+of the oldest record it changed (e.g. the integrations whose continuity became known). Readers
+see a new version only when it is complete (``cube_store``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Select
 
-from data_access.periods import covered_months, month_key
+from data_access.periods import month_key
 from teilhabe.cases import (
     CLIENT_SCHEMA,
     READ_BATCH_ROWS,
@@ -60,11 +65,21 @@ from teilhabe.cases import (
     code_cases,
     data_as_of,
     read_batches,
-    record_keys_of,
     recorded_version,
     snapshot,
     table_statements,
-    with_record_keys,
+)
+from teilhabe.cube_changes import (
+    BUILD,
+    CLIENT_SOURCE,
+    RECORD,
+    Plan,
+    Previous,
+    keyed,
+    old_sources,
+    plan_partition,
+    previous_version,
+    write_record,
 )
 from teilhabe.cube_store import (
     CASE_FIELDS,
@@ -75,10 +90,8 @@ from teilhabe.cube_store import (
     ROLLUP_FIELDS,
     SORT_KEYS,
     STALE_BUILD_SECONDS,
-    STORE_LAYOUT,
     Manifest,
     Progress,
-    current,
     database_folder,
     private_folder,
     remove_superseded,
@@ -87,43 +100,9 @@ from teilhabe.cube_store import (
 )
 from teilhabe.protection import secret_fingerprint
 
-BUILD = "_build"  # in a version folder: what the next build reuses (never read by an app)
-RECORD = "build.json"
 PEOPLE_FIELDS = tuple(name for name in CASE_FIELDS if name not in CUBE_FIELDS)
 # the cube's frames whose rows of a month depend only on the data seen through that month
 MONTHLY_FIELDS = tuple(name for name in CUBE_FIELDS if name != "referral_rows")
-# the tables the stocks and the flows of the cube depend on (besides the persons)
-DEPENDS = {
-    "stock": ("spells", "barriers", "measures"),
-    "flow": ("spells", "integrations", "barriers"),
-}
-CUBE_TABLES = ("spells", "integrations", "barriers", "measures")
-CLIENT_SOURCE = "clients"  # the partition's persons with their index, next to the tables
-# the sources' record keys (``cases.with_record_keys``): column and natural key
-KEYED = {
-    CLIENT_SOURCE: ("key", ["client_id"]),
-    "integrations": ("key", ["client_id", "month"]),
-    "referrals": ("referral_key", ["client_id", "service_id", "start_date"]),
-}
-
-
-@dataclass(frozen=True)
-class _Previous:
-    """The current version as the next build finds it (``_previous``)."""
-
-    folder: Path
-    through: int | None
-    types: dict[str, list[str]]
-    partitions: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What a partition reuses: everything (``same``), or its stocks' and flows' months before
-    ``since["stock"]`` and ``since["flow"]`` (None: nothing)."""
-
-    same: bool
-    since: dict[str, int] | None
 
 
 def build_store(
@@ -143,7 +122,7 @@ def build_store(
     base = database_folder(store, database_label)
     private_folder(base)
     _remove_stale_builds(base)
-    previous = _previous(store, database_label, secret)
+    previous = previous_version(store, database_label, secret)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=base))
     try:
         with snapshot(engine) as connection:
@@ -163,9 +142,9 @@ def build_store(
         private_folder(finished / BUILD)
         for number, name in enumerate(names):
             part = clients.filter(pl.col("partition") == number).drop("partition")
-            old = _old_sources(previous, name)
-            sources = _keyed(_sources(part, work / "spill", number), old, secret)
-            plan = _plan(previous, old, sources, through)
+            old = old_sources(previous, name)
+            sources = keyed(_sources(part, work / "spill", number), old, secret)
+            plan = plan_partition(previous, old, sources, through)
             _build_partition(
                 sources,
                 name,
@@ -187,7 +166,7 @@ def build_store(
                 _write_sources(sources, finished / BUILD / "source", name)
             say(f"Teil {number + 1} von {len(names)}: {_said(plan)}")
         _merge(finished, previous)
-        _write_record(finished / BUILD / RECORD, through, types, names)
+        write_record(finished / BUILD / RECORD, through, types, names)
         for path in (finished, *finished.rglob("*")):
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
         folder = f"v-{version_key(version, secret)}-{time.time_ns():x}"
@@ -209,7 +188,7 @@ def build_store(
     return manifest
 
 
-def _said(plan: _Plan) -> str:
+def _said(plan: Plan) -> str:
     if plan.same:
         return "unverändert übernommen"
     if plan.since is None:
@@ -322,214 +301,15 @@ def _write_sources(sources: dict[str, pl.DataFrame], folder: Path, name: str) ->
         frame.write_parquet(folder / table / f"{name}.parquet")
 
 
-# --- What a partition reuses -------------------------------------------------------------------
-
-
-def _previous(store: Path, database_label: str, secret: str) -> _Previous | None:
-    """The current version, if its build left what a partial build needs."""
-    manifest = current(store, database_label, secret)
-    if manifest is None:
-        return None
-    folder = database_folder(store, database_label) / manifest.folder
-    try:
-        record = json.loads((folder / BUILD / RECORD).read_text(encoding="utf-8"))
-        if record["layout"] != STORE_LAYOUT:
-            return None
-        return _Previous(
-            folder=folder,
-            through=record["through"],
-            types=record["types"],
-            partitions=frozenset(record["partitions"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _write_record(path: Path, through: int | None, types: dict, names: list[str]) -> None:
-    record = {"layout": STORE_LAYOUT, "through": through, "types": types, "partitions": names}
-    path.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.chmod(path, 0o600)
-
-
-def _old_sources(previous: _Previous | None, name: str) -> dict[str, pl.DataFrame] | None:
-    """The previous version's source rows of the partition ``name`` (None: none)."""
-    if previous is None or name not in previous.partitions:
-        return None
-    folder = previous.folder / BUILD / "source"
-    return {
-        table: pl.read_parquet(folder / table / f"{name}.parquet")
-        for table in (CLIENT_SOURCE, *table_statements())
-    }
-
-
-def _keyed(
-    sources: dict[str, pl.DataFrame], old: dict[str, pl.DataFrame] | None, secret: str
-) -> dict[str, pl.DataFrame]:
-    """The sources with the record keys of the persons, integrations and referrals: those of
-    the same records in ``old`` (the same secret: the same keys), the others computed."""
-    keyed = dict(sources)
-    for table, (column, natural) in KEYED.items():
-        if old is None or column not in old[table].columns:
-            continue
-        known = old[table].select(*natural, column).unique(subset=natural)
-        frame = sources[table].join(
-            known, on=natural, how="left", nulls_equal=True, maintain_order="left"
-        )
-        missing = frame[column].is_null().arg_true()
-        if missing.len():
-            fresh = record_keys_of(table, frame[missing], secret)
-            frame = frame.with_columns(frame[column].scatter(missing, fresh))
-        keyed[table] = frame
-    clients, integrations, referrals = with_record_keys(
-        keyed[CLIENT_SOURCE], keyed["integrations"], keyed["referrals"], secret
-    )
-    return {**keyed, CLIENT_SOURCE: clients, "integrations": integrations, "referrals": referrals}
-
-
-def _plan(
-    previous: _Previous | None,
-    old: dict[str, pl.DataFrame] | None,
-    sources: dict[str, pl.DataFrame],
-    through: int | None,
-) -> _Plan:
-    """What a partition can reuse of the previous version (see the module); ``old``: its
-    sources there."""
-    if old is None or previous is None or through is None or previous.through is None:
-        return _Plan(same=False, since=None)
-    if any(old[table].schema != frame.schema for table, frame in sources.items()):
-        return _Plan(same=False, since=None)
-    changes = {table: _changes(old[table], frame) for table, frame in sources.items()}
-    if through == previous.through and all(
-        gone.is_empty() and came.is_empty() for gone, came in changes.values()
-    ):
-        return _Plan(same=True, since=None)
-    people = [column for column in sources[CLIENT_SOURCE].columns if column != "client"]
-    if not _differing(
-        old[CLIENT_SOURCE].select(people), sources[CLIENT_SOURCE].select(people)
-    ).is_empty():
-        return _Plan(same=False, since=None)
-    if any(_ambiguous(frame["spells"]) for frame in (old, sources)):
-        return _Plan(same=False, since=None)
-    seen = min(through, previous.through)
-    first = {table: _first_difference(*changes[table], table, seen) for table in CUBE_TABLES}
-    since: dict[str, int] = {}
-    for kind, tables in DEPENDS.items():
-        months = [month for table in tables if (month := first[table]) is not None]
-        since[kind] = min([seen + 1, *months])
-    return _Plan(same=False, since=since)
-
-
-def _first_difference(gone: pl.DataFrame, came: pl.DataFrame, table: str, seen: int) -> int | None:
-    """The first month up to ``seen`` in which the table's rows differ (``_events``), from the
-    rows only before (``gone``) and only now (``came``): the others give the same events."""
-    changed = _differing(
-        _events(table, gone).filter(pl.col("month") <= seen),
-        _events(table, came).filter(pl.col("month") <= seen),
-    )
-    first = changed["month"].min() if changed.height else None
-    return None if first is None else int(first)  # type: ignore[arg-type]
-
-
-def _changes(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rows only in ``old`` and those only in ``new``, as multisets (a row twice in one and
-    once in the other is once in the first result)."""
-    differing = _differing(old, new)
-    surplus = pl.col("before").fill_null(0).cast(pl.Int64) - pl.col("after").fill_null(0)
-
-    def repeated(excess: pl.Expr) -> pl.DataFrame:
-        return (
-            differing.filter(excess > 0)
-            .with_columns(pl.int_ranges(0, excess).alias("_copy"))
-            .explode("_copy")
-            .select(old.columns)
-        )
-
-    return repeated(surplus), repeated(-surplus)
-
-
-def _differing(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``old`` and ``new`` (the same columns) that are not in both as often."""
-    columns = old.columns
-    joined = (
-        old.group_by(columns)
-        .len("before")
-        .join(
-            new.group_by(columns).len("after"),
-            on=columns,
-            how="full",
-            nulls_equal=True,
-            coalesce=True,
-        )
-    )
-    return joined.filter(pl.col("before").fill_null(0) != pl.col("after").fill_null(0))
-
-
-def _ambiguous(spells: pl.DataFrame) -> bool:
-    """Whether a person has two spells starting in one month (then their events below do not
-    tell which end belongs to which spell; the import refuses such overlaps)."""
-    return spells.select("client_id", "start_month").is_duplicated().any()
-
-
-def _events(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """A table's rows as events, each in the first month (``month``) whose cube rows it can
-    change: the events up to month m tell the rows as seen through m, all the cube's rows up
-    to m depend on (see the module). A spell: its start; its end in the month after it (the
-    exit); its LZB start when it begins, or after the spell's end if later (only whether it
-    has one matters then). A barrier or measure: its first month; its last in the month
-    after. An integration: itself."""
-    if table == "integrations":
-        return frame
-    if table == "spells":
-        end, lzb = pl.col("end_month"), pl.col("lzb_from_month")
-        return pl.concat(
-            [
-                frame.select(
-                    "client_id",
-                    "start_month",
-                    event=pl.lit("start"),
-                    value=None,
-                    month="start_month",
-                ),
-                frame.select(
-                    "client_id", "start_month", event=pl.lit("end"), value=end, month=end + 1
-                ),
-                frame.filter(lzb.is_not_null()).select(
-                    "client_id",
-                    "start_month",
-                    event=pl.lit("lzb"),
-                    value=lzb,
-                    month=pl.min_horizontal(lzb, end + 1),
-                ),
-            ],
-            how="vertical_relaxed",
-        )
-    if table == "barriers":
-        first, last = covered_months(
-            pl.col("recorded_on"), pl.col("resolved_on") - pl.duration(days=1)
-        )
-        columns = ["client_id", "barrier_code"]
-    else:  # measures
-        first, last = covered_months(pl.col("start_date"), pl.col("end_date"))
-        columns = ["client_id"]
-    intervals = frame.select(*columns, first.alias("first_month"), last.alias("last_month"))
-    return pl.concat(
-        [
-            intervals.select(*columns, "first_month", last_month=None, month="first_month"),
-            intervals.select(*columns, "first_month", "last_month", month=pl.col("last_month") + 1),
-        ],
-        how="vertical_relaxed",
-    )
-
-
 # --- Building a partition ----------------------------------------------------------------------
 
 
 def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is built with
     sources: dict[str, pl.DataFrame],
     name: str,
-    plan: _Plan,
+    plan: Plan,
     folder: Path,
-    previous: _Previous | None,
+    previous: Previous | None,
     *,
     through: int | None,
     secret: str,
@@ -596,7 +376,7 @@ def _write_windows(new: pl.DataFrame, old: Path | None, folder: Path, since: int
 # --- Merging -----------------------------------------------------------------------------------
 
 
-def _merge(finished: Path, previous: _Previous | None) -> None:
+def _merge(finished: Path, previous: Previous | None) -> None:
     """Each frame's parts into ``finished/<frame>/``, sorted by ``SORT_KEYS``; a merged file
     whose parts are all the previous version's very files is linked to the previous one."""
     parts = finished / BUILD / "parts"
