@@ -80,14 +80,18 @@ def write_record(path: Path, through: int | None, types: dict, names: list[str])
 
 
 def old_sources(previous: Previous | None, name: str) -> dict[str, pl.DataFrame] | None:
-    """The previous version's source rows of the partition ``name`` (None: none)."""
+    """The previous version's source rows of the partition ``name`` (None: none, or not
+    readable: the partition is then built whole)."""
     if previous is None or name not in previous.partitions:
         return None
     folder = previous.folder / BUILD / "source"
-    return {
-        table: pl.read_parquet(folder / table / f"{name}.parquet")
-        for table in (CLIENT_SOURCE, *table_statements())
-    }
+    try:
+        return {
+            table: pl.read_parquet(folder / table / f"{name}.parquet")
+            for table in (CLIENT_SOURCE, *table_statements())
+        }
+    except (OSError, pl.exceptions.PolarsError):
+        return None
 
 
 def keyed(
@@ -161,35 +165,33 @@ def _first_difference(gone: pl.DataFrame, came: pl.DataFrame, table: str, seen: 
 def _changes(old: pl.DataFrame, new: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows only in ``old`` and those only in ``new``, as multisets (a row twice in one and
     once in the other is once in the first result)."""
-    differing = _differing(old, new)
-    surplus = pl.col("before").fill_null(0).cast(pl.Int64) - pl.col("after").fill_null(0)
+    surplus = _differing(old, new)
 
     def repeated(excess: pl.Expr) -> pl.DataFrame:
         return (
-            differing.filter(excess > 0)
+            surplus.filter(excess > 0)
             .with_columns(pl.int_ranges(0, excess).alias("_copy"))
             .explode("_copy")
             .select(old.columns)
         )
 
-    return repeated(surplus), repeated(-surplus)
+    return repeated(-pl.col("_surplus")), repeated(pl.col("_surplus"))
 
 
 def _differing(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``old`` and ``new`` (the same columns) that are not in both as often."""
-    columns = old.columns
-    joined = (
-        old.group_by(columns)
-        .len("before")
-        .join(
-            new.group_by(columns).len("after"),
-            on=columns,
-            how="full",
-            nulls_equal=True,
-            coalesce=True,
+    """The distinct rows of ``old`` and ``new`` (the same columns) that are not in both as
+    often, with how many more times they are in ``new`` (``_surplus``; negative: in ``old``)."""
+    return (
+        pl.concat(
+            [
+                old.with_columns(_surplus=pl.lit(-1, dtype=pl.Int64)),
+                new.with_columns(_surplus=pl.lit(1, dtype=pl.Int64)),
+            ]
         )
+        .group_by(old.columns)
+        .agg(pl.col("_surplus").sum())
+        .filter(pl.col("_surplus") != 0)
     )
-    return joined.filter(pl.col("before").fill_null(0) != pl.col("after").fill_null(0))
 
 
 def _ambiguous(spells: pl.DataFrame) -> bool:

@@ -251,3 +251,13 @@ def test_a_corrected_old_record_rebuilds_from_its_month(build_db, tmp_path) -> N
     folder = cube_store.database_folder(store, LABEL) / manifest.folder
     assert all(os.stat(f).st_nlink > 1 for f in folder.rglob("*.parquet"))
     _assert_same_as_a_full_build(engine, store, tmp_path / "again")
+
+
+def test_changes_are_exact_multisets() -> None:
+    from teilhabe.cube_changes import _changes
+
+    old = pl.DataFrame({"client_id": ["A", "A", "B", "C"], "month": [1, 1, 2, None]})
+    new = pl.DataFrame({"client_id": ["A", "B", "B", "C"], "month": [1, 2, 2, None]})
+    gone, came = _changes(old, new)
+    assert gone.rows() == [("A", 1)] and came.rows() == [("B", 2)]
+    assert all(frame.is_empty() for frame in _changes(old, old.reverse()))
