@@ -402,16 +402,12 @@ def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
         .select("client", "start_month", "end_month", "lzb_from_month")
         .sort("client", "start_month")
         .with_columns(
-            continued=(
-                pl.col("end_month").shift(1).over("client") == pl.col("start_month") - 1
-            ).fill_null(False),
-            lzb_continued=pl.col("lzb_from_month").shift(1).over("client").is_not_null(),
-            continues=(
-                pl.col("start_month").shift(-1).over("client") == pl.col("end_month") + 1
-            ).fill_null(False),
-            lzb_continues=(
-                pl.col("lzb_from_month").shift(-1).over("client") == pl.col("end_month") + 1
-            ).fill_null(False),
+            continued=(_before(pl.col("end_month")) == pl.col("start_month") - 1).fill_null(False),
+            lzb_continued=_before(pl.col("lzb_from_month")).is_not_null(),
+            continues=(_after(pl.col("start_month")) == pl.col("end_month") + 1).fill_null(False),
+            lzb_continues=(_after(pl.col("lzb_from_month")) == pl.col("end_month") + 1).fill_null(
+                False
+            ),
         )
     )
     ended = pl.col("end_month") < through
@@ -443,6 +439,17 @@ def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
             ),
         ]
     )
+
+
+def _before(value: pl.Expr) -> pl.Expr:
+    """The value of the client's previous spell (rows sorted by client; null for the first):
+    ``shift(1).over("client")`` without a window per client, which is slow for many."""
+    return pl.when(pl.col("client") == pl.col("client").shift(1)).then(value.shift(1))
+
+
+def _after(value: pl.Expr) -> pl.Expr:
+    """The value of the client's next spell (null for the last)."""
+    return pl.when(pl.col("client") == pl.col("client").shift(-1)).then(value.shift(-1))
 
 
 def _collapse(cells: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
@@ -565,17 +572,20 @@ def _attach_segments(
 
 
 def _merge_overlaps(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Merge overlapping or adjacent intervals [first_month, last_month] within each ``by``."""
+    """Merge overlapping or adjacent intervals [first_month, last_month] within each ``by``.
+
+    In one pass over the rows sorted by ``by`` and first month (no window per group, which is
+    slow for many small groups): the furthest last month of the group's rows before a row is a
+    running maximum over the whole frame of (group number, last month), as the group numbers
+    rise; a row that begins after it plus one begins a new run."""
     ordered = intervals.sort(*by, "first_month")
+    new_group = pl.any_horizontal(*((pl.col(c) != pl.col(c).shift(1)).fill_null(True) for c in by))
+    group = new_group.cum_sum().cast(pl.Int64) * (1 << 32)
+    last = pl.col("last_month").cast(pl.Int64) + (1 << 31)  # 0 .. 2^32 - 1
+    reach = pl.when(~new_group).then((group + last).cum_max().shift(1) - group - (1 << 31))
     return (
         ordered.with_columns(
-            pl.col("last_month").cum_max().shift(1).over(by).alias("_reach"),
-        )
-        .with_columns(
-            (pl.col("_reach").is_null() | (pl.col("first_month") > pl.col("_reach") + 1))
-            .cum_sum()
-            .over(by)
-            .alias("_run")
+            (reach.is_null() | (pl.col("first_month") > reach + 1)).cum_sum().alias("_run")
         )
         .group_by(*by, "_run")
         .agg(pl.col("first_month").min(), pl.col("last_month").max())
