@@ -251,7 +251,7 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
             ).items():
                 target = folder / name / str(key[0])
                 target.mkdir(parents=True, exist_ok=True)
-                piece.write_parquet(target / f"{number:06d}.parquet")
+                piece.write_parquet(target / f"{number:06d}.parquet", compression="lz4")
 
 
 def _batches(connection: Connection, statement: Select, schema: dict) -> Iterator[pl.DataFrame]:
