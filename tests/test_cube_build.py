@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -261,3 +262,18 @@ def test_changes_are_exact_multisets() -> None:
     gone, came = _changes(old, new)
     assert gone.rows() == [("A", 1)] and came.rows() == [("B", 2)]
     assert all(frame.is_empty() for frame in _changes(old, old.reverse()))
+
+
+def test_without_what_the_previous_build_kept_everything_is_built(build_db, tmp_path) -> None:
+    store = tmp_path / "store"
+    first, _ = _build(_deliver(build_db, "2013-06"), store)
+    shutil.rmtree(cube_store.database_folder(store, LABEL) / first.folder / "_build" / "source")
+    engine = _deliver(build_db, "2013-07")
+    _, said = _build(engine, store)
+    assert said == ["Teil 1 von 2: ganz neu gebaut", "Teil 2 von 2: ganz neu gebaut"]
+    _assert_same_as_a_full_build(engine, store, tmp_path)
+    # a new municipality changes the categories of the whole: every part is built anew
+    engine = _deliver(build_db, "2013-07", people={**PEOPLE, "C1": ("08136099", "m", 1980)})
+    _, said = _build(engine, store)
+    assert said == ["Teil 1 von 2: ganz neu gebaut", "Teil 2 von 2: ganz neu gebaut"]
+    _assert_same_as_a_full_build(engine, store, tmp_path / "again")
