@@ -67,8 +67,9 @@ from teilhabe.protection import secret_fingerprint
 LOG = logging.getLogger(__name__)
 
 # Raise when the layout of the stored copy changes: a store of another layout counts as empty.
-# 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4); 4: the rollups (issue 16)
-STORE_LAYOUT = 4
+# 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4); 4: the rollups (issue 16);
+# 5: rollups by municipality and a second dimension, by barrier and municipality, by barrier pair
+STORE_LAYOUT = 5
 MANIFEST = "manifest.json"
 PARTITION_PERSONS = 250_000
 MERGE_MONTHS = 6  # months of the cube merged (and stored) per file

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from teilhabe.cube import ROLLUPS
+from teilhabe.cube import BARRIER_COLUMNS, ROLLUPS
 from teilhabe.definitions import (
     AGE_GROUPS,
     BARRIER_BITS,
@@ -198,26 +198,42 @@ def rollup_for(filters: Filters, keys: Sequence[str]) -> str | None:
 
     A rollup can answer if it groups by every key and every filtered column (a Land, Jobcenter
     or municipality filter needs the municipality); a barrier filter needs one known barrier
-    code ("any" and "all" of one code are the same), several need the mask of the cells.
+    code ("any" and "all" of one code are the same) or two known codes with "all" (a pair
+    rollup); other barrier filters need the mask of the cells.
     """
-    needed = set(keys)
+    codes = rollup_barriers(filters)
+    if codes is None:
+        return None
+    needed = set(keys) | set(BARRIER_COLUMNS[: len(codes)])
     for column, chosen in (
         ("municipality", filters.has_area),
         ("sex", filters.sexes),
         ("age_group", filters.age_groups),
-        ("barrier", filters.barriers),
     ):
         if chosen:
             needed.add(column)
-    if filters.barriers and (
-        len(set(filters.barriers)) > 1 or filters.barriers[0] not in BARRIER_BITS
-    ):
-        return None
-    able = [name for name, columns in ROLLUPS.items() if needed <= set(columns)]
+    able = [
+        name
+        for name, columns in ROLLUPS.items()
+        if needed <= set(columns) and sum(c in BARRIER_COLUMNS for c in columns) == len(codes)
+    ]
     # the municipality makes a rollup large, each further column multiplies its rows
     return min(
         able, key=lambda name: ("municipality" in ROLLUPS[name], len(ROLLUPS[name])), default=None
     )
+
+
+def rollup_barriers(filters: Filters) -> tuple[str, ...] | None:
+    """The barrier codes a rollup is filtered on (``cube.BARRIER_COLUMNS``, in the catalogue's
+    order): none without a barrier filter, one code, two for "all" of two codes; None where
+    only the cells can answer (an unknown code, "any" of several, more than two)."""
+    chosen = set(filters.barriers)
+    if not chosen <= set(BARRIER_BITS):
+        return None
+    codes = tuple(code for code in BARRIER_BITS if code in chosen)
+    if len(codes) > 1 and (filters.barrier_mode != "all" or len(codes) > len(BARRIER_COLUMNS)):
+        return None
+    return codes
 
 
 def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
@@ -237,8 +253,8 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
         return cube_rows(cells, plain, filters, first, last)
     frame = months(_rollup(rollups, name), first, last)
     found = conditions(filters, frame.schema, barriers=False)
-    if filters.barriers:
-        found.append(pl.col("barrier") == filters.barriers[0])
+    codes = rollup_barriers(filters) or ()
+    found.extend(pl.col(c) == code for c, code in zip(BARRIER_COLUMNS, codes, strict=False))
     return _filtered(frame, found)
 
 
