@@ -207,8 +207,10 @@ def figures_from_base(
     values = {m: block[:, i].reshape(count, months) for i, m in enumerate(needed)}
     month = ordered["month"].to_numpy().reshape(count, months)
     keep = np.ones_like(month, bool) if first is None else month >= first
-    columns, names = windows.figures(values, protection, int(keep.sum()))
-    return windows.frame(groups, keys, month, columns, names, keep)
+    # the months of a group are ascending: the kept ones are the last of each group
+    start = int(np.argmax(keep.any(axis=0))) if keep.any() else months
+    columns, names = windows.figures(values, protection, int(keep.sum()), start)
+    return windows.frame(groups, keys, month[:, start:], columns, names, keep[:, start:])
 
 
 def _figures_from_frame(
@@ -280,12 +282,15 @@ def figures_series(
     """Published monthly figures from ``first`` to ``as_of``."""
     grid = _base_grid(cases, filters, first - 2 * WINDOW, as_of, by)
     count, months, _ = grid.values.shape
-    if count == 0 or months == 0:
+    start = 2 * WINDOW  # the months before ``first`` are history for the windows
+    if count == 0 or months <= start:
         return figures_from_base(grid.frame(), protection, by, first=first)
     values = {m: grid.values[:, :, i] for i, m in enumerate(BASE_MEASURES)}
     month = np.broadcast_to(
         np.arange(grid.first, grid.first + months, dtype=np.int32), (count, months)
     )
-    keep = month >= first
-    columns, names = windows.figures(values, protection, int(keep.sum()))
-    return windows.frame(grid.groups, grid.keys, month, columns, names, keep)
+    kept = count * (months - start)
+    columns, names = windows.figures(values, protection, kept, start)
+    return windows.frame(
+        grid.groups, grid.keys, month[:, start:], columns, names, month[:, start:] >= first
+    )

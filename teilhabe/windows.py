@@ -119,34 +119,43 @@ def _rate(numerator: Column, denominator: Column, protection: Protection) -> np.
 
 
 def figures(
-    values: dict[str, np.ndarray], protection: Protection, kept: int
+    values: dict[str, np.ndarray], protection: Protection, kept: int, start: int = 0
 ) -> tuple[dict[str, Column], list[str]]:
     """Every published column of ``figures_from_base`` on the grid ``values`` (measure or key
-    column -> groups x months, Int64): name -> (values, defined months), and the names in the
-    order of the frame (rates as float with NaN where null). ``kept``: the number of rows the
-    frame keeps (the rates are formed on those, the windows on the whole grid)."""
-    months = next(iter(values.values())).shape[1]
-    every = np.ones(months, bool)
-    stocks = np.stack([values[m] for m in MONTHLY_STOCKS])
-    stock_keys = np.stack([values[key_column(m)] for m in MONTHLY_STOCKS])
-    published = _published(stocks, stock_keys, protection)
-    columns: dict[str, Column] = {m: (published[i], every) for i, m in enumerate(MONTHLY_STOCKS)}
+    column -> groups x months, Int64), for the months from index ``start`` on (the ones before
+    are history for the windows): name -> (values, defined months), and the names in the order
+    of the frame (rates as float with NaN where null). ``kept``: the number of rows the frame
+    keeps (the rates are formed on those, the mean stocks on the whole grid)."""
+    groups, months = next(iter(values.values())).shape
+    every = np.ones(months - start, bool)
+    # the stocks from a year before ``start`` on: the windows of the months kept need no more
+    history = max(start - WINDOW, 0)
+    stocks = _published(
+        np.stack([values[m][:, history:] for m in MONTHLY_STOCKS]),
+        np.stack([values[key_column(m)][:, history:] for m in MONTHLY_STOCKS]),
+        protection,
+    )
+    skip = start - history
+    columns: dict[str, Column] = {
+        m: (stocks[i][:, skip:], every) for i, m in enumerate(MONTHLY_STOCKS)
+    }
     counts, keys, valid = [], [], []
     for measure, shift in WINDOW_COUNTS.values():
         count, defined = _rolling(values[measure], shift)
-        counts.append(count)
-        keys.append(_rolling(values[key_column(measure)], shift)[0])
-        valid.append(defined)
+        counts.append(count[:, start:])
+        keys.append(_rolling(values[key_column(measure)], shift)[0][:, start:])
+        valid.append(defined[start:])
     windows = _published(np.stack(counts), np.stack(keys), protection)
     for i, name in enumerate(WINDOW_COUNTS):
         columns[name] = (windows[i], valid[i])
-    rows = stocks[0].size
     for name, (stock, shift, mean) in DERIVED.items():
-        if mean:
-            total, defined = _rolling(columns[stock][0], shift)
-            columns[name] = (_per_month(total, rows), defined)
+        index = MONTHLY_STOCKS.index(stock)
+        if mean:  # defined in the months kept whenever defined on the whole grid (see above)
+            total, defined = _rolling(stocks[index], shift)
+            columns[name] = (_per_month(total, groups * months)[:, skip:], defined[skip:])
         else:
-            columns[name] = _shifted(columns[stock][0], shift)
+            moved, defined = _shifted(stocks[index], shift)
+            columns[name] = (moved[:, skip:], defined[skip:])
     for name, (top, bottom, per_month, minus) in RATE_PARTS.items():
         numerator = columns[top]
         if per_month:
