@@ -109,6 +109,11 @@ class _Grid:
         return pl.DataFrame(columns)
 
 
+# Up to this many rows the sums are formed in numpy; more (rows of the cells) are first summed
+# by polars on its threads.
+NUMPY_ROWS = 20_000
+
+
 def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) -> _Grid:
     """The sums of ``monthly_base`` as a grid of arrays (no frame per month and group)."""
     keys = _keys(by)
@@ -124,7 +129,71 @@ def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) ->
     ):
         # from the smallest rollup that can answer, else from the cells
         rows = selection.summable_rows(*frames, filters, first, last, cube_keys)
-        sums_ = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+        if rows.height > NUMPY_ROWS or cube_keys != keys:
+            rows = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+        parts.append((rows, measures))
+    grid = _numpy_grid(parts, keys, first, last) if cube_keys == keys else None
+    return grid or _polars_grid(parts, keys, cube_keys, first, last)
+
+
+def _numpy_grid(
+    parts: list[tuple[pl.DataFrame, tuple[str, ...]]], keys: list[str], first: int, last: int
+) -> _Grid | None:
+    """The grid from rows whose keys are Enum columns without nulls (None for others): each
+    row added to its group and month, key sums taken modulo 2^32 (as UInt32 sums wrap)."""
+    ranks, names, ids = [], [], [np.zeros(frame.height, np.int64) for frame, _ in parts]
+    for key in keys:
+        dtype = parts[0][0][key].dtype
+        if not isinstance(dtype, pl.Enum) or any(
+            frame[key].dtype != dtype or frame[key].null_count() for frame, _ in parts
+        ):
+            return None
+        categories = dtype.categories.to_numpy()
+        order = np.argsort(categories, kind="stable")  # as text, as the frame is sorted
+        rank = np.empty(len(categories), np.int64)
+        rank[order] = np.arange(len(categories))
+        ranks.append(len(categories))
+        names.append(categories[order])
+        for number, (frame, _) in enumerate(parts):
+            ids[number] = ids[number] * len(categories) + rank[frame[key].to_physical().to_numpy()]
+    present = np.unique(np.concatenate(ids)) if keys else np.zeros(1, np.int64)
+    columns, rest = [], present
+    for key, size, labels in reversed(list(zip(keys, ranks, names, strict=True))):
+        columns.append(pl.Series(key, labels[rest % size].astype(str), dtype=pl.String))
+        rest = rest // size
+    groups = pl.DataFrame(columns[::-1]) if keys else pl.DataFrame()
+    months = last - first + 1
+    values = np.zeros((len(present), months, len(BASE_MEASURES)), np.int64)
+    cells = values.reshape(len(present) * months, len(BASE_MEASURES))  # a view: one row a cell
+    offset = 0
+    for (frame, measures), found in zip(parts, ids, strict=True):
+        if frame.height:
+            cell = np.searchsorted(present, found) * months + frame["month"].to_numpy() - first
+            # UInt32 (sums already formed by polars: Int64 below 2^32): summed as UInt32, so
+            # that key sums wrap modulo 2^32 as polars sums them over the cells
+            rows = frame.select(measures).to_numpy().astype(np.uint32, copy=False)
+            order = np.argsort(cell, kind="stable")
+            cell = cell[order]
+            starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+            rows = rows[order]
+            if len(starts) < len(cell):  # several rows of a cell (group, month): their sums
+                rows = np.add.reduceat(rows.T, starts, axis=1, dtype=np.uint32).T
+            cells[cell[starts], offset : offset + len(measures)] = rows
+        offset += len(measures)
+    return _Grid(keys, groups, first, values)
+
+
+def _polars_grid(
+    parts: list[tuple[pl.DataFrame, tuple[str, ...]]],
+    keys: list[str],
+    cube_keys: list[str],
+    first: int,
+    last: int,
+) -> _Grid:
+    """The grid from the rows summed by polars (areas above the municipality, other keys)."""
+    summed = []
+    for rows, measures in parts:
+        sums_ = rows
         if cube_keys != keys:
             sums_ = (
                 sums_.with_columns(pl.col(cube_keys).cast(pl.String))
@@ -136,17 +205,18 @@ def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) ->
                 .group_by(*keys, "month")
                 .agg(pl.col(*measures).sum())
             )
-        elif keys:
-            sums_ = sums_.with_columns(pl.col(*keys).cast(pl.String))
-        parts.append((sums_, measures))
+        else:
+            sums_ = sums_.group_by(*keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+            sums_ = sums_.with_columns(pl.col(*keys).cast(pl.String)) if keys else sums_
+        summed.append((sums_, measures))
     months = last - first + 1
     if keys:
-        groups = pl.concat([p.select(keys) for p, _ in parts]).unique().sort(keys)
+        groups = pl.concat([p.select(keys) for p, _ in summed]).unique().sort(keys)
     else:
         groups = pl.DataFrame()
     values = np.zeros((max(groups.height, 1), max(months, 0), len(BASE_MEASURES)), np.int64)
     offset = 0
-    for sums_, measures in parts:
+    for sums_, measures in summed:
         if keys:  # as a left join of the grid: rows with a null key match no group
             sums_ = sums_.join(groups.with_row_index("_group"), on=keys)
             group = sums_["_group"].to_numpy()

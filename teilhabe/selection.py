@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import polars as pl
 
 from teilhabe.cube import BARRIER_COLUMNS, ROLLUPS
@@ -122,7 +123,8 @@ def characteristic_conditions(filters: Filters, schema: pl.Schema) -> list[pl.Ex
             continue
         dtype = schema[column]
         if isinstance(dtype, pl.Enum):
-            allowed = [v for v in values if v in dtype.categories]
+            categories = set(dtype.categories.to_list())
+            allowed = [v for v in values if v in categories]
             conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
         else:
             conditions.append(pl.col(column).is_in(list(values)))
@@ -251,21 +253,33 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     name = rollup_for(filters, keys)
     if name is None:
         return cube_rows(cells, plain, filters, first, last)
-    frame = months(_rollup(rollups, name), first, last)
-    found = conditions(filters, frame.schema, barriers=False)
+    part = _rollup(rollups, name)
+    start, end = np.searchsorted(part.months, (first, last + 1))  # the months, sorted
+    frame = part.frame.slice(int(start), int(end - start))
+    found = conditions(filters, part.schema, barriers=False)
     codes = rollup_barriers(filters) or ()
     found.extend(pl.col(c) == code for c, code in zip(BARRIER_COLUMNS, codes, strict=False))
     return _filtered(frame, found)
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One rollup of a stacked rollup frame: its rows, sorted by month, their months (to find
+    a range of months by binary search) and the schema (read once)."""
+
+    frame: pl.DataFrame
+    months: np.ndarray
+    schema: pl.Schema
+
+
 # Each rollup of the last rollup frames on its own (sorted by month): slicing the months of one
 # rollup reads only its rows, not those of the larger rollups stacked with it.
-_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, pl.DataFrame]]] = OrderedDict()
+_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, _Part]]] = OrderedDict()
 _ROLLUP_PARTS_KEPT = 4  # stocks and flows of the current data version and the one before
 _ROLLUP_PARTS_LOCK = threading.Lock()
 
 
-def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
+def _rollup(rollups: pl.DataFrame, name: str) -> _Part:
     """The rows of the rollup ``name`` of a stacked rollup frame, sorted by month."""
     with _ROLLUP_PARTS_LOCK:
         kept = _ROLLUP_PARTS.get(id(rollups))
@@ -274,11 +288,17 @@ def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
             parts = kept[1]
         else:
             split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
-            parts = {str(key[0]): part for key, part in split.items()}
+            parts = {
+                str(key[0]): _Part(part, part["month"].to_numpy(), part.schema)
+                for key, part in split.items()
+            }
             _ROLLUP_PARTS[id(rollups)] = (rollups, parts)  # holding it keeps its id unique
             while len(_ROLLUP_PARTS) > _ROLLUP_PARTS_KEPT:
                 _ROLLUP_PARTS.popitem(last=False)
-    return parts[name] if name in parts else rollups.clear()
+    if name in parts:
+        return parts[name]
+    empty = rollups.clear()
+    return _Part(empty, empty["month"].to_numpy(), empty.schema)
 
 
 def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:

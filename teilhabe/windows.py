@@ -87,6 +87,25 @@ def _rolling(values: np.ndarray, shift: int) -> Column:
     return sums, valid
 
 
+def _window_counts(values: dict[str, np.ndarray], start: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sums of ``WINDOW_COUNTS`` and then of their key sums (``_rolling`` of each, all at
+    once) in the months from index ``start`` on: sums (counts, groups, months) and where they
+    are defined (counts, months)."""
+    measures = [measure for measure, _ in WINDOW_COUNTS.values()]
+    grid = np.stack([values[m] for m in measures] + [values[key_column(m)] for m in measures])
+    count, groups, months = grid.shape
+    running = np.zeros((count, groups, months + 1), np.int64)
+    np.cumsum(grid, axis=2, out=running[:, :, 1:])
+    shifts = np.array([shift for _, shift in WINDOW_COUNTS.values()] * 2)
+    # the window of month t ends with the month t - shift: rows up to (excluding) ``ends``
+    ends = np.arange(start, months)[None, :] - shifts[:, None] + 1
+    defined = ends >= WINDOW
+    upper = np.where(defined, ends, 0)[:, None, :]  # undefined: 0 - 0
+    lower = np.where(defined, ends - WINDOW, 0)[:, None, :]
+    sums = np.take_along_axis(running, upper, axis=2) - np.take_along_axis(running, lower, axis=2)
+    return sums, defined
+
+
 def _shifted(values: np.ndarray, shift: int) -> Column:
     months = values.shape[1]
     moved = np.zeros_like(values)
@@ -139,13 +158,9 @@ def figures(
     columns: dict[str, Column] = {
         m: (stocks[i][:, skip:], every) for i, m in enumerate(MONTHLY_STOCKS)
     }
-    counts, keys, valid = [], [], []
-    for measure, shift in WINDOW_COUNTS.values():
-        count, defined = _rolling(values[measure], shift)
-        counts.append(count[:, start:])
-        keys.append(_rolling(values[key_column(measure)], shift)[0][:, start:])
-        valid.append(defined[start:])
-    windows = _published(np.stack(counts), np.stack(keys), protection)
+    counts, valid = _window_counts(values, start)
+    width = len(WINDOW_COUNTS)
+    windows = _published(counts[:width], counts[width:], protection)
     for i, name in enumerate(WINDOW_COUNTS):
         columns[name] = (windows[i], valid[i])
     for name, (stock, shift, mean) in DERIVED.items():
@@ -177,20 +192,33 @@ def frame(
     only the months where ``keep`` (groups x months) holds."""
     groups_count, months = month.shape
     rows = np.flatnonzero(keep.reshape(-1))
-    series = [
-        *(groups[k].gather(rows // months) for k in keys),
-        pl.Series("month", month.reshape(-1)[rows], dtype=pl.Int32),
-    ]
-    for name in names:
-        values, defined = columns[name]
-        flat = np.broadcast_to(values, (groups_count, months)).reshape(-1)[rows]
-        missing = ~np.broadcast_to(defined, (groups_count, months)).reshape(-1)[rows]
-        if values.dtype.kind == "f":  # a null rate is NaN in the grid
-            flat = np.where(missing, np.nan, flat)
-            column = pl.Series(name, flat, dtype=pl.Float64, nan_to_null=True)
+    blocks = []
+    for floats in (False, True):
+        chosen = [n for n in names if (columns[n][0].dtype.kind == "f") == floats]
+        values = np.empty((len(chosen), len(rows)), np.float64 if floats else np.int64)
+        missing = np.zeros((len(chosen), len(rows)), bool)
+        for i, name in enumerate(chosen):
+            grid, defined = columns[name]
+            values[i] = np.broadcast_to(grid, (groups_count, months)).reshape(-1)[rows]
+            missing[i] = ~np.broadcast_to(defined, (groups_count, months)).reshape(-1)[rows]
+        if not len(rows):
+            block = pl.DataFrame(schema=dict.fromkeys(chosen, pl.Float64 if floats else pl.Int64))
+        elif floats:  # a null rate is NaN in the grid
+            values[missing] = np.nan
+            block = pl.DataFrame(values, schema=chosen, orient="col", nan_to_null=True)
         else:
-            column = pl.Series(name, flat, dtype=pl.Int64)
+            block = pl.DataFrame(values, schema=dict.fromkeys(chosen, pl.Int64), orient="col")
             if missing.any():
-                column = column.scatter(np.flatnonzero(missing), None)
-        series.append(column)
-    return pl.DataFrame(series)
+                block = block.with_columns(
+                    block[name].scatter(np.flatnonzero(missing[i]), None)
+                    for i, name in enumerate(chosen)
+                    if missing[i].any()
+                )
+        blocks.append(block)
+    index = pl.DataFrame(
+        [
+            *(groups[k].gather(rows // months) for k in keys),
+            pl.Series("month", month.reshape(-1)[rows], dtype=pl.Int32),
+        ]
+    )
+    return pl.concat([index, *blocks], how="horizontal").select(*keys, "month", *names)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from teilhabe import indicators
+from teilhabe import cube, indicators
 from teilhabe.indicators import BASE_MEASURES, figures_from_base
 from teilhabe.protection import Protection
 
@@ -86,4 +86,44 @@ def test_a_hand_made_rate() -> None:
     got = figures_from_base(base, Protection(exact=True), first=24_024)
     assert got.select("month", "elb", "integrations_12m", "integration_rate").rows() == [
         (24_024, 100, 144, 144.0)
+    ]
+
+
+def test_the_numpy_sums_equal_the_polars_sums() -> None:
+    """Rows of a rollup summed into the grid in numpy (several rows a cell, key sums that wrap
+    modulo 2^32, an Enum whose order is not the text's) as polars sums them."""
+    rng = np.random.default_rng(5)
+    ages = pl.Enum(["u25", "25_34", "55plus"])
+    rows = 400
+
+    def frame(measures):
+        return pl.DataFrame(
+            {
+                "age_group": pl.Series(rng.choice(["u25", "55plus", "25_34"], rows), dtype=ages),
+                "month": pl.Series(rng.integers(100, 106, rows), dtype=pl.Int32),
+                **{
+                    m: pl.Series(
+                        rng.integers(2**31, 2**32, rows)
+                        if m.endswith("__key")
+                        else rng.integers(0, 9, rows),
+                        dtype=pl.UInt32,
+                    )
+                    for m in measures
+                },
+            }
+        )
+
+    stocks = (*cube.STOCKS, *cube.STOCK_KEYS)
+    flows = (*cube.FLOWS, *cube.FLOW_KEYS)
+    parts = [(frame(stocks), stocks), (frame(flows).filter(pl.col("month") < 104), flows)]
+    got = indicators._numpy_grid(parts, ["age_group"], 100, 106)
+    want = indicators._polars_grid(parts, ["age_group"], ["age_group"], 100, 106)
+    assert got is not None
+    assert_frame_equal(got.frame(), want.frame(), check_exact=True)
+    assert got.groups["age_group"].to_list() == ["25_34", "55plus", "u25"]  # as text
+    assert (got.values[..., list(BASE_MEASURES).index("elb__key")] < 2**32).all()
+    total = indicators._numpy_grid([(f.drop("age_group"), m) for f, m in parts], [], 100, 106)
+    assert total is not None
+    assert total.values[0, :, 0].tolist() == [
+        parts[0][0].filter(pl.col("month") == m)["elb"].sum() for m in range(100, 107)
     ]
