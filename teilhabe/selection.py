@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
-from teilhabe.cube import BARRIER_COLUMNS, ROLLUPS
+from teilhabe.cube import BARRIER_COLUMNS, ROLLUP_KEYS, ROLLUPS
 from teilhabe.definitions import (
     AGE_GROUPS,
     BARRIER_BITS,
@@ -44,6 +44,7 @@ from teilhabe.definitions import (
     age_group_codes,
     land_name,
 )
+from teilhabe.protection import KEY_RANGE
 
 if TYPE_CHECKING:
     from teilhabe.cases import Cases
@@ -201,12 +202,40 @@ def rollup_for(filters: Filters, keys: Sequence[str]) -> str | None:
     A rollup can answer if it groups by every key and every filtered column (a Land, Jobcenter
     or municipality filter needs the municipality); a barrier filter needs one known barrier
     code ("any" and "all" of one code are the same) or two known codes with "all" (a pair
-    rollup); other barrier filters need the mask of the cells.
+    rollup). "Any" of two codes is answered by inclusion and exclusion (``rollup_terms``): the
+    rows of either code minus those of both; then the pair rollup is named. Other barrier
+    filters need the mask of the cells.
     """
-    codes = rollup_barriers(filters)
-    if codes is None:
+    terms = rollup_terms(filters, keys)
+    return None if terms is None else terms[-1][0]
+
+
+# A rollup's rows in a sum: its name, the barrier codes they are filtered on, and whether they
+# are subtracted.
+Term = tuple[str, tuple[str, ...], bool]
+
+
+def rollup_terms(filters: Filters, keys: Sequence[str]) -> list[Term] | None:
+    """The rollup rows whose sum (the subtracted ones negated) is the sum of the filtered group:
+    one rollup, or for "any" of two codes A and B the rows of A, of B and, subtracted, of both;
+    None if only the cells can answer (an unknown code, more than two)."""
+    chosen = set(filters.barriers)
+    if not chosen <= set(BARRIER_BITS) or len(chosen) > len(BARRIER_COLUMNS):
         return None
-    needed = set(keys) | set(BARRIER_COLUMNS[: len(codes)])
+    codes = tuple(code for code in BARRIER_BITS if code in chosen)  # the catalogue's order
+    if len(codes) > 1 and filters.barrier_mode == "any":
+        single, pair = _smallest_rollup(filters, keys, 1), _smallest_rollup(filters, keys, 2)
+        if single is None or pair is None:
+            return None
+        return [(single, codes[:1], False), (single, codes[1:], False), (pair, codes, True)]
+    name = _smallest_rollup(filters, keys, len(codes))
+    return None if name is None else [(name, codes, False)]
+
+
+def _smallest_rollup(filters: Filters, keys: Sequence[str], barriers: int) -> str | None:
+    """The smallest rollup with ``barriers`` barrier columns that groups by every key and every
+    filtered column."""
+    needed = set(keys) | set(BARRIER_COLUMNS[:barriers])
     for column, chosen in (
         ("municipality", filters.has_area),
         ("sex", filters.sexes),
@@ -217,25 +246,12 @@ def rollup_for(filters: Filters, keys: Sequence[str]) -> str | None:
     able = [
         name
         for name, columns in ROLLUPS.items()
-        if needed <= set(columns) and sum(c in BARRIER_COLUMNS for c in columns) == len(codes)
+        if needed <= set(columns) and sum(c in BARRIER_COLUMNS for c in columns) == barriers
     ]
     # the municipality makes a rollup large, each further column multiplies its rows
     return min(
         able, key=lambda name: ("municipality" in ROLLUPS[name], len(ROLLUPS[name])), default=None
     )
-
-
-def rollup_barriers(filters: Filters) -> tuple[str, ...] | None:
-    """The barrier codes a rollup is filtered on (``cube.BARRIER_COLUMNS``, in the catalogue's
-    order): none without a barrier filter, one code, two for "all" of two codes; None where
-    only the cells can answer (an unknown code, "any" of several, more than two)."""
-    chosen = set(filters.barriers)
-    if not chosen <= set(BARRIER_BITS):
-        return None
-    codes = tuple(code for code in BARRIER_BITS if code in chosen)
-    if len(codes) > 1 and (filters.barrier_mode != "all" or len(codes) > len(BARRIER_COLUMNS)):
-        return None
-    return codes
 
 
 def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
@@ -248,18 +264,31 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     keys: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Rows of months ``first`` .. ``last`` whose measures, summed by month and ``keys`` (cube
-    columns), are the sums of the filtered group: of the rollup ``rollup_for`` picks, else the
-    cube rows (``cube_rows``). Only the month, ``keys`` and the measures are meant to be read."""
-    name = rollup_for(filters, keys)
-    if name is None:
+    columns) as UInt32 (wrapping modulo 2^32), are the sums of the filtered group: of the
+    rollups ``rollup_terms`` names (subtracted rows carry their measures negated modulo 2^32,
+    so that the wrapping sums subtract them), else the cube rows (``cube_rows``). Only the
+    month, ``keys`` and the measures are meant to be read."""
+    terms = rollup_terms(filters, keys) if rollup_for(filters, keys) is not None else None
+    if terms is None:
         return cube_rows(cells, plain, filters, first, last)
-    part = _rollup(rollups, name)
-    start, end = np.searchsorted(part.months, (first, last + 1))  # the months, sorted
-    frame = part.frame.slice(int(start), int(end - start))
-    found = conditions(filters, part.schema, barriers=False)
-    codes = rollup_barriers(filters) or ()
-    found.extend(pl.col(c) == code for c, code in zip(BARRIER_COLUMNS, codes, strict=False))
-    return _filtered(frame, found)
+    found = []
+    for name, codes, subtracted in terms:
+        part = _rollup(rollups, name)
+        start, end = np.searchsorted(part.months, (first, last + 1))  # the months, sorted
+        frame = part.frame.slice(int(start), int(end - start))
+        conditions_ = conditions(filters, part.schema, barriers=False)
+        conditions_.extend(
+            pl.col(c) == code for c, code in zip(BARRIER_COLUMNS, codes, strict=False)
+        )
+        frame = _filtered(frame, conditions_)
+        if subtracted:  # -x modulo 2^32: added as UInt32, it subtracts x
+            frame = frame.with_columns(
+                ((KEY_RANGE - pl.col(m).cast(pl.Int64)) % KEY_RANGE).cast(pl.UInt32).alias(m)
+                for m in frame.columns
+                if m not in ROLLUP_KEYS
+            )
+        found.append(frame)
+    return found[0] if len(found) == 1 else pl.concat(found)
 
 
 @dataclass(frozen=True)

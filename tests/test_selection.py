@@ -472,10 +472,18 @@ def test_the_smallest_rollup_able_to_answer_is_picked() -> None:
     assert pick(both, []) == "pair"
     assert pick(both, ["municipality"]) == "pair_municipality"
     assert pick(both, ["sex"]) == "pair_sex"
-    assert selection.rollup_barriers(both) == ("health", "debts")  # the catalogue's order
+    assert selection.rollup_terms(both, []) == [("pair", ("health", "debts"), False)]
+    # "any" of two: either code minus both (inclusion and exclusion)
+    either = Filters(barriers=("debts", "health"))
+    assert pick(either, ["sex"]) == "pair_sex"
+    assert selection.rollup_terms(either, ["sex"]) == [
+        ("barrier_sex", ("health",), False),
+        ("barrier_sex", ("debts",), False),
+        ("pair_sex", ("health", "debts"), True),
+    ]
     # only the cells can answer
-    assert pick(Filters(barriers=("debts", "health")), []) is None
     assert pick(both, ["sex", "age_group"]) is None
+    assert pick(either, ["sex", "age_group"]) is None
     assert pick(Filters(barriers=("debts", "health", "language"), barrier_mode="all"), []) is None
     assert pick(Filters(barriers=("unknown",)), []) is None
     assert pick(Filters(barriers=("debts",), municipalities=(A,)), ["sex"]) is None
