@@ -35,6 +35,7 @@ month of the integration.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -348,19 +349,23 @@ def figures_series(
     first: int,
     protection: Protection,
     by: By = None,
+    only: Sequence[int] | None = None,
 ) -> pl.DataFrame:
-    """Published monthly figures from ``first`` to ``as_of``."""
+    """Published monthly figures from ``first`` to ``as_of`` (``only``: of those months just
+    these, the same values)."""
     grid = _base_grid(cases, filters, first - 2 * WINDOW, as_of, by)
     count, months, _ = grid.values.shape
     start = 2 * WINDOW  # the months before ``first`` are history for the windows
     if count == 0 or months <= start:
-        return figures_from_base(grid.frame(), protection, by, first=first)
+        published = figures_from_base(grid.frame(), protection, by, first=first)
+        return published if only is None else published.filter(pl.col("month").is_in(only))
     values = {m: grid.values[:, :, i] for i, m in enumerate(BASE_MEASURES)}
     month = np.broadcast_to(
         np.arange(grid.first, grid.first + months, dtype=np.int32), (count, months)
     )
-    kept = count * (months - start)
+    kept = count * (months - start)  # the rates are formed on every month from ``first`` on
     columns, names = windows.figures(values, protection, kept, start)
-    return windows.frame(
-        grid.groups, grid.keys, month[:, start:], columns, names, month[:, start:] >= first
-    )
+    shown = month[:, start:] >= first
+    if only is not None:
+        shown = shown & np.isin(month[:, start:], np.asarray(only))
+    return windows.frame(grid.groups, grid.keys, month[:, start:], columns, names, shown)

@@ -190,7 +190,7 @@ def frame(
 ) -> pl.DataFrame:
     """The figures as a frame: the group columns, month, ``names``; rows in group-major order,
     only the months where ``keep`` (groups x months) holds."""
-    groups_count, months = month.shape
+    months = month.shape[1]
     rows = np.flatnonzero(keep.reshape(-1))
     blocks = []
     for floats in (False, True):
@@ -198,9 +198,9 @@ def frame(
         values = np.empty((len(chosen), len(rows)), np.float64 if floats else np.int64)
         missing = np.zeros((len(chosen), len(rows)), bool)
         for i, name in enumerate(chosen):
-            grid, defined = columns[name]
-            values[i] = np.broadcast_to(grid, (groups_count, months)).reshape(-1)[rows]
-            missing[i] = ~np.broadcast_to(defined, (groups_count, months)).reshape(-1)[rows]
+            grid, defined = columns[name]  # groups x months, and months
+            values[i] = grid.reshape(-1)[rows]
+            missing[i] = ~defined[rows % months]
         if not len(rows):
             block = pl.DataFrame(schema=dict.fromkeys(chosen, pl.Float64 if floats else pl.Int64))
         elif floats:  # a null rate is NaN in the grid
