@@ -52,7 +52,7 @@ class Cases:
     - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
       (``teilhabe.cube``), up to the month the data describe
     - stock_rollups, flow_rollups: the cube's sums per month for the common questions (totals,
-      one dimension, one barrier code; ``cube.rollups``), read first where they can answer
+      one dimension, one barrier code; ``rollups.rollups``), read first where they can answer
     - referral_rows: referrals that started, with the client's characteristics in the month of
       the start and the first integration from then on (``cube.referral_rows``), the person's
       key (client_key) and the referral's (referral_key)

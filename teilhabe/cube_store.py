@@ -43,7 +43,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from teilhabe import cube
+from teilhabe import cube, rollups
 from teilhabe.cases import Cases
 from teilhabe.protection import secret_fingerprint
 
@@ -52,7 +52,8 @@ LOG = logging.getLogger(__name__)
 # Raise when the layout of the stored copy changes: a store of another layout counts as empty.
 # 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4); 4: the rollups (issue 16);
 # 5: windows aligned on month // MERGE_MONTHS, the parts kept for partial builds (_build/)
-STORE_LAYOUT = 5
+# 6: rollups by municipality and a second dimension, by barrier and municipality, by barrier pair
+STORE_LAYOUT = 6
 MANIFEST = "manifest.json"
 PARTITION_PERSONS = 250_000
 MERGE_MONTHS = 6  # months of the cube merged (and stored) per file
@@ -69,8 +70,8 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "stock_plain": ("month", *cube.CELL_KEYS),
     "flow_cells": ("month", *cube.CELL_KEYS, "barrier_mask"),
     "flow_plain": ("month", *cube.CELL_KEYS),
-    "stock_rollups": cube.ROLLUP_KEYS,
-    "flow_rollups": cube.ROLLUP_KEYS,
+    "stock_rollups": rollups.ROLLUP_KEYS,
+    "flow_rollups": rollups.ROLLUP_KEYS,
     "referral_rows": ("month", "client"),
 }
 # Enum columns of the cube whose categories come from the data (the source column of the
