@@ -5,8 +5,10 @@ one snapshot and writes the copy (``cases.Cases``: the persons, their spells, in
 barriers and measures, the monthly cube and the referral rows) as one Parquet file per frame
 into a folder of its own, then names that folder in the manifest. App processes only read:
 ``current`` reads the manifest (a few hundred bytes, cheap enough for every page run) and
-``read_version`` the folder it names. Several processes, also on several machines with a shared
-path, read one store.
+``read_version`` the folder it names: the cube's frames at once, the per-person frames (persons,
+spells, barriers, referral rows, ...) only when a page first asks for them, so that a process
+showing the Übersicht holds the cube and not the persons. Several processes, also on several
+machines with a shared path, read one store.
 
 Layout, per database (``database_folder``: one subfolder per database URL, so that two
 databases never share a manifest)::
@@ -53,7 +55,9 @@ from sqlalchemy import Connection, Engine
 from teilhabe import cube
 from teilhabe.cases import (
     CLIENT_SCHEMA,
+    PERSON_FIELDS,
     Cases,
+    StoredFrame,
     clients_statement,
     code_cases,
     data_as_of,
@@ -148,18 +152,36 @@ def current(store: Path, database_label: str, secret: str | None) -> Manifest | 
     return manifest
 
 
-def read_version(store: Path, database_label: str, folder: str) -> Cases:
-    """The copy stored in ``folder`` (a manifest's), every frame read completely (its files in
-    order: the cube's are month windows)."""
+def read_version(store: Path, database_label: str, folder: str, *, lazy: bool = True) -> Cases:
+    """The copy stored in ``folder`` (a manifest's): the cube's frames read completely (their
+    files in order: month windows); the per-person frames (``cases.PERSON_FIELDS``) read on
+    first use (``lazy``), so that a process showing only the cube's figures never holds them,
+    else now. A frame first used after its version was deleted (two newer builds later) cannot
+    be read: the next page run reads the newer version."""
     where = database_folder(store, database_label) / folder
-    return Cases(**{name: _read_frame(where / name) for name in CASE_FIELDS})
+    return Cases(
+        **{
+            name: _stored_frame(where / name)
+            if lazy and name in PERSON_FIELDS
+            else _read_frame(where / name)
+            for name in CASE_FIELDS
+        }
+    )
 
 
-def _read_frame(folder: Path) -> pl.DataFrame:
+def _frame_files(folder: Path) -> list[Path]:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"{folder} holds no Parquet file")
-    return pl.read_parquet(files)
+    return files
+
+
+def _read_frame(folder: Path) -> pl.DataFrame:
+    return pl.read_parquet(_frame_files(folder))
+
+
+def _stored_frame(folder: Path) -> StoredFrame:
+    return StoredFrame(_frame_files(folder))
 
 
 def load(store: Path, database_label: str, secret: str | None) -> tuple[Cases, Manifest] | None:

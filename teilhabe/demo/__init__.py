@@ -95,7 +95,7 @@ def generate_pieces(spec: DemoSpec = DemoSpec()) -> Iterator[tuple[str, pl.DataF
             yield from cases.items()
             key = str(district_key[0])
             put_aside(spill, key, cases)
-            first_ids[key] = cases["client"]["id"].min() or ""
+            first_ids[key] = str(cases["client"]["id"].min() or "")
             del cases
         # the referrals' draws go over the persons in the order of their ids; a district's ids
         # share its prefix ("HDH-", "D99002-"), so the districts follow each other in that order
