@@ -23,7 +23,6 @@ from typing import Any
 from data_access.db import create_db_engine
 from data_access.settings import Settings
 from teilhabe import cube_store, figures
-from teilhabe.cases import PERSON_FIELDS
 from teilhabe.cube import FLOWS, STOCKS
 from teilhabe.definitions import BARRIER_BITS
 from teilhabe.protection import Protection
@@ -70,7 +69,8 @@ def build_store(settings: Settings) -> dict[str, float]:
 
 def read_store(settings: Settings) -> dict[str, float]:
     """What an app process does at start and for the Übersicht: read the store's current
-    version (the cube; the per-person frames are read only by the pages that need them) and
+    version (the cube; the per-person frames and the cells by barrier mask are read only by
+    the pages and filters that need them: ``cube_store.ON_FIRST_USE``) and
     compute the Übersicht's figures once (as of the data's month, no filter: the trend of 60
     months and the headline figures); seconds and peak RSS of a process that does only that
     (Python and the libraries included)."""
@@ -94,9 +94,9 @@ def _read_main() -> int:
             engine=engine, cases=cases, as_of=manifest.as_of, protection=protection
         )
         engine.dispose()
-    read = [name for name in PERSON_FIELDS if cases.is_read(name)]
+    read = [name for name in cube_store.ON_FIRST_USE if cases.is_read(name)]
     if read:  # what is measured would not be the Übersicht's memory
-        print(f"Die Übersicht hat Personendaten gelesen: {', '.join(read)}", file=sys.stderr)
+        print(f"Die Übersicht hat {', '.join(read)} gelesen", file=sys.stderr)
         return 3
     return 0
 

@@ -105,10 +105,11 @@ class Cases:
       the start and the first integration from then on (``cube.referral_rows``), the person's
       key (client_key) and the referral's (referral_key)
 
-    The per-person frames (``PERSON_FIELDS``: clients, spells, integrations, barriers, measures,
-    referral_rows) may be given as ``StoredFrame`` (Parquet files of the cube store): each is then
-    read on first use, so that a process that only shows the cube's figures (the Übersicht)
-    never holds them; ``scan`` reads a few columns of one without keeping it.
+    Any frame may be given as ``StoredFrame`` (Parquet files of the cube store): it is then read
+    on first use, so that a process that only shows the Übersicht never holds the per-person
+    frames (``PERSON_FIELDS``: clients, spells, integrations, barriers, measures,
+    referral_rows; see ``cube_store.ON_FIRST_USE``); ``scan`` reads a few columns of one
+    without keeping it.
 
     Record keys stay in the data layer: every count computed from these frames leaves it through
     ``protection.publish``.
