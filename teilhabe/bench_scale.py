@@ -4,11 +4,11 @@
   process of their own, so that their peak memory (peak RSS, from ``os.wait4``) is theirs alone
   and not the bench process's.
 - The same filter changes in DuckDB (an optional benchmark dependency: ``uv sync --group
-  bench``), over the same cube frames (read by DuckDB from the store's files, not copied from
-  the bench's), exact: per scenario the trend of 60 months and the
-  breakdown by each dimension for the month and a year before — the work of the project's exact
-  path, with carefully written SQL over the pre-aggregated cells. Without DuckDB the bench says
-  so and measures the rest.
+  bench``), over the same cube frames (read by DuckDB from the store's files into a database
+  file of its own, not copied from the bench's frames), exact: per scenario the trend of 60
+  months and the breakdown by each dimension for the month and a year before — the work of the
+  project's exact path, with carefully written SQL over the pre-aggregated cells. Without
+  DuckDB the bench says so and measures the rest.
 """
 
 from __future__ import annotations
@@ -106,18 +106,22 @@ def _read_main() -> int:
 CUBE_TABLES = ("stock_plain", "stock_cells", "flow_plain", "flow_cells")
 
 
-def duckdb_connection(version: Path) -> Any | None:
+def duckdb_connection(version: Path, database: Path) -> Any | None:
     """A DuckDB connection with the cube frames of a stored version (its folder) as tables,
-    read by DuckDB from the store's Parquet files (None without DuckDB)."""
+    read by DuckDB from the store's Parquet files into the database file ``database`` (None
+    without DuckDB). A file, as DuckDB is used: its tables are stored compressed and read
+    through its buffer pool (held in memory, DuckDB's tables of the 5 M cube took 9 GB against
+    the copy's 5 GB; as a file 1.8 GB, and the queries as fast)."""
     try:
         import duckdb  # noqa: PLC0415 - optional
     except ImportError:
         return None
-    connection = duckdb.connect()
+    connection = duckdb.connect(str(database))
     for name in CUBE_TABLES:
         files = sorted((version / name).glob("*.parquet"))
         listed = ", ".join("'" + str(file).replace("'", "''") + "'" for file in files)
         connection.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet([{listed}])")
+    connection.execute("CHECKPOINT")
     return connection
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import resource
 import statistics
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -203,21 +204,15 @@ def _seconds_rss(measured: object) -> str:
 def _duckdb(version: Path, scenarios: list) -> dict[str, object] | None:
     """The same filter changes in DuckDB (exact) over the cube of the stored ``version`` (its
     folder), or None with a note when it is missing; with the ELB it counts per scenario."""
-    connection = bench_scale.duckdb_connection(version)
-    if connection is None:
-        print(bench_scale.DUCKDB_MISSING)
-        return None
-    print("\nDuckDB über dieselben Würfel (exakt, aus den Dateien des Würfelspeichers):")
-    timings, elbs = [], []
-    for number, scenario in enumerate(scenarios, start=1):
-        bench_scale.measure_duckdb(connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS)
-        seconds, elb = bench_scale.measure_duckdb(
-            connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS
-        )  # the second run, warm as the project's exact one
-        timings.append(seconds * 1000)
-        elbs.append(elb)
-        print(f"  {number}. {bench.describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
-    connection.close()
+    with tempfile.TemporaryDirectory(prefix="teilhabe-duckdb-") as folder:
+        connection = bench_scale.duckdb_connection(version, Path(folder) / "cube.duckdb")
+        if connection is None:
+            print(bench_scale.DUCKDB_MISSING)
+            return None
+        try:
+            timings, elbs = _duckdb_runs(connection, scenarios)
+        finally:
+            connection.close()
     labels = [s.label for s in scenarios]
     per_label = {
         label: round(
@@ -233,6 +228,21 @@ def _duckdb(version: Path, scenarios: list) -> dict[str, object] | None:
         "ratio": None,
         "elb": elbs,
     }
+
+
+def _duckdb_runs(connection, scenarios: list) -> tuple[list[float], list[int]]:
+    """Each scenario in DuckDB, warm: milliseconds and the ELB counted."""
+    print("\nDuckDB über dieselben Würfel (exakt, aus den Dateien des Würfelspeichers):")
+    timings, elbs = [], []
+    for number, scenario in enumerate(scenarios, start=1):
+        bench_scale.measure_duckdb(connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS)
+        seconds, elb = bench_scale.measure_duckdb(
+            connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS
+        )  # the second run, warm as the project's exact one
+        timings.append(seconds * 1000)
+        elbs.append(elb)
+        print(f"  {number}. {bench.describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
+    return timings, elbs
 
 
 def _checked(duckdb: dict[str, object] | None, exact_numbers: list[dict]) -> dict | None:
