@@ -301,7 +301,7 @@ def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]
             for name, (statement, schema) in table_statements().items()
         }
         through = data_as_of(connection)
-    coded = code_cases(clients, **tables, through=through, secret=secret)
+    coded = code_cases(clients, *tables.values(), through=through, secret=secret)
     return coded, version
 
 
@@ -354,30 +354,15 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
     *,
     through: int | None,
     secret: str,
+    since: Mapping[str, int] | None = None,
 ) -> Cases:
     """The case copy of these persons (``clients`` with their dense index ``client``) and their
-    rows of the other tables (with ``client_id``), with the cube up to ``through``."""
-    clients = clients.with_columns(
-        record_keys(clients["client_id"], secret=secret, kind="client").alias("key")
-    )
+    rows of the other tables (with ``client_id``), with the cube up to ``through`` (only its
+    stocks' and flows' months from ``since["stock"]`` and ``since["flow"]`` on, if given:
+    ``cube.build``)."""
+    # the record keys, unless given (``teilhabe.cube_build`` keeps those it computed before);
     # natural keys: an integration is (client, month), a referral (client, service, start)
-    integrations = integrations.with_columns(
-        record_keys(
-            (f"{c}\0{m}" for c, m in integrations.select("client_id", "month").iter_rows()),
-            secret=secret,
-            kind="integration",
-        ).alias("key")
-    )
-    referrals = referrals.with_columns(
-        record_keys(
-            (
-                f"{c}\0{s}\0{d.isoformat()}"
-                for c, s, d in referrals.select("client_id", "service_id", "start_date").iter_rows()
-            ),
-            secret=secret,
-            kind="referral",
-        ).alias("referral_key")
-    )
+    clients, integrations, referrals = with_record_keys(clients, integrations, referrals, secret)
     index = clients.select("client", "client_id")
     attributes = clients.select("client", *CLIENT_ATTRIBUTES)
 
@@ -419,6 +404,7 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
         measures,
         referrals,
         through=0 if through is None else through,  # no receipt recorded: nothing to count
+        since=since,
     )
     return Cases(
         clients=clients,
@@ -428,6 +414,39 @@ def code_cases(  # noqa: PLR0913 - one argument per case table
         measures=measures,
         **cubes,
     )
+
+
+def with_record_keys(
+    clients: pl.DataFrame, integrations: pl.DataFrame, referrals: pl.DataFrame, secret: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The persons, integrations and referrals with their record keys (``key``, ``key`` and
+    ``referral_key``), where a frame does not have them yet."""
+    if "key" not in clients.columns:
+        clients = clients.with_columns(record_keys_of("clients", clients, secret))
+    if "key" not in integrations.columns:
+        integrations = integrations.with_columns(
+            record_keys_of("integrations", integrations, secret)
+        )
+    if "referral_key" not in referrals.columns:
+        referrals = referrals.with_columns(record_keys_of("referrals", referrals, secret))
+    return clients, integrations, referrals
+
+
+def record_keys_of(table: str, rows: pl.DataFrame, secret: str) -> pl.Series:
+    """The record keys of these rows of ``clients``, ``integrations`` or ``referrals``, from
+    their natural keys: a person is its id, an integration (client, month), a referral
+    (client, service, start)."""
+    if table == "clients":
+        return record_keys(rows["client_id"], secret=secret, kind="client").alias("key")
+    if table == "integrations":
+        pairs = rows.select("client_id", "month").iter_rows()
+        return record_keys(
+            (f"{c}\0{m}" for c, m in pairs), secret=secret, kind="integration"
+        ).alias("key")
+    trios = rows.select("client_id", "service_id", "start_date").iter_rows()
+    return record_keys(
+        (f"{c}\0{s}\0{d.isoformat()}" for c, s, d in trios), secret=secret, kind="referral"
+    ).alias("referral_key")
 
 
 def _with_receipt_at_integration(integrations: pl.DataFrame, spells: pl.DataFrame) -> pl.DataFrame:

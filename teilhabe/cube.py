@@ -50,6 +50,8 @@ exactly (``selection.rollup_for`` picks the rollup that can answer).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
@@ -102,6 +104,7 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
 ROLLUP_ENUM = pl.Enum(list(ROLLUPS))
 BARRIER_ENUM = pl.Enum(list(BARRIER_BITS))
 ROLLUP_KEYS = ("month", "rollup", "barrier", *ROLLUP_DIMENSIONS)
+EVERY_MONTH = -(2**31)  # ``build(since=...)`` not given: every month
 
 
 def build(
@@ -113,6 +116,7 @@ def build(
     referrals: pl.DataFrame,
     *,
     through: int,
+    since: Mapping[str, int] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The cube of all months up to ``through`` (open spells end there), as six frames:
     ``stock_cells``/``flow_cells`` with the barrier mask, ``stock_plain``/``flow_plain``
@@ -120,7 +124,12 @@ def build(
     ``referral_rows`` (see ``referral_rows``).
 
     Inputs are the frames of ``cases.Cases`` (``client`` is the dense client index).
+    ``since``: only the stocks' rows of the months from ``since["stock"]`` on and the flows'
+    from ``since["flow"]`` on (each month's rows are the same as in the whole cube;
+    ``referral_rows`` stay whole), for a partial rebuild (``teilhabe.cube_build``).
     """
+    first = (since or {}).get("stock", EVERY_MONTH)
+    flows_first = (since or {}).get("flow", EVERY_MONTH)
     types = _types(clients)
     people = clients.select(
         "client",
@@ -135,13 +144,17 @@ def build(
 
     # One row per person and month of receipt (a few tens of millions at a million clients).
     months = (
-        spells.filter(pl.col("start_month") <= through)
+        spells.filter(
+            pl.col("start_month") <= through, pl.min_horizontal("end_month", through) >= first
+        )
         .select(
             "client",
             "start_month",
             "lzb_from_month",
             pl.int_ranges(
-                "start_month", pl.min_horizontal("end_month", through) + 1, dtype=pl.Int32
+                pl.max_horizontal("start_month", first),
+                pl.min_horizontal("end_month", through) + 1,
+                dtype=pl.Int32,
             ).alias("month"),
         )
         .explode("month")
@@ -200,7 +213,11 @@ def build(
         pl.col("key").cast(KEY_DTYPE).alias("event_key"),
     )
     events = _attach_segments(
-        pl.concat([integration_events, _transitions(spells, through)], how="diagonal_relaxed")
+        pl.concat(
+            [integration_events, _transitions(_reaching(spells, flows_first - 1), through)],
+            how="diagonal_relaxed",
+        )
+        .filter(pl.col("month") >= flows_first)
         .with_columns(pl.col("lzb").fill_null(False))
         .sort("state_month"),
         mask_segments,
@@ -360,6 +377,16 @@ def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...])
     )
 
 
+def _reaching(spells: pl.DataFrame, month: int) -> pl.DataFrame:
+    """The spells of the clients with a spell that ends in ``month`` or later: all their
+    entries and exits from the month after on (``_transitions``; a client's other spells end
+    earlier and have none)."""
+    if month < EVERY_MONTH:
+        return spells
+    reaching = spells.filter(pl.col("end_month") >= month)["client"].unique()
+    return spells.filter(pl.col("client").is_in(reaching.implode()))
+
+
 def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
     """The entries into and exits from the ELB and the LZB stock up to ``through``, one row each.
 
@@ -375,16 +402,12 @@ def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
         .select("client", "start_month", "end_month", "lzb_from_month")
         .sort("client", "start_month")
         .with_columns(
-            continued=(
-                pl.col("end_month").shift(1).over("client") == pl.col("start_month") - 1
-            ).fill_null(False),
-            lzb_continued=pl.col("lzb_from_month").shift(1).over("client").is_not_null(),
-            continues=(
-                pl.col("start_month").shift(-1).over("client") == pl.col("end_month") + 1
-            ).fill_null(False),
-            lzb_continues=(
-                pl.col("lzb_from_month").shift(-1).over("client") == pl.col("end_month") + 1
-            ).fill_null(False),
+            continued=(_before(pl.col("end_month")) == pl.col("start_month") - 1).fill_null(False),
+            lzb_continued=_before(pl.col("lzb_from_month")).is_not_null(),
+            continues=(_after(pl.col("start_month")) == pl.col("end_month") + 1).fill_null(False),
+            lzb_continues=(_after(pl.col("lzb_from_month")) == pl.col("end_month") + 1).fill_null(
+                False
+            ),
         )
     )
     ended = pl.col("end_month") < through
@@ -416,6 +439,17 @@ def _transitions(spells: pl.DataFrame, through: int) -> pl.DataFrame:
             ),
         ]
     )
+
+
+def _before(value: pl.Expr) -> pl.Expr:
+    """The value of the client's previous spell (rows sorted by client; null for the first):
+    ``shift(1).over("client")`` without a window per client, which is slow for many."""
+    return pl.when(pl.col("client") == pl.col("client").shift(1)).then(value.shift(1))
+
+
+def _after(value: pl.Expr) -> pl.Expr:
+    """The value of the client's next spell (null for the last)."""
+    return pl.when(pl.col("client") == pl.col("client").shift(-1)).then(value.shift(-1))
 
 
 def _collapse(cells: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
@@ -538,17 +572,20 @@ def _attach_segments(
 
 
 def _merge_overlaps(intervals: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Merge overlapping or adjacent intervals [first_month, last_month] within each ``by``."""
+    """Merge overlapping or adjacent intervals [first_month, last_month] within each ``by``.
+
+    In one pass over the rows sorted by ``by`` and first month (no window per group, which is
+    slow for many small groups): the furthest last month of the group's rows before a row is a
+    running maximum over the whole frame of (group number, last month), as the group numbers
+    rise; a row that begins after it plus one begins a new run."""
     ordered = intervals.sort(*by, "first_month")
+    new_group = pl.any_horizontal(*((pl.col(c) != pl.col(c).shift(1)).fill_null(True) for c in by))
+    group = new_group.cum_sum().cast(pl.Int64) * (1 << 32)
+    last = pl.col("last_month").cast(pl.Int64) + (1 << 31)  # 0 .. 2^32 - 1
+    reach = pl.when(~new_group).then((group + last).cum_max().shift(1) - group - (1 << 31))
     return (
         ordered.with_columns(
-            pl.col("last_month").cum_max().shift(1).over(by).alias("_reach"),
-        )
-        .with_columns(
-            (pl.col("_reach").is_null() | (pl.col("first_month") > pl.col("_reach") + 1))
-            .cum_sum()
-            .over(by)
-            .alias("_run")
+            (reach.is_null() | (pl.col("first_month") > reach + 1)).cum_sum().alias("_run")
         )
         .group_by(*by, "_run")
         .agg(pl.col("first_month").min(), pl.col("last_month").max())

@@ -30,7 +30,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="Fallkopie und Würfel des aktuellen Datenstands in den Würfelspeicher schreiben",
         description="Liest die Falldaten in Teilen (je Kreis, höchstens 250.000 Personen je "
         "Teil), baut daraus den Monatswürfel und schreibt ihn als Parquet in den Würfelspeicher "
-        "(TEILHABE_CUBE_STORE, Standard <Datenordner>/cube). Laufende Apps zeigen den neuen "
+        "(TEILHABE_CUBE_STORE, Standard <Datenordner>/cube). Neu gebaut wird nur, was sich "
+        "seit dem letzten Stand geändert hat: Teile ohne Änderung werden übernommen, von den "
+        "anderen die Monate vor der ersten Änderung. Laufende Apps zeigen den neuen "
         "Datenstand ab ihrem nächsten Seitenaufruf; bis dahin den letzten vollständigen.",
     )
     add_database_option(build)

@@ -138,6 +138,20 @@ def _ags(name: str, *, reference: bool = True, example: str = "08135019") -> Col
     )
 
 
+def _district_reference(note: str, default: object = None) -> ColumnSpec:
+    """The district key column of a table that refers to a district (``district.key``)."""
+    return ColumnSpec(
+        "district_key",
+        "Kreisschlüssel",
+        aliases=("district_key", "kreiskennziffer"),
+        reference=("district", "key"),
+        digits=5,
+        default=default,
+        example="08135",
+        note=note,
+    )
+
+
 def _client_ref() -> ColumnSpec:
     return ColumnSpec(
         "client_id",

@@ -20,6 +20,7 @@ from teilhabe.exchange.specs import (
     LinkSpec,
     TableSpec,
     _ags,
+    _district_reference,
     _latitude,
     _longitude,
 )
@@ -202,15 +203,7 @@ NETWORK_EVENT = TableSpec(
             aliases=("title", "veranstaltung", "name"),
             example="2. Netzwerkkonferenz",
         ),
-        ColumnSpec(
-            "district_key",
-            "Kreisschlüssel",
-            aliases=("district_key", "kreiskennziffer"),
-            reference=("district", "key"),
-            digits=5,
-            example="08135",
-            note="Darf fehlen, wenn die Datenbank nur einen Kreis kennt.",
-        ),
+        _district_reference("Darf fehlen, wenn die Datenbank nur einen Kreis kennt."),
         ColumnSpec(
             "attendees",
             "Teilnehmende",

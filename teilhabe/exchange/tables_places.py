@@ -14,6 +14,7 @@ from teilhabe.exchange.specs import (
     ColumnSpec,
     TableSpec,
     _ags,
+    _district_reference,
     _latitude,
     _longitude,
 )
@@ -60,15 +61,9 @@ MUNICIPALITY = TableSpec(
     ("ags",),
     (
         _ags("ags", reference=False),
-        ColumnSpec(
-            "district_key",
-            "Kreisschlüssel",
-            aliases=("district_key", "kreiskennziffer"),
-            reference=("district", "key"),
-            digits=5,
+        _district_reference(
+            "Fehlt die Spalte, gelten die ersten 5 Ziffern des AGS.",
             default=lambda row: str(row.get("ags") or "")[:5] or None,
-            example="08135",
-            note="Fehlt die Spalte, gelten die ersten 5 Ziffern des AGS.",
         ),
         ColumnSpec(
             "name",
