@@ -121,15 +121,18 @@ def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) ->
     # a Jobcenter or Land is summed from its municipalities (a cube column)
     cube_keys = list(dict.fromkeys("municipality" if k in AREA_DIGITS else k for k in keys))
     parts = []
-    for frames, measures in (
-        (
-            (cases.stock_cells, cases.stock_plain, cases.stock_rollups),
-            (*cube.STOCKS, *cube.STOCK_KEYS),
-        ),
-        ((cases.flow_cells, cases.flow_plain, cases.flow_rollups), (*cube.FLOWS, *cube.FLOW_KEYS)),
+    for kind, measures in (
+        ("stock", (*cube.STOCKS, *cube.STOCK_KEYS)),
+        ("flow", (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
+        plain, rollups = getattr(cases, f"{kind}_plain"), getattr(cases, f"{kind}_rollups")
+        # the cells by barrier mask only for a barrier filter the rollups cannot answer
+        # (``selection.cube_rows`` reads them for nothing else): an app process reads them on
+        # first use (cube_store.ON_FIRST_USE)
+        needs_cells = filters.barriers and not selection.from_rollups(filters, cube_keys)
+        cells = getattr(cases, f"{kind}_cells") if needs_cells else plain
         # from the smallest rollup that can answer, else from the cells
-        rows = selection.summable_rows(*frames, filters, first, last, cube_keys)
+        rows = selection.summable_rows(cells, plain, rollups, filters, first, last, cube_keys)
         if rows.height > NUMPY_ROWS or cube_keys != keys:
             rows = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
         parts.append((rows, measures))

@@ -254,6 +254,11 @@ def _smallest_rollup(filters: Filters, keys: Sequence[str], barriers: int) -> st
     )
 
 
+def from_rollups(filters: Filters, keys: Sequence[str] = ()) -> bool:
+    """Whether ``summable_rows`` answers from the rollups (else from the cube rows)."""
+    return rollup_for(filters, keys) is not None and rollup_terms(filters, keys) is not None
+
+
 def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     cells: pl.DataFrame,
     plain: pl.DataFrame,
@@ -268,9 +273,10 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     rollups ``rollup_terms`` names (subtracted rows carry their measures negated modulo 2^32,
     so that the wrapping sums subtract them), else the cube rows (``cube_rows``). Only the
     month, ``keys`` and the measures are meant to be read."""
-    terms = rollup_terms(filters, keys) if rollup_for(filters, keys) is not None else None
-    if terms is None:
+    if not from_rollups(filters, keys):
         return cube_rows(cells, plain, filters, first, last)
+    terms = rollup_terms(filters, keys)
+    assert terms is not None
     found = []
     for name, codes, subtracted in terms:
         part = _rollup(rollups, name)
