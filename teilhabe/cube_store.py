@@ -165,7 +165,12 @@ def _frame_files(folder: Path) -> list[Path]:
 
 
 def _read_frame(folder: Path) -> pl.DataFrame:
-    return pl.read_parquet(_frame_files(folder))
+    frame = pl.read_parquet(_frame_files(folder))
+    if folder.name in ROLLUP_FIELDS:
+        # each rollup's rows together (still by month within): ``selection`` takes them as
+        # slices instead of copies, which would double the rollups in an app's memory
+        frame = frame.sort("rollup", maintain_order=True)
+    return frame
 
 
 def _stored_frame(folder: Path) -> StoredFrame:

@@ -322,10 +322,9 @@ def _rollup(rollups: pl.DataFrame, name: str) -> _Part:
             _ROLLUP_PARTS.move_to_end(id(rollups))
             parts = kept[1]
         else:
-            split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
             parts = {
-                str(key[0]): _Part(part, part["month"].to_numpy(), part.schema)
-                for key, part in split.items()
+                name: _Part(part, part["month"].to_numpy(), part.schema)
+                for name, part in _split_rollups(rollups).items()
             }
             _ROLLUP_PARTS[id(rollups)] = (rollups, parts)  # holding it keeps its id unique
             while len(_ROLLUP_PARTS) > _ROLLUP_PARTS_KEPT:
@@ -334,6 +333,22 @@ def _rollup(rollups: pl.DataFrame, name: str) -> _Part:
         return parts[name]
     empty = rollups.clear()
     return _Part(empty, empty["month"].to_numpy(), empty.schema)
+
+
+def _split_rollups(rollups: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The rollups of a stacked frame by name, in their order: slices (no copy) of a frame
+    sorted by rollup (as ``cube_store`` reads it), else copies."""
+    codes = rollups["rollup"].to_physical().to_numpy().astype(np.int64)
+    if rollups["rollup"].null_count() or np.any(np.diff(codes) < 0):
+        split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
+        return {str(key[0]): part for key, part in split.items()}
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    ends = np.append(starts[1:], len(codes))
+    names = rollups["rollup"].gather(starts.tolist()).to_list()
+    return {
+        str(name): rollups.slice(int(start), int(end - start))
+        for name, start, end in zip(names, starts, ends, strict=True)
+    }
 
 
 def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:

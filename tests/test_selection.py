@@ -570,3 +570,16 @@ def test_the_rollups_answer_exactly_as_the_cells(cases, filters, by, first, mont
         expected = monthly_base(cases, filters, first, last, by)
     # every count and every key sum, in every month and group
     assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_the_rollups_sorted_by_name_are_taken_as_the_same_parts(cases) -> None:
+    """A rollup frame sorted by rollup (as the cube store reads it) gives each rollup's rows
+    as slices, the same rows in the same order as a frame sorted by month."""
+    by_month = cases.stock_rollups
+    by_name = by_month.sort("rollup", maintain_order=True)
+    copies = selection._split_rollups(by_month)
+    slices = selection._split_rollups(by_name)
+    assert set(slices) == set(copies)
+    for name, part in copies.items():
+        assert_frame_equal(slices[name], part)
+        assert part["month"].is_sorted()
