@@ -111,8 +111,9 @@ class _Grid:
 
 
 # Up to this many rows the sums are formed in numpy; more (rows of the cells) are first summed
-# by polars on its threads.
-NUMPY_ROWS = 20_000
+# by polars on its threads. (Rollup rows of a breakdown by municipality are about 50,000 at 550
+# municipalities: in numpy 21 ms of processor time against 38 ms through polars' group-by.)
+NUMPY_ROWS = 400_000
 
 
 def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) -> _Grid:
