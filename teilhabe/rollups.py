@@ -15,6 +15,8 @@ cells, so a sum over rollup rows equals the sum over the cells exactly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from teilhabe.definitions import BARRIER_BITS
@@ -50,6 +52,8 @@ BARRIER_PAIRS = tuple(
     for second in list(BARRIER_BITS)[number + 1 :]
 )
 ROLLUP_KEYS = ("month", "rollup", *BARRIER_COLUMNS, *ROLLUP_DIMENSIONS)
+# up to this many rows of cells summed by mask, the barrier rollups explode them by code
+JOIN_ROWS = 200_000
 
 
 def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
@@ -63,7 +67,9 @@ def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...])
         ),
         "municipality": cells.group_by("month", "municipality", "barrier_mask").agg(sums),
     }
-    single = tuple((code,) for code in BARRIER_BITS)
+    coded = {
+        (source, codes): _coded(masks[source], codes, sums) for source in masks for codes in (1, 2)
+    }
     parts = []
     for name, columns in ROLLUPS.items():
         barrier = [c for c in columns if c in BARRIER_COLUMNS]
@@ -71,11 +77,8 @@ def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...])
         if not barrier:
             part = plain.group_by("month", *dimensions).agg(sums)
         else:
-            source = masks["municipality" if "municipality" in dimensions else "characteristics"]
-            part = pl.concat(
-                _having(source, codes, dimensions, sums)
-                for codes in (BARRIER_PAIRS if len(barrier) == 2 else single)  # noqa: PLR2004
-            )
+            source = "municipality" if "municipality" in dimensions else "characteristics"
+            part = coded[source, len(barrier)](dimensions)
         parts.append(part.with_columns(pl.lit(name, dtype=ROLLUP_ENUM).alias("rollup")))
     schema = {"month": plain.schema["month"], "rollup": ROLLUP_ENUM}
     schema |= dict.fromkeys(BARRIER_COLUMNS, BARRIER_ENUM)
@@ -85,6 +88,35 @@ def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...])
         .select(*schema)
         .sort(*ROLLUP_KEYS, nulls_last=False)
     )
+
+
+def _coded(masks: pl.DataFrame, codes: int, sums: pl.Expr) -> Callable[[list[str]], pl.DataFrame]:
+    """How the sums by month, ``dimensions`` and barrier code (``codes`` 1) or pair of codes
+    (2) are formed from ``masks``: a few rows (a partial build's months) once per code their
+    mask has, in one group-by per rollup (a group-by per code costs more there); many rows by
+    filtering and grouping them per code (exploding them would cost more)."""
+    if masks.height <= JOIN_ROWS:
+        exploded = _with_codes(masks, codes)
+        columns = BARRIER_COLUMNS[:codes]
+        return lambda dimensions: exploded.group_by("month", *dimensions, *columns).agg(sums)
+    wanted = BARRIER_PAIRS if codes == 2 else tuple((code,) for code in BARRIER_BITS)  # noqa: PLR2004
+    return lambda dimensions: pl.concat(_having(masks, pair, dimensions, sums) for pair in wanted)
+
+
+def _with_codes(masks: pl.DataFrame, codes: int) -> pl.DataFrame:
+    """The rows of ``masks`` once per barrier code (``codes`` 1) or pair of codes
+    (``BARRIER_PAIRS``, ``codes`` 2) whose every bit their mask has, the code(s) in
+    ``BARRIER_COLUMNS``; rows whose mask has none are left out."""
+    wanted = BARRIER_PAIRS if codes == 2 else tuple((code,) for code in BARRIER_BITS)  # noqa: PLR2004
+    columns = BARRIER_COLUMNS[:codes]
+    found = [
+        (mask, *pair)
+        for mask in masks["barrier_mask"].unique().to_list()
+        for pair in wanted
+        if all(mask & BARRIER_BITS[code] for code in pair)
+    ]
+    schema = {"barrier_mask": masks.schema["barrier_mask"]} | dict.fromkeys(columns, BARRIER_ENUM)
+    return masks.join(pl.DataFrame(found, schema=schema, orient="row"), on="barrier_mask")
 
 
 def _having(

@@ -583,3 +583,16 @@ def test_the_rollups_sorted_by_name_are_taken_as_the_same_parts(cases) -> None:
     for name, part in copies.items():
         assert_frame_equal(slices[name], part)
         assert part["month"].is_sorted()
+
+
+def test_the_barrier_rollups_are_the_same_exploded_or_filtered_per_code(cases, monkeypatch) -> None:
+    """Few rows are exploded by barrier code, many filtered per code: the same rollups."""
+    from teilhabe import cube, rollups  # noqa: PLC0415
+
+    measures = (*cube.STOCKS, *(key_column(m) for m in cube.STOCKS))
+    exploded = rollups.rollups(cases.stock_cells, cases.stock_plain, measures)
+    monkeypatch.setattr(rollups, "JOIN_ROWS", -1)
+    filtered = rollups.rollups(cases.stock_cells, cases.stock_plain, measures)
+    assert exploded.filter(pl.col("second_barrier").is_not_null()).height > 0
+    assert_frame_equal(exploded, filtered, check_exact=True)
+    assert_frame_equal(exploded, cases.stock_rollups, check_exact=True)
