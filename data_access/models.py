@@ -358,6 +358,17 @@ class PeerFigure(Base):
 # --- Imports ---------------------------------------------------------------------------------
 
 
+class CaseChange(Base):
+    """A person whose case rows changed (``data_access.changes``), written by triggers in the
+    changing transaction; ``client_id`` NULL: a change that may concern every person."""
+
+    __tablename__ = "case_change"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+
+
 class ImportLog(Base):
     """One import of a file into a table (``teilhabe.exchange.tabular``); dry runs are not logged.
 

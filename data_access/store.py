@@ -8,7 +8,8 @@ import datetime as dt
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 
-from data_access.models import Base, Client, DatasetInfo, ImportLog
+from data_access.changes import replacing_everything
+from data_access.models import Base, CaseChange, Client, DatasetInfo, ImportLog
 from data_access.periods import month_index_expr
 from data_access.receipt import prepare_spells
 
@@ -25,9 +26,9 @@ def replace_dataset(*, engine: Engine, tables: dict[str, pl.DataFrame]) -> dict[
     if unknown:
         raise ValueError(f"Unbekannte Tabellen: {', '.join(sorted(unknown))}")
     written: dict[str, int] = {}
-    with engine.begin() as connection:
+    with engine.begin() as connection, replacing_everything(connection):
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "alembic_version":
+            if table.name not in ("alembic_version", CaseChange.__tablename__):
                 connection.execute(delete(table))
         for table in Base.metadata.sorted_tables:
             frame = tables.get(table.name)

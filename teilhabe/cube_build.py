@@ -51,20 +51,18 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select
+from sqlalchemy import Connection, Engine
 
 from data_access.periods import month_key
 from teilhabe.cases import (
     CLIENT_SCHEMA,
-    READ_BATCH_ROWS,
     clients_statement,
     code_cases,
     data_as_of,
-    read_batches,
+    fetch_batches,
     recorded_version,
     snapshot,
     table_statements,
@@ -80,6 +78,14 @@ from teilhabe.cube_changes import (
     plan_partition,
     previous_version,
     write_record,
+)
+from teilhabe.cube_patch import (
+    Delta,
+    canonical,
+    only_persons,
+    patched_clients,
+    patched_sources,
+    read_delta,
 )
 from teilhabe.cube_store import (
     CASE_FIELDS,
@@ -128,10 +134,14 @@ def build_store(
         with snapshot(engine) as connection:
             version = recorded_version(connection)
             through = data_as_of(connection)
-            clients = _read_clients(connection, partition_persons)
+            mark, delta = read_delta(connection, previous)
+            clients = _clients(connection, previous, delta, partition_persons)
             names = _partition_names(clients)
+            if delta is not None and not set(names) <= (previous.partitions if previous else set()):
+                delta = None  # other partitions: their rows are read in full
             say(f"{clients.height} Personen in {len(names)} Teilen; Tabellen werden gelesen …")
-            _spill(connection, clients.select("client_id", "partition"), work / "spill")
+            if delta is None:
+                _spill(connection, clients.select("client_id", "partition"), work / "spill")
         types = {
             column: sorted(clients[source].unique().drop_nulls())
             for column, source in DATA_ENUMS.items()
@@ -143,8 +153,17 @@ def build_store(
         for number, name in enumerate(names):
             part = clients.filter(pl.col("partition") == number).drop("partition")
             old = old_sources(previous, name)
-            sources = keyed(_sources(part, work / "spill", number), old, secret)
-            plan = plan_partition(previous, old, sources, through)
+            if delta is not None and old is not None:
+                sources = keyed(patched_sources(part, old, delta), old, secret)
+                plan = plan_partition(
+                    previous,
+                    only_persons(old, delta.persons),
+                    only_persons(sources, delta.persons),
+                    through,
+                )
+            else:
+                sources = keyed(_sources(part, work / "spill", number), old, secret)
+                plan = plan_partition(previous, old, sources, through)
             _build_partition(
                 sources,
                 name,
@@ -166,7 +185,7 @@ def build_store(
                 _write_sources(sources, finished / BUILD / "source", name)
             say(f"Teil {number + 1} von {len(names)}: {_said(plan)}")
         _merge(finished, previous)
-        write_record(finished / BUILD / RECORD, through, types, names)
+        write_record(finished / BUILD / RECORD, through, types, names, mark)
         for path in (finished, *finished.rglob("*")):
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
         folder = f"v-{version_key(version, secret)}-{time.time_ns():x}"
@@ -200,11 +219,23 @@ def _said(plan: Plan) -> str:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def _read_clients(connection: Connection, partition_persons: int) -> pl.DataFrame:
-    """All persons with their dense index (as ``cases.read_cases`` gives it) and partition."""
-    frames = list(_batches(connection, clients_statement(), CLIENT_SCHEMA))
-    clients = pl.concat(frames) if frames else pl.DataFrame(schema=CLIENT_SCHEMA)
-    clients = clients.with_row_index("client")
+def _clients(
+    connection: Connection, previous: Previous | None, delta: Delta | None, partition_persons: int
+) -> pl.DataFrame:
+    """All persons with their dense index (as ``cases.read_cases`` gives it) and partition:
+    those of the previous version patched with the changed ones where the record of changes
+    allows (``cube_patch``), else as read."""
+    clients = None
+    if delta is not None and previous is not None:
+        clients = patched_clients(previous, delta)
+    if clients is None:
+        frames = list(fetch_batches(connection, clients_statement(), CLIENT_SCHEMA))
+        clients = pl.concat(frames) if frames else pl.DataFrame(schema=CLIENT_SCHEMA)
+    return _partitioned(clients.with_row_index("client"), partition_persons)
+
+
+def _partitioned(clients: pl.DataFrame, partition_persons: int) -> pl.DataFrame:
+    """The persons with their partition (see the module)."""
     sizes = (
         clients.group_by("district_key", "municipality_ags")
         .len()
@@ -244,7 +275,7 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
     """Stream every other case table once and write its rows by partition of their person
     (rows of unknown persons are left out, as ``cases.code_cases`` leaves them out)."""
     for name, (statement, schema) in table_statements().items():
-        for number, batch in enumerate(_batches(connection, statement, schema)):
+        for number, batch in enumerate(fetch_batches(connection, statement, schema)):
             routed = batch.join(index, on="client_id")
             for key, piece in routed.partition_by(
                 "partition", as_dict=True, include_key=False
@@ -254,42 +285,13 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
                 piece.write_parquet(target / f"{number:06d}.parquet", compression="lz4")
 
 
-def _batches(connection: Connection, statement: Select, schema: dict) -> Iterator[pl.DataFrame]:
-    """``cases.read_batches``; on SQLite straight from the driver's cursor (dates as ISO text,
-    booleans as 0/1, as SQLAlchemy stores them there), without a Python object per value."""
-    if connection.dialect.name != "sqlite":
-        yield from read_batches(connection, statement, schema)
-        return
-    text = str(
-        statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    )
-    stored = {
-        column: pl.String if dtype == pl.Date else pl.Int64 if dtype == pl.Boolean else dtype
-        for column, dtype in schema.items()
-    }
-    typed = [
-        pl.col(column).str.to_date("%Y-%m-%d") if dtype == pl.Date else pl.col(column).cast(dtype)
-        for column, dtype in schema.items()
-        if stored[column] != dtype
-    ]
-    driver = connection.connection.driver_connection
-    assert driver is not None  # an open connection has its driver connection
-    cursor = driver.cursor()
-    try:
-        cursor.execute(text)
-        while rows := cursor.fetchmany(READ_BATCH_ROWS):
-            yield pl.DataFrame(rows, schema=stored, orient="row").with_columns(typed)
-    finally:
-        cursor.close()
-
-
 def _sources(clients: pl.DataFrame, spill: Path, number: int) -> dict[str, pl.DataFrame]:
     """The partition's source rows: its persons (``CLIENT_SOURCE``) and its rows of each table."""
     tables = {CLIENT_SOURCE: clients}
     for name, (_statement, schema) in table_statements().items():
         folder = spill / name / str(number)
         files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-        tables[name] = (
+        tables[name] = canonical(
             pl.read_parquet(files).cast(pl.Schema(schema)) if files else pl.DataFrame(schema=schema)
         )
     return tables

@@ -42,6 +42,7 @@ class Previous:
     through: int | None
     types: dict[str, list[str]]
     partitions: frozenset[str]
+    mark: int | None  # the mark of ``data_access.changes`` at its snapshot
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,22 @@ def previous_version(store: Path, database_label: str, secret: str) -> Previous 
             through=record["through"],
             types=record["types"],
             partitions=frozenset(record["partitions"]),
+            mark=record.get("mark"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_record(path: Path, through: int | None, types: dict, names: list[str]) -> None:
-    record = {"layout": STORE_LAYOUT, "through": through, "types": types, "partitions": names}
+def write_record(  # noqa: PLR0913 - the record's fields
+    path: Path, through: int | None, types: dict, names: list[str], mark: int
+) -> None:
+    record = {
+        "layout": STORE_LAYOUT,
+        "through": through,
+        "types": types,
+        "partitions": names,
+        "mark": mark,
+    }
     path.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.chmod(path, 0o600)
 

@@ -1,0 +1,41 @@
+"""the record of changed persons (partial builds of the cube store)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-30
+
+Adds ``case_change`` and the triggers that fill it (``data_access.changes``): every change of
+the case tables records the persons concerned, in the changing transaction. Existing rows are
+not changed; the first record is a row without a person (everything may have changed).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from data_access.changes import drop_statements, record_everything_changed, trigger_statements
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "case_change",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("client_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_change")),
+        sqlite_autoincrement=True,
+    )
+    connection = op.get_bind()
+    for statement in trigger_statements(connection.dialect.name):
+        op.execute(statement)
+    record_everything_changed(connection)
+
+
+def downgrade() -> None:
+    connection = op.get_bind()
+    for statement in drop_statements(connection.dialect.name):
+        op.execute(statement)
+    op.drop_table("case_change")
