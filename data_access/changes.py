@@ -11,6 +11,9 @@ changed after an earlier mark (None: something changed for every person, or the 
 not reach back that far). On PostgreSQL the triggers take one transaction-level advisory lock
 before they write, so that ids are given in the order the writing transactions commit: a
 snapshot that sees id n sees every id below it (on SQLite there is only one writer anyway).
+The record is append-only: a trigger refuses to change or delete its rows (only a writer of
+the whole data set, ``replacing_everything``, starts it anew, with a row without a person), so
+that nothing recorded after a mark can go missing without dropping the triggers themselves.
 """
 
 from __future__ import annotations
@@ -36,14 +39,20 @@ SHARED_COLUMNS = {
     "municipality": ("ags", "district_key"),
     "service": ("id", "labour_market_measure", "category_code", "provider_id"),
 }
+GUARD = f"{TABLE}_guard"  # the record is append-only: rows are neither changed nor deleted
+REFUSAL = "case_change: Zeilen werden nur angefügt"
 LOCK_KEY = 4816  # PostgreSQL advisory lock of the writers of ``case_change``
 
 
 def trigger_statements(dialect: str) -> list[str]:
     """The statements creating the triggers (``drop_statements`` removes them)."""
     if dialect == "postgresql":
-        return _postgres_triggers()
-    statements = []
+        return [*_postgres_triggers(), *_postgres_guard()]
+    statements = [
+        f"CREATE TRIGGER {GUARD}_{event.lower()} BEFORE {event} ON {TABLE} "
+        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        for event in ("UPDATE", "DELETE")
+    ]
     for table, column in PERSON_TABLES.items():
         for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
             values = " UNION ".join(f"SELECT {row}.{column}" for row in rows)
@@ -99,7 +108,17 @@ def _postgres_triggers() -> list[str]:
     return statements
 
 
+def _postgres_guard() -> list[str]:
+    return [
+        f"CREATE FUNCTION {GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"RAISE EXCEPTION '{REFUSAL}'; END $$",
+        f"CREATE TRIGGER {GUARD} BEFORE UPDATE OR DELETE OR TRUNCATE ON {TABLE} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {GUARD}()",
+    ]
+
+
 def drop_statements(dialect: str) -> list[str]:
+    """The statements removing the triggers of ``trigger_statements``."""
     names = [
         f"{TABLE}_{table}_{event}"
         for table in (*PERSON_TABLES, *SHARED_COLUMNS)
@@ -107,14 +126,17 @@ def drop_statements(dialect: str) -> list[str]:
         if table in PERSON_TABLES or event != "insert"
     ]
     if dialect != "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
+        guards = [f"{GUARD}_update", f"{GUARD}_delete"]
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in (*names, *guards)]
     tables = {
         f"{TABLE}_{t}_{e}": t
         for t in (*PERSON_TABLES, *SHARED_COLUMNS)
         for e in ("insert", "update", "delete")
     }
-    return [f"DROP TRIGGER IF EXISTS {name} ON {tables[name]}" for name in names] + [
-        f"DROP FUNCTION IF EXISTS {name}()" for name in (*names, f"{TABLE}_shared")
+    return [
+        *(f"DROP TRIGGER IF EXISTS {name} ON {tables[name]}" for name in names),
+        f"DROP TRIGGER IF EXISTS {GUARD} ON {TABLE}",
+        *(f"DROP FUNCTION IF EXISTS {name}()" for name in (*names, f"{TABLE}_shared", GUARD)),
     ]
 
 
@@ -158,8 +180,8 @@ def replacing_everything(connection: Connection) -> Iterator[None]:
     dialect = connection.dialect.name
     for statement in drop_statements(dialect):
         connection.execute(text(statement))
+    connection.execute(text(f"DELETE FROM {TABLE}"))
     yield
     for statement in trigger_statements(dialect):
         connection.execute(text(statement))
-    connection.execute(text(f"DELETE FROM {TABLE}"))
     record_everything_changed(connection)

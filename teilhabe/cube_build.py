@@ -139,7 +139,12 @@ def build_store(
             names = _partition_names(clients)
             if delta is not None and not set(names) <= (previous.partitions if previous else set()):
                 delta = None  # other partitions: their rows are read in full
-            say(f"{clients.height} Personen in {len(names)} Teilen; Tabellen werden gelesen …")
+            say(
+                f"{clients.height} Personen in {len(names)} Teilen; Tabellen werden gelesen …"
+                if delta is None
+                else f"{clients.height} Personen in {len(names)} Teilen; "
+                f"nur die {delta.persons.len()} geänderten werden gelesen …"
+            )
             if delta is None:
                 _spill(connection, clients.select("client_id", "partition"), work / "spill")
         types = {
