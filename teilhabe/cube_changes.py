@@ -109,23 +109,29 @@ def keyed(
 ) -> dict[str, pl.DataFrame]:
     """The sources with the record keys of the persons, integrations and referrals: those of
     the same records in ``old`` (the same secret: the same keys), the others computed."""
-    keyed = dict(sources)
-    for table, (column, natural) in KEYED.items():
-        if old is None or column not in old[table].columns:
-            continue
-        known = old[table].select(*natural, column).unique(subset=natural)
-        frame = sources[table].join(
-            known, on=natural, how="left", nulls_equal=True, maintain_order="left"
-        )
-        missing = frame[column].is_null().arg_true()
-        if missing.len():
-            fresh = record_keys_of(table, frame[missing], secret)
-            frame = frame.with_columns(frame[column].scatter(missing, fresh))
-        keyed[table] = frame
+    keyed = {**sources, **{table: taken_over(sources, old, secret, table) for table in KEYED}}
     clients, integrations, referrals = with_record_keys(
         keyed[CLIENT_SOURCE], keyed["integrations"], keyed["referrals"], secret
     )
     return {**keyed, CLIENT_SOURCE: clients, "integrations": integrations, "referrals": referrals}
+
+
+def taken_over(
+    sources: dict[str, pl.DataFrame], old: dict[str, pl.DataFrame] | None, secret: str, table: str
+) -> pl.DataFrame:
+    """The rows of ``sources[table]`` with the record keys of the same records in ``old``,
+    the others computed (unchanged if ``old`` has no keys)."""
+    column, natural = KEYED[table]
+    frame = sources[table]
+    if old is None or column not in old[table].columns:
+        return frame
+    known = old[table].select(*natural, column).unique(subset=natural)
+    frame = frame.join(known, on=natural, how="left", nulls_equal=True, maintain_order="left")
+    missing = frame[column].is_null().arg_true()
+    if missing.len():
+        fresh = record_keys_of(table, frame[missing], secret)
+        frame = frame.with_columns(frame[column].scatter(missing, fresh))
+    return frame
 
 
 def plan_partition(

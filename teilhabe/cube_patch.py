@@ -23,8 +23,14 @@ from sqlalchemy import Connection, Select, select
 
 from data_access.changes import changed_persons, mark
 from data_access.models import CaseChange, Client
-from teilhabe.cases import CLIENT_SCHEMA, clients_statement, fetch_batches, table_statements
-from teilhabe.cube_changes import BUILD, CLIENT_SOURCE, Previous
+from teilhabe.cases import (
+    CLIENT_SCHEMA,
+    clients_statement,
+    fetch_batches,
+    record_keys_of,
+    table_statements,
+)
+from teilhabe.cube_changes import BUILD, CLIENT_SOURCE, KEYED, Previous, taken_over
 
 
 @dataclass(frozen=True)
@@ -88,18 +94,25 @@ def patched_clients(previous: Previous, delta: Delta) -> pl.DataFrame | None:
 
 
 def patched_sources(
-    clients: pl.DataFrame, old: dict[str, pl.DataFrame], delta: Delta
+    clients: pl.DataFrame, old: dict[str, pl.DataFrame], delta: Delta, secret: str
 ) -> dict[str, pl.DataFrame]:
-    """A partition's source rows (its persons ``clients``; as ``cube_build._sources`` gives
-    them): the previous version's rows (``old``) of its unchanged persons and the changed
-    persons' rows as read now."""
-    tables = {CLIENT_SOURCE: clients}
+    """A partition's source rows with their record keys (its persons ``clients``; as
+    ``cube_changes.keyed(cube_build._sources(...))`` gives them): the previous version's rows
+    (``old``, their keys taken over) of its unchanged persons, and the changed persons' rows
+    as read now (their keys computed; few)."""
+    tables = {CLIENT_SOURCE: taken_over({CLIENT_SOURCE: clients}, old, secret, CLIENT_SOURCE)}
     changed = delta.persons.implode()
     ids = clients["client_id"].implode()
     for name, (_statement, schema) in table_statements().items():
-        kept = old[name].select(list(schema)).filter(~pl.col("client_id").is_in(changed))
-        fresh = delta.tables[name].filter(pl.col("client_id").is_in(ids))
-        tables[name] = canonical(pl.concat([kept, fresh]).cast(pl.Schema(schema)))
+        column = KEYED[name][0] if name in KEYED else None
+        kept = old[name].select(*schema, *([column] if column else []))
+        kept = kept.filter(~pl.col("client_id").is_in(changed))
+        fresh = delta.tables[name].filter(pl.col("client_id").is_in(ids)).cast(pl.Schema(schema))
+        if column is not None:
+            keys = record_keys_of(name, fresh, secret) if fresh.height else None
+            fresh = fresh.with_columns(pl.Series(column, keys, dtype=kept.schema[column]))
+        # the order ``canonical`` gives the rows read in full (equal rows have equal keys)
+        tables[name] = pl.concat([kept, fresh]).sort(list(schema), nulls_last=True)
     return tables
 
 
