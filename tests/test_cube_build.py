@@ -141,12 +141,13 @@ def _tables(
     }
 
 
-def _deliver(build_db, as_of: str, spells=SPELLS, **changes):
+def _deliver(build_db, as_of: str, spells=SPELLS, url: str | None = None, **changes):
     """The database as a delivery leaves it (every table replaced; a new data version)."""
     info = pl.DataFrame(
         {"key": ["synthetic", "as_of", "data_version"], "value": ["true", as_of, f"{changes}"]}
     )
-    return build_db(spells, as_of=as_of, dataset_info=info, **_tables(spells=spells, **changes))
+    tables = _tables(spells=spells, **changes)
+    return build_db(spells, as_of=as_of, dataset_info=info, url=url, **tables)
 
 
 def _build(engine, store: Path) -> tuple[cube_store.Manifest, list[str]]:
@@ -306,12 +307,25 @@ NEW_VERSION = ("UPDATE dataset_info SET value = :v WHERE key = 'data_version'", 
 def test_only_the_recorded_persons_are_read_and_the_result_is_a_full_builds(
     build_db, tmp_path
 ) -> None:
+    _only_the_recorded_persons(_deliver(build_db, "2013-06"), tmp_path)
+
+
+def test_only_the_recorded_persons_are_read_on_postgresql(
+    build_db, postgres_url, tmp_path
+) -> None:
+    engine = _deliver(build_db, "2013-06", url=postgres_url)
+    try:
+        _only_the_recorded_persons(engine, tmp_path)
+    finally:
+        engine.dispose()
+
+
+def _only_the_recorded_persons(engine, tmp_path: Path) -> None:
     from sqlalchemy import insert
 
     from data_access.models import Integration
 
     store = tmp_path / "store"
-    engine = _deliver(build_db, "2013-06")
     _build(engine, store)
     # July: A3 finds work, B1's barrier "debts" is resolved, B3 is referred (as an import
     # would write them; the triggers record A3, B1 and B3)
@@ -326,7 +340,7 @@ def test_only_the_recorded_persons_are_read_and_the_result_is_a_full_builds(
         (
             "UPDATE barrier_assessment SET resolved_on = :day "
             "WHERE client_id = 'B1' AND barrier_code = 'debts'",
-            {"day": "2013-07-09"},
+            {"day": D(2013, 7, 9)},
         ),
         (
             "INSERT INTO referral (client_id, service_id, start_date, status) "
