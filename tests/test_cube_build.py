@@ -310,9 +310,7 @@ def test_only_the_recorded_persons_are_read_and_the_result_is_a_full_builds(
     _only_the_recorded_persons(_deliver(build_db, "2013-06"), tmp_path)
 
 
-def test_only_the_recorded_persons_are_read_on_postgresql(
-    build_db, postgres_url, tmp_path
-) -> None:
+def test_only_the_recorded_persons_are_read_on_postgresql(build_db, postgres_url, tmp_path) -> None:
     engine = _deliver(build_db, "2013-06", url=postgres_url)
     try:
         _only_the_recorded_persons(engine, tmp_path)
