@@ -6,14 +6,15 @@ statement typed by hand alike, so that the record is complete whoever writes. A 
 can concern every person (a municipality's district, a service's kind, the whole data set
 written anew) is recorded as a row without a person (``client_id`` NULL).
 
-Reading: ``mark`` is the highest id the reader's snapshot sees; ``changed_persons`` the persons
-changed after an earlier mark (None: something changed for every person, or the record does
-not reach back that far). On PostgreSQL the triggers take one transaction-level advisory lock
-before they write, so that ids are given in the order the writing transactions commit: a
-snapshot that sees id n sees every id below it (on SQLite there is only one writer anyway).
-The record is append-only: a trigger refuses to change or delete its rows (only a writer of
-the whole data set, ``replacing_everything``, starts it anew, with a row without a person), so
-that nothing recorded after a mark can go missing without dropping the triggers themselves.
+Reading: ``mark`` is the last row the reader's snapshot sees (its id and a random token each row
+gets); ``changed_persons`` the persons changed after an earlier mark (None: something changed
+for every person, or the earlier mark is not in this record). On PostgreSQL the triggers take
+one transaction-level advisory lock before they write, so that ids are given in the order the
+writing transactions commit: a snapshot that sees id n sees every id below it (on SQLite there
+is only one writer anyway). The record is append-only: a trigger refuses to change or delete
+its rows (only a writer of the whole data set, ``replacing_everything``, starts it anew, with
+a row without a person), so that nothing recorded after a mark can go missing without
+dropping the triggers themselves.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ PERSON_TABLES = {
     "referral": "client_id",
 }
 # columns of other tables whose change can concern every person (the cube's districts, the
-# kind, category and provider of the services referrals go to)
+# kind, category and provider of the services referrals go to); a row added or removed, too
+# (a person or referral may name it before it exists where foreign keys are not enforced)
 SHARED_COLUMNS = {
     "municipality": ("ags", "district_key"),
     "service": ("id", "labour_market_measure", "category_code", "provider_id"),
@@ -61,7 +63,7 @@ def trigger_statements(dialect: str) -> list[str]:
                 f"FOR EACH ROW BEGIN INSERT INTO {TABLE} (client_id) {values}; END"
             )
     for table, columns in SHARED_COLUMNS.items():
-        for event in (f"UPDATE OF {', '.join(columns)}", "DELETE"):
+        for event in ("INSERT", f"UPDATE OF {', '.join(columns)}", "DELETE"):
             name = f"{TABLE}_{table}_{event.split()[0].lower()}"
             statements.append(
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} "
@@ -99,7 +101,7 @@ def _postgres_triggers() -> list[str]:
         f"INSERT INTO {TABLE} (client_id) VALUES (NULL); RETURN NULL; END $$"
     )
     for table, columns in SHARED_COLUMNS.items():
-        for event in (f"UPDATE OF {', '.join(columns)}", "DELETE"):
+        for event in ("INSERT", f"UPDATE OF {', '.join(columns)}", "DELETE"):
             name = f"{TABLE}_{table}_{event.split()[0].lower()}"
             statements.append(
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} "
@@ -123,7 +125,6 @@ def drop_statements(dialect: str) -> list[str]:
         f"{TABLE}_{table}_{event}"
         for table in (*PERSON_TABLES, *SHARED_COLUMNS)
         for event in ("insert", "update", "delete")
-        if table in PERSON_TABLES or event != "insert"
     ]
     if dialect != "postgresql":
         guards = [f"{GUARD}_update", f"{GUARD}_delete"]
@@ -148,23 +149,33 @@ def record_everything_changed(connection: Connection) -> None:
     connection.execute(text(f"INSERT INTO {TABLE} (client_id) VALUES (NULL)"))
 
 
-def mark(connection: Connection) -> int:
-    """The highest id of ``case_change`` this connection's snapshot sees (0: none)."""
-    return int(connection.execute(text(f"SELECT coalesce(max(id), 0) FROM {TABLE}")).scalar_one())
+def mark(connection: Connection) -> tuple[int, int] | None:
+    """The last row of ``case_change`` this connection's snapshot sees: its id and its random
+    token (None: no row). A later reader that finds the same token at that id reads the same
+    lineage of the record (not, say, a backup restored and changed otherwise since)."""
+    row = connection.execute(
+        text(f"SELECT id, token FROM {TABLE} WHERE id = (SELECT max(id) FROM {TABLE})")
+    ).first()
+    return None if row is None or row[1] is None else (int(row[0]), int(row[1]))
 
 
-def changed_persons(connection: Connection, since: int, until: int) -> pl.Series | None:
+def changed_persons(
+    connection: Connection, since: tuple[int, int], until: tuple[int, int]
+) -> pl.Series | None:
     """The persons recorded as changed after the mark ``since`` up to ``until`` (distinct,
     sorted); None if a change may concern every person, or if ``since`` is not a mark of this
-    record (0, or above ``until``)."""
-    if since <= 0 or since > until:
+    record (its row is gone or has another token)."""
+    token = connection.execute(
+        text(f"SELECT token FROM {TABLE} WHERE id = :id"), {"id": since[0]}
+    ).scalar()
+    if token is None or int(token) != since[1] or since[0] > until[0]:
         return None
     rows = connection.execute(
         text(
             f"SELECT DISTINCT client_id FROM {TABLE} WHERE id > :since AND id <= :until "
             "ORDER BY client_id"
         ),
-        {"since": since, "until": until},
+        {"since": since[0], "until": until[0]},
     ).all()
     persons = [row[0] for row in rows]
     if None in persons:

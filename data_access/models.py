@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -367,6 +368,7 @@ class CaseChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_id: Mapped[str | None] = mapped_column(String(64))
+    token: Mapped[int | None] = mapped_column(BigInteger)  # random, given by the database
 
 
 class ImportLog(Base):

@@ -42,7 +42,7 @@ class Previous:
     through: int | None
     types: dict[str, list[str]]
     partitions: frozenset[str]
-    mark: int | None  # the mark of ``data_access.changes`` at its snapshot
+    mark: tuple[int, int] | None  # the mark of ``data_access.changes`` at its snapshot
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,14 @@ def previous_version(store: Path, database_label: str, secret: str) -> Previous 
             through=record["through"],
             types=record["types"],
             partitions=frozenset(record["partitions"]),
-            mark=record.get("mark"),
+            mark=tuple(record["mark"]) if record.get("mark") else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_record(  # noqa: PLR0913 - the record's fields
-    path: Path, through: int | None, types: dict, names: list[str], mark: int
+    path: Path, through: int | None, types: dict, names: list[str], mark: tuple[int, int] | None
 ) -> None:
     record = {
         "layout": STORE_LAYOUT,

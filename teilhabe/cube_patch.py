@@ -43,17 +43,19 @@ class Delta:
     tables: dict[str, pl.DataFrame]
 
 
-def read_delta(connection: Connection, previous: Previous | None) -> tuple[int, Delta | None]:
+def read_delta(
+    connection: Connection, previous: Previous | None
+) -> tuple[tuple[int, int] | None, Delta | None]:
     """The record's mark of this snapshot and, if the record tells what changed since the
     previous version, the changed persons' rows (None: read everything)."""
     now = mark(connection)
-    if previous is None or previous.mark is None:
+    if previous is None or previous.mark is None or now is None:
         return now, None
     persons = changed_persons(connection, previous.mark, now)
     if persons is None:
         return now, None
     concerned = select(CaseChange.client_id).where(
-        CaseChange.id > previous.mark, CaseChange.id <= now
+        CaseChange.id > previous.mark[0], CaseChange.id <= now[0]
     )
     tables = {
         name: _read(connection, _only(statement, concerned), schema)

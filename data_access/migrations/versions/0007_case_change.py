@@ -20,11 +20,19 @@ branch_labels = None
 depends_on = None
 
 
+def _random() -> sa.TextClause:
+    if op.get_bind().dialect.name == "postgresql":
+        return sa.text("(floor(random() * 9000000000000000))::bigint")
+    return sa.text("(abs(random()))")
+
+
 def upgrade() -> None:
     op.create_table(
         "case_change",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=True),
+        # a random token per row (``data_access.changes.mark``)
+        sa.Column("token", sa.BigInteger(), nullable=True, server_default=_random()),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_change")),
         sqlite_autoincrement=True,
     )
