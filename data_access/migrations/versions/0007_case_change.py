@@ -6,13 +6,13 @@ Create Date: 2026-11-30
 
 Adds ``case_change`` and the triggers that fill it (``data_access.changes``): every change of
 the case tables records the persons concerned, in the changing transaction. Existing rows are
-not changed; the first record is a row without a person (everything may have changed).
+not changed; the record starts empty (a build without a mark in it reads everything).
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-from data_access.changes import drop_statements, record_everything_changed, trigger_statements
+from data_access.changes import drop_statements, trigger_statements
 
 revision = "0007"
 down_revision = "0006"
@@ -36,10 +36,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_change")),
         sqlite_autoincrement=True,
     )
-    connection = op.get_bind()
-    for statement in trigger_statements(connection.dialect.name):
+    for statement in trigger_statements(op.get_bind().dialect.name):
         op.execute(statement)
-    record_everything_changed(connection)
 
 
 def downgrade() -> None:
