@@ -125,6 +125,29 @@ def build_store(
     """Build the copy of the database's current data version into the store, reusing what the
     current version already holds (see the module), and make it the current version; the
     manifest of the new version."""
+    arguments = (engine, store, database_label, secret, partition_persons, progress)
+    try:
+        return _build_version(*arguments, use_record=True)
+    except KeptUnreadable:  # what the record of changes needed is gone: read everything
+        return _build_version(*arguments, use_record=False)
+
+
+class KeptUnreadable(Exception):
+    """The previous version's kept source rows of a partition could not be read."""
+
+
+def _build_version(  # noqa: PLR0913 - as ``build_store``
+    engine: Engine,
+    store: Path,
+    database_label: str,
+    secret: str,
+    partition_persons: int,
+    progress: Progress | None,
+    *,
+    use_record: bool,
+) -> Manifest:
+    """``build_store``; with ``use_record``, reading only what the record of changes names
+    where it can."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     base = database_folder(store, database_label)
@@ -136,31 +159,31 @@ def build_store(
         with snapshot(engine) as connection:
             version = recorded_version(connection)
             through = data_as_of(connection)
-            mark, delta = read_delta(connection, previous)
+            mark, delta = read_delta(connection, previous if use_record else None)
             clients = _clients(connection, previous, delta, partition_persons)
             names = _partition_names(clients)
-            if delta is not None and not set(names) <= (previous.partitions if previous else set()):
+            types = {
+                column: sorted(clients[source].unique().drop_nulls())
+                for column, source in DATA_ENUMS.items()
+            }
+            if previous is not None and previous.types != types:
+                previous = None  # other categories: every part is typed anew
+            if previous is None or not set(names) <= previous.partitions:
                 delta = None  # other partitions: their rows are read in full
-            say(
-                f"{clients.height} Personen in {len(names)} Teilen; Tabellen werden gelesen …"
-                if delta is None
-                else f"{clients.height} Personen in {len(names)} Teilen; "
-                f"nur die {delta.persons.len()} geänderten werden gelesen …"
-            )
+            say(f"{clients.height} Personen in {len(names)} Teilen; {_reading(delta)} …")
             if delta is None:
                 _spill(connection, clients.select("client_id", "partition"), work / "spill")
-        types = {
-            column: sorted(clients[source].unique().drop_nulls())
-            for column, source in DATA_ENUMS.items()
-        }
-        if previous is not None and previous.types != types:
-            previous = None  # other categories: every part is typed anew
         finished = work / "version"
         private_folder(finished / BUILD)
         for number, name in enumerate(names):
             part = clients.filter(pl.col("partition") == number).drop("partition")
             old = old_sources(previous, name)
-            if delta is not None and old is not None:
+            if delta is None:
+                sources = keyed(_sources(part, work / "spill", number), old, secret)
+                plan = plan_partition(previous, old, sources, through)
+            else:
+                if old is None:
+                    raise KeptUnreadable(name)
                 sources = patched_sources(part, old, delta, secret)
                 plan = plan_partition(
                     previous,
@@ -168,9 +191,6 @@ def build_store(
                     only_persons(sources, delta.persons),
                     through,
                 )
-            else:
-                sources = keyed(_sources(part, work / "spill", number), old, secret)
-                plan = plan_partition(previous, old, sources, through)
             _build_partition(
                 sources,
                 name,
@@ -212,6 +232,12 @@ def build_store(
         shutil.rmtree(work, ignore_errors=True)
     remove_superseded(base, manifest.folder)
     return manifest
+
+
+def _reading(delta: Delta | None) -> str:
+    if delta is None:
+        return "Tabellen werden gelesen"
+    return f"nur die {delta.persons.len()} geänderten werden gelesen"
 
 
 def _said(plan: Plan) -> str:

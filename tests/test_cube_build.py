@@ -389,6 +389,23 @@ def test_without_a_complete_record_everything_is_read(build_db, tmp_path) -> Non
     said = _build_saying(engine, store)
     assert said[0].endswith("Tabellen werden gelesen …")
     _assert_same_as_a_full_build(engine, store, tmp_path / "unmarked")
+    # a new category (the parts are typed anew) and a kept file gone: read everything
+    _change(engine, ("UPDATE client SET sex = 'd' WHERE id = 'B2'", {}), NEW_VERSION)
+    said = _build_saying(engine, store)
+    assert said[0].endswith("Tabellen werden gelesen …")
+    _assert_same_as_a_full_build(engine, store, tmp_path / "category")
+    manifest = cube_store.current(store, LABEL, DEMO_SECRET)
+    assert manifest is not None
+    kept = cube_store.database_folder(store, LABEL) / manifest.folder / "_build" / "source"
+    for file in (kept / "spells").glob("*.parquet"):
+        file.unlink()
+    _change(engine, ("UPDATE integration SET kind = 'training' WHERE client_id = 'B2'", {}))
+    said = _build_saying(engine, store)
+    assert said[:2] == [
+        "6 Personen in 2 Teilen; nur die 1 geänderten werden gelesen …",  # given up
+        "6 Personen in 2 Teilen; Tabellen werden gelesen …",
+    ]
+    _assert_same_as_a_full_build(engine, store, tmp_path / "unreadable")
     # the record cannot be emptied by hand (nothing after a mark can go missing)
     with pytest.raises(DatabaseError, match="nur angefügt"):
         _change(engine, ("DELETE FROM case_change WHERE id > 1", {}))
