@@ -41,6 +41,11 @@ month (a full build). So a correction of an old record rebuilds from its month; 
 delivery (one more month, open spells continuing) from the new month, the flows from the month
 of the oldest record it changed (e.g. the integrations whose continuity became known). Readers
 see a new version only when it is complete (``cube_store``).
+
+Where the database's record of changes (``data_access.changes``) tells which persons changed
+since the previous version, only their rows are read and compared; the others' are the
+previous version's kept rows (``cube_patch``). Otherwise, or if a kept file turns out to be
+unreadable, everything is read (``KeptUnreadable``: the build starts again that way).
 """
 
 from __future__ import annotations
