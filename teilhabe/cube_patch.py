@@ -113,9 +113,17 @@ def patched_sources(
         if column is not None:
             keys = record_keys_of(name, fresh, secret) if fresh.height else None
             fresh = fresh.with_columns(pl.Series(column, keys, dtype=kept.schema[column]))
-        # the order ``canonical`` gives the rows read in full (equal rows have equal keys)
-        tables[name] = pl.concat([kept, fresh]).sort(list(schema), nulls_last=True)
+        tables[name] = _in_order(kept, fresh.sort(list(schema), nulls_last=True), list(schema))
     return tables
+
+
+def _in_order(kept: pl.DataFrame, fresh: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The rows of both in the order ``canonical`` gives them by ``columns`` (equal rows have
+    equal keys): both in that order already and of other persons, merged by person; else
+    sorted."""
+    if kept["client_id"].is_sorted() and fresh["client_id"].is_sorted():
+        return kept.set_sorted("client_id").merge_sorted(fresh.set_sorted("client_id"), "client_id")
+    return pl.concat([kept, fresh]).sort(columns, nulls_last=True)
 
 
 def canonical(frame: pl.DataFrame) -> pl.DataFrame:

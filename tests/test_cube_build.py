@@ -355,6 +355,7 @@ def _only_the_recorded_persons(engine, tmp_path: Path) -> None:
         "Teil 2 von 2: Bestände ab 2013-07, Bewegungen ab 2013-07 neu gebaut",
     ]
     _assert_same_as_a_full_build(engine, store, tmp_path / "first")
+    _assert_same_sources(store, tmp_path / "first" / "full")
     # a correction by hand, without a new data version, is recorded all the same: the next
     # build does not miss it (A2's integration of 08/2012 turns out to be a training)
     _change(engine, ("UPDATE integration SET kind = 'training' WHERE client_id = 'A2'", {}))
@@ -365,6 +366,23 @@ def _only_the_recorded_persons(engine, tmp_path: Path) -> None:
         "Teil 2 von 2: unverändert übernommen",
     ]
     _assert_same_as_a_full_build(engine, store, tmp_path / "second")
+    _assert_same_sources(store, tmp_path / "second" / "full")
+
+
+def _assert_same_sources(store: Path, full: Path) -> None:
+    """The kept source rows of the current versions of both stores are the same, in the same
+    order (the next build takes them over)."""
+    folders = []
+    for root in (store, full):
+        manifest = cube_store.current(root, LABEL, DEMO_SECRET)
+        assert manifest is not None
+        folders.append(cube_store.database_folder(root, LABEL) / manifest.folder / "_build")
+    files = sorted(p.relative_to(folders[1]) for p in (folders[1] / "source").rglob("*.parquet"))
+    assert files and files == sorted(
+        p.relative_to(folders[0]) for p in (folders[0] / "source").rglob("*.parquet")
+    )
+    for file in files:
+        assert pl.read_parquet(folders[0] / file).equals(pl.read_parquet(folders[1] / file)), file
 
 
 def test_without_a_complete_record_everything_is_read(build_db, tmp_path) -> None:
