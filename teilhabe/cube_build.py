@@ -369,7 +369,7 @@ def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is 
     )
     for frame in PEOPLE_FIELDS:
         private_folder(parts / frame)
-        getattr(copy, frame).write_parquet(parts / frame / f"{name}.parquet", compression=KEPT)
+        _write_or_link(getattr(copy, frame), old_parts, parts / frame / f"{name}.parquet")
     for frame in CUBE_FIELDS:
         since = plan.since[frame.split("_")[0]] if plan.since and frame in MONTHLY_FIELDS else None
         old = old_parts / frame / name if old_parts is not None and since is not None else None
@@ -377,6 +377,22 @@ def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is 
             pl.col(column).cast(pl.String).cast(dtype) for column, dtype in types.items()
         )
         _write_windows(rows, old, parts / frame / name, since)
+
+
+def _write_or_link(rows: pl.DataFrame, old_parts: Path | None, target: Path) -> None:
+    """A per-person part: a link to the previous version's if that holds the very same rows
+    (in the same order; then a merged file can be linked, too), else written."""
+    before = old_parts / target.parent.name / target.name if old_parts is not None else None
+    if before is not None and before.is_file():
+        try:
+            kept = pl.read_parquet(before)
+            same = kept.schema == rows.schema and kept.equals(rows)
+        except (OSError, pl.exceptions.PolarsError):
+            same = False
+        if same:
+            _link(before, target)
+            return
+    rows.write_parquet(target, compression=KEPT)
 
 
 def _window(month: int) -> int:
