@@ -214,7 +214,7 @@ def _build_version(  # noqa: PLR0913 - as ``build_store``
                         name,
                     )
             else:
-                _write_sources(sources, finished / BUILD / "source", name)
+                _write_sources(sources, finished / BUILD / "source", name, old, previous)
             say(f"Teil {number + 1} von {len(names)}: {_said(plan)}")
         _merge(finished, previous)
         write_record(finished / BUILD / RECORD, through, types, names, mark)
@@ -335,10 +335,28 @@ def _sources(clients: pl.DataFrame, spill: Path, number: int) -> dict[str, pl.Da
     return tables
 
 
-def _write_sources(sources: dict[str, pl.DataFrame], folder: Path, name: str) -> None:
+def _write_sources(
+    sources: dict[str, pl.DataFrame],
+    folder: Path,
+    name: str,
+    old: dict[str, pl.DataFrame] | None,
+    previous: Previous | None,
+) -> None:
+    """The partition's source rows, a table whose rows are the very same as the previous
+    version's (``old``; in the same order) as a link to its file."""
     for table, frame in sources.items():
         private_folder(folder / table)
-        frame.write_parquet(folder / table / f"{name}.parquet", compression=KEPT)
+        target = folder / table / f"{name}.parquet"
+        before = old[table] if old is not None else None
+        if (
+            previous is not None
+            and before is not None
+            and before.schema == frame.schema
+            and before.equals(frame)
+        ):
+            _link(previous.folder / BUILD / "source" / table / target.name, target)
+        else:
+            frame.write_parquet(target, compression=KEPT)
 
 
 # --- Building a partition ----------------------------------------------------------------------
