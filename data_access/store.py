@@ -4,6 +4,7 @@ that writes ``dataset_info``, above all the data version every cache is keyed on
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
@@ -25,25 +26,41 @@ def replace_dataset(*, engine: Engine, tables: dict[str, pl.DataFrame]) -> dict[
     unknown = set(tables) - set(Base.metadata.tables)
     if unknown:
         raise ValueError(f"Unbekannte Tabellen: {', '.join(sorted(unknown))}")
+    ordered = (
+        (table.name, tables[table.name])
+        for table in Base.metadata.sorted_tables
+        if table.name in tables
+    )
+    return replace_dataset_chunks(engine=engine, chunks=ordered)
+
+
+def replace_dataset_chunks(
+    *, engine: Engine, chunks: Iterable[tuple[str, pl.DataFrame]]
+) -> dict[str, int]:
+    """``replace_dataset`` for a data set written piece by piece (table name, frame), so that
+    it never has to be in memory as a whole (the demo at a scale of millions): all or nothing,
+    in one transaction. The pieces come in an order the foreign keys allow (a row's references
+    written before it), each table's pieces in the order of its rows."""
     written: dict[str, int] = {}
     with engine.begin() as connection, replacing_everything(connection):
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in ("alembic_version", CaseChange.__tablename__):
                 connection.execute(delete(table))
-        for table in Base.metadata.sorted_tables:
-            frame = tables.get(table.name)
-            if frame is None:
-                continue
-            if table.name == "benefit_spell":
-                frame = prepare_spells(frame)
-            elif table.name == "integration":
+        for name, piece in chunks:
+            table = Base.metadata.tables.get(name)
+            if table is None:
+                raise ValueError(f"Unbekannte Tabelle: {name}")
+            frame = piece
+            if name == "benefit_spell":
+                frame = prepare_spells(frame)  # per person: a piece holds all of a person's
+            elif name == "integration":
                 frame = frame.with_columns(month=month_index_expr(pl.col("date")))
             frame = frame.select([c for c in frame.columns if c in table.columns])
-            if table.name == DatasetInfo.__tablename__:
+            if name == DatasetInfo.__tablename__:
                 _write_dataset_info(connection, frame)
             else:
                 bulk_insert(connection, table, frame)
-            written[table.name] = frame.height
+            written[name] = written.get(name, 0) + frame.height
     return written
 
 

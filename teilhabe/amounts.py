@@ -78,9 +78,10 @@ def benefit_sums(
     *, engine: Engine, cases: Cases, months: list[int], protection: Protection
 ) -> list[BenefitSums]:
     """The published sums of each month in ``months`` (every month, also one without amounts)."""
-    amounts = _amounts(engine, months).join(
-        cases.clients.select("client_id", pl.col("key").cast(pl.Int64)), on="client_id", how="left"
-    )
+    keys = cases.scan("clients").select("client_id", pl.col("key").cast(pl.Int64))
+    amounts = (
+        _amounts(engine, months).lazy().join(keys, on="client_id", how="left").collect()
+    )  # only the two columns of the persons read, and not kept
     parts = [
         amounts.filter(pl.col(column) > 0)
         .group_by("month")

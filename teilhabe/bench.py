@@ -111,12 +111,14 @@ def store_reload_seconds(settings: Settings, folder: str) -> float:
     return time.perf_counter() - started
 
 
-def make_scenarios(cases: Cases, as_of: int, repeat: int) -> list[Scenario]:
-    """A different filter for each repetition, and the as-of month cycling back a few months."""
+def make_scenarios(persons: pl.LazyFrame, as_of: int, repeat: int) -> list[Scenario]:
+    """A different filter for each repetition, and the as-of month cycling back a few months.
+    ``persons``: the copy's persons (``Cases.scan("clients")``; only one column is read)."""
     municipality = (
-        cases.clients.group_by("municipality_ags")
+        persons.group_by("municipality_ags")
         .len()
         .sort("len", "municipality_ags", descending=[True, False])
+        .collect()
         .item(0, "municipality_ags")
     )
     both = ("qualification", "health")

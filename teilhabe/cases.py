@@ -11,9 +11,12 @@ Reading is the same code on SQLite and PostgreSQL; so is everything computed fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import overload
 
 import polars as pl
 from polars.datatypes import DataType, DataTypeClass
@@ -37,7 +40,52 @@ READ_BATCH_ROWS = 200_000
 PolarsDataType = DataType | DataTypeClass
 
 
-@dataclass(frozen=True)
+class StoredFrame:
+    """A frame in Parquet files (the cube store's), not read yet."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        if not files:
+            raise FileNotFoundError("no Parquet file")
+        self.files = list(files)
+
+    def read(self) -> pl.DataFrame:
+        return pl.read_parquet(self.files)
+
+    def scan(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self.files)
+
+
+_FIRST_USE = threading.Lock()  # one reader per frame read on first use
+
+
+class _Frame:
+    """A field of ``Cases`` (required, as the dataclass sees it): a frame, or a ``StoredFrame``
+    read (once) on first use."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, cases: None, owner: type | None = None) -> _Frame: ...
+    @overload
+    def __get__(self, cases: Cases, owner: type | None = None) -> pl.DataFrame: ...
+    def __get__(self, cases: Cases | None, owner: type | None = None) -> pl.DataFrame | _Frame:
+        if cases is None:
+            raise AttributeError(self.name)  # for dataclasses: a field without default
+        value = cases.__dict__[self.name]
+        if isinstance(value, pl.DataFrame):
+            return value
+        with _FIRST_USE:
+            value = cases.__dict__[self.name]
+            if isinstance(value, StoredFrame):
+                value = cases.__dict__[self.name] = value.read()
+        return value
+
+    def __set__(self, cases: Cases, value: pl.DataFrame | StoredFrame) -> None:
+        cases.__dict__[self.name] = value
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Cases:
     """Integer-coded case data; ``client`` is a dense index into ``clients``.
 
@@ -52,27 +100,46 @@ class Cases:
     - stock_cells, stock_plain, flow_cells, flow_plain: the monthly cube derived from the above
       (``teilhabe.cube``), up to the month the data describe
     - stock_rollups, flow_rollups: the cube's sums per month for the common questions (totals,
-      one dimension, one barrier code; ``cube.rollups``), read first where they can answer
+      one dimension, one barrier code; ``rollups.rollups``), read first where they can answer
     - referral_rows: referrals that started, with the client's characteristics in the month of
       the start and the first integration from then on (``cube.referral_rows``), the person's
       key (client_key) and the referral's (referral_key)
+
+    Any frame may be given as ``StoredFrame`` (Parquet files of the cube store): it is then read
+    on first use, so that a process that only shows the Übersicht never holds the per-person
+    frames (``PERSON_FIELDS``: clients, spells, integrations, barriers, measures,
+    referral_rows; see ``cube_store.ON_FIRST_USE``); ``scan`` reads a few columns of one
+    without keeping it.
 
     Record keys stay in the data layer: every count computed from these frames leaves it through
     ``protection.publish``.
     """
 
-    clients: pl.DataFrame
-    spells: pl.DataFrame
-    integrations: pl.DataFrame
-    barriers: pl.DataFrame
-    measures: pl.DataFrame
-    stock_cells: pl.DataFrame
-    stock_plain: pl.DataFrame
-    flow_cells: pl.DataFrame
-    flow_plain: pl.DataFrame
-    stock_rollups: pl.DataFrame
-    flow_rollups: pl.DataFrame
-    referral_rows: pl.DataFrame
+    clients: _Frame = _Frame()
+    spells: _Frame = _Frame()
+    integrations: _Frame = _Frame()
+    barriers: _Frame = _Frame()
+    measures: _Frame = _Frame()
+    stock_cells: _Frame = _Frame()
+    stock_plain: _Frame = _Frame()
+    flow_cells: _Frame = _Frame()
+    flow_plain: _Frame = _Frame()
+    stock_rollups: _Frame = _Frame()
+    flow_rollups: _Frame = _Frame()
+    referral_rows: _Frame = _Frame()
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """One frame as a LazyFrame: from its files if it has not been read (only what the
+        query needs is read, and not kept), else from memory."""
+        value = self.__dict__[name]
+        return value.scan() if isinstance(value, StoredFrame) else value.lazy()
+
+    def is_read(self, name: str) -> bool:
+        """Whether the frame is in memory (not a ``StoredFrame`` still to read)."""
+        return not isinstance(self.__dict__[name], StoredFrame)
+
+
+PERSON_FIELDS = ("clients", "spells", "integrations", "barriers", "measures", "referral_rows")
 
 
 CLIENT_ATTRIBUTES = ("municipality_ags", "district_key", "sex", "birth_year", "single_parent")

@@ -38,14 +38,8 @@ breakdown yields the cell key of its counts by the same sums (``protection``).
 Two frames: ``cells`` with the barrier mask (for barrier filters) and ``plain`` summed over the
 mask (for everything else; far fewer rows). Both are sorted by month.
 
-And a small third, ``rollups``: the same sums already formed for the questions most filter
-changes ask (``ROLLUPS``): per month the totals, per month and one dimension, per month and
-barrier code (the cells whose mask has that bit), per month, barrier code and one dimension
-other than the municipality, and per month and all dimensions but the municipality, without
-and with a barrier code. Its rows are stacked, ``rollup`` names the rollup of a row and the
-columns it does not group by are null; sorted by month. Key sums are UInt32 sums that wrap
-modulo 2^32 like those over the cells, so a sum over rollup rows equals the sum over the cells
-exactly (``selection.rollup_for`` picks the rollup that can answer).
+And a small third, the rollups (``teilhabe.rollups``): the same sums already formed for the
+questions most filter changes ask.
 """
 
 from __future__ import annotations
@@ -55,6 +49,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from data_access.receipt import FOUR_YEARS_MONTHS, TWO_YEARS_MONTHS
+from teilhabe import rollups
 from teilhabe.definitions import (
     AGE_GROUP_ENUM,
     BARRIER_BITS,
@@ -85,25 +80,6 @@ STOCK_KEYS = tuple(key_column(m) for m in STOCKS)
 FLOW_KEYS = tuple(key_column(m) for m in FLOWS)
 PERSON_KEYS = ("municipality", "sex", "single_parent")
 CELL_KEYS = (*PERSON_KEYS, "age_group", "duration", "barrier_count")
-# The dimensions a rollup can group by (the breakdowns and filters of the pages), and the
-# rollups: name -> the columns it groups by besides the month ("barrier": one barrier code).
-ROLLUP_DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
-ROLLUPS: dict[str, tuple[str, ...]] = {
-    "total": (),
-    **{dimension: (dimension,) for dimension in ROLLUP_DIMENSIONS},
-    "barrier": ("barrier",),
-    **{
-        f"barrier_{dimension}": ("barrier", dimension)
-        for dimension in ROLLUP_DIMENSIONS
-        if dimension != "municipality"  # per municipality and barrier would not be small
-    },
-    # every dimension but the municipality (at most 270 groups a month), with a barrier code
-    "characteristics": ROLLUP_DIMENSIONS[1:],
-    "barrier_characteristics": ("barrier", *ROLLUP_DIMENSIONS[1:]),
-}
-ROLLUP_ENUM = pl.Enum(list(ROLLUPS))
-BARRIER_ENUM = pl.Enum(list(BARRIER_BITS))
-ROLLUP_KEYS = ("month", "rollup", "barrier", *ROLLUP_DIMENSIONS)
 EVERY_MONTH = -(2**31)  # ``build(since=...)`` not given: every month
 
 
@@ -293,7 +269,7 @@ def build(
         )
         cubes[f"{name}_cells"] = cells
         cubes[f"{name}_plain"] = _collapse(cells, counted)
-        cubes[f"{name}_rollups"] = rollups(cells, cubes[f"{name}_plain"], counted)
+        cubes[f"{name}_rollups"] = rollups.rollups(cells, cubes[f"{name}_plain"], counted)
     cubes["referral_rows"] = referral_rows(
         referrals, people, integrations, mask_segments, types, through=through
     )
@@ -349,39 +325,11 @@ def referral_rows(
     )
 
 
-def rollups(cells: pl.DataFrame, plain: pl.DataFrame, measures: tuple[str, ...]) -> pl.DataFrame:
-    """The sums of ``measures`` per rollup of ``ROLLUPS``, stacked: columns ``ROLLUP_KEYS``
-    (null where a rollup does not group by a column) and ``measures``, sorted by them."""
-    sums = pl.col(*measures).sum()  # UInt32: key sums wrap modulo 2^32 as over the cells
-    # without the municipality the barrier rollups are formed from far fewer rows
-    masks = cells.group_by("month", *ROLLUP_DIMENSIONS[1:], "barrier_mask").agg(sums)
-    parts = []
-    for name, dimensions in ROLLUPS.items():
-        if "barrier" not in dimensions:
-            part = plain.group_by("month", *dimensions).agg(sums)
-        else:
-            part = pl.concat(
-                masks.filter((pl.col("barrier_mask") & bit) != 0)
-                .group_by("month", *dimensions[1:])
-                .agg(sums)
-                .with_columns(pl.lit(code, dtype=BARRIER_ENUM).alias("barrier"))
-                for code, bit in BARRIER_BITS.items()
-            )
-        parts.append(part.with_columns(pl.lit(name, dtype=ROLLUP_ENUM).alias("rollup")))
-    schema = {"month": plain.schema["month"], "rollup": ROLLUP_ENUM, "barrier": BARRIER_ENUM}
-    schema |= {column: plain.schema[column] for column in (*ROLLUP_DIMENSIONS, *measures)}
-    return (
-        pl.concat([pl.DataFrame(schema=schema), *parts], how="diagonal")
-        .select(*schema)
-        .sort(*ROLLUP_KEYS, nulls_last=False)
-    )
-
-
 def _reaching(spells: pl.DataFrame, month: int) -> pl.DataFrame:
     """The spells of the clients with a spell that ends in ``month`` or later: all their
     entries and exits from the month after on (``_transitions``; a client's other spells end
     earlier and have none)."""
-    if month < EVERY_MONTH:
+    if month <= EVERY_MONTH:
         return spells
     reaching = spells.filter(pl.col("end_month") >= month)["client"].unique()
     return spells.filter(pl.col("client").is_in(reaching.implode()))

@@ -494,7 +494,7 @@ def _merge_cube(parts: Path, target: Path, old: Path | None) -> None:
             _link(old / name / window, target / window)
             continue
         frame = pl.scan_parquet(files)
-        if name in ROLLUP_FIELDS:  # UInt32 sums: key sums wrap as in ``cube.rollups``
+        if name in ROLLUP_FIELDS:  # UInt32 sums: key sums wrap as in ``rollups.rollups``
             frame = frame.group_by(*SORT_KEYS[name]).agg(pl.exclude(*SORT_KEYS[name]).sum())
         frame.sort(*SORT_KEYS[name], maintain_order=True).collect().write_parquet(target / window)
 

@@ -5,8 +5,12 @@
 (``cases.Cases``: the persons, their spells, integrations, barriers and measures, the monthly
 cube and the referral rows) as Parquet files, one folder per frame, into a folder of its own,
 then names that folder in the manifest. App processes only read: ``current`` reads the manifest
-(a few hundred bytes, cheap enough for every page run) and ``read_version`` the folder it names.
-Several processes, also on several machines with a shared path, read one store.
+(a few hundred bytes, cheap enough for every page run) and ``read_version`` the folder it names:
+the cube's frames without the barrier masks at once, the per-person frames (persons, spells,
+barriers, referral rows, ...) and the cells by barrier mask only when a page first asks for them
+(``ON_FIRST_USE``), so that a process showing the Übersicht holds neither the persons nor the
+largest frame of the cube. Several processes, also on several machines with a shared path, read
+one store.
 
 Layout, per database (``database_folder``: one subfolder per database URL, so that two
 databases never share a manifest)::
@@ -43,8 +47,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from teilhabe import cube
-from teilhabe.cases import Cases
+from teilhabe import cube, rollups
+from teilhabe.cases import PERSON_FIELDS, Cases, StoredFrame
 from teilhabe.protection import secret_fingerprint
 
 LOG = logging.getLogger(__name__)
@@ -52,7 +56,8 @@ LOG = logging.getLogger(__name__)
 # Raise when the layout of the stored copy changes: a store of another layout counts as empty.
 # 3: entries and exits of ELB and LZB in the cube (K1E2..K3E4); 4: the rollups (issue 16);
 # 5: windows aligned on month // MERGE_MONTHS, the parts kept for partial builds (_build/)
-STORE_LAYOUT = 5
+# 6: rollups by municipality and a second dimension, by barrier and municipality, by barrier pair
+STORE_LAYOUT = 6
 MANIFEST = "manifest.json"
 PARTITION_PERSONS = 250_000
 MERGE_MONTHS = 6  # months of the cube merged (and stored) per file
@@ -69,10 +74,14 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "stock_plain": ("month", *cube.CELL_KEYS),
     "flow_cells": ("month", *cube.CELL_KEYS, "barrier_mask"),
     "flow_plain": ("month", *cube.CELL_KEYS),
-    "stock_rollups": cube.ROLLUP_KEYS,
-    "flow_rollups": cube.ROLLUP_KEYS,
+    "stock_rollups": rollups.ROLLUP_KEYS,
+    "flow_rollups": rollups.ROLLUP_KEYS,
     "referral_rows": ("month", "client"),
 }
+# The frames an app process reads only when a page first asks for them: the per-person frames
+# (the network and barrier pages') and the cube's cells by barrier mask (a barrier filter's),
+# the largest of all; the Übersicht without a barrier filter needs neither.
+ON_FIRST_USE = (*PERSON_FIELDS, "stock_cells", "flow_cells")
 # Enum columns of the cube whose categories come from the data (the source column of the
 # persons): a partition's categories are a subset of the whole's
 DATA_ENUMS = {"municipality": "municipality_ags", "sex": "sex"}
@@ -132,18 +141,35 @@ def current(store: Path, database_label: str, secret: str | None) -> Manifest | 
     return manifest
 
 
-def read_version(store: Path, database_label: str, folder: str) -> Cases:
+def read_version(store: Path, database_label: str, folder: str, *, lazy: bool = True) -> Cases:
     """The copy stored in ``folder`` (a manifest's), every frame read completely (its files in
-    order: the cube's are month windows)."""
+    order: the cube's are month windows); those of ``ON_FIRST_USE`` only when first used
+    (``lazy``), else now. A frame first used after its version was deleted (two newer builds
+    later) cannot be read: the next page run reads the newer version."""
     where = database_folder(store, database_label) / folder
-    return Cases(**{name: _read_frame(where / name) for name in CASE_FIELDS})
+    return Cases(
+        **{
+            name: _stored_frame(where / name)
+            if lazy and name in ON_FIRST_USE
+            else _read_frame(where / name)
+            for name in CASE_FIELDS
+        }
+    )
 
 
-def _read_frame(folder: Path) -> pl.DataFrame:
+def _frame_files(folder: Path) -> list[Path]:
     files = sorted(folder.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"{folder} holds no Parquet file")
-    return pl.read_parquet(files)
+    return files
+
+
+def _read_frame(folder: Path) -> pl.DataFrame:
+    return pl.read_parquet(_frame_files(folder))
+
+
+def _stored_frame(folder: Path) -> StoredFrame:
+    return StoredFrame(_frame_files(folder))
 
 
 def load(store: Path, database_label: str, secret: str | None) -> tuple[Cases, Manifest] | None:

@@ -102,8 +102,8 @@ def breakdown_series(
         raise ValueError("breakdown_series needs at least one month")
     wanted = sorted(set(months))
     published = figures_series(
-        cases, filters or Filters(), wanted[-1], wanted[0], protection, by=by
-    ).filter(pl.col("month").is_in(wanted))
+        cases, filters or Filters(), wanted[-1], wanted[0], protection, by=by, only=wanted
+    )
     return published.select(by, "month", *COUNT_COLUMNS, *RATES)
 
 

@@ -35,15 +35,21 @@ month of the integration.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
-from teilhabe import cube, selection
+from teilhabe import cube, selection, windows
 from teilhabe.cases import Cases
 from teilhabe.definitions import DISTRICT_DIGITS, LAND_DIGITS
 from teilhabe.protection import Protection, key_column, publish_columns, rate
 from teilhabe.selection import Filters
+from teilhabe.windows import MONTHLY_STOCKS as MONTHLY_STOCKS
+from teilhabe.windows import WINDOW as WINDOW
+from teilhabe.windows import WINDOW_COUNTS as WINDOW_COUNTS
 
-WINDOW = 12
 # The breakdowns: the cube's own columns, and the areas above the municipality.
 CUBE_DIMENSIONS = ("municipality", "sex", "age_group", "duration", "barrier_count")
 DIMENSIONS = (*CUBE_DIMENSIONS, "jobcenter", "land")
@@ -76,20 +82,122 @@ def monthly_base(
     (``protection.key_column``). All are exact counts, not yet published. Every group that
     occurs in the months has a row for each month (zeros where empty).
     """
+    return _base_grid(cases, filters, first, last, by).frame()
+
+
+BASE_MEASURES = (*cube.STOCKS, *cube.STOCK_KEYS, *cube.FLOWS, *cube.FLOW_KEYS)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """``monthly_base`` as arrays: one row per group (``groups``, sorted as the frame), one
+    column per month from ``first``, one layer per measure of ``BASE_MEASURES`` (Int64)."""
+
+    keys: list[str]
+    groups: pl.DataFrame
+    first: int
+    values: np.ndarray  # groups x months x measures
+
+    def frame(self) -> pl.DataFrame:
+        count, months, _ = self.values.shape
+        flat = self.values.reshape(count * months, len(BASE_MEASURES))
+        month = np.tile(np.arange(self.first, self.first + months, dtype=np.int32), count)
+        columns = [
+            *(self.groups[k].gather(np.repeat(np.arange(count), months)) for k in self.keys),
+            pl.Series("month", month, dtype=pl.Int32),
+            *(pl.Series(m, flat[:, i], dtype=pl.Int64) for i, m in enumerate(BASE_MEASURES)),
+        ]
+        return pl.DataFrame(columns)
+
+
+# Up to this many rows the sums are formed in numpy; more (rows of the cells) are first summed
+# by polars on its threads.
+NUMPY_ROWS = 20_000
+
+
+def _base_grid(cases: Cases, filters: Filters, first: int, last: int, by: By) -> _Grid:
+    """The sums of ``monthly_base`` as a grid of arrays (no frame per month and group)."""
     keys = _keys(by)
     # a Jobcenter or Land is summed from its municipalities (a cube column)
     cube_keys = list(dict.fromkeys("municipality" if k in AREA_DIGITS else k for k in keys))
     parts = []
-    for frames, measures in (
-        (
-            (cases.stock_cells, cases.stock_plain, cases.stock_rollups),
-            (*cube.STOCKS, *cube.STOCK_KEYS),
-        ),
-        ((cases.flow_cells, cases.flow_plain, cases.flow_rollups), (*cube.FLOWS, *cube.FLOW_KEYS)),
+    for kind, measures in (
+        ("stock", (*cube.STOCKS, *cube.STOCK_KEYS)),
+        ("flow", (*cube.FLOWS, *cube.FLOW_KEYS)),
     ):
+        plain, rollups = getattr(cases, f"{kind}_plain"), getattr(cases, f"{kind}_rollups")
+        # the cells by barrier mask only for a barrier filter the rollups cannot answer
+        # (``selection.cube_rows`` reads them for nothing else): an app process reads them on
+        # first use (cube_store.ON_FIRST_USE)
+        needs_cells = filters.barriers and not selection.from_rollups(filters, cube_keys)
+        cells = getattr(cases, f"{kind}_cells") if needs_cells else plain
         # from the smallest rollup that can answer, else from the cells
-        rows = selection.summable_rows(*frames, filters, first, last, cube_keys)
-        sums_ = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+        rows = selection.summable_rows(cells, plain, rollups, filters, first, last, cube_keys)
+        if rows.height > NUMPY_ROWS or cube_keys != keys:
+            rows = rows.group_by(*cube_keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+        parts.append((rows, measures))
+    grid = _numpy_grid(parts, keys, first, last) if cube_keys == keys else None
+    return grid or _polars_grid(parts, keys, cube_keys, first, last)
+
+
+def _numpy_grid(
+    parts: list[tuple[pl.DataFrame, tuple[str, ...]]], keys: list[str], first: int, last: int
+) -> _Grid | None:
+    """The grid from rows whose keys are Enum columns without nulls (None for others): each
+    row added to its group and month, key sums taken modulo 2^32 (as UInt32 sums wrap)."""
+    ranks, names, ids = [], [], [np.zeros(frame.height, np.int64) for frame, _ in parts]
+    for key in keys:
+        dtype = parts[0][0][key].dtype
+        if not isinstance(dtype, pl.Enum) or any(
+            frame[key].dtype != dtype or frame[key].null_count() for frame, _ in parts
+        ):
+            return None
+        categories = dtype.categories.to_numpy()
+        order = np.argsort(categories, kind="stable")  # as text, as the frame is sorted
+        rank = np.empty(len(categories), np.int64)
+        rank[order] = np.arange(len(categories))
+        ranks.append(len(categories))
+        names.append(categories[order])
+        for number, (frame, _) in enumerate(parts):
+            ids[number] = ids[number] * len(categories) + rank[frame[key].to_physical().to_numpy()]
+    present = np.unique(np.concatenate(ids)) if keys else np.zeros(1, np.int64)
+    columns, rest = [], present
+    for key, size, labels in reversed(list(zip(keys, ranks, names, strict=True))):
+        columns.append(pl.Series(key, labels[rest % size].astype(str), dtype=pl.String))
+        rest = rest // size
+    groups = pl.DataFrame(columns[::-1]) if keys else pl.DataFrame()
+    months = last - first + 1
+    values = np.zeros((len(present), months, len(BASE_MEASURES)), np.int64)
+    cells = values.reshape(len(present) * months, len(BASE_MEASURES))  # a view: one row a cell
+    offset = 0
+    for (frame, measures), found in zip(parts, ids, strict=True):
+        if frame.height:
+            cell = np.searchsorted(present, found) * months + frame["month"].to_numpy() - first
+            # UInt32 (sums already formed by polars: Int64 below 2^32): summed as UInt32, so
+            # that key sums wrap modulo 2^32 as polars sums them over the cells
+            rows = frame.select(measures).to_numpy().astype(np.uint32, copy=False)
+            order = np.argsort(cell, kind="stable")
+            cell = cell[order]
+            starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+            rows = rows[order]
+            if len(starts) < len(cell):  # several rows of a cell (group, month): their sums
+                rows = np.add.reduceat(rows.T, starts, axis=1, dtype=np.uint32).T
+            cells[cell[starts], offset : offset + len(measures)] = rows
+        offset += len(measures)
+    return _Grid(keys, groups, first, values)
+
+
+def _polars_grid(
+    parts: list[tuple[pl.DataFrame, tuple[str, ...]]],
+    keys: list[str],
+    cube_keys: list[str],
+    first: int,
+    last: int,
+) -> _Grid:
+    """The grid from the rows summed by polars (areas above the municipality, other keys)."""
+    summed = []
+    for rows, measures in parts:
+        sums_ = rows
         if cube_keys != keys:
             sums_ = (
                 sums_.with_columns(pl.col(cube_keys).cast(pl.String))
@@ -101,35 +209,31 @@ def monthly_base(
                 .group_by(*keys, "month")
                 .agg(pl.col(*measures).sum())
             )
-        parts.append(sums_)
-    sums = parts[0].join(parts[1], on=[*keys, "month"], how="full", coalesce=True)
+        else:
+            sums_ = sums_.group_by(*keys, "month").agg(pl.col(*measures).sum().cast(pl.Int64))
+            sums_ = sums_.with_columns(pl.col(*keys).cast(pl.String)) if keys else sums_
+        summed.append((sums_, measures))
+    months = last - first + 1
     if keys:
-        sums = sums.with_columns(pl.col(*keys).cast(pl.String))
-    months = pl.DataFrame({"month": range(first, last + 1)}, schema={"month": pl.Int32})
-    grid = sums.select(keys).unique().join(months, how="cross") if keys else months
-    return (
-        grid.join(sums, on=[*keys, "month"], how="left")
-        .with_columns(pl.exclude(*keys, "month").fill_null(0))
-        .sort(*keys, "month")
-    )
-
-
-# Monthly stocks that are published month by month (and averaged over 12 months for a rate).
-MONTHLY_STOCKS = (*cube.STOCKS,)
-# Counts over the 12 months up to the month: (published column, monthly measure, shift).
-WINDOW_COUNTS = {
-    "integrations_12m": ("integrations", 0),
-    "integrations_lzb_12m": ("integrations_lzb", 0),
-    "integrations_single_parent_12m": ("integrations_single_parent", 0),
-    "integrations_employment_12m": ("integrations_employment", 0),
-    "integrations_training_12m": ("integrations_training", 0),
-    "integrations_self_employment_12m": ("integrations_self_employment", 0),
-    # K2E3: the integrations of the 12 months ending 12 months before (their year has passed)
-    "continuity_known_12m": ("continuity_known", WINDOW),
-    "continued_12m": ("continued", WINDOW),
-    # K1E3, K1E4, K3E3, K3E4: entries into and exits from the stocks
-    **{f"{flow}_12m": (flow, 0) for flow in cube.TRANSITIONS},
-}
+        groups = pl.concat([p.select(keys) for p, _ in summed]).unique().sort(keys)
+    else:
+        groups = pl.DataFrame()
+    values = np.zeros((max(groups.height, 1), max(months, 0), len(BASE_MEASURES)), np.int64)
+    offset = 0
+    for sums_, measures in summed:
+        if keys:  # as a left join of the grid: rows with a null key match no group
+            sums_ = sums_.join(groups.with_row_index("_group"), on=keys)
+            group = sums_["_group"].to_numpy()
+        else:
+            group = np.zeros(sums_.height, np.int64)
+        month = sums_["month"].to_numpy().astype(np.int64) - first
+        values[group, month, offset : offset + len(measures)] = sums_.select(
+            pl.col(*measures).cast(pl.Int64)
+        ).to_numpy()
+        offset += len(measures)
+    if keys and groups.height == 0:
+        values = values[:0]
+    return _Grid(keys, groups, first, values)
 
 
 def figures_from_base(
@@ -157,6 +261,37 @@ def figures_from_base(
     result has no key columns.
     """
     keys = _keys(by)
+    ordered = base.sort(*keys, "month")
+    if keys:  # the grid needs the same number of months in every group
+        sizes = ordered.group_by(keys, maintain_order=True).len()
+        groups, count = sizes.select(keys), sizes.height
+        even = sizes.height > 0 and sizes["len"].n_unique() == 1
+    else:
+        groups, count, even = pl.DataFrame(), 1, ordered.height > 0
+    if not even:
+        return _figures_from_frame(ordered, protection, keys, first)
+    months = ordered.height // count
+    needed = dict.fromkeys(
+        (
+            *(m for s in MONTHLY_STOCKS for m in (s, key_column(s))),
+            *(m for m, _ in WINDOW_COUNTS.values() for m in (m, key_column(m))),
+        )
+    )
+    block = ordered.select(pl.col(*needed).cast(pl.Int64)).to_numpy()
+    values = {m: block[:, i].reshape(count, months) for i, m in enumerate(needed)}
+    month = ordered["month"].to_numpy().reshape(count, months)
+    keep = np.ones_like(month, bool) if first is None else month >= first
+    # the months of a group are ascending: the kept ones are the last of each group
+    start = int(np.argmax(keep.any(axis=0))) if keep.any() else months
+    columns, names = windows.figures(values, protection, int(keep.sum()), start)
+    return windows.frame(groups, keys, month[:, start:], columns, names, keep[:, start:])
+
+
+def _figures_from_frame(
+    base: pl.DataFrame, protection: Protection, keys: list[str], first: int | None
+) -> pl.DataFrame:
+    """``figures_from_base`` with polars expressions, for a table whose groups have different
+    numbers of months (``windows`` needs a grid)."""
 
     def over(expr: pl.Expr) -> pl.Expr:
         return expr.over(keys) if keys else expr
@@ -165,7 +300,7 @@ def figures_from_base(
         expr = pl.col(column).cast(pl.Int64)
         return over((expr.shift(shift) if shift else expr).rolling_sum(WINDOW))
 
-    monthly = publish_columns(base.sort(*keys, "month"), MONTHLY_STOCKS, protection)
+    monthly = publish_columns(base, MONTHLY_STOCKS, protection)
     windows = monthly.with_columns(
         *(
             expr
@@ -217,7 +352,23 @@ def figures_series(
     first: int,
     protection: Protection,
     by: By = None,
+    only: Sequence[int] | None = None,
 ) -> pl.DataFrame:
-    """Published monthly figures from ``first`` to ``as_of``."""
-    base = monthly_base(cases, filters, first - 2 * WINDOW, as_of, by)
-    return figures_from_base(base, protection, by, first=first)
+    """Published monthly figures from ``first`` to ``as_of`` (``only``: of those months just
+    these, the same values)."""
+    grid = _base_grid(cases, filters, first - 2 * WINDOW, as_of, by)
+    count, months, _ = grid.values.shape
+    start = 2 * WINDOW  # the months before ``first`` are history for the windows
+    if count == 0 or months <= start:
+        published = figures_from_base(grid.frame(), protection, by, first=first)
+        return published if only is None else published.filter(pl.col("month").is_in(only))
+    values = {m: grid.values[:, :, i] for i, m in enumerate(BASE_MEASURES)}
+    month = np.broadcast_to(
+        np.arange(grid.first, grid.first + months, dtype=np.int32), (count, months)
+    )
+    kept = count * (months - start)  # the rates are formed on every month from ``first`` on
+    columns, names = windows.figures(values, protection, kept, start)
+    shown = month[:, start:] >= first
+    if only is not None:
+        shown = shown & np.isin(month[:, start:], np.asarray(only))
+    return windows.frame(grid.groups, grid.keys, month[:, start:], columns, names, shown)

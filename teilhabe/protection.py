@@ -168,29 +168,21 @@ def deviation(count: int, key: int) -> int:
     return int(deviations(np.array([count]), np.array([key]))[0])
 
 
-@cache
-def _arrays() -> tuple[np.ndarray, np.ndarray]:
-    """The table as two (n_max + 1) x width arrays for a vectorised lookup: the upper key
-    bounds of each row's deviations (padded with a bound no key reaches) and the deviations
-    (padded with the row's last)."""
-    t = table()
-    width = max(len(d) for d in t.deviations)
-    uppers = np.full((t.n_max + 1, width), KEY_RANGE + 1, dtype=np.int64)
-    deviations = np.zeros((t.n_max + 1, width), dtype=np.int64)
-    for n, (ds, us) in enumerate(zip(t.deviations, t.uppers, strict=True)):
-        uppers[n, : len(us)] = us
-        deviations[n, :] = ds[-1]
-        deviations[n, : len(ds)] = ds
-    return uppers, deviations
-
-
 def deviations(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """``deviation`` for arrays (any shape) of counts (not negative) and key sums (any int64)."""
-    uppers, table_deviations = _arrays()
+    """``deviation`` for arrays (any shape) of counts (not negative) and key sums (any int64).
+
+    One binary search per value in the table's intervals (``_intervals``, as ``publish``)."""
+    starts, values = _interval_arrays()
     rows = np.minimum(counts, table().n_max)
     cell_keys = np.remainder(keys, KEY_RANGE)  # the sign of the divisor: 0 .. 2^32 - 1
-    chosen = (cell_keys[..., None] >= uppers[rows]).sum(axis=-1)
-    return table_deviations[rows, chosen]
+    position = rows * (2 * KEY_RANGE) + cell_keys
+    return values[np.searchsorted(starts, position, side="right") - 1]
+
+
+@cache
+def _interval_arrays() -> tuple[np.ndarray, np.ndarray]:
+    starts, values = _intervals()
+    return starts.to_numpy(), values.to_numpy()
 
 
 @cache

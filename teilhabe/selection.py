@@ -30,9 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import polars as pl
 
-from teilhabe.cube import ROLLUPS
 from teilhabe.definitions import (
     AGE_GROUPS,
     BARRIER_BITS,
@@ -43,6 +43,8 @@ from teilhabe.definitions import (
     age_group_codes,
     land_name,
 )
+from teilhabe.protection import KEY_RANGE
+from teilhabe.rollups import BARRIER_COLUMNS, ROLLUP_KEYS, ROLLUPS
 
 if TYPE_CHECKING:
     from teilhabe.cases import Cases
@@ -122,7 +124,8 @@ def characteristic_conditions(filters: Filters, schema: pl.Schema) -> list[pl.Ex
             continue
         dtype = schema[column]
         if isinstance(dtype, pl.Enum):
-            allowed = [v for v in values if v in dtype.categories]
+            categories = set(dtype.categories.to_list())
+            allowed = [v for v in values if v in categories]
             conditions.append(pl.col(column).is_in(allowed) if allowed else pl.lit(False))
         else:
             conditions.append(pl.col(column).is_in(list(values)))
@@ -198,26 +201,62 @@ def rollup_for(filters: Filters, keys: Sequence[str]) -> str | None:
 
     A rollup can answer if it groups by every key and every filtered column (a Land, Jobcenter
     or municipality filter needs the municipality); a barrier filter needs one known barrier
-    code ("any" and "all" of one code are the same), several need the mask of the cells.
+    code ("any" and "all" of one code are the same) or two known codes with "all" (a pair
+    rollup). "Any" of two codes is answered by inclusion and exclusion (``rollup_terms``): the
+    rows of either code minus those of both; then the pair rollup is named. Other barrier
+    filters need the mask of the cells.
     """
-    needed = set(keys)
+    terms = rollup_terms(filters, keys)
+    return None if terms is None else terms[-1][0]
+
+
+# A rollup's rows in a sum: its name, the barrier codes they are filtered on, and whether they
+# are subtracted.
+Term = tuple[str, tuple[str, ...], bool]
+
+
+def rollup_terms(filters: Filters, keys: Sequence[str]) -> list[Term] | None:
+    """The rollup rows whose sum (the subtracted ones negated) is the sum of the filtered group:
+    one rollup, or for "any" of two codes A and B the rows of A, of B and, subtracted, of both;
+    None if only the cells can answer (an unknown code, more than two)."""
+    chosen = set(filters.barriers)
+    if not chosen <= set(BARRIER_BITS) or len(chosen) > len(BARRIER_COLUMNS):
+        return None
+    codes = tuple(code for code in BARRIER_BITS if code in chosen)  # the catalogue's order
+    if len(codes) > 1 and filters.barrier_mode == "any":
+        single, pair = _smallest_rollup(filters, keys, 1), _smallest_rollup(filters, keys, 2)
+        if single is None or pair is None:
+            return None
+        return [(single, codes[:1], False), (single, codes[1:], False), (pair, codes, True)]
+    name = _smallest_rollup(filters, keys, len(codes))
+    return None if name is None else [(name, codes, False)]
+
+
+def _smallest_rollup(filters: Filters, keys: Sequence[str], barriers: int) -> str | None:
+    """The smallest rollup with ``barriers`` barrier columns that groups by every key and every
+    filtered column."""
+    needed = set(keys) | set(BARRIER_COLUMNS[:barriers])
     for column, chosen in (
         ("municipality", filters.has_area),
         ("sex", filters.sexes),
         ("age_group", filters.age_groups),
-        ("barrier", filters.barriers),
     ):
         if chosen:
             needed.add(column)
-    if filters.barriers and (
-        len(set(filters.barriers)) > 1 or filters.barriers[0] not in BARRIER_BITS
-    ):
-        return None
-    able = [name for name, columns in ROLLUPS.items() if needed <= set(columns)]
+    able = [
+        name
+        for name, columns in ROLLUPS.items()
+        if needed <= set(columns) and sum(c in BARRIER_COLUMNS for c in columns) == barriers
+    ]
     # the municipality makes a rollup large, each further column multiplies its rows
     return min(
         able, key=lambda name: ("municipality" in ROLLUPS[name], len(ROLLUPS[name])), default=None
     )
+
+
+def from_rollups(filters: Filters, keys: Sequence[str] = ()) -> bool:
+    """Whether ``summable_rows`` answers from the rollups (else from the cube rows)."""
+    return rollup_for(filters, keys) is not None and rollup_terms(filters, keys) is not None
 
 
 def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
@@ -230,26 +269,52 @@ def summable_rows(  # noqa: PLR0913 - the cube's three frames and the question
     keys: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Rows of months ``first`` .. ``last`` whose measures, summed by month and ``keys`` (cube
-    columns), are the sums of the filtered group: of the rollup ``rollup_for`` picks, else the
-    cube rows (``cube_rows``). Only the month, ``keys`` and the measures are meant to be read."""
-    name = rollup_for(filters, keys)
-    if name is None:
+    columns) as UInt32 (wrapping modulo 2^32), are the sums of the filtered group: of the
+    rollups ``rollup_terms`` names (subtracted rows carry their measures negated modulo 2^32,
+    so that the wrapping sums subtract them), else the cube rows (``cube_rows``). Only the
+    month, ``keys`` and the measures are meant to be read."""
+    if not from_rollups(filters, keys):
         return cube_rows(cells, plain, filters, first, last)
-    frame = months(_rollup(rollups, name), first, last)
-    found = conditions(filters, frame.schema, barriers=False)
-    if filters.barriers:
-        found.append(pl.col("barrier") == filters.barriers[0])
-    return _filtered(frame, found)
+    terms = rollup_terms(filters, keys)
+    assert terms is not None
+    found = []
+    for name, codes, subtracted in terms:
+        part = _rollup(rollups, name)
+        start, end = np.searchsorted(part.months, (first, last + 1))  # the months, sorted
+        frame = part.frame.slice(int(start), int(end - start))
+        conditions_ = conditions(filters, part.schema, barriers=False)
+        conditions_.extend(
+            pl.col(c) == code for c, code in zip(BARRIER_COLUMNS, codes, strict=False)
+        )
+        frame = _filtered(frame, conditions_)
+        if subtracted:  # -x modulo 2^32: added as UInt32, it subtracts x
+            frame = frame.with_columns(
+                ((KEY_RANGE - pl.col(m).cast(pl.Int64)) % KEY_RANGE).cast(pl.UInt32).alias(m)
+                for m in frame.columns
+                if m not in ROLLUP_KEYS
+            )
+        found.append(frame)
+    return found[0] if len(found) == 1 else pl.concat(found)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One rollup of a stacked rollup frame: its rows, sorted by month, their months (to find
+    a range of months by binary search) and the schema (read once)."""
+
+    frame: pl.DataFrame
+    months: np.ndarray
+    schema: pl.Schema
 
 
 # Each rollup of the last rollup frames on its own (sorted by month): slicing the months of one
 # rollup reads only its rows, not those of the larger rollups stacked with it.
-_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, pl.DataFrame]]] = OrderedDict()
+_ROLLUP_PARTS: OrderedDict[int, tuple[pl.DataFrame, dict[str, _Part]]] = OrderedDict()
 _ROLLUP_PARTS_KEPT = 4  # stocks and flows of the current data version and the one before
 _ROLLUP_PARTS_LOCK = threading.Lock()
 
 
-def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
+def _rollup(rollups: pl.DataFrame, name: str) -> _Part:
     """The rows of the rollup ``name`` of a stacked rollup frame, sorted by month."""
     with _ROLLUP_PARTS_LOCK:
         kept = _ROLLUP_PARTS.get(id(rollups))
@@ -258,11 +323,17 @@ def _rollup(rollups: pl.DataFrame, name: str) -> pl.DataFrame:
             parts = kept[1]
         else:
             split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
-            parts = {str(key[0]): part for key, part in split.items()}
+            parts = {
+                str(key[0]): _Part(part, part["month"].to_numpy(), part.schema)
+                for key, part in split.items()
+            }
             _ROLLUP_PARTS[id(rollups)] = (rollups, parts)  # holding it keeps its id unique
             while len(_ROLLUP_PARTS) > _ROLLUP_PARTS_KEPT:
                 _ROLLUP_PARTS.popitem(last=False)
-    return parts[name] if name in parts else rollups.clear()
+    if name in parts:
+        return parts[name]
+    empty = rollups.clear()
+    return _Part(empty, empty["month"].to_numpy(), empty.schema)
 
 
 def referral_rows(cases: Cases, filters: Filters, first: int, last: int) -> pl.DataFrame:

@@ -6,6 +6,7 @@ ways give the same headline numbers.
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +127,6 @@ def test_without_duckdb_the_bench_says_so(monkeypatch, capsys) -> None:
     from teilhabe.cli.bench import _duckdb
 
     monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb fails
-    assert bench_scale.duckdb_connection(object()) is None
-    assert _duckdb(object(), [], []) is None
+    assert bench_scale.duckdb_connection(Path("nowhere"), Path("nowhere.duckdb")) is None
+    assert _duckdb(Path("nowhere"), []) is None
     assert capsys.readouterr().out.strip() == bench_scale.DUCKDB_MISSING

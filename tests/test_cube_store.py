@@ -17,7 +17,7 @@ from sqlalchemy import text, update
 from data_access.models import DatasetInfo
 from data_access.periods import parse_month
 from teilhabe import cube_build, cube_store, figures
-from teilhabe.cases import read_cases, snapshot
+from teilhabe.cases import PERSON_FIELDS, read_cases, snapshot
 from teilhabe.protection import DEMO_SECRET, Protection
 
 D = dt.date
@@ -133,6 +133,33 @@ def test_an_empty_database_gives_an_empty_version(build_db, tmp_path) -> None:
     cases, _ = cube_store.load(tmp_path, LABEL, DEMO_SECRET)
     assert (manifest.persons, manifest.partitions) == (0, 1)
     assert cases.clients.height == 0 and cases.stock_plain.height == 0
+
+
+def test_the_per_person_frames_are_read_on_first_use(build_db, tmp_path) -> None:
+    engine = _tiny(
+        build_db, "v1", [("A", D(2012, 1, 1), None), ("B", D(2013, 2, 1), D(2013, 5, 31))]
+    )
+    manifest = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    lazy = cube_store.read_version(tmp_path, LABEL, manifest.folder)
+    eager = cube_store.read_version(tmp_path, LABEL, manifest.folder, lazy=False)
+    assert [name for name in cube_store.CASE_FIELDS if not lazy.is_read(name)] == [
+        *PERSON_FIELDS[:-1],
+        "stock_cells",
+        "flow_cells",
+        "referral_rows",
+    ]
+    assert all(eager.is_read(name) for name in cube_store.CASE_FIELDS)
+    # the Übersicht's figures come from the cube alone
+    assert _elb(engine, lazy) == _elb(engine, eager) == 1
+    assert not any(lazy.is_read(name) for name in cube_store.ON_FIRST_USE)
+    # a scan reads what it needs and keeps nothing
+    assert lazy.scan("spells").select(pl.len()).collect().item() == 2
+    assert not lazy.is_read("spells")
+    # first use reads the frame once, the same as read at once
+    for name in cube_store.ON_FIRST_USE:
+        assert getattr(lazy, name).equals(getattr(eager, name)), name
+        assert lazy.is_read(name) and getattr(lazy, name) is getattr(lazy, name)
+    assert lazy.scan("clients").collect().equals(eager.clients)
 
 
 READER = """

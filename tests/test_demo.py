@@ -110,6 +110,57 @@ def test_scaled_demo_has_several_districts() -> None:
     assert tables["client"]["id"].is_unique().all()
 
 
+# The data of DemoSpec(6000, 3) as the generator wrote them when it still held every table in
+# memory (revision 4, before the pieces): a CSV digest of every table but the boundaries and the
+# comparison group (read from files). Generating piece by piece must not change a row.
+DEMO_6000_3_DIGEST = "1141f2ba17dd9adb6e8cadd512d51c369f0f06dfe4313140a6c9ae51c1142fc7"
+
+
+def test_the_data_generated_piece_by_piece_are_those_of_revision_4() -> None:
+    tables = generate(DemoSpec(clients=6000, districts=3))
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        if name in ("municipality_boundary", "peer_figure"):
+            continue
+        digest.update(name.encode())
+        digest.update(tables[name].write_csv().encode())
+    assert digest.hexdigest() == DEMO_6000_3_DIGEST
+
+
+def test_the_demo_written_piece_by_piece_is_the_data_set_written_at_once(tmp_path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from data_access.db import create_db_engine, ensure_schema
+    from data_access.store import replace_dataset, replace_dataset_chunks
+    from teilhabe.demo import generate_pieces, load_demo
+
+    spec = DemoSpec(clients=3000, districts=2)
+    fingerprints, written = [], []
+    for number, write in enumerate(
+        (
+            lambda engine: load_demo(engine, spec),  # piece by piece
+            lambda engine: replace_dataset(engine=engine, tables=generate(spec)),
+        )
+    ):
+        engine = create_db_engine(make_url(f"sqlite:///{tmp_path / f'{number}.sqlite'}"))
+        ensure_schema(engine, allow_upgrade=True)
+        written.append(write(engine))
+        fingerprints.append(database_fingerprint(engine))
+    assert fingerprints[0] == fingerprints[1] and written[0] == written[1]
+    assert written[0]["client"] == 3000 and written[0]["referral"] > 0
+    pieces = [name for name, _ in generate_pieces(spec)]
+    assert pieces.count("client") == 2 and pieces.count("referral") == 4  # per district, twice
+    # an unknown table is refused and nothing is changed
+    before = fingerprints[0]
+    try:
+        replace_dataset_chunks(engine=engine, chunks=[("client", pl.DataFrame()), ("nix", None)])
+    except ValueError as error:
+        assert "nix" in str(error)
+    else:
+        raise AssertionError("an unknown table was accepted")
+    assert database_fingerprint(engine) == before
+
+
 def exact(cases, filters: Filters | None = None, first: int = AS_OF) -> pl.DataFrame:
     """The exact monthly figures (rates in percent) from ``first`` to 09/2013."""
     return figures_series(cases, filters or Filters(), AS_OF, first, EXACT)

@@ -8,6 +8,7 @@ import hmac
 import importlib.util
 from collections import defaultdict
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -109,6 +110,22 @@ def test_the_vectorised_lookup_agrees_with_the_table(cells) -> None:
         assert value not in (1, 2)
         assert abs(value - n) <= 2
         assert (value == 0) == (n == 0) or n in (1, 2)
+
+
+def test_the_array_lookup_agrees_with_the_table_at_every_bound() -> None:
+    """``deviations`` (a binary search in the intervals) at each upper bound of the table, one
+    below it, and with keys beyond 2^32 and negative: the plain reading of the table."""
+    table = protection.table()
+    counts, keys = [], []
+    for n, uppers in enumerate(table.uppers):
+        for upper in uppers:
+            for key in (upper - 1, upper % KEY_RANGE, upper + KEY_RANGE, upper - 1 - KEY_RANGE):
+                counts.extend((n, n + 50 * (n == table.n_max)))
+                keys.extend((key, key))
+    got = protection.deviations(np.array(counts), np.array(keys))
+    assert got.tolist() == [_reference(n, k) for n, k in zip(counts, keys, strict=True)]
+    grid = protection.deviations(np.array([[3, 4], [5, 0]]), np.array([[0, -1], [2**33, 7]]))
+    assert grid.shape == (2, 2)
 
 
 def test_exact_protection_passes_counts_through() -> None:

@@ -463,14 +463,31 @@ def test_the_smallest_rollup_able_to_answer_is_picked() -> None:
         pick(Filters(barriers=("debts",), barrier_mode="all"), ["age_group"]) == "barrier_age_group"
     )
     assert pick(Filters(barriers=("debts", "debts"), barrier_mode="all"), []) == "barrier"
-    # only the cells can answer
     assert pick(Filters(sexes=("f",)), ["age_group"]) == "characteristics"
     assert pick(Filters(barriers=("debts",)), ["sex", "age_group"]) == "barrier_characteristics"
-    assert pick(Filters(barriers=("debts", "health")), []) is None
-    assert pick(Filters(barriers=("debts", "health"), barrier_mode="all"), []) is None
+    assert pick(Filters(barriers=("debts",), municipalities=(A,)), []) == "barrier_municipality"
+    assert pick(Filters(sexes=("f",)), ["municipality"]) == "municipality_sex"
+    assert pick(Filters(municipalities=(A,)), ["duration"]) == "municipality_duration"
+    both = Filters(barriers=("debts", "health"), barrier_mode="all")
+    assert pick(both, []) == "pair"
+    assert pick(both, ["municipality"]) == "pair_municipality"
+    assert pick(both, ["sex"]) == "pair_sex"
+    assert selection.rollup_terms(both, []) == [("pair", ("health", "debts"), False)]
+    # "any" of two: either code minus both (inclusion and exclusion)
+    either = Filters(barriers=("debts", "health"))
+    assert pick(either, ["sex"]) == "pair_sex"
+    assert selection.rollup_terms(either, ["sex"]) == [
+        ("barrier_sex", ("health",), False),
+        ("barrier_sex", ("debts",), False),
+        ("pair_sex", ("health", "debts"), True),
+    ]
+    # only the cells can answer
+    assert pick(both, ["sex", "age_group"]) is None
+    assert pick(either, ["sex", "age_group"]) is None
+    assert pick(Filters(barriers=("debts", "health", "language"), barrier_mode="all"), []) is None
     assert pick(Filters(barriers=("unknown",)), []) is None
-    assert pick(Filters(barriers=("debts",), municipalities=(A,)), []) is None
-    assert pick(Filters(sexes=("f",)), ["municipality"]) is None
+    assert pick(Filters(barriers=("debts",), municipalities=(A,)), ["sex"]) is None
+    assert pick(Filters(sexes=("f",)), ["municipality", "age_group"]) is None
     assert pick(Filters(), ["single_parent"]) is None
 
 
@@ -494,6 +511,15 @@ def test_the_rollups_hold_the_sums_of_the_cells(cases) -> None:
     # in May: debts of C1, C5 and G (C2's resolved on 10.05., C3's recorded in June)
     assert row("barrier", barrier="debts") == (3, key_sum("C1", "C5", "G"))
     assert row("barrier_sex", barrier="debts", sex="f") == (2, key_sum("C1", "C5"))
+    assert row("barrier_municipality", barrier="debts", municipality=A) == (2, key_sum("C1", "G"))
+    assert row("municipality_sex", municipality=A, sex="f") == (2, key_sum("C1", "C3"))
+    # two barriers at once (in the catalogue's order): C1 (health from 20.05.) and C5
+    assert row("pair", barrier="health", second_barrier="debts") == (2, key_sum("C1", "C5"))
+    assert row("pair_sex", barrier="health", second_barrier="debts", sex="f") == (
+        2,
+        key_sum("C1", "C5"),
+    )
+    assert rollups.filter(pl.col("rollup") == "pair", barrier="debts").is_empty()
     women_in_may = rollups.filter(pl.col("rollup") == "characteristics", sex="f")
     assert women_in_may["elb"].sum() == 4  # C1, C3, C5, N
     assert rollups.filter(pl.col("barrier") == "addiction").is_empty()
@@ -512,7 +538,7 @@ BREAKDOWNS = [
     ("sex", "age_group"),
     ("municipality", "barrier_count"),
 ]
-# filters a rollup can answer more often: at most one of each, one barrier code or none
+# filters a rollup can answer more often: at most one of each, up to two barrier codes
 simple_filters = st.builds(
     Filters,
     municipalities=st.lists(st.sampled_from([A, B, "08135999"]), max_size=1).map(tuple),
@@ -522,7 +548,7 @@ simple_filters = st.builds(
     age_groups=st.lists(st.sampled_from(list(AGE_GROUPS)), unique=True, max_size=2).map(tuple),
     barriers=st.lists(
         st.sampled_from(["debts", "health", "language", "mobility", "addiction", "unknown"]),
-        max_size=1,
+        max_size=2,
     ).map(tuple),
     barrier_mode=st.sampled_from(["any", "all"]),
 )

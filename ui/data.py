@@ -163,7 +163,8 @@ def refresh_store() -> None:
 @st.cache_resource(show_spinner="Falldaten werden geladen …", max_entries=2)
 def _cases(version: str) -> Cases:
     """Cached per stored version: the columnar case copy every client figure is computed from,
-    read from the cube store (never built here)."""
+    read from the cube store (never built here; the frames a page or filter needs only now and
+    then on first use: ``cube_store.ON_FIRST_USE``)."""
     settings, _engine_ = _database()
     try:
         return cube_store.read_version(settings.cube_store, settings.database_label, version)

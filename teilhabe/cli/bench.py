@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
+import tempfile
 from pathlib import Path
+
+import polars as pl
 
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
@@ -89,24 +93,31 @@ def run(args: argparse.Namespace) -> int:
     store: dict[str, object] = {"build": bench_scale.build_store(settings)}
     store["read"] = bench_scale.read_store(settings)
     print(
-        f"Würfelspeicher gebaut: {_seconds_rss(store['build'])}; von einem App-Prozess gelesen: "
-        f"{_seconds_rss(store['read'])}"
+        f"Würfelspeicher gebaut: {_seconds_rss(store['build'])}; von einem App-Prozess gelesen "
+        f"und die Übersicht berechnet: {_seconds_rss(store['read'])}"
     )
-    loaded = cube_store.load(settings.cube_store, settings.database_label, None)
-    if loaded is None:
+    manifest = cube_store.current(settings.cube_store, settings.database_label, None)
+    if manifest is None:
         raise ValueError("Der Würfelspeicher der Messdatenbank ist leer.")
-    cases = loaded[0]
-    print(
-        f"({format_count(cases.clients.height)} Personen, "
-        f"{format_count(cases.spells.height)} Leistungszeiträume, "
-        f"{format_count(cases.stock_cells.height)} Würfelzeilen mit Hemmnismaske)"
-    )
-
+    version = cube_store.database_folder(settings.cube_store, settings.database_label)
+    version = version / manifest.folder
     as_of = figures.data_as_of(engine=engine)
     if as_of is None:
         raise ValueError("Die Messdatenbank enthält keine Leistungsdaten.")
+    scenarios = bench.make_scenarios(
+        pl.scan_parquet(version / "clients" / "*.parquet"), as_of, args.repeat
+    )
+    # DuckDB first, from the store's files: this process then holds its tables or the copy,
+    # never both
+    duck = _duckdb(version, scenarios)
+
+    cases = cube_store.read_version(settings.cube_store, settings.database_label, manifest.folder)
+    spells = cases.scan("spells").select(pl.len()).collect().item()
+    print(
+        f"({format_count(manifest.persons)} Personen, {format_count(spells)} Leistungszeiträume, "
+        f"{format_count(cases.stock_cells.height)} Würfelzeilen mit Hemmnismaske)"
+    )
     protection = Protection.configured(settings)
-    scenarios = bench.make_scenarios(cases, as_of, args.repeat)
 
     print(f"\nSchneller Weg (Monatswürfel, Zufallsüberlagerung), {args.repeat} Wiederholungen:")
     fast_ms, fast_parts, exact_ms, warm_ms, exact_numbers = [], [], [], [], []
@@ -155,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         build=build,
         store=store,
-        duckdb=_duckdb(cases, scenarios, exact_numbers),
+        duckdb=_checked(duck, exact_numbers),
         protection=protection,
         scenarios=scenarios,
         fast_ms=fast_ms,
@@ -167,8 +178,12 @@ def run(args: argparse.Namespace) -> int:
         naive_read_ms=naive_read_ms,
         comparisons=comparisons,
     )
+    # this process's peak: generating the data set (if it did), DuckDB's tables, the copy
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["bench_peak_rss_mb"] = round(peak_mb, 1)
     print()
     print(bench.result_table(result))
+    print(f"Spitze dieses Prozesses: {format_count(round(peak_mb))} MB RSS")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -186,24 +201,18 @@ def _seconds_rss(measured: object) -> str:
     )
 
 
-def _duckdb(cases, scenarios: list, exact_numbers: list[dict]) -> dict[str, object] | None:
-    """The same filter changes in DuckDB (exact), or None with a note when it is missing."""
-    connection = bench_scale.duckdb_connection(cases)
-    if connection is None:
-        print(bench_scale.DUCKDB_MISSING)
-        return None
-    print("\nDuckDB über dieselben Würfel (exakt):")
-    timings = []
-    for number, scenario in enumerate(scenarios, start=1):
-        bench_scale.measure_duckdb(connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS)
-        seconds, elb = bench_scale.measure_duckdb(
-            connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS
-        )  # the second run, warm as the project's exact one
-        if elb != exact_numbers[number - 1]["total"]["elb"]:
-            raise AssertionError(f"DuckDB zählt {elb} ELB, das Projekt etwas anderes")
-        timings.append(seconds * 1000)
-        print(f"  {number}. {bench.describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
-    connection.close()
+def _duckdb(version: Path, scenarios: list) -> dict[str, object] | None:
+    """The same filter changes in DuckDB (exact) over the cube of the stored ``version`` (its
+    folder), or None with a note when it is missing; with the ELB it counts per scenario."""
+    with tempfile.TemporaryDirectory(prefix="teilhabe-duckdb-") as folder:
+        connection = bench_scale.duckdb_connection(version, Path(folder) / "cube.duckdb")
+        if connection is None:
+            print(bench_scale.DUCKDB_MISSING)
+            return None
+        try:
+            timings, elbs = _duckdb_runs(connection, scenarios)
+        finally:
+            connection.close()
     labels = [s.label for s in scenarios]
     per_label = {
         label: round(
@@ -214,4 +223,35 @@ def _duckdb(cases, scenarios: list, exact_numbers: list[dict]) -> dict[str, obje
         )
         for label in dict.fromkeys(labels)
     }
-    return bench.summary_of(timings) | {"per_scenario_median_ms": per_label, "ratio": None}
+    return bench.summary_of(timings) | {
+        "per_scenario_median_ms": per_label,
+        "ratio": None,
+        "elb": elbs,
+    }
+
+
+def _duckdb_runs(connection, scenarios: list) -> tuple[list[float], list[int]]:
+    """Each scenario in DuckDB, warm: milliseconds and the ELB counted."""
+    print("\nDuckDB über dieselben Würfel (exakt, aus den Dateien des Würfelspeichers):")
+    timings, elbs = [], []
+    for number, scenario in enumerate(scenarios, start=1):
+        bench_scale.measure_duckdb(connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS)
+        seconds, elb = bench_scale.measure_duckdb(
+            connection, scenario.filters, scenario.as_of, bench.TREND_MONTHS
+        )  # the second run, warm as the project's exact one
+        timings.append(seconds * 1000)
+        elbs.append(elb)
+        print(f"  {number}. {bench.describe(scenario)}: {format_decimal(seconds * 1000, 1)} ms")
+    return timings, elbs
+
+
+def _checked(duckdb: dict[str, object] | None, exact_numbers: list[dict]) -> dict | None:
+    """DuckDB's result without its ELB, once they are the project's exact ones."""
+    if duckdb is None:
+        return None
+    elbs = duckdb.pop("elb")
+    assert isinstance(elbs, list)
+    for elb, numbers in zip(elbs, exact_numbers, strict=True):
+        if elb != numbers["total"]["elb"]:
+            raise AssertionError(f"DuckDB zählt {elb} ELB, das Projekt etwas anderes")
+    return duckdb

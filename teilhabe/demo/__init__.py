@@ -21,15 +21,19 @@ this module puts them together and loads them.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
-from data_access.store import holds_real_data, replace_dataset
+from data_access.store import holds_real_data, replace_dataset_chunks
 from teilhabe.demo.cases import _cases
 from teilhabe.demo.geography import _boundaries, _catalogues, _geography
 from teilhabe.demo.network import _network
 from teilhabe.demo.peers import demo_peer_figures
-from teilhabe.demo.referrals import _referrals
+from teilhabe.demo.referrals import Spill, put_aside, referral_pieces
 from teilhabe.demo.spec import (
     AS_OF,
     DEFAULT_CLIENTS,
@@ -51,35 +55,57 @@ __all__ = [
     "_geography",
     "data_version",
     "generate",
+    "generate_pieces",
     "load_demo",
     "outdated_spec",
 ]
 
 
 def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
-    """All tables of the demo data set, as polars frames keyed by table name."""
+    """All tables of the demo data set, as polars frames keyed by table name (in memory: for
+    small data sets; ``load_demo`` writes them piece by piece)."""
+    pieces: dict[str, list[pl.DataFrame]] = {}
+    for name, frame in generate_pieces(spec):
+        pieces.setdefault(name, []).append(frame)
+    return {name: pl.concat(frames) for name, frames in pieces.items()}
+
+
+def generate_pieces(spec: DemoSpec = DemoSpec()) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The tables of the demo data set piece by piece (table name, frame), in an order the
+    foreign keys allow: the catalogues, geography and network, then the cases district by
+    district, then the referrals. Only one district's cases are in memory at a time (what the
+    referrals need of them waits on disk), so a data set of millions is generated with the
+    memory of a district; the pieces put together are the same data whatever the districts."""
     rng = np.random.default_rng(spec.seed)
     geography = _geography(spec.districts)
     network = _network(rng, geography["municipality"])
+    yield from _catalogues().items()
+    yield from geography.items()
+    yield "municipality_boundary", _boundaries(geography["municipality"])
+    yield from network.items()
     per_district = spec.clients / spec.districts
     scale = per_district / DEFAULT_CLIENTS
-    cases = [
-        _cases(rng, district_key, munis, scale)
+    with tempfile.TemporaryDirectory(prefix="teilhabe-demo-") as folder:
+        spill = Spill(Path(folder))
+        first_ids: dict[str, str] = {}
         for district_key, munis in geography["municipality"].group_by(
             "district_key", maintain_order=True
-        )
-    ]
-    case_tables = {name: pl.concat([c[name] for c in cases]) for name in cases[0]}
-    referrals = _referrals(rng, case_tables, network, geography["municipality"])
-    return {
-        **_catalogues(),
-        **geography,
-        "municipality_boundary": _boundaries(geography["municipality"]),
-        **network,
-        **case_tables,
-        "referral": referrals,
-        "peer_figure": demo_peer_figures(),
-        "dataset_info": pl.DataFrame(
+        ):
+            cases = _cases(rng, district_key, munis, scale)
+            yield from cases.items()
+            key = str(district_key[0])
+            put_aside(spill, key, cases)
+            first_ids[key] = str(cases["client"]["id"].min() or "")
+            del cases
+        # the referrals' draws go over the persons in the order of their ids; a district's ids
+        # share its prefix ("HDH-", "D99002-"), so the districts follow each other in that order
+        order = sorted(first_ids, key=first_ids.__getitem__)
+        for referrals in referral_pieces(rng, spill, order, network):
+            yield "referral", referrals
+    yield "peer_figure", demo_peer_figures()
+    yield (
+        "dataset_info",
+        pl.DataFrame(
             {
                 "key": ["as_of", "synthetic", "source", "data_version"],
                 "value": [
@@ -91,7 +117,7 @@ def generate(spec: DemoSpec = DemoSpec()) -> dict[str, pl.DataFrame]:
                 ],
             }
         ),
-    }
+    )
 
 
 class RealDataPresent(Exception):
@@ -105,4 +131,4 @@ def load_demo(engine, spec: DemoSpec = DemoSpec(), *, force: bool = False) -> di
             f"Die Datenbank {engine.url.render_as_string(hide_password=True)} enthält echte "
             "(nicht synthetische) Daten. Die Demodaten würden sie ersetzen; dafür --force angeben."
         )
-    return replace_dataset(engine=engine, tables=generate(spec))
+    return replace_dataset_chunks(engine=engine, chunks=generate_pieces(spec))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
@@ -11,39 +14,95 @@ from teilhabe.demo.spec import (
 )
 
 
-def _referrals(rng, cases, network, municipalities) -> pl.DataFrame:
-    """Referrals of clients with a barrier to a service of a matching category in their area.
+class Spill:
+    """Frames of one district put aside on disk until the referrals are drawn (which go over
+    all districts in the order of the persons' ids), so that no pass holds every district."""
 
-    About 45 % of the barrier assessments lead to a referral (vectorised over all assessments;
-    the random draws are taken in the order of client and barrier, so the result is fixed by the
-    seed). The referral starts 10 to 199 days after the later of the start of the client's last
-    spell and the recording of the barrier, and lasts 60 to 299 days; one still running after
-    the end of the data is active, else completed or (one in five) cancelled.
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def put(self, kind: str, district: str, frame: pl.DataFrame) -> None:
+        frame.write_parquet(self.folder / f"{kind}-{district}.parquet")
+
+    def get(self, kind: str, district: str) -> pl.DataFrame:
+        return pl.read_parquet(self.folder / f"{kind}-{district}.parquet")
+
+    def column(self, kind: str, district: str, column: str) -> np.ndarray:
+        return pl.read_parquet(self.folder / f"{kind}-{district}.parquet", columns=[column])[
+            column
+        ].to_numpy()
+
+
+def put_aside(spill: Spill, district: str, cases: dict[str, pl.DataFrame]) -> None:
+    """What the referrals need of one district's cases (no random draw): the barrier
+    assessments that may lead to a referral and the spells during which a measure may start."""
+    spill.put("candidates", district, _candidates(cases))
+    spill.put("eligible", district, _eligible(cases))
+
+
+def referral_pieces(
+    rng: np.random.Generator, spill: Spill, districts: list[str], network: dict[str, pl.DataFrame]
+) -> Iterator[pl.DataFrame]:
+    """The referrals (table ``referral``) piece by piece: of clients with a barrier to a service
+    of a matching category in their area, then to labour-market measures.
+
+    ``districts`` are in the order of their persons' ids (every id of one before every id of the
+    next). About 45 % of the barrier assessments lead to a referral; the random draws are taken
+    for all districts at once in the order of client and barrier, so the result is fixed by the
+    seed, whatever the pieces. The referral starts 10 to 199 days after the later of the start
+    of the client's last spell and the recording of the barrier, and lasts 60 to 299 days; one
+    still running after the end of the data is active, else completed or (one in five)
+    cancelled. A referral repeating one before it (client, service, start) is left out.
     """
+    sizes = [spill.column("candidates", d, "client_id").size for d in districts]
+    size = sum(sizes)
+    draws = {
+        "draw": rng.random(size),
+        "day": rng.integers(10, 200, size),
+        "length": rng.integers(60, 300, size),
+        "outcome": rng.random(size),
+    }
+    options = _referral_options(network)
+    offset = 0
+    for district, count in zip(districts, sizes, strict=True):
+        part = slice(offset, offset + count)
+        candidates = spill.get("candidates", district).with_columns(
+            pl.Series(name, values[part]) for name, values in draws.items()
+        )
+        referrals = _barrier_referrals(candidates.with_row_index("order"), options).unique(
+            KEY, keep="first", maintain_order=True
+        )
+        spill.put("referrals", district, referrals.select(KEY))
+        offset += count
+        yield referrals
+    del draws
+    yield from _measure_pieces(rng, spill, districts, network)
+
+
+KEY = ["client_id", "service_id", "start_date"]
+
+
+def _candidates(cases: dict[str, pl.DataFrame]) -> pl.DataFrame:
     spells = (
         cases["benefit_spell"]
         .group_by("client_id")
         .agg(pl.col("start_date").max().alias("spell_start"))
     )
-    candidates = (
+    return (
         cases["barrier_assessment"]
         .select("client_id", "barrier_code", "recorded_on")
         .join(cases["client"].select("id", "municipality_ags"), left_on="client_id", right_on="id")
         .join(spells, on="client_id")
         .sort("client_id", "barrier_code")
     )
-    size = candidates.height
-    candidates = candidates.with_columns(
-        pl.Series("draw", rng.random(size)),
-        pl.Series("day", rng.integers(10, 200, size)),
-        pl.Series("length", rng.integers(60, 300, size)),
-        pl.Series("outcome", rng.random(size)),
-    ).with_row_index("order")
+
+
+def _barrier_referrals(candidates: pl.DataFrame, options: pl.DataFrame) -> pl.DataFrame:
     start = pl.max_horizontal("spell_start", "recorded_on") + pl.duration(days=pl.col("day"))
     end = pl.col("start_date") + pl.duration(days=pl.col("length"))
-    referrals = (
+    return (
         candidates.filter(pl.col("draw") <= 0.45)
-        .join(_referral_options(network), on=["municipality_ags", "barrier_code"])
+        .join(options, on=["municipality_ags", "barrier_code"])
         .sort("order")
         .with_columns(
             pl.col("options")
@@ -67,10 +126,6 @@ def _referrals(rng, cases, network, municipalities) -> pl.DataFrame:
             .alias("status"),
         )
     )
-    measures = _measure_referrals(rng, cases, network)
-    return pl.concat([referrals, measures]).unique(
-        ["client_id", "service_id", "start_date"], keep="first", maintain_order=True
-    )
 
 
 # The labour-market measures (qualification, language course, activation) of people in long
@@ -80,9 +135,10 @@ MEASURE_RATE = 0.27
 MEASURE_BARRIERS = ("qualification", "language", "motivation")
 
 
-def _measure_referrals(rng, cases, network) -> pl.DataFrame:
-    """Referrals to labour-market measures during long receipt, for the people with a barrier
-    such a measure addresses (the first of ``MEASURE_BARRIERS`` they have)."""
+def _eligible(cases: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The spells in which a measure may start (after its first year), of the people with a
+    barrier such a measure addresses (the first of ``MEASURE_BARRIERS`` they have), with the
+    days in which it may start."""
     rank = {code: number for number, code in enumerate(MEASURE_BARRIERS)}
     barrier = (
         cases["barrier_assessment"]
@@ -92,7 +148,7 @@ def _measure_referrals(rng, cases, network) -> pl.DataFrame:
         .group_by("client_id", maintain_order=True)
         .agg(pl.col("barrier_code").first())
     )
-    eligible = (
+    return (
         cases["benefit_spell"]
         .join(barrier, on="client_id")
         .join(
@@ -105,14 +161,55 @@ def _measure_referrals(rng, cases, network) -> pl.DataFrame:
         )
         .filter(pl.col("to") > pl.col("from"))
         .sort("client_id", "start_date")
+        .select(
+            "client_id",
+            "barrier_code",
+            "municipality_ags",
+            "from",
+            (pl.col("to") - pl.col("from")).dt.total_days().alias("days"),
+        )
     )
-    days = (eligible["to"] - eligible["from"]).dt.total_days().to_numpy()
-    count = rng.poisson(MEASURE_RATE * days / 365)
-    rows = np.repeat(np.arange(eligible.height), count)
-    offset = np.floor(rng.random(rows.size) * days[rows]).astype(np.int64)
+
+
+def _measure_pieces(
+    rng: np.random.Generator, spill: Spill, districts: list[str], network: dict[str, pl.DataFrame]
+) -> Iterator[pl.DataFrame]:
+    """Referrals to labour-market measures during long receipt (the draws for all districts
+    at once, in the order of client and spell), without those that repeat a referral before."""
+    days = [spill.column("eligible", d, "days") for d in districts]
+    count = rng.poisson(MEASURE_RATE * np.concatenate(days) / 365)
+    rows = np.repeat(np.arange(count.size), count)
+    every_days = np.concatenate(days)[rows]
+    offset = np.floor(rng.random(rows.size) * every_days).astype(np.int64)
+    del every_days
     length = rng.integers(90, 270, rows.size)
     cancelled = rng.random(rows.size) < 0.2
-    options = (
+    options = _measure_options(network)
+    first = 0
+    for district, spells in zip(districts, days, strict=True):
+        low, high = np.searchsorted(rows, [first, first + spells.size])
+        part = slice(low, high)
+        measures = _measures(
+            spill.get("eligible", district)[rows[part] - first],
+            offset[part],
+            length[part],
+            cancelled[part],
+            options,
+        )
+        earlier = spill.get("referrals", district)
+        kept = (
+            pl.concat([earlier, measures.select(KEY)])
+            .with_row_index("row")
+            .unique(KEY, keep="first", maintain_order=True)
+            .filter(pl.col("row") >= earlier.height)["row"]
+            - earlier.height
+        )
+        first += spells.size
+        yield measures[kept]
+
+
+def _measure_options(network: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    return (
         network["service"]
         .filter(pl.col("labour_market_measure"))
         .select(pl.col("id").alias("service_id"), "category_code")
@@ -132,10 +229,19 @@ def _measure_referrals(rng, cases, network) -> pl.DataFrame:
         .group_by("municipality_ags", "barrier_code", maintain_order=True)
         .agg(pl.col("service_id").alias("options"))
     )
+
+
+def _measures(  # noqa: PLR0913 - the spells and the draws for them
+    eligible: pl.DataFrame,
+    offset: np.ndarray,
+    length: np.ndarray,
+    cancelled: np.ndarray,
+    options: pl.DataFrame,
+) -> pl.DataFrame:
     start = pl.col("from") + pl.duration(days=pl.col("offset"))
     end = start + pl.duration(days=pl.col("length"))
     return (
-        eligible.select("client_id", "barrier_code", "municipality_ags", "from")[rows]
+        eligible.select("client_id", "barrier_code", "municipality_ags", "from")
         .with_columns(
             pl.Series("offset", offset),
             pl.Series("length", length),
