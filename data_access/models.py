@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -356,6 +357,18 @@ class PeerFigure(Base):
 
 
 # --- Imports ---------------------------------------------------------------------------------
+
+
+class CaseChange(Base):
+    """A person whose case rows changed (``data_access.changes``), written by triggers in the
+    changing transaction; ``client_id`` NULL: a change that may concern every person."""
+
+    __tablename__ = "case_change"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    token: Mapped[int | None] = mapped_column(BigInteger)  # random, given by the database
 
 
 class ImportLog(Base):

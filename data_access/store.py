@@ -9,7 +9,8 @@ from collections.abc import Iterable
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 
-from data_access.models import Base, Client, DatasetInfo, ImportLog
+from data_access.changes import replacing_everything
+from data_access.models import Base, CaseChange, Client, DatasetInfo, ImportLog
 from data_access.periods import month_index_expr
 from data_access.receipt import prepare_spells
 
@@ -41,9 +42,9 @@ def replace_dataset_chunks(
     in one transaction. The pieces come in an order the foreign keys allow (a row's references
     written before it), each table's pieces in the order of its rows."""
     written: dict[str, int] = {}
-    with engine.begin() as connection:
+    with engine.begin() as connection, replacing_everything(connection):
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "alembic_version":
+            if table.name not in ("alembic_version", CaseChange.__tablename__):
                 connection.execute(delete(table))
         for name, piece in chunks:
             table = Base.metadata.tables.get(name)

@@ -339,6 +339,37 @@ def read_batches(
         yield batch.select(list(schema)).cast(pl.Schema(schema))
 
 
+def fetch_batches(
+    connection: Connection, statement: Select, schema: dict
+) -> Iterator[pl.DataFrame]:
+    """``read_batches``; on SQLite straight from the driver's cursor (dates as ISO text,
+    booleans as 0/1, as SQLAlchemy stores them there), without a Python object per value."""
+    if connection.dialect.name != "sqlite":
+        yield from read_batches(connection, statement, schema)
+        return
+    text = str(
+        statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    )
+    stored = {
+        column: pl.String if dtype == pl.Date else pl.Int64 if dtype == pl.Boolean else dtype
+        for column, dtype in schema.items()
+    }
+    typed = [
+        pl.col(column).str.to_date("%Y-%m-%d") if dtype == pl.Date else pl.col(column).cast(dtype)
+        for column, dtype in schema.items()
+        if stored[column] != dtype
+    ]
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection has its driver connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(text)
+        while rows := cursor.fetchmany(READ_BATCH_ROWS):
+            yield pl.DataFrame(rows, schema=stored, orient="row").with_columns(typed)
+    finally:
+        cursor.close()
+
+
 def _read(connection, statement, schema: Mapping[str, PolarsDataType]) -> pl.DataFrame:
     frames = list(read_batches(connection, statement, schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)

@@ -41,6 +41,11 @@ month (a full build). So a correction of an old record rebuilds from its month; 
 delivery (one more month, open spells continuing) from the new month, the flows from the month
 of the oldest record it changed (e.g. the integrations whose continuity became known). Readers
 see a new version only when it is complete (``cube_store``).
+
+Where the database's record of changes (``data_access.changes``) tells which persons changed
+since the previous version, only their rows are read and compared; the others' are the
+previous version's kept rows (``cube_patch``). Otherwise, or if a kept file turns out to be
+unreadable, everything is read (``KeptUnreadable``: the build starts again that way).
 """
 
 from __future__ import annotations
@@ -51,20 +56,19 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select
+from sqlalchemy import Connection, Engine
 
 from data_access.periods import month_key
 from teilhabe.cases import (
     CLIENT_SCHEMA,
-    READ_BATCH_ROWS,
     clients_statement,
     code_cases,
     data_as_of,
-    read_batches,
+    fetch_batches,
     recorded_version,
     snapshot,
     table_statements,
@@ -80,6 +84,14 @@ from teilhabe.cube_changes import (
     plan_partition,
     previous_version,
     write_record,
+)
+from teilhabe.cube_patch import (
+    Delta,
+    canonical,
+    only_persons,
+    patched_clients,
+    patched_sources,
+    read_delta,
 )
 from teilhabe.cube_store import (
     CASE_FIELDS,
@@ -103,6 +115,7 @@ from teilhabe.protection import secret_fingerprint
 PEOPLE_FIELDS = tuple(name for name in CASE_FIELDS if name not in CUBE_FIELDS)
 # the cube's frames whose rows of a month depend only on the data seen through that month
 MONTHLY_FIELDS = tuple(name for name in CUBE_FIELDS if name != "referral_rows")
+KEPT: Final = "lz4"  # compression of what only builds read (``_build/``): fast to write and read
 
 
 def build_store(
@@ -117,6 +130,29 @@ def build_store(
     """Build the copy of the database's current data version into the store, reusing what the
     current version already holds (see the module), and make it the current version; the
     manifest of the new version."""
+    arguments = (engine, store, database_label, secret, partition_persons, progress)
+    try:
+        return _build_version(*arguments, use_record=True)
+    except KeptUnreadable:  # what the record of changes needed is gone: read everything
+        return _build_version(*arguments, use_record=False)
+
+
+class KeptUnreadable(Exception):
+    """The previous version's kept source rows of a partition could not be read."""
+
+
+def _build_version(  # noqa: PLR0913 - as ``build_store``
+    engine: Engine,
+    store: Path,
+    database_label: str,
+    secret: str,
+    partition_persons: int,
+    progress: Progress | None,
+    *,
+    use_record: bool,
+) -> Manifest:
+    """``build_store``; with ``use_record``, reading only what the record of changes names
+    where it can."""
     say = progress or (lambda _text: None)
     started = time.perf_counter()
     base = database_folder(store, database_label)
@@ -128,23 +164,38 @@ def build_store(
         with snapshot(engine) as connection:
             version = recorded_version(connection)
             through = data_as_of(connection)
-            clients = _read_clients(connection, partition_persons)
+            mark, delta = read_delta(connection, previous if use_record else None)
+            clients = _clients(connection, previous, delta, partition_persons)
             names = _partition_names(clients)
-            say(f"{clients.height} Personen in {len(names)} Teilen; Tabellen werden gelesen …")
-            _spill(connection, clients.select("client_id", "partition"), work / "spill")
-        types = {
-            column: sorted(clients[source].unique().drop_nulls())
-            for column, source in DATA_ENUMS.items()
-        }
-        if previous is not None and previous.types != types:
-            previous = None  # other categories: every part is typed anew
+            types = {
+                column: sorted(clients[source].unique().drop_nulls())
+                for column, source in DATA_ENUMS.items()
+            }
+            if previous is not None and previous.types != types:
+                previous = None  # other categories: every part is typed anew
+            if previous is None or not set(names) <= previous.partitions:
+                delta = None  # other partitions: their rows are read in full
+            say(f"{clients.height} Personen in {len(names)} Teilen; {_reading(delta)} …")
+            if delta is None:
+                _spill(connection, clients.select("client_id", "partition"), work / "spill")
         finished = work / "version"
         private_folder(finished / BUILD)
         for number, name in enumerate(names):
             part = clients.filter(pl.col("partition") == number).drop("partition")
             old = old_sources(previous, name)
-            sources = keyed(_sources(part, work / "spill", number), old, secret)
-            plan = plan_partition(previous, old, sources, through)
+            if delta is None:
+                sources = keyed(_sources(part, work / "spill", number), old, secret)
+                plan = plan_partition(previous, old, sources, through)
+            else:
+                if old is None:
+                    raise KeptUnreadable(name)
+                sources = patched_sources(part, old, delta, secret)
+                plan = plan_partition(
+                    previous,
+                    only_persons(old, delta.persons),
+                    only_persons(sources, delta.persons),
+                    through,
+                )
             _build_partition(
                 sources,
                 name,
@@ -163,10 +214,10 @@ def build_store(
                         name,
                     )
             else:
-                _write_sources(sources, finished / BUILD / "source", name)
+                _write_sources(sources, finished / BUILD / "source", name, old, previous)
             say(f"Teil {number + 1} von {len(names)}: {_said(plan)}")
         _merge(finished, previous)
-        write_record(finished / BUILD / RECORD, through, types, names)
+        write_record(finished / BUILD / RECORD, through, types, names, mark)
         for path in (finished, *finished.rglob("*")):
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
         folder = f"v-{version_key(version, secret)}-{time.time_ns():x}"
@@ -188,6 +239,12 @@ def build_store(
     return manifest
 
 
+def _reading(delta: Delta | None) -> str:
+    if delta is None:
+        return "Tabellen werden gelesen"
+    return f"nur die {delta.persons.len()} geänderten werden gelesen"
+
+
 def _said(plan: Plan) -> str:
     if plan.same:
         return "unverändert übernommen"
@@ -200,11 +257,23 @@ def _said(plan: Plan) -> str:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def _read_clients(connection: Connection, partition_persons: int) -> pl.DataFrame:
-    """All persons with their dense index (as ``cases.read_cases`` gives it) and partition."""
-    frames = list(_batches(connection, clients_statement(), CLIENT_SCHEMA))
-    clients = pl.concat(frames) if frames else pl.DataFrame(schema=CLIENT_SCHEMA)
-    clients = clients.with_row_index("client")
+def _clients(
+    connection: Connection, previous: Previous | None, delta: Delta | None, partition_persons: int
+) -> pl.DataFrame:
+    """All persons with their dense index (as ``cases.read_cases`` gives it) and partition:
+    those of the previous version patched with the changed ones where the record of changes
+    allows (``cube_patch``), else as read."""
+    clients = None
+    if delta is not None and previous is not None:
+        clients = patched_clients(previous, delta)
+    if clients is None:
+        frames = list(fetch_batches(connection, clients_statement(), CLIENT_SCHEMA))
+        clients = pl.concat(frames) if frames else pl.DataFrame(schema=CLIENT_SCHEMA)
+    return _partitioned(clients.with_row_index("client"), partition_persons)
+
+
+def _partitioned(clients: pl.DataFrame, partition_persons: int) -> pl.DataFrame:
+    """The persons with their partition (see the module)."""
     sizes = (
         clients.group_by("district_key", "municipality_ags")
         .len()
@@ -244,7 +313,7 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
     """Stream every other case table once and write its rows by partition of their person
     (rows of unknown persons are left out, as ``cases.code_cases`` leaves them out)."""
     for name, (statement, schema) in table_statements().items():
-        for number, batch in enumerate(_batches(connection, statement, schema)):
+        for number, batch in enumerate(fetch_batches(connection, statement, schema)):
             routed = batch.join(index, on="client_id")
             for key, piece in routed.partition_by(
                 "partition", as_dict=True, include_key=False
@@ -254,51 +323,40 @@ def _spill(connection: Connection, index: pl.DataFrame, folder: Path) -> None:
                 piece.write_parquet(target / f"{number:06d}.parquet", compression="lz4")
 
 
-def _batches(connection: Connection, statement: Select, schema: dict) -> Iterator[pl.DataFrame]:
-    """``cases.read_batches``; on SQLite straight from the driver's cursor (dates as ISO text,
-    booleans as 0/1, as SQLAlchemy stores them there), without a Python object per value."""
-    if connection.dialect.name != "sqlite":
-        yield from read_batches(connection, statement, schema)
-        return
-    text = str(
-        statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    )
-    stored = {
-        column: pl.String if dtype == pl.Date else pl.Int64 if dtype == pl.Boolean else dtype
-        for column, dtype in schema.items()
-    }
-    typed = [
-        pl.col(column).str.to_date("%Y-%m-%d") if dtype == pl.Date else pl.col(column).cast(dtype)
-        for column, dtype in schema.items()
-        if stored[column] != dtype
-    ]
-    driver = connection.connection.driver_connection
-    assert driver is not None  # an open connection has its driver connection
-    cursor = driver.cursor()
-    try:
-        cursor.execute(text)
-        while rows := cursor.fetchmany(READ_BATCH_ROWS):
-            yield pl.DataFrame(rows, schema=stored, orient="row").with_columns(typed)
-    finally:
-        cursor.close()
-
-
 def _sources(clients: pl.DataFrame, spill: Path, number: int) -> dict[str, pl.DataFrame]:
     """The partition's source rows: its persons (``CLIENT_SOURCE``) and its rows of each table."""
     tables = {CLIENT_SOURCE: clients}
     for name, (_statement, schema) in table_statements().items():
         folder = spill / name / str(number)
         files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-        tables[name] = (
+        tables[name] = canonical(
             pl.read_parquet(files).cast(pl.Schema(schema)) if files else pl.DataFrame(schema=schema)
         )
     return tables
 
 
-def _write_sources(sources: dict[str, pl.DataFrame], folder: Path, name: str) -> None:
+def _write_sources(
+    sources: dict[str, pl.DataFrame],
+    folder: Path,
+    name: str,
+    old: dict[str, pl.DataFrame] | None,
+    previous: Previous | None,
+) -> None:
+    """The partition's source rows, a table whose rows are the very same as the previous
+    version's (``old``; in the same order) as a link to its file."""
     for table, frame in sources.items():
         private_folder(folder / table)
-        frame.write_parquet(folder / table / f"{name}.parquet")
+        target = folder / table / f"{name}.parquet"
+        before = old[table] if old is not None else None
+        if (
+            previous is not None
+            and before is not None
+            and before.schema == frame.schema
+            and before.equals(frame)
+        ):
+            _link(previous.folder / BUILD / "source" / table / target.name, target)
+        else:
+            frame.write_parquet(target, compression=KEPT)
 
 
 # --- Building a partition ----------------------------------------------------------------------
@@ -329,7 +387,7 @@ def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is 
     )
     for frame in PEOPLE_FIELDS:
         private_folder(parts / frame)
-        getattr(copy, frame).write_parquet(parts / frame / f"{name}.parquet")
+        _write_or_link(getattr(copy, frame), old_parts, parts / frame / f"{name}.parquet")
     for frame in CUBE_FIELDS:
         since = plan.since[frame.split("_")[0]] if plan.since and frame in MONTHLY_FIELDS else None
         old = old_parts / frame / name if old_parts is not None and since is not None else None
@@ -337,6 +395,22 @@ def _build_partition(  # noqa: PLR0913 - the partition, its plan and what it is 
             pl.col(column).cast(pl.String).cast(dtype) for column, dtype in types.items()
         )
         _write_windows(rows, old, parts / frame / name, since)
+
+
+def _write_or_link(rows: pl.DataFrame, old_parts: Path | None, target: Path) -> None:
+    """A per-person part: a link to the previous version's if that holds the very same rows
+    (in the same order; then a merged file can be linked, too), else written."""
+    before = old_parts / target.parent.name / target.name if old_parts is not None else None
+    if before is not None and before.is_file():
+        try:
+            kept = pl.read_parquet(before)
+            same = kept.schema == rows.schema and kept.equals(rows)
+        except (OSError, pl.exceptions.PolarsError):
+            same = False
+        if same:
+            _link(before, target)
+            return
+    rows.write_parquet(target, compression=KEPT)
 
 
 def _window(month: int) -> int:
@@ -364,10 +438,10 @@ def _write_windows(new: pl.DataFrame, old: Path | None, folder: Path, since: int
     for key, rows in windowed.partition_by("_window", as_dict=True, include_key=False).items():
         window = int(key[0])  # type: ignore[call-overload]
         rows = pl.concat([kept.pop(window), rows]) if window in kept else rows
-        rows.write_parquet(folder / f"{window:05d}.parquet")
+        rows.write_parquet(folder / f"{window:05d}.parquet", compression=KEPT)
         written = True
     for window, rows in kept.items():
-        rows.write_parquet(folder / f"{window:05d}.parquet")
+        rows.write_parquet(folder / f"{window:05d}.parquet", compression=KEPT)
         written = True
     if not written:
         new.head(0).write_parquet(folder / "empty.parquet")

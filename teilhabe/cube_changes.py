@@ -42,6 +42,7 @@ class Previous:
     through: int | None
     types: dict[str, list[str]]
     partitions: frozenset[str]
+    mark: tuple[int, int] | None  # the mark of ``data_access.changes`` at its snapshot
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,22 @@ def previous_version(store: Path, database_label: str, secret: str) -> Previous 
             through=record["through"],
             types=record["types"],
             partitions=frozenset(record["partitions"]),
+            mark=tuple(record["mark"]) if record.get("mark") else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_record(path: Path, through: int | None, types: dict, names: list[str]) -> None:
-    record = {"layout": STORE_LAYOUT, "through": through, "types": types, "partitions": names}
+def write_record(  # noqa: PLR0913 - the record's fields
+    path: Path, through: int | None, types: dict, names: list[str], mark: tuple[int, int] | None
+) -> None:
+    record = {
+        "layout": STORE_LAYOUT,
+        "through": through,
+        "types": types,
+        "partitions": names,
+        "mark": mark,
+    }
     path.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.chmod(path, 0o600)
 
@@ -99,23 +109,29 @@ def keyed(
 ) -> dict[str, pl.DataFrame]:
     """The sources with the record keys of the persons, integrations and referrals: those of
     the same records in ``old`` (the same secret: the same keys), the others computed."""
-    keyed = dict(sources)
-    for table, (column, natural) in KEYED.items():
-        if old is None or column not in old[table].columns:
-            continue
-        known = old[table].select(*natural, column).unique(subset=natural)
-        frame = sources[table].join(
-            known, on=natural, how="left", nulls_equal=True, maintain_order="left"
-        )
-        missing = frame[column].is_null().arg_true()
-        if missing.len():
-            fresh = record_keys_of(table, frame[missing], secret)
-            frame = frame.with_columns(frame[column].scatter(missing, fresh))
-        keyed[table] = frame
+    keyed = {**sources, **{table: taken_over(sources, old, secret, table) for table in KEYED}}
     clients, integrations, referrals = with_record_keys(
         keyed[CLIENT_SOURCE], keyed["integrations"], keyed["referrals"], secret
     )
     return {**keyed, CLIENT_SOURCE: clients, "integrations": integrations, "referrals": referrals}
+
+
+def taken_over(
+    sources: dict[str, pl.DataFrame], old: dict[str, pl.DataFrame] | None, secret: str, table: str
+) -> pl.DataFrame:
+    """The rows of ``sources[table]`` with the record keys of the same records in ``old``,
+    the others computed (unchanged if ``old`` has no keys)."""
+    column, natural = KEYED[table]
+    frame = sources[table]
+    if old is None or column not in old[table].columns:
+        return frame
+    known = old[table].select(*natural, column).unique(subset=natural)
+    frame = frame.join(known, on=natural, how="left", nulls_equal=True, maintain_order="left")
+    missing = frame[column].is_null().arg_true()
+    if missing.len():
+        fresh = record_keys_of(table, frame[missing], secret)
+        frame = frame.with_columns(frame[column].scatter(missing, fresh))
+    return frame
 
 
 def plan_partition(

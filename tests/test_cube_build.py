@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
+from sqlalchemy.exc import DatabaseError
 
 from teilhabe import cube_store
 from teilhabe.definitions import BARRIERS, SERVICE_CATEGORIES
@@ -139,12 +141,13 @@ def _tables(
     }
 
 
-def _deliver(build_db, as_of: str, spells=SPELLS, **changes):
+def _deliver(build_db, as_of: str, spells=SPELLS, url: str | None = None, **changes):
     """The database as a delivery leaves it (every table replaced; a new data version)."""
     info = pl.DataFrame(
         {"key": ["synthetic", "as_of", "data_version"], "value": ["true", as_of, f"{changes}"]}
     )
-    return build_db(spells, as_of=as_of, dataset_info=info, **_tables(spells=spells, **changes))
+    tables = _tables(spells=spells, **changes)
+    return build_db(spells, as_of=as_of, dataset_info=info, url=url, **tables)
 
 
 def _build(engine, store: Path) -> tuple[cube_store.Manifest, list[str]]:
@@ -277,3 +280,152 @@ def test_without_what_the_previous_build_kept_everything_is_built(build_db, tmp_
     _, said = _build(engine, store)
     assert said == ["Teil 1 von 2: ganz neu gebaut", "Teil 2 von 2: ganz neu gebaut"]
     _assert_same_as_a_full_build(engine, store, tmp_path / "again")
+
+
+# --- Reading only the changed persons (``data_access.changes``, ``teilhabe.cube_patch``) -----
+
+
+def _build_saying(engine, store: Path) -> list[str]:
+    said: list[str] = []
+    cube_store.build_store(
+        engine, store, database_label=LABEL, secret=DEMO_SECRET, progress=said.append
+    )
+    return said
+
+
+def _change(engine, *statements: tuple[str, dict]) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        for statement, values in statements:
+            connection.execute(text(statement), values)
+
+
+NEW_VERSION = ("UPDATE dataset_info SET value = :v WHERE key = 'data_version'", {"v": "x"})
+
+
+def test_only_the_recorded_persons_are_read_and_the_result_is_a_full_builds(
+    build_db, tmp_path
+) -> None:
+    _only_the_recorded_persons(_deliver(build_db, "2013-06"), tmp_path)
+
+
+def test_only_the_recorded_persons_are_read_on_postgresql(build_db, postgres_url, tmp_path) -> None:
+    engine = _deliver(build_db, "2013-06", url=postgres_url)
+    try:
+        _only_the_recorded_persons(engine, tmp_path)
+    finally:
+        engine.dispose()
+
+
+def _only_the_recorded_persons(engine, tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from data_access.models import Integration
+
+    store = tmp_path / "store"
+    _build(engine, store)
+    # July: A3 finds work, B1's barrier "debts" is resolved, B3 is referred (as an import
+    # would write them; the triggers record A3, B1 and B3)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Integration).values(
+                client_id="A3", date=D(2013, 7, 5), kind="employment", month=2013 * 12 + 6
+            )
+        )
+    _change(
+        engine,
+        (
+            "UPDATE barrier_assessment SET resolved_on = :day "
+            "WHERE client_id = 'B1' AND barrier_code = 'debts'",
+            {"day": D(2013, 7, 9)},
+        ),
+        (
+            "INSERT INTO referral (client_id, service_id, start_date, status) "
+            "VALUES ('B3', 'S1', '2013-07-08', 'active')",
+            {},
+        ),
+        ("UPDATE dataset_info SET value = '2013-07' WHERE key = 'as_of'", {}),
+        NEW_VERSION,
+    )
+    said = _build_saying(engine, store)
+    assert said[0] == "6 Personen in 2 Teilen; nur die 3 geänderten werden gelesen …"
+    assert said[1:] == [
+        "Teil 1 von 2: Bestände ab 2013-07, Bewegungen ab 2013-07 neu gebaut",
+        "Teil 2 von 2: Bestände ab 2013-07, Bewegungen ab 2013-07 neu gebaut",
+    ]
+    _assert_same_as_a_full_build(engine, store, tmp_path / "first")
+    _assert_same_sources(store, tmp_path / "first" / "full")
+    # a correction by hand, without a new data version, is recorded all the same: the next
+    # build does not miss it (A2's integration of 08/2012 turns out to be a training)
+    _change(engine, ("UPDATE integration SET kind = 'training' WHERE client_id = 'A2'", {}))
+    said = _build_saying(engine, store)
+    assert said[0] == "6 Personen in 2 Teilen; nur die 1 geänderten werden gelesen …"
+    assert said[1:] == [
+        "Teil 1 von 2: Bestände ab 2013-08, Bewegungen ab 2012-08 neu gebaut",
+        "Teil 2 von 2: unverändert übernommen",
+    ]
+    _assert_same_as_a_full_build(engine, store, tmp_path / "second")
+    _assert_same_sources(store, tmp_path / "second" / "full")
+
+
+def _assert_same_sources(store: Path, full: Path) -> None:
+    """The kept source rows of the current versions of both stores are the same, in the same
+    order (the next build takes them over)."""
+    folders = []
+    for root in (store, full):
+        manifest = cube_store.current(root, LABEL, DEMO_SECRET)
+        assert manifest is not None
+        folders.append(cube_store.database_folder(root, LABEL) / manifest.folder / "_build")
+    files = sorted(p.relative_to(folders[1]) for p in (folders[1] / "source").rglob("*.parquet"))
+    assert files and files == sorted(
+        p.relative_to(folders[0]) for p in (folders[0] / "source").rglob("*.parquet")
+    )
+    for file in files:
+        assert pl.read_parquet(folders[0] / file).equals(pl.read_parquet(folders[1] / file)), file
+
+
+def test_without_a_complete_record_everything_is_read(build_db, tmp_path) -> None:
+    store = tmp_path / "store"
+    engine = _deliver(build_db, "2013-06")
+    _build(engine, store)
+    # a municipality moves to the other district: it may concern every person
+    _change(
+        engine,
+        ("UPDATE municipality SET district_key = :d WHERE ags = '08135020'", {"d": SECOND}),
+        NEW_VERSION,
+    )
+    said = _build_saying(engine, store)
+    assert said[0].endswith("Tabellen werden gelesen …")
+    _assert_same_as_a_full_build(engine, store, tmp_path / "moved")
+    # a build without a mark of the record (before it existed): read everything
+    manifest = cube_store.current(store, LABEL, DEMO_SECRET)
+    assert manifest is not None
+    path = cube_store.database_folder(store, LABEL) / manifest.folder / "_build" / "build.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"mark"', '"old"'), "utf-8")
+    _change(engine, ("UPDATE client SET sex = 'm' WHERE id = 'A3'", {}), NEW_VERSION)
+    said = _build_saying(engine, store)
+    assert said[0].endswith("Tabellen werden gelesen …")
+    _assert_same_as_a_full_build(engine, store, tmp_path / "unmarked")
+    # a new category (the parts are typed anew) and a kept file gone: read everything
+    _change(engine, ("UPDATE client SET sex = 'd' WHERE id = 'B2'", {}), NEW_VERSION)
+    said = _build_saying(engine, store)
+    assert said[0].endswith("Tabellen werden gelesen …")
+    _assert_same_as_a_full_build(engine, store, tmp_path / "category")
+    manifest = cube_store.current(store, LABEL, DEMO_SECRET)
+    assert manifest is not None
+    kept = cube_store.database_folder(store, LABEL) / manifest.folder / "_build" / "source"
+    for file in (kept / "spells").glob("*.parquet"):
+        file.unlink()
+    _change(engine, ("UPDATE integration SET kind = 'training' WHERE client_id = 'B2'", {}))
+    said = _build_saying(engine, store)
+    assert said[:2] == [
+        "6 Personen in 2 Teilen; nur die 1 geänderten werden gelesen …",  # given up
+        "6 Personen in 2 Teilen; Tabellen werden gelesen …",
+    ]
+    _assert_same_as_a_full_build(engine, store, tmp_path / "unreadable")
+    # the record cannot be emptied by hand (nothing after a mark can go missing)
+    with pytest.raises(DatabaseError, match="nur angefügt"):
+        _change(engine, ("DELETE FROM case_change WHERE id > 1", {}))
+    with pytest.raises(DatabaseError, match="nur angefügt"):
+        _change(engine, ("UPDATE case_change SET client_id = 'A1'", {}))

@@ -61,6 +61,8 @@ def database_fingerprint(engine) -> str:
     digest = hashlib.sha256()
     with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
+            if table.name == "case_change":  # the record of changes (ids go on), not data
+                continue
             rows = connection.execute(text(f"SELECT * FROM {table.name} ORDER BY 1, 2")).all()
             digest.update(repr(rows).encode())
     return digest.hexdigest()
