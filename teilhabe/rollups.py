@@ -16,6 +16,7 @@ cells, so a sum over rollup rows equals the sum over the cells exactly
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import polars as pl
 
@@ -107,16 +108,22 @@ def _with_codes(masks: pl.DataFrame, codes: int) -> pl.DataFrame:
     """The rows of ``masks`` once per barrier code (``codes`` 1) or pair of codes
     (``BARRIER_PAIRS``, ``codes`` 2) whose every bit their mask has, the code(s) in
     ``BARRIER_COLUMNS``; rows whose mask has none are left out."""
+    dtype = masks.schema["barrier_mask"]
+    return masks.join(_codes_of_masks(codes).cast({"barrier_mask": dtype}), on="barrier_mask")
+
+
+@cache
+def _codes_of_masks(codes: int) -> pl.DataFrame:
+    """Every barrier mask with each code (``codes`` 1) or pair of codes (2) it has."""
     wanted = BARRIER_PAIRS if codes == 2 else tuple((code,) for code in BARRIER_BITS)  # noqa: PLR2004
-    columns = BARRIER_COLUMNS[:codes]
     found = [
         (mask, *pair)
-        for mask in masks["barrier_mask"].unique().to_list()
+        for mask in range(sum(BARRIER_BITS.values()) + 1)
         for pair in wanted
         if all(mask & BARRIER_BITS[code] for code in pair)
     ]
-    schema = {"barrier_mask": masks.schema["barrier_mask"]} | dict.fromkeys(columns, BARRIER_ENUM)
-    return masks.join(pl.DataFrame(found, schema=schema, orient="row"), on="barrier_mask")
+    schema = {"barrier_mask": pl.Int64} | dict.fromkeys(BARRIER_COLUMNS[:codes], BARRIER_ENUM)
+    return pl.DataFrame(found, schema=schema, orient="row")
 
 
 def _having(
