@@ -338,16 +338,17 @@ def _rollup(rollups: pl.DataFrame, name: str) -> _Part:
 def _split_rollups(rollups: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The rollups of a stacked frame by name, in their order: slices (no copy) of a frame
     sorted by rollup (as ``cube_store`` reads it), else copies."""
-    codes = rollups["rollup"].to_physical().to_numpy().astype(np.int64)
-    if rollups["rollup"].null_count() or np.any(np.diff(codes) < 0):
+    codes = rollups["rollup"].to_physical()
+    if codes.null_count() or not codes.is_sorted():
         split = rollups.partition_by("rollup", as_dict=True, maintain_order=True)
         return {str(key[0]): part for key, part in split.items()}
-    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    ends = np.append(starts[1:], len(codes))
+    runs = codes.rle().struct.unnest()  # the length and code of each run
+    lengths = runs["len"].to_numpy()
+    starts = np.cumsum(lengths) - lengths
     names = rollups["rollup"].gather(starts.tolist()).to_list()
     return {
-        str(name): rollups.slice(int(start), int(end - start))
-        for name, start, end in zip(names, starts, ends, strict=True)
+        str(name): rollups.slice(int(start), int(length))
+        for name, start, length in zip(names, starts, lengths, strict=True)
     }
 
 
