@@ -291,7 +291,7 @@ def recorded_version(connection: Connection) -> str:
 def read_cases_with_version(*, engine: Engine, secret: str) -> tuple[Cases, str]:
     """``read_cases`` and the data version the tables were read at (one snapshot).
 
-    Everything in memory at once; ``teilhabe.cube_store.build_store`` builds the same copy
+    Everything in memory at once; ``teilhabe.cube_build.build_store`` builds the same copy
     person group by person group with bounded memory."""
     with snapshot(engine) as connection:
         version = recorded_version(connection)

@@ -1,7 +1,7 @@
 """The cube store: the case copy and cube of a data version, built once, read by every process.
 
-``build_store`` (``teilhabe cube build``, and the end of every import; the build itself is
-``teilhabe.cube_build``) reads the case tables in one snapshot and writes the copy
+``teilhabe.cube_build.build_store`` (``teilhabe cube build``, and the end of every import)
+reads the case tables in one snapshot and writes the copy
 (``cases.Cases``: the persons, their spells, integrations, barriers and measures, the monthly
 cube and the referral rows) as Parquet files, one folder per frame, into a folder of its own,
 then names that folder in the manifest. App processes only read: ``current`` reads the manifest
@@ -45,7 +45,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine
 
 from teilhabe import cube, rollups
 from teilhabe.cases import PERSON_FIELDS, Cases, StoredFrame
@@ -192,30 +191,7 @@ def load(store: Path, database_label: str, secret: str | None) -> tuple[Cases, M
     return None
 
 
-# --- Building (``teilhabe.cube_build``) and what it shares with reading ---------------------------
-
-
-def build_store(
-    engine: Engine,
-    store: Path,
-    *,
-    database_label: str,
-    secret: str,
-    partition_persons: int = PARTITION_PERSONS,
-    progress: Progress | None = None,
-) -> Manifest:
-    """Build the copy of the database's current data version into the store and make it the
-    current version (``teilhabe.cube_build.build_store``: only what changed is rebuilt)."""
-    from teilhabe import cube_build  # noqa: PLC0415 - it builds on this module
-
-    return cube_build.build_store(
-        engine,
-        store,
-        database_label=database_label,
-        secret=secret,
-        partition_persons=partition_persons,
-        progress=progress,
-    )
+# --- What building (``teilhabe.cube_build``) shares with reading --------------------------------
 
 
 def version_key(version: str, secret: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from data_access.db import check_connection, create_db_engine, ensure_schema
 from data_access.settings import Settings
 from data_access.store import has_data
-from teilhabe import cube_store, figures
+from teilhabe import cube_build, cube_store, figures
 from teilhabe.cases import Cases
 from teilhabe.demo import DemoSpec, load_demo, outdated_spec
 
@@ -54,7 +54,7 @@ def build_cube_store(
     engine: Engine, settings: Settings, progress: cube_store.Progress | None = None
 ) -> cube_store.Manifest:
     """Build the cube store for the database's current data version (``teilhabe cube build``)."""
-    return cube_store.build_store(
+    return cube_build.build_store(
         engine,
         settings.cube_store,
         database_label=settings.database_label,

@@ -243,7 +243,7 @@ def _build_demo(folder: Path) -> None:
     from sqlalchemy.engine import make_url
 
     from data_access.db import create_db_engine, ensure_schema
-    from teilhabe import cube_store
+    from teilhabe import cube_build
     from teilhabe.demo import load_demo
     from teilhabe.protection import DEMO_SECRET
 
@@ -251,7 +251,7 @@ def _build_demo(folder: Path) -> None:
     engine = create_db_engine(make_url(f"sqlite:///{folder / 'demo.sqlite'}"))
     ensure_schema(engine, allow_upgrade=True)
     load_demo(engine)
-    cube_store.build_store(
+    cube_build.build_store(
         engine, folder / "cube", database_label=TEMPLATE_LABEL, secret=DEMO_SECRET
     )
     engine.dispose()

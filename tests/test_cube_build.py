@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from sqlalchemy.exc import DatabaseError
 
-from teilhabe import cube_store
+from teilhabe import cube_build, cube_store
 from teilhabe.definitions import BARRIERS, SERVICE_CATEGORIES
 from teilhabe.protection import DEMO_SECRET
 
@@ -152,7 +152,7 @@ def _deliver(build_db, as_of: str, spells=SPELLS, url: str | None = None, **chan
 
 def _build(engine, store: Path) -> tuple[cube_store.Manifest, list[str]]:
     said: list[str] = []
-    manifest = cube_store.build_store(
+    manifest = cube_build.build_store(
         engine, store, database_label=LABEL, secret=DEMO_SECRET, progress=said.append
     )
     return manifest, said[1:]
@@ -287,7 +287,7 @@ def test_without_what_the_previous_build_kept_everything_is_built(build_db, tmp_
 
 def _build_saying(engine, store: Path) -> list[str]:
     said: list[str] = []
-    cube_store.build_store(
+    cube_build.build_store(
         engine, store, database_label=LABEL, secret=DEMO_SECRET, progress=said.append
     )
     return said

@@ -45,7 +45,7 @@ def _elb(engine, cases) -> int:
 
 def test_the_store_holds_the_same_copy_as_a_build_in_memory(demo_engine, tmp_path) -> None:
     # 11 municipalities of about 2,000 persons: at most 5,000 per part gives several parts
-    manifest = cube_store.build_store(
+    manifest = cube_build.build_store(
         demo_engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET, partition_persons=5000
     )
     assert manifest.partitions == 5 and manifest.persons == 24000
@@ -78,7 +78,7 @@ def test_the_store_holds_the_same_copy_as_a_build_in_memory(demo_engine, tmp_pat
 
 def test_the_store_is_private_and_keeps_one_older_version(build_db, tmp_path) -> None:
     engine = _tiny(build_db, "v1", [("A", D(2012, 1, 1), None)])
-    first = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    first = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     base = cube_store.database_folder(tmp_path, LABEL)
     assert _mode(base) == 0o700 and _mode(base / first.folder) == 0o700
     files = [*(base / first.folder).rglob("*.*"), base / "manifest.json"]
@@ -87,9 +87,9 @@ def test_the_store_is_private_and_keeps_one_older_version(build_db, tmp_path) ->
     assert frames == sorted([*cube_store.CASE_FIELDS, "_build"])  # a folder a frame
     assert all(_mode(f) == 0o700 for f in folders)
     assert len(files) >= 11 and all(_mode(f) == 0o600 for f in files)
-    second = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    second = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     assert (base / first.folder).is_dir()  # a reader may still read the one before
-    third = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    third = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     assert sorted(p.name for p in base.iterdir()) == sorted(
         ["manifest.json", second.folder, third.folder]
     )
@@ -101,7 +101,7 @@ def test_the_store_is_private_and_keeps_one_older_version(build_db, tmp_path) ->
 
 def test_a_half_written_version_is_never_read(build_db, tmp_path, monkeypatch) -> None:
     engine = _tiny(build_db, "v1", [("A", D(2012, 1, 1), None), ("B", D(2013, 1, 1), None)])
-    done = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    done = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     with engine.begin() as connection:
         connection.execute(
             update(DatasetInfo).where(DatasetInfo.key == "data_version").values(value="v2")
@@ -114,7 +114,7 @@ def test_a_half_written_version_is_never_read(build_db, tmp_path, monkeypatch) -
 
     monkeypatch.setattr(cube_build, "_merge", broken_merge)
     with pytest.raises(OSError, match="disk full"):
-        cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+        cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     base = cube_store.database_folder(tmp_path, LABEL)
     assert sorted(p.name for p in base.iterdir()) == sorted(["manifest.json", done.folder])
     cases, manifest = cube_store.load(tmp_path, LABEL, DEMO_SECRET)
@@ -129,7 +129,7 @@ def test_a_half_written_version_is_never_read(build_db, tmp_path, monkeypatch) -
 
 def test_an_empty_database_gives_an_empty_version(build_db, tmp_path) -> None:
     engine = _tiny(build_db, "v0", [])
-    manifest = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    manifest = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     cases, _ = cube_store.load(tmp_path, LABEL, DEMO_SECRET)
     assert (manifest.persons, manifest.partitions) == (0, 1)
     assert cases.clients.height == 0 and cases.stock_plain.height == 0
@@ -139,7 +139,7 @@ def test_the_per_person_frames_are_read_on_first_use(build_db, tmp_path) -> None
     engine = _tiny(
         build_db, "v1", [("A", D(2012, 1, 1), None), ("B", D(2013, 2, 1), D(2013, 5, 31))]
     )
-    manifest = cube_store.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
+    manifest = cube_build.build_store(engine, tmp_path, database_label=LABEL, secret=DEMO_SECRET)
     lazy = cube_store.read_version(tmp_path, LABEL, manifest.folder)
     eager = cube_store.read_version(tmp_path, LABEL, manifest.folder, lazy=False)
     assert [name for name in cube_store.CASE_FIELDS if not lazy.is_read(name)] == [
@@ -194,7 +194,7 @@ def test_two_reader_processes_serve_the_same_figures_and_pick_up_a_new_version(
 ) -> None:
     engine = _tiny(build_db, "v1", [("A", D(2012, 1, 1), None), ("B", D(2013, 1, 1), None)])
     store = tmp_path / "store"
-    cube_store.build_store(engine, store, database_label=LABEL, secret=DEMO_SECRET)
+    cube_build.build_store(engine, store, database_label=LABEL, secret=DEMO_SECRET)
     script, go = tmp_path / "reader.py", tmp_path / "go"
     script.write_text(READER)
     root = Path(__file__).resolve().parents[1]
@@ -218,7 +218,7 @@ def test_two_reader_processes_serve_the_same_figures_and_pick_up_a_new_version(
             "v2",
             [("A", D(2012, 1, 1), None), ("B", D(2013, 1, 1), None), ("C", D(2013, 5, 1), None)],
         )
-        cube_store.build_store(engine, store, database_label=LABEL, secret=DEMO_SECRET)
+        cube_build.build_store(engine, store, database_label=LABEL, secret=DEMO_SECRET)
         go.touch()
         second = [json.loads(r.stdout.readline()) for r in readers]
         assert second == [{"version": "v2", "elb": 3}] * 2

@@ -107,12 +107,12 @@ def test_entries_and_exits_on_postgresql(build_db, postgres_demo_url) -> None:
 def test_the_cube_store_from_postgresql_holds_the_same_copy(
     postgres_url, demo_engine, tmp_path
 ) -> None:
-    from teilhabe import cube_store
+    from teilhabe import cube_build, cube_store
 
     assert main(["demo", "--database-url", postgres_url]) == 0  # other tests replace the data
     engine = create_db_engine(make_url(postgres_url))
     try:
-        manifest = cube_store.build_store(
+        manifest = cube_build.build_store(
             engine, tmp_path, database_label="pg", secret=DEMO_SECRET, partition_persons=5000
         )
     finally:
