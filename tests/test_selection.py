@@ -399,6 +399,12 @@ def test_the_command_line_chooses_a_jobcenter_or_land(selection_db, capsys) -> N
     assert by_jobcenter["total"]["elb"] == 9
     by_land = figures("--by", "land", "--land", "08")
     assert [(row["land"], row["elb"]) for row in by_land["rows"]] == [("08", 8)]
+    # each area with its name after its key
+    assert list(by_land["rows"][0])[:2] == ["land", "name"]
+    assert by_land["rows"][0]["name"] == "Baden-Württemberg"
+    assert [row["name"] for row in by_jobcenter["rows"]] == [
+        JOBCENTERS[row["jobcenter"]] for row in by_jobcenter["rows"]
+    ]
     # a key that is no Jobcenter of the data: exit 2, named
     code = main(["figures", "--jobcenter", "=HYPERLINK()", "--database-url", selection_db])
     assert code == 2

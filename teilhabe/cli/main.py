@@ -31,6 +31,7 @@ from data_access.periods import month_key
 from teilhabe import amounts, barriers, figures
 from teilhabe.cli import common as cli_common
 from teilhabe.cli import providers
+from teilhabe.definitions import land_name
 from teilhabe.demo import DemoSpec, load_demo
 from teilhabe.indicators import DIMENSIONS
 from teilhabe.protection import Protection
@@ -153,10 +154,14 @@ def _figures(args: argparse.Namespace) -> int:
             "as_of": result["as_of"],
             "by": args.by,
             "filters": result["filters"],
-            "rows": [
-                {key: _json_value(value) for key, value in row.items()}
-                for row in groups.sort(args.by).iter_rows(named=True)
-            ],
+            "rows": _named(
+                engine,
+                args.by,
+                [
+                    {key: _json_value(value) for key, value in row.items()}
+                    for row in groups.sort(args.by).iter_rows(named=True)
+                ],
+            ),
             "total": {k: v for k, v in result.items() if k in groups.columns},
             "protection": result["protection"],
             "min_rate_base": result["min_rate_base"],
@@ -167,6 +172,22 @@ def _figures(args: argparse.Namespace) -> int:
         for key, value in result.items():
             print(f"{key}: {value}")
     return cli_common.EXIT_OK
+
+
+def _named(engine, by: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Rows of a breakdown by an area with the area's name after its key (``name``)."""
+    if by == "land":
+        names = {str(row["land"]): land_name(str(row["land"])) for row in rows}
+    elif by == "jobcenter":
+        names = figures.jobcenters(engine=engine)
+    elif by == "municipality":
+        names = figures.municipality_names(engine=engine)
+    else:
+        return rows
+    return [
+        {by: row[by], "name": names.get(str(row[by]))} | {k: v for k, v in row.items() if k != by}
+        for row in rows
+    ]
 
 
 def _json_figures(
