@@ -53,6 +53,8 @@ BARRIER_PAIRS = tuple(
     for second in list(BARRIER_BITS)[number + 1 :]
 )
 ROLLUP_KEYS = ("month", "rollup", *BARRIER_COLUMNS, *ROLLUP_DIMENSIONS)
+# the barrier codes a barrier rollup is formed for, by how many it names: one, or a pair
+CODE_GROUPS = {1: tuple((code,) for code in BARRIER_BITS), 2: BARRIER_PAIRS}
 # up to this many rows of cells summed by mask, the barrier rollups explode them by code
 JOIN_ROWS = 200_000
 
@@ -100,8 +102,9 @@ def _coded(masks: pl.DataFrame, codes: int, sums: pl.Expr) -> Callable[[list[str
         exploded = _with_codes(masks, codes)
         columns = BARRIER_COLUMNS[:codes]
         return lambda dimensions: exploded.group_by("month", *dimensions, *columns).agg(sums)
-    wanted = BARRIER_PAIRS if codes == 2 else tuple((code,) for code in BARRIER_BITS)  # noqa: PLR2004
-    return lambda dimensions: pl.concat(_having(masks, pair, dimensions, sums) for pair in wanted)
+    return lambda dimensions: pl.concat(
+        _having(masks, pair, dimensions, sums) for pair in CODE_GROUPS[codes]
+    )
 
 
 def _with_codes(masks: pl.DataFrame, codes: int) -> pl.DataFrame:
@@ -115,11 +118,10 @@ def _with_codes(masks: pl.DataFrame, codes: int) -> pl.DataFrame:
 @cache
 def _codes_of_masks(codes: int) -> pl.DataFrame:
     """Every barrier mask with each code (``codes`` 1) or pair of codes (2) it has."""
-    wanted = BARRIER_PAIRS if codes == 2 else tuple((code,) for code in BARRIER_BITS)  # noqa: PLR2004
     found = [
         (mask, *pair)
         for mask in range(sum(BARRIER_BITS.values()) + 1)
-        for pair in wanted
+        for pair in CODE_GROUPS[codes]
         if all(mask & BARRIER_BITS[code] for code in pair)
     ]
     schema = {"barrier_mask": pl.Int64} | dict.fromkeys(BARRIER_COLUMNS[:codes], BARRIER_ENUM)
